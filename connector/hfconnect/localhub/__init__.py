@@ -1,0 +1,12 @@
+"""`hfconnect.localhub`: a Hugging Face Hub-compatible HTTP server on local disk.
+
+Tests, benchmarks and the demo run against it; users run it to test Hub pipelines offline
+(`hfconnect localhub serve --root DIR --port 8000 --token hf_xxx:write`). Clients must run with
+HF_HUB_DISABLE_XET=1: it speaks git-LFS uploads, never Xet.
+"""
+
+from .errors import HubError
+from .faults import FaultRule, parse_fault_spec
+from .server import LocalHub, parse_token_spec, serve
+
+__all__ = ["FaultRule", "HubError", "LocalHub", "parse_fault_spec", "parse_token_spec", "serve"]

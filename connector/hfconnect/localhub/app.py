@@ -1,0 +1,167 @@
+"""Routing for the local hub: match on the RAW path (the Hub's clients send `refs%2Fconvert%2Fparquet`
+as one segment), count and fault-inject per route class, and render every error the Hub's way."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from . import api_files, api_repos, api_upload
+from .context import HubState, RequestContext, error_response, json_response, read_json
+from .errors import HubError
+from .faults import Decision, rule_from_mapping
+
+__all__ = ["build_app"]
+
+log = logging.getLogger("hfconnect.localhub")
+Handler = Callable[[RequestContext], Awaitable[web.StreamResponse]]
+
+_T = r"(?P<types>datasets|spaces|models)"
+_REPO = r"(?P<repo>[^/]+(?:/[^/]+)?)"
+_REV = r"(?P<rev>refs/(?:convert|pr)/[^/]+|[^/]+)"
+
+
+@dataclass(frozen=True)
+class Route:
+    route_class: str
+    methods: tuple[str, ...]
+    pattern: re.Pattern[str]
+    handler: Handler
+
+
+def _r(route_class: str, methods: str, pattern: str, handler: Handler) -> Route:
+    return Route(route_class, tuple(methods.split("|")), re.compile(f"^{pattern}$"), handler)
+
+
+ROUTES: list[Route] = [
+    _r("api", "GET", r"/api/agent-harnesses", api_repos.agent_harnesses),
+    _r("api", "GET", r"/api/whoami-v2", api_repos.whoami),
+    _r("api", "POST", r"/api/validate-yaml", api_repos.validate_yaml),
+    _r("api", "POST", r"/api/repos/create", api_repos.create_repo),
+    _r("api", "DELETE", r"/api/repos/delete", api_repos.delete_repo),
+    _r("upload", "POST", rf"/api/{_T}/{_REPO}/preupload/{_REV}", api_upload.preupload),
+    _r("commit", "POST", rf"/api/{_T}/{_REPO}/commit/{_REV}", api_upload.commit),
+    _r("api", "GET", rf"/api/{_T}/{_REPO}/revision/{_REV}", api_repos.repo_info),
+    _r("api", "GET", rf"/api/{_T}/{_REPO}/tree/{_REV}(?:/(?P<path>.*))?", api_files.tree),
+    _r("api", "POST", rf"/api/{_T}/{_REPO}/paths-info/{_REV}", api_files.paths_info),
+    _r("api", "GET", rf"/api/{_T}/{_REPO}/refs", api_repos.list_refs),
+    _r("api", "POST", rf"/api/{_T}/{_REPO}/branch/{_REV}", api_repos.create_branch),
+    _r("api", "DELETE", rf"/api/{_T}/{_REPO}/branch/{_REV}", api_repos.delete_branch),
+    _r("api", "POST", rf"/api/{_T}/{_REPO}/tag/{_REV}", api_repos.create_tag),
+    _r("api", "DELETE", rf"/api/{_T}/{_REPO}/tag/{_REV}", api_repos.delete_tag),
+    _r("api", "GET", rf"/api/{_T}/{_REPO}/commits/{_REV}", api_repos.list_commits),
+    _r("api", "PUT", rf"/api/{_T}/{_REPO}/settings", api_repos.update_settings),
+    _r("api", "GET", r"/api/(?P<types>datasets)/(?P<repo>[^/]+/[^/]+)/parquet/(?P<config>[^/]+)/(?P<split>[^/]+)"
+                     r"/(?P<n>\d+)\.parquet", api_repos.parquet_redirect),
+    _r("api", "GET", r"/api/(?P<types>datasets)/(?P<repo>[^/]+/[^/]+)/parquet"
+                     r"(?:/(?P<config>[^/]+)(?:/(?P<split>[^/]+))?)?", api_repos.parquet_listing),
+    _r("api", "GET", rf"/api/{_T}/{_REPO}", api_repos.repo_info),
+    _r("api", "GET", rf"/api/{_T}", api_repos.list_repos),
+    _r("upload", "POST", r"/(?:(?P<types>datasets|spaces)/)?(?P<repo>[^/]+(?:/[^/]+)?)\.git/info/lfs/objects/batch",
+       api_upload.lfs_batch),
+    _r("upload", "PUT", r"/_lfs/upload/(?P<oid>[0-9a-f]{64})", api_upload.lfs_upload),
+    _r("upload", "POST", r"/_lfs/verify/(?P<oid>[0-9a-f]{64})", api_upload.lfs_verify),
+    _r("resolve", "GET|HEAD",
+       rf"/(?:(?P<types>datasets|spaces)/)?{_REPO}/resolve/{_REV}/(?P<path>.+)", api_files.resolve_file),
+]
+
+
+def match_route(method: str, raw_path: str) -> tuple[Route, dict[str, str | None]] | None:
+    path = raw_path.split("?", 1)[0]
+    for route in ROUTES:
+        if method in route.methods and (m := route.pattern.match(path)):
+            return route, m.groupdict()
+    return None
+
+
+def build_app(state: HubState) -> web.Application:
+    app = web.Application(client_max_size=1 << 40)
+    app["state"] = state
+    app.router.add_get("/_admin/health", _health)
+    app.router.add_get("/_admin/counters", _counters)
+    app.router.add_post("/_admin/counters/reset", _counters_reset)
+    app.router.add_get("/_admin/faults", _faults_get)
+    app.router.add_put("/_admin/faults", _faults_put)
+    app.router.add_route("*", "/{tail:.*}", _dispatch)
+    return app
+
+
+async def _dispatch(request: web.Request) -> web.StreamResponse:
+    state: HubState = request.app["state"]
+    found = match_route(request.method, request.raw_path)
+    if found is None:
+        return error_response(HubError(404, "NotFound", f"No route for {request.method} {request.path}."))
+    route, groups = found
+    counters = state.counters
+    counters.add(route.route_class, requests=1, bytes_received=request.content_length or 0)
+    decision = state.faults.decide(route.route_class, request.method, request.path)
+    if decision.latency_s:
+        await asyncio.sleep(decision.latency_s)
+    if decision.reset:
+        counters.add(route.route_class, faults=1)
+        if request.transport is not None:
+            request.transport.abort()
+        raise ConnectionResetError("fault injection: reset")
+    if decision.status is not None:
+        counters.add(route.route_class, faults=1, errors=1)
+        extra = {}
+        if decision.retry_after is not None:
+            extra["Retry-After"] = f"{decision.retry_after:g}"
+        return _counted(state, route.route_class, error_response(
+            HubError(decision.status, "InjectedFault", f"Injected fault ({decision.status})."), extra))
+    ctx = RequestContext(request, state, groups, route.route_class, decision)
+    try:
+        response = await route.handler(ctx)
+    except HubError as err:
+        counters.add(route.route_class, errors=1)
+        return _counted(state, route.route_class, error_response(err))
+    except (ConnectionResetError, asyncio.CancelledError):
+        raise
+    except Exception as exc:  # a bug must still answer like a server, not hang the client
+        log.exception("internal error on %s %s", request.method, request.path)
+        counters.add(route.route_class, errors=1)
+        return error_response(HubError(500, "InternalError", f"Internal error: {type(exc).__name__}"))
+    return _counted(state, route.route_class, response)
+
+
+def _counted(state: HubState, route_class: str, response: web.StreamResponse) -> web.StreamResponse:
+    if isinstance(response, web.Response) and response.body is not None:
+        state.counters.add(route_class, bytes_sent=len(response.body))  # type: ignore[arg-type]
+    return response
+
+
+async def _health(request: web.Request) -> web.Response:
+    return json_response({"ok": True})
+
+
+async def _counters(request: web.Request) -> web.Response:
+    return json_response(request.app["state"].counters.snapshot())
+
+
+async def _counters_reset(request: web.Request) -> web.Response:
+    request.app["state"].counters.reset()
+    return json_response({"ok": True})
+
+
+async def _faults_get(request: web.Request) -> web.Response:
+    return json_response(request.app["state"].faults.public())
+
+
+async def _faults_put(request: web.Request) -> web.Response:
+    """Replace the active fault rules: `{"seed": 1, "rules": [{"route": "resolve", "action": ...}]}`."""
+    state: HubState = request.app["state"]
+    ctx = RequestContext(request, state, {}, "admin", Decision())
+    try:
+        body = await read_json(ctx)
+        rules = [rule_from_mapping(r) for r in body.get("rules", [])]
+    except HubError as err:
+        return error_response(err)
+    except (ValueError, TypeError) as exc:
+        return error_response(HubError(400, "BadRequest", f"Invalid fault rules: {exc}"))
+    state.faults.replace(rules, seed=body.get("seed"))
+    return json_response(state.faults.public())

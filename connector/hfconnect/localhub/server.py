@@ -1,0 +1,200 @@
+"""Running the local hub: `serve()` in this process, or `LocalHub`, a context manager that runs the real
+server in a child process on a free port (what every integration test, benchmark and the demo use)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from .app import build_app
+from .context import HubState, Token
+from .faults import FaultPlan, FaultRule, parse_fault_spec
+
+__all__ = ["LocalHub", "parse_token_spec", "serve"]
+
+log = logging.getLogger("hfconnect.localhub")
+DEFAULT_USER = "hfuser"
+
+
+def parse_token_spec(spec: str) -> tuple[str, Token]:
+    """`TOKEN:read`, `TOKEN:write` or `TOKEN:write:USER` -> (bearer string, Token)."""
+    parts = spec.split(":")
+    if len(parts) not in (2, 3) or not parts[0] or parts[1] not in ("read", "write"):
+        raise ValueError(f"token spec must be TOKEN:read, TOKEN:write or TOKEN:ROLE:USER (got a {len(parts)}-part "
+                         "value); the bearer string itself is not echoed")
+    user = parts[2] if len(parts) == 3 and parts[2] else DEFAULT_USER
+    return parts[0], Token(user=user, role=parts[1])
+
+
+async def _serve_async(state: HubState, host: str, port: int, ready_file: str | None) -> None:
+    runner = web.AppRunner(build_app(state), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, backlog=1024, reuse_address=True)
+    await site.start()
+    bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    endpoint = f"http://{host}:{bound}"
+    log.info("local hub serving %s on %s", state.storage.root, endpoint)
+    print(f"hfconnect localhub listening on {endpoint} (root {state.storage.root})", flush=True)
+    if ready_file:
+        tmp = f"{ready_file}.tmp"
+        Path(tmp).write_text(json.dumps({"endpoint": endpoint, "port": bound, "pid": os.getpid()}))
+        os.replace(tmp, ready_file)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def serve(
+    root: str | os.PathLike[str],
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    tokens: Iterable[str] = (),
+    faults: Iterable[str | FaultRule] = (),
+    seed: int = 0,
+    ready_file: str | None = None,
+) -> None:
+    """Run the hub in this process until SIGINT/SIGTERM."""
+    token_map = dict(parse_token_spec(t) for t in tokens)
+    rules = [f if isinstance(f, FaultRule) else parse_fault_spec(f) for f in faults]
+    state = HubState.open(root, token_map, FaultPlan(rules, seed=seed))
+    try:
+        import uvloop  # type: ignore[import-not-found]
+
+        uvloop.run(_serve_async(state, host, port, ready_file))
+    except ImportError:
+        asyncio.run(_serve_async(state, host, port, ready_file))
+
+
+class LocalHub:
+    """The real local hub in a child process on a free 127.0.0.1 port.
+
+    >>> with LocalHub(tokens={"hf_write": "write", "hf_read": "read"}) as hub:
+    ...     api = HfApi(endpoint=hub.endpoint, token=hub.write_token)
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str] | None = None,
+        *,
+        tokens: dict[str, str] | None = None,
+        faults: Iterable[str] = (),
+        seed: int = 0,
+        log_file: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
+        if root is None:
+            self._tmpdir = tempfile.TemporaryDirectory(prefix="hfconnect-localhub-")
+            root = self._tmpdir.name
+        self.root = Path(root)
+        self.tokens = dict(tokens or {})
+        self.faults = list(faults)
+        self.seed = seed
+        self.log_file = log_file
+        self.endpoint = ""
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def write_token(self) -> str | None:
+        return next((t for t, role in self.tokens.items() if role.split(":")[0] == "write"), None)
+
+    @property
+    def read_token(self) -> str | None:
+        return next((t for t, role in self.tokens.items() if role.split(":")[0] == "read"), None)
+
+    def start(self, timeout: float = 30.0) -> LocalHub:
+        ready = self.root / f".ready-{os.getpid()}-{time.monotonic_ns()}"
+        cmd = [sys.executable, "-m", "hfconnect.cli", "localhub", "serve", "--root", str(self.root),
+               "--port", "0", "--seed", str(self.seed), "--ready-file", str(ready)]
+        for token, role in self.tokens.items():
+            cmd += ["--token", f"{token}:{role}"]
+        for fault in self.faults:
+            cmd += ["--fault", fault]
+        out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(cmd, stdout=out, stderr=out, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while not ready.exists():
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"local hub exited with code {self.proc.returncode} before it was ready; "
+                                   f"run `hfconnect localhub serve --root {self.root}` to see why")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise TimeoutError(f"local hub did not start within {timeout:.0f}s")
+            time.sleep(0.02)
+        info = json.loads(ready.read_text())
+        ready.unlink()
+        self.endpoint = info["endpoint"]
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: no cleanup runs in the server."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+    def close(self) -> None:
+        self.stop()
+        if self._tmpdir is not None:
+            self._tmpdir.cleanup()
+            self._tmpdir = None
+
+    def __enter__(self) -> LocalHub:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- admin API ----------------------------------------------------------------------------
+    def _admin(self, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(f"{self.endpoint}/_admin/{path}", data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.loads(resp.read())
+
+    def counters(self) -> dict[str, Any]:
+        return self._admin("GET", "counters")
+
+    def reset_counters(self) -> None:
+        self._admin("POST", "counters/reset", {})
+
+    def set_faults(self, rules: list[dict[str, Any]], seed: int | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"rules": rules}
+        if seed is not None:
+            body["seed"] = seed
+        return self._admin("PUT", "faults", body)
+
+    def clear_faults(self) -> None:
+        self.set_faults([])
