@@ -147,6 +147,8 @@ class FaultPlan:
                     continue
                 if rule.match and not re.search(rule.match, path):
                     continue
+                if rule.action in _TERMINAL and _decided(decision):
+                    continue  # one failure per request: later failure rules wait for the next one
                 rule.seen += 1
                 if rule.times is not None and rule.fired >= rule.times:
                     continue
@@ -161,6 +163,13 @@ class FaultPlan:
     def public(self) -> dict[str, Any]:
         with self._lock:
             return {"seed": self.seed, "rules": [r.public() for r in self.rules]}
+
+
+_TERMINAL = ("status", "reset", "reset_after")
+
+
+def _decided(decision: Decision) -> bool:
+    return decision.status is not None or decision.reset or decision.reset_after
 
 
 def _merge(decision: Decision, rule: FaultRule) -> None:

@@ -16,8 +16,8 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -93,24 +93,34 @@ class FileEntry:
         return cls(raw[0], raw[1], int(raw[2]), bool(raw[3]))
 
 
-@dataclass(slots=True)
 class Commit:
-    """An immutable commit record. `files` maps every path in the snapshot to its entry."""
+    """An immutable commit: a small header (parents, message) plus a tree, loaded only when files are asked for.
 
-    id: str
-    parents: list[str]
-    title: str
-    message: str
-    date: float
-    author: str
-    files: dict[str, FileEntry]
-    _sorted_paths: list[str] | None = field(default=None, repr=False)
+    Why split: history walks (list_repo_commits, last-commit lookups) read headers only, so they cost O(commits)
+    rather than O(commits x files).
+    """
+
+    __slots__ = ("id", "parents", "title", "message", "date", "author", "tree", "_load_tree", "_files", "_sorted")
+
+    def __init__(self, id: str, parents: list[str], title: str, message: str, date: float, author: str,
+                 tree: str, load_tree: Callable[[str], dict[str, FileEntry]]) -> None:
+        self.id, self.parents, self.title, self.message = id, parents, title, message
+        self.date, self.author, self.tree = date, author, tree
+        self._load_tree = load_tree
+        self._files: dict[str, FileEntry] | None = None
+        self._sorted: list[str] | None = None
+
+    @property
+    def files(self) -> dict[str, FileEntry]:
+        if self._files is None:
+            self._files = self._load_tree(self.tree)
+        return self._files
 
     @property
     def sorted_paths(self) -> list[str]:
-        if self._sorted_paths is None:
-            self._sorted_paths = sorted(self.files)
-        return self._sorted_paths
+        if self._sorted is None:
+            self._sorted = sorted(self.files)
+        return self._sorted
 
 
 @dataclass(slots=True)
@@ -129,13 +139,13 @@ class Storage:
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
-        for sub in ("objects", "commits", "repos", "tmp"):
+        for sub in ("objects", "commits", "trees", "repos", "tmp"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._cache: OrderedDict[str, Commit] = OrderedDict()
         self._cache_guard = threading.Lock()
-        self._reachable_cache: set[str] = set()  # "type/repo@sha" known to be in that repo's history
+        self._trees: OrderedDict[str, dict[str, FileEntry]] = OrderedDict()
         self._clean_tmp()
 
     # ---- low-level durable writes -------------------------------------------------------------
@@ -225,10 +235,10 @@ class Storage:
                 return False
             content = GITATTRIBUTES.encode()
             files = {".gitattributes": FileEntry(git_blob_oid(content), self.put_bytes(content), len(content), False)}
-            initial = self._write_commit(
-                parents=[], title="initial commit", message="", author=author, files=files
-            )
             rdir = self.repo_dir(repo_type, repo_id)
+            initial = self._write_commit(
+                rdir, parents=[], title="initial commit", message="", author=author, files=files
+            )
             self._atomic_write(rdir / "refs.json", _dumps(_empty_refs(initial.id)))
             meta = {"id": repo_id, "type": repo_type, "private": private, "createdAt": time.time()}
             self._atomic_write(rdir / "meta.json", _dumps(meta))  # meta last: the repo exists once it lands
@@ -245,7 +255,6 @@ class Storage:
             self._require_meta(repo_type, repo_id)
             rdir = self.repo_dir(repo_type, repo_id)
             (rdir / "meta.json").unlink()  # the repo is gone atomically; the rest is garbage
-            self._reachable_cache.clear()
             _fsync_dir(rdir)
             graveyard = Path(tempfile.mkdtemp(dir=self.root / "tmp"))
             os.replace(rdir, graveyard / "repo")
@@ -271,26 +280,9 @@ class Storage:
             return table[name], revision
         if kind == "branches" and name in refs["tags"]:
             return refs["tags"][name], revision
-        if _SHA1_RE.match(revision) and self._commit_exists(revision):
-            key = f"{repo_type}/{repo_id}@{revision}"
-            if key in self._reachable_cache or self._reachable(refs, revision):
-                self._reachable_cache.add(key)
-                return revision, None
+        if _SHA1_RE.match(revision) and (self.repo_dir(repo_type, repo_id) / "shas" / revision).exists():
+            return revision, None
         raise HubError(404, "RevisionNotFound", f"Invalid rev id: {revision}")
-
-    def _reachable(self, refs: dict[str, Any], sha: str) -> bool:
-        """A sha reads only in the repo that has it (commit records are shared across repos)."""
-        heads = [s for kind in ("branches", "tags", "converts", "prs") for s in refs[kind].values()]
-        seen: set[str] = set()
-        while heads:
-            cur = heads.pop()
-            if cur == sha:
-                return True
-            if cur in seen:
-                continue
-            seen.add(cur)
-            heads.extend(self.commit(cur).parents)
-        return False
 
     def create_ref(self, repo_type: str, repo_id: str, kind: str, name: str, start: str) -> None:
         """Create a branch or tag at `start` (a revision); 409 if it exists."""
@@ -315,15 +307,14 @@ class Storage:
             if ref_name not in refs[ref_kind]:
                 raise HubError(404, "RevisionNotFound", f"Invalid rev id: {name}")
             del refs[ref_kind][ref_name]
-            self._reachable_cache.clear()
             self._atomic_write(self.repo_dir(repo_type, repo_id) / "refs.json", _dumps(refs))
 
     # ---- commits -------------------------------------------------------------------------------
     def _commit_file(self, sha: str) -> Path:
         return self.root / "commits" / sha[:2] / f"{sha[2:]}.json"
 
-    def _commit_exists(self, sha: str) -> bool:
-        return self._commit_file(sha).exists()
+    def _tree_file(self, sha: str) -> Path:
+        return self.root / "trees" / sha[:2] / f"{sha[2:]}.json"
 
     def commit(self, sha: str) -> Commit:
         with self._cache_guard:
@@ -332,23 +323,33 @@ class Storage:
                 self._cache.move_to_end(sha)
                 return cached
         raw = json.loads(self._commit_file(sha).read_bytes())
-        commit = Commit(
-            id=sha,
-            parents=raw["parents"],
-            title=raw["title"],
-            message=raw["message"],
-            date=raw["date"],
-            author=raw["author"],
-            files={p: FileEntry.from_json(e) for p, e in raw["files"].items()},
-        )
-        with self._cache_guard:
-            self._cache[sha] = commit
-            while len(self._cache) > _COMMIT_CACHE_SIZE:
-                self._cache.popitem(last=False)
+        commit = Commit(sha, raw["parents"], raw["title"], raw["message"], raw["date"], raw["author"],
+                        raw["tree"], self._load_tree)
+        self._remember(commit)
         return commit
 
+    def _remember(self, commit: Commit) -> None:
+        with self._cache_guard:
+            self._cache[commit.id] = commit
+            while len(self._cache) > _COMMIT_CACHE_SIZE:
+                self._cache.popitem(last=False)
+
+    def _load_tree(self, tree: str) -> dict[str, FileEntry]:
+        with self._cache_guard:
+            cached = self._trees.get(tree)
+            if cached is not None:
+                self._trees.move_to_end(tree)
+                return cached
+        raw = json.loads(self._tree_file(tree).read_bytes())
+        files = {p: FileEntry.from_json(e) for p, e in raw.items()}
+        with self._cache_guard:
+            self._trees[tree] = files
+            while len(self._trees) > _COMMIT_CACHE_SIZE:
+                self._trees.popitem(last=False)
+        return files
+
     def history(self, sha: str) -> Iterator[Commit]:
-        """First-parent history, newest first."""
+        """First-parent history, newest first (headers only: trees load on demand)."""
         cur: str | None = sha
         while cur:
             commit = self.commit(cur)
@@ -356,21 +357,25 @@ class Storage:
             cur = commit.parents[0] if commit.parents else None
 
     def _write_commit(
-        self, *, parents: list[str], title: str, message: str, author: str, files: dict[str, FileEntry]
+        self, repo_dir: Path, *, parents: list[str], title: str, message: str, author: str,
+        files: dict[str, FileEntry],
     ) -> Commit:
-        date = time.time()
-        body = {
-            "parents": parents,
-            "title": title,
-            "message": message,
-            "date": date,
-            "author": author,
-            "files": {p: files[p].to_json() for p in sorted(files)},
-        }
-        data = _dumps(body)
+        """Write the tree, the commit header, and the repo's record that the sha is its own (ref not moved)."""
+        tree_data = _dumps({p: files[p].to_json() for p in sorted(files)})
+        tree = hashlib.sha1(tree_data).hexdigest()
+        if not self._tree_file(tree).exists():
+            self._atomic_write(self._tree_file(tree), tree_data)
+        header = {"parents": parents, "title": title, "message": message, "date": time.time(),
+                  "author": author, "tree": tree}
+        data = _dumps(header)
         sha = hashlib.sha1(data).hexdigest()
         self._atomic_write(self._commit_file(sha), data)
-        return Commit(sha, parents, title, message, date, author, dict(files))
+        self._atomic_write(repo_dir / "shas" / sha, b"")
+        with self._cache_guard:
+            self._trees[tree] = files
+        commit = Commit(sha, parents, title, message, header["date"], author, tree, self._load_tree)
+        self._remember(commit)
+        return commit
 
     def apply_commit(
         self,
@@ -408,7 +413,8 @@ class Storage:
             files = dict(self.commit(head).files)
             for op in ops:
                 self._apply_operation(files, op)
-            commit = self._write_commit(parents=[head], title=title, message=message, author=author, files=files)
+            commit = self._write_commit(self.repo_dir(repo_type, repo_id), parents=[head], title=title,
+                                        message=message, author=author, files=files)
             pr_num: int | None = None
             if create_pr:
                 pr_num = refs.get("prCount", 0) + 1
@@ -417,8 +423,6 @@ class Storage:
             else:
                 refs[ref_kind][ref_name] = commit.id
             self._atomic_write(self.repo_dir(repo_type, repo_id) / "refs.json", _dumps(refs))
-            with self._cache_guard:
-                self._cache[commit.id] = commit
             return commit, pr_num
 
     def _apply_operation(self, files: dict[str, FileEntry], op: Operation) -> None:
@@ -427,9 +431,11 @@ class Storage:
             sha = self.put_bytes(op.content)
             files[op.path] = FileEntry(git_blob_oid(op.content), sha, len(op.content), False)
         elif op.kind == "lfsFile":
-            if not (op.sha256 and _SHA256_RE.match(op.sha256)) or op.size is None:
-                raise HubError(400, "BadRequest", f"lfsFile {op.path!r} needs a sha256 oid and a size.")
-            if not self.has_object(op.sha256, op.size):
+            if not (op.sha256 and _SHA256_RE.match(op.sha256)):
+                raise HubError(400, "BadRequest", f"lfsFile {op.path!r} needs a sha256 oid.")
+            if op.size is None and self.has_object(op.sha256):  # copies name the oid only
+                op.size = self.object_path(op.sha256).stat().st_size
+            if op.size is None or not self.has_object(op.sha256, op.size):
                 raise HubError(
                     422, "BadRequest",
                     f"LFS object {op.sha256} for {op.path!r} (size {op.size}) was never uploaded: "

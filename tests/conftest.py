@@ -1,0 +1,75 @@
+"""Session fixtures: ONE real local hub over HTTP for the whole run.
+
+The hub starts in `pytest_configure`, before test modules import huggingface_hub/datasets, because those
+read HF_ENDPOINT and HF_HUB_DISABLE_XET once, at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hfconnect.localhub import LocalHub
+
+WRITE_TOKEN = "hf_test_write_4f1c2a"
+READ_TOKEN = "hf_test_read_9b7d3e"
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "parquet-testing"
+
+_state: dict[str, object] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    home = tempfile.mkdtemp(prefix="hfconnect-tests-home-")
+    os.environ.update(
+        HF_HUB_DISABLE_XET="1",
+        HF_HUB_DISABLE_TELEMETRY="1",
+        HF_HUB_DISABLE_PROGRESS_BARS="1",
+        HF_DATASETS_DISABLE_PROGRESS_BARS="1",
+        HF_HOME=home,
+    )
+    os.environ.pop("HF_TOKEN", None)
+    hub = LocalHub(tokens={WRITE_TOKEN: "write", READ_TOKEN: "read"},
+                   log_file=os.path.join(home, "localhub.log"))
+    hub.start()
+    os.environ["HF_ENDPOINT"] = hub.endpoint
+    _state["hub"] = hub
+    _state["home"] = home
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    hub = _state.pop("hub", None)
+    if isinstance(hub, LocalHub):
+        hub.close()
+
+
+@pytest.fixture(scope="session")
+def hub() -> LocalHub:
+    found = _state["hub"]
+    assert isinstance(found, LocalHub)
+    return found
+
+
+@pytest.fixture(scope="session")
+def api(hub: LocalHub):
+    from huggingface_hub import HfApi
+
+    return HfApi(endpoint=hub.endpoint, token=WRITE_TOKEN)
+
+
+@pytest.fixture
+def repo_id(api) -> Iterator[str]:
+    """A fresh public dataset repo per test."""
+    rid = f"tests/ds-{uuid.uuid4().hex[:10]}"
+    api.create_repo(rid, repo_type="dataset")
+    yield rid
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    assert CORPUS.is_dir(), f"the parquet-testing corpus is missing at {CORPUS}"
+    return CORPUS
