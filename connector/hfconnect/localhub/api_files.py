@@ -216,14 +216,19 @@ async def send_file_range(ctx: RequestContext, resp: web.StreamResponse, path: s
     request = ctx.request
     with open(path, "rb") as f:
         await resp.prepare(request)
+        ctx.prepared_response = True
         transport = request.transport
         if transport is None:
             raise ConnectionResetError("client went away")
         if not decision.reset_after and not decision.bytes_per_sec and length:
-            await asyncio.get_running_loop().sendfile(transport, f, start, length)
-            ctx.state.counters.add(ctx.route_class, bytes_sent=length)
-            await resp.write_eof()
-            return
+            try:
+                await asyncio.get_running_loop().sendfile(transport, f, start, length)
+            except NotImplementedError:  # event loops without sendfile (uvloop): the paced path below
+                pass
+            else:
+                ctx.state.counters.add(ctx.route_class, bytes_sent=length)
+                await resp.write_eof()
+                return
         budget = length
         if decision.reset_after:
             budget = min(length, decision.after_bytes if decision.after_bytes is not None else length // 2)

@@ -125,6 +125,10 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
     except Exception as exc:  # a bug must still answer like a server, not hang the client
         log.exception("internal error on %s %s", request.method, request.path)
         counters.add(route.route_class, errors=1)
+        if ctx.prepared_response:  # a body is under way: an error page would become wrong bytes in it
+            if request.transport is not None:
+                request.transport.abort()
+            raise ConnectionResetError("aborted a response after an internal error") from exc
         return error_response(HubError(500, "InternalError", f"Internal error: {type(exc).__name__}"))
     return _counted(state, route.route_class, response)
 

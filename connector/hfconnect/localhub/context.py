@@ -63,6 +63,7 @@ class RequestContext:
     groups: dict[str, str | None]
     route_class: str
     decision: Decision
+    prepared_response: bool = False  # set once headers went out: errors must then abort, not answer
 
     @property
     def base_url(self) -> str:
