@@ -1,0 +1,85 @@
+"""One exception hierarchy for hfconnect. Every error says what was wrong and what to do about it.
+
+Errors cross process boundaries (Spark executors, Ray workers), so they hold only plain attributes and
+rebuild from them when unpickled. Builtin bases (ValueError, FileNotFoundError, PermissionError) let
+callers catch them the usual way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AuthenticationError",
+    "CommitConflictError",
+    "ConfigNotFoundError",
+    "DataFileError",
+    "HfConnectError",
+    "HubRequestError",
+    "OptionError",
+    "RepoNotFoundError",
+    "RevisionNotFoundError",
+    "SchemaMismatchError",
+    "SplitNotFoundError",
+]
+
+
+class HfConnectError(Exception):
+    """Base of every error hfconnect raises on purpose."""
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+        for key, value in details.items():
+            setattr(self, key, value)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.message, self.details))
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _rebuild(cls: type[HfConnectError], message: str, details: dict[str, Any]) -> HfConnectError:
+    return cls(message, **details)
+
+
+class OptionError(HfConnectError, ValueError):
+    """An option is unknown, or its value cannot be parsed."""
+
+
+class RepoNotFoundError(HfConnectError, FileNotFoundError):
+    """The repo does not exist, or is private and no (valid) token was given."""
+
+
+class RevisionNotFoundError(HfConnectError, FileNotFoundError):
+    """The branch, tag, pull request or commit does not exist in the repo."""
+
+
+class ConfigNotFoundError(HfConnectError, ValueError):
+    """The requested config is not one of the dataset's configs."""
+
+
+class SplitNotFoundError(HfConnectError, ValueError):
+    """The requested split is not one of the config's splits."""
+
+
+class DataFileError(HfConnectError, ValueError):
+    """A data file cannot be read (corrupt, truncated, unsupported): the message names the file."""
+
+
+class SchemaMismatchError(HfConnectError, ValueError):
+    """A data file's schema cannot be merged with the others of the split: the message names the file."""
+
+
+class AuthenticationError(HfConnectError, PermissionError):
+    """The token is missing, invalid or lacks the rights the operation needs."""
+
+
+class HubRequestError(HfConnectError, OSError):
+    """A Hub request kept failing after retries (network, 5xx, 429): the message names the URL path."""
+
+
+class CommitConflictError(HfConnectError):
+    """The branch moved under the job and the commit could not be rebased within the retry budget."""

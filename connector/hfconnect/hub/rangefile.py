@@ -1,0 +1,150 @@
+"""A seekable, read-only file over HTTP ranges that pyarrow reads Parquet through.
+
+Why: pyarrow already knows which bytes a query needs (footer, then only the selected column chunks of the
+selected row groups, coalesced). This file serves those reads from spans fetched ahead of time (prefetch of
+the next row group while the current one decodes), splits big spans across parallel connections, and
+falls back to an exact range request for anything not prefetched. Memory stays bounded: spans are evicted
+once their row group is decoded; only the footer tail is kept.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from .http import HubHttp
+
+__all__ = ["RangeFile", "io_pool"]
+
+TAIL_BYTES = 64 * 1024
+PART_BYTES = 16 * 1024 * 1024  # spans above this are fetched as parallel parts
+_pool: dict[int, ThreadPoolExecutor] = {}
+_pool_lock = threading.Lock()
+
+
+def io_pool() -> ThreadPoolExecutor:
+    """Process-wide I/O threads (network waits release the GIL)."""
+    pid = os.getpid()
+    with _pool_lock:
+        if pid not in _pool:
+            _pool[pid] = ThreadPoolExecutor(max_workers=8, thread_name_prefix="hfconnect-io")
+        return _pool[pid]
+
+
+class RangeFile(io.RawIOBase):
+    def __init__(self, http: HubHttp, url: str, size: int, name: str) -> None:
+        super().__init__()
+        self.http, self.url, self._size, self.name = http, url, size, name
+        self._pos = 0
+        self._spans: dict[tuple[int, int], _Parts] = {}
+        self._tail: tuple[int, bytes] | None = None
+        self._lock = threading.Lock()
+
+    # ---- io.RawIOBase -----------------------------------------------------------------------
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def size(self) -> int:
+        return self._size
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        n = min(len(buffer), self._size - self._pos)
+        if n <= 0:
+            return 0
+        data = self._read_at(self._pos, n)
+        buffer[:n] = data
+        self._pos += n
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        n = self._size - self._pos if size is None or size < 0 else min(size, self._size - self._pos)
+        if n <= 0:
+            return b""
+        data = self._read_at(self._pos, n)
+        self._pos += n
+        return data
+
+    # ---- spans --------------------------------------------------------------------------------
+    def _read_at(self, start: int, n: int) -> bytes:
+        end = start + n
+        tail = self._tail
+        if tail is not None and start >= tail[0]:
+            return tail[1][start - tail[0]: end - tail[0]]
+        with self._lock:
+            span = next(((s, e) for (s, e) in self._spans if s <= start and end <= e), None)
+            fut = self._spans.get(span) if span else None
+        if fut is not None and span is not None:
+            data = fut.result()
+            return data[start - span[0]: end - span[0]]
+        if end == self._size and tail is None:  # the footer: keep a generous tail for later fragments
+            tail_start = max(0, min(start, self._size - TAIL_BYTES))
+            self._tail = (tail_start, self.http.get_range(self.url, tail_start, self._size))
+            return self._tail[1][start - tail_start:]
+        return self._fetch(start, end)
+
+    def _submit(self, start: int, end: int) -> _Parts:
+        """Fetch [start, end) as parallel parts on the I/O pool. Parts never wait on other parts (no deadlock)."""
+        bounds = list(range(start, end, PART_BYTES)) + [end]
+        pairs = zip(bounds, bounds[1:], strict=False)
+        return _Parts([io_pool().submit(self.http.get_range, self.url, a, b) for a, b in pairs])
+
+    def _fetch(self, start: int, end: int) -> bytes:
+        if end - start <= PART_BYTES:
+            return self.http.get_range(self.url, start, end)
+        return self._submit(start, end).result()
+
+    def prefetch(self, spans: list[tuple[int, int]]) -> None:
+        """Start fetching these [start, end) spans in the background."""
+        for span in spans:
+            with self._lock:
+                if span not in self._spans:
+                    self._spans[span] = self._submit(*span)
+
+    def evict(self, spans: list[tuple[int, int]]) -> None:
+        with self._lock:
+            for span in spans:
+                self._spans.pop(span, None)
+
+    def close(self) -> None:
+        with self._lock:
+            self._spans.clear()
+        super().close()
+
+
+class _Parts:
+    """The futures of one span's parts; result() joins them once and keeps the bytes."""
+
+    def __init__(self, futures: list[Future[bytes]]) -> None:
+        self._futures = futures
+        self._data: bytes | None = None
+
+    def result(self) -> bytes:
+        if self._data is None:
+            parts = [f.result() for f in self._futures]
+            self._data = parts[0] if len(parts) == 1 else b"".join(parts)
+            self._futures = []
+        return self._data
+
+
+def coalesce(ranges: list[tuple[int, int]], gap: int = 1024 * 1024) -> list[tuple[int, int]]:
+    """Merge [start, end) ranges closer than `gap` bytes: fewer requests, a little over-read."""
+    out: list[list[int]] = []
+    for start, end in sorted(ranges):
+        if out and start - out[-1][1] <= gap:
+            out[-1][1] = max(out[-1][1], end)
+        else:
+            out.append([start, end])
+    return [(s, e) for s, e in out]

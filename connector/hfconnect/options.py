@@ -1,0 +1,179 @@
+"""Typed, validated options, parsed once: by keyword from Daft/Python, by `from_strings` from Spark.
+
+Why strict: a misspelt Spark option would otherwise be silently ignored and read the wrong data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from .errors import OptionError
+
+__all__ = ["DEFAULT_ENDPOINT", "ReadOptions", "parse_bool", "parse_list", "parse_size"]
+
+DEFAULT_ENDPOINT = "https://huggingface.co"
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "B": 1}
+for _i, _p in enumerate("KMGT", 1):
+    _UNITS.update({_p: 1000**_i, f"{_p}B": 1000**_i, f"{_p}IB": 1024**_i})
+
+
+def parse_size(key: str, value: Any) -> int:
+    """`128MB`, `1GiB`, `500000` -> bytes; an OptionError naming the key otherwise."""
+    if isinstance(value, bool):
+        raise OptionError(f"option {key}={value!r}: expected a size such as 128MB")
+    if isinstance(value, int):
+        if value <= 0:
+            raise OptionError(f"option {key}={value!r}: must be positive")
+        return value
+    m = _SIZE_RE.match(str(value))
+    if not m:
+        raise OptionError(f"option {key}={value!r}: expected a size such as 134217728, 128MB or 1GiB")
+    size = int(float(m.group(1)) * _UNITS[(m.group(2) or "").upper()])
+    if size <= 0:
+        raise OptionError(f"option {key}={value!r}: must be positive")
+    return size
+
+
+def parse_int(key: str, value: Any, *, minimum: int = 1) -> int:
+    try:
+        number = int(str(value).strip()) if not isinstance(value, int) or isinstance(value, bool) else value
+    except ValueError:
+        raise OptionError(f"option {key}={value!r}: expected a whole number") from None
+    if isinstance(value, bool) or number < minimum:
+        raise OptionError(f"option {key}={value!r}: expected a whole number >= {minimum}")
+    return number
+
+
+def parse_bool(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise OptionError(f"option {key}={value!r}: expected true or false")
+
+
+def parse_list(key: str, value: Any) -> tuple[str, ...]:
+    """A JSON list of strings, or a comma-separated string."""
+    if isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        text = str(value).strip()
+        if text.startswith("["):
+            try:
+                items = json.loads(text)
+            except ValueError:
+                raise OptionError(f"option {key}={value!r}: not a valid JSON list of strings") from None
+        else:
+            items = [part.strip() for part in text.split(",")]
+    if not items or not all(isinstance(i, str) and i for i in items):
+        raise OptionError(f"option {key}={value!r}: expected a non-empty list of names")
+    return tuple(items)
+
+
+def parse_filters(key: str, value: Any) -> Any:
+    """pyarrow DNF filters as JSON (`[["id", ">", 5]]` or `[[["a", "=", 1]], [["b", "<", 2]]]`) or an
+    Expression -> `pyarrow.compute.Expression`. No literal_eval: the string is data, never code."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    if value is None or isinstance(value, pc.Expression):
+        return value
+    raw = value
+    if isinstance(value, str):
+        try:
+            raw = json.loads(value)
+        except ValueError:
+            raise OptionError(
+                f"option {key}={value!r}: expected JSON DNF filters such as [[\"id\", \">\", 5]]") from None
+    try:
+        dnf = [tuple(t) if isinstance(t, list) and t and isinstance(t[0], str) else
+               [tuple(x) for x in t] for t in raw]
+        return pq.filters_to_expression(dnf)
+    except (TypeError, ValueError, IndexError) as exc:
+        raise OptionError(f"option {key}={value!r}: not valid DNF filters ({exc})") from None
+
+
+def default_endpoint() -> str:
+    return os.environ.get("HF_ENDPOINT", DEFAULT_ENDPOINT).rstrip("/")
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What to read and how. `token` never shows in repr, explain() or errors."""
+
+    repo: str
+    config: str | None = None
+    split: str = "train"
+    revision: str = "main"
+    token: str | None = field(default=None, repr=False)
+    endpoint: str = field(default_factory=default_endpoint)
+    data_files: tuple[str, ...] | None = None
+    data_dir: str | None = None
+    columns: tuple[str, ...] | None = None
+    filters: Any = None  # pyarrow.compute.Expression
+    shard_size: int = 128 * 1000 * 1000
+    batch_size: int = 10_000
+    max_concurrency: int = 16
+    prefetch: bool = True
+    repo_type: str = "dataset"
+
+    def __post_init__(self) -> None:
+        if not self.repo or not isinstance(self.repo, str):
+            raise OptionError("no dataset given: pass the repo id, e.g. load('org/name') or repo='org/name'")
+        if self.repo_type != "dataset":
+            raise OptionError(f"repo_type={self.repo_type!r}: only dataset repos hold datasets")
+        object.__setattr__(self, "endpoint", self.endpoint.rstrip("/"))
+        if self.token is None:
+            object.__setattr__(self, "token", os.environ.get("HF_TOKEN") or None)
+
+    @classmethod
+    def from_strings(cls, options: Mapping[str, str], repo: str | None = None) -> ReadOptions:
+        """Spark's string options (keys case-insensitive) -> ReadOptions. Unknown keys are rejected."""
+        known = {f.name.lower(): f.name for f in fields(cls)}
+        aliases = {"path": "repo"}
+        values: dict[str, Any] = {}
+        for raw_key, raw_value in options.items():
+            key = aliases.get(raw_key.lower(), raw_key.lower())
+            if key not in known:
+                valid = ", ".join(sorted(n for n in known if n != "repo_type"))
+                raise OptionError(f"unknown option {raw_key!r}; valid options: {valid}")
+            values[known[key]] = raw_value
+        if repo:
+            values["repo"] = repo
+        return cls.build(**values)
+
+    @classmethod
+    def build(cls, **values: Any) -> ReadOptions:
+        """Keyword values (strings or typed) -> ReadOptions, each value parsed and checked."""
+        parsed: dict[str, Any] = {}
+        for key, value in values.items():
+            if value is None:
+                continue
+            if key in ("shard_size",):
+                parsed[key] = parse_size(key, value)
+            elif key in ("batch_size", "max_concurrency"):
+                parsed[key] = parse_int(key, value)
+            elif key == "prefetch":
+                parsed[key] = parse_bool(key, value)
+            elif key in ("data_files", "columns"):
+                parsed[key] = parse_list(key, value)
+            elif key == "filters":
+                parsed[key] = parse_filters(key, value)
+            else:
+                parsed[key] = str(value)
+        try:
+            return cls(**parsed)
+        except TypeError as exc:
+            raise OptionError(str(exc)) from None
+
+    def with_(self, **changes: Any) -> ReadOptions:
+        return replace(self, **changes)

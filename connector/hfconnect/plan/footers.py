@@ -1,0 +1,84 @@
+"""Parquet footers over HTTP: one suffix-range request each, in parallel with bounded concurrency."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+
+from ..errors import DataFileError
+from ..hub.http import HubHttp
+from ..hub.rangefile import RangeFile
+from ..hub.snapshot import Snapshot
+
+__all__ = ["FileFacts", "Footer", "inspect_many", "inspect_parquet", "open_fragment"]
+
+PARQUET_FORMAT = ds.ParquetFileFormat()
+
+
+@dataclass
+class Footer:
+    path: str
+    fragment: ds.ParquetFileFragment
+    file: RangeFile
+
+    @property
+    def metadata(self):  # noqa: ANN201 - pyarrow FileMetaData
+        return self.fragment.metadata
+
+    @property
+    def schema(self) -> pa.Schema:
+        return self.fragment.physical_schema
+
+
+def open_fragment(http: HubHttp, snapshot: Snapshot, path: str, size: int) -> Footer:
+    """A pyarrow fragment over HTTP whose metadata is loaded (the footer: one range request)."""
+    url = http.resolve_url(snapshot.repo_id, snapshot.sha, path, snapshot.repo_type)
+    rf = RangeFile(http, url, size, name=path)
+    try:
+        frag = PARQUET_FORMAT.make_fragment(pa.PythonFile(rf, mode="r"))
+        frag.ensure_complete_metadata()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError, ValueError) as exc:
+        if isinstance(exc, DataFileError):
+            raise
+        raise DataFileError(f"{snapshot.repo_id}/{path}: not a readable Parquet file ({exc})", path=path) from None
+    return Footer(path, frag, rf)
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What planning keeps of a footer: the schema, row-group sizes, and the row groups a filter keeps."""
+
+    path: str
+    schema: pa.Schema
+    row_group_bytes: tuple[int, ...]
+    kept: tuple[int, ...]
+
+
+def inspect_parquet(http: HubHttp, snapshot: Snapshot, path: str, size: int, filter: object = None) -> FileFacts:
+    footer = open_fragment(http, snapshot, path, size)
+    md = footer.metadata
+    rg_bytes = tuple(sum(rg.column(j).total_compressed_size for j in range(rg.num_columns))
+                     for rg in (md.row_group(i) for i in range(md.num_row_groups)))
+    kept = tuple(range(md.num_row_groups))
+    if filter is not None and md.num_row_groups:
+        # If statistics cannot decide this filter, every row group is kept: the reader filters rows.
+        with contextlib.suppress(pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            kept = tuple(rg.id for rg in footer.fragment.subset(filter=filter).row_groups)
+    footer.file.close()
+    return FileFacts(path, footer.schema, rg_bytes, kept)
+
+
+def inspect_many(http: HubHttp, snapshot: Snapshot, files: Iterable[tuple[str, int]], *, filter: object = None,
+                 concurrency: int = 16) -> dict[str, FileFacts]:
+    """Footers of many files in parallel (bounded); only their small facts are kept."""
+    files = list(files)
+    if not files:
+        return {}
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(files)))) as pool:
+        facts = list(pool.map(lambda f: inspect_parquet(http, snapshot, f[0], f[1], filter), files))
+    return {f.path: f for f in facts}

@@ -1,0 +1,70 @@
+"""The plan: small, picklable, pinned to one commit, and printable without secrets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from ..hub.snapshot import Snapshot
+
+__all__ = ["FilePart", "ReadPlan", "Shard"]
+
+
+@dataclass(frozen=True)
+class FilePart:
+    """One file of a shard: the whole file, or some of its row groups."""
+
+    path: str
+    size: int
+    format: str
+    split: str
+    row_groups: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Shard:
+    """The unit of parallelism: one Spark partition, one Daft task."""
+
+    index: int
+    parts: tuple[FilePart, ...]
+    est_bytes: int
+
+
+@dataclass(frozen=True)
+class ReadPlan:
+    snapshot: Snapshot
+    config: str
+    splits: tuple[str, ...]
+    file_schema: pa.Schema
+    schema: pa.Schema
+    shards: tuple[Shard, ...]
+    filter: Any = None  # pyarrow.compute.Expression
+    filter_columns: tuple[str, ...] = ()
+    batch_size: int = 10_000
+    prefetch: bool = True
+    add_split_column: bool = False
+    layout_source: str = "conventions"
+    total_files: int = 0
+    total_bytes: int = 0
+    footers_read: int = 0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self.schema.names)
+
+    def explain(self) -> str:
+        """What will be read, from which commit, in how many shards. Never the token."""
+        s = self.snapshot
+        lines = [
+            f"HuggingFace dataset {s.repo_id} at commit {s.sha} (revision {s.revision!r}) via {s.endpoint}",
+            f"  config {self.config!r}, split(s) {', '.join(self.splits)} (layout from {self.layout_source})",
+            f"  {self.total_files} file(s), {self.total_bytes:,} bytes -> {len(self.shards)} shard(s); "
+            f"{self.footers_read} footer(s) read while planning",
+            f"  columns: {', '.join(self.schema.names)}",
+            f"  pushed filter: {self.filter if self.filter is not None else 'none'}",
+        ]
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)

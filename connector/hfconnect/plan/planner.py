@@ -1,0 +1,177 @@
+"""The one shard planner both engines use: dataset files -> byte-balanced shards at row-group granularity.
+
+Footers are read only where they change the plan: to split files larger than `shard_size` by row group, to
+prune row groups by statistics when there is a filter, and one per split for the schema. Small files
+become file-level shards straight from the tree listing's sizes, packed together up to `shard_size`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterable
+
+import pyarrow as pa
+
+from ..errors import DataFileError, HfConnectError, OptionError, RevisionNotFoundError, SchemaMismatchError
+from ..hub.datafiles import (
+    DataFile,
+    DatasetLayout,
+    convert_branch_layout,
+    is_empty,
+    parse_card_yaml,
+    resolve_layout,
+)
+from ..hub.http import HubHttp
+from ..hub.snapshot import Snapshot, list_files, resolve_snapshot
+from ..options import ReadOptions
+from .footers import FileFacts, inspect_many
+from .model import FilePart, ReadPlan, Shard
+
+__all__ = ["plan_read", "read_text_table"]
+
+log = logging.getLogger("hfconnect.plan")
+SPLIT_COLUMN = "split"
+
+
+def plan_read(options: ReadOptions, *, filter: object = None, filter_columns: Iterable[str] = (),
+              columns: Iterable[str] | None = None) -> ReadPlan:
+    """Resolve the snapshot, the split's files and schema, and cut them into shards."""
+    filter = options.filters if filter is None else filter
+    filter_columns = tuple(filter_columns)
+    http = HubHttp(options.endpoint, options.token)
+    snapshot = resolve_snapshot(options.repo, options.revision, endpoint=options.endpoint, token=options.token)
+    layout, snapshot = _layout(options, snapshot, http)
+    config, chosen = layout.select(options.config, options.split)
+    files = [(split, f) for split, fs in chosen.items() for f in fs]
+    if not files:
+        raise HfConnectError(f"config {config!r} of {options.repo} has no data files for split "
+                             f"{options.split!r}; nothing to read")
+    parquet = [f for _, f in files if f.format == "parquet"]
+    # Footers that change the plan: large files, every file under a filter, the first file of each split.
+    firsts = {fs[0].path for fs in chosen.values() if fs and fs[0].format == "parquet"}
+    wanted = {f.path: f.size for f in parquet
+              if filter is not None or f.size > options.shard_size or f.path in firsts}
+    facts = inspect_many(http, snapshot, wanted.items(), filter=filter, concurrency=options.max_concurrency)
+    file_schema = _merge_schemas(snapshot, facts, files, http)
+    schema = _output_schema(file_schema, columns or options.columns, options.split == "all")
+    shards = _cut(files, facts, options.shard_size)
+    return ReadPlan(
+        snapshot=snapshot, config=config, splits=tuple(chosen), file_schema=file_schema, schema=schema,
+        shards=shards, filter=filter, filter_columns=filter_columns, batch_size=options.batch_size,
+        prefetch=options.prefetch, add_split_column=options.split == "all", layout_source=layout.source,
+        total_files=len(files), total_bytes=sum(f.size for _, f in files), footers_read=len(facts),
+    )
+
+
+def _layout(options: ReadOptions, snapshot: Snapshot, http: HubHttp) -> tuple[DatasetLayout, Snapshot]:
+    listing = list_files(snapshot, options.token, path="")
+    card = None
+    if not options.data_files and not options.data_dir:
+        readme = next((f for f in listing if f.path == "README.md"), None)
+        if readme is not None:
+            url = http.resolve_url(snapshot.repo_id, snapshot.sha, "README.md")
+            card = parse_card_yaml(http.get(url, readme.size).decode("utf-8", errors="replace"))
+    layout = resolve_layout(listing, card, data_files=options.data_files, data_dir=options.data_dir)
+    if not is_empty(layout) or options.data_files or options.data_dir:
+        return layout, snapshot
+    try:
+        converted = resolve_snapshot(options.repo, "refs/convert/parquet", endpoint=options.endpoint,
+                                     token=options.token)
+    except RevisionNotFoundError:
+        raise HfConnectError(
+            f"{options.repo}@{options.revision} has no Parquet, JSON Lines or CSV data files and no "
+            "refs/convert/parquet branch: nothing hfconnect can read", repo=options.repo) from None
+    return convert_branch_layout(list_files(converted, options.token)), converted
+
+
+def _merge_schemas(snapshot: Snapshot, facts: dict[str, FileFacts], files: list[tuple[str, DataFile]],
+                   http: HubHttp) -> pa.Schema:
+    """Unify the footers' schemas (null vs typed, int widths); an incompatible file is named."""
+    schemas: list[tuple[str, pa.Schema]] = [(p, f.schema) for p, f in facts.items()]
+    if not schemas:  # JSON Lines / CSV: infer from the first file of each split
+        firsts = {}
+        for split, f in files:
+            firsts.setdefault(split, f)
+        for f in firsts.values():
+            url = http.resolve_url(snapshot.repo_id, snapshot.sha, f.path)
+            schemas.append((f.path, read_text_table(http.get(url, f.size), f).schema))
+    merged = schemas[0][1].remove_metadata()
+    for path, schema in schemas[1:]:
+        try:
+            merged = pa.unify_schemas([merged, schema.remove_metadata()], promote_options="permissive")
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise SchemaMismatchError(
+                f"{snapshot.repo_id}/{path} has a schema incompatible with the split's other files: {exc}",
+                path=path) from None
+    return merged
+
+
+def _output_schema(file_schema: pa.Schema, columns: Iterable[str] | None, add_split: bool) -> pa.Schema:
+    if add_split and SPLIT_COLUMN in file_schema.names:
+        raise OptionError(f"split='all' adds a {SPLIT_COLUMN!r} column, but the data already has one: "
+                          "read the splits one at a time")
+    fields = list(file_schema)
+    if columns:
+        missing = [c for c in columns if c not in file_schema.names and not (add_split and c == SPLIT_COLUMN)]
+        if missing:
+            raise OptionError(f"column(s) {missing} not in the dataset; its columns are: "
+                              f"{', '.join(file_schema.names)}")
+        fields = [file_schema.field(c) for c in columns if c != SPLIT_COLUMN]
+    if add_split and (not columns or SPLIT_COLUMN in columns):
+        fields.append(pa.field(SPLIT_COLUMN, pa.string(), nullable=False))
+    return pa.schema(fields)
+
+
+def _cut(files: list[tuple[str, DataFile]], facts: dict[str, FileFacts], shard_size: int) -> tuple[Shard, ...]:
+    """Split big files by row group, drop pruned ones, pack small ones: shards of about shard_size bytes."""
+    units: list[tuple[FilePart, int]] = []
+    for split, f in files:
+        fact = facts.get(f.path)
+        if fact is None:
+            units.append((FilePart(f.path, f.size, f.format, split), f.size))
+            continue
+        if not fact.kept:
+            continue  # every row group excluded by statistics: never fetched
+        if len(fact.kept) == len(fact.row_group_bytes) and f.size <= shard_size:
+            units.append((FilePart(f.path, f.size, f.format, split), f.size))
+            continue
+        group: list[int] = []
+        group_bytes = 0
+        for rg in fact.kept:
+            if group and group_bytes + fact.row_group_bytes[rg] > shard_size:
+                units.append((FilePart(f.path, f.size, f.format, split, tuple(group)), group_bytes))
+                group, group_bytes = [], 0
+            group.append(rg)
+            group_bytes += fact.row_group_bytes[rg]
+        if group:
+            units.append((FilePart(f.path, f.size, f.format, split, tuple(group)), group_bytes))
+    shards: list[Shard] = []
+    parts: list[FilePart] = []
+    total = 0
+    for part, nbytes in units:
+        if parts and total + nbytes > shard_size:
+            shards.append(Shard(len(shards), tuple(parts), total))
+            parts, total = [], 0
+        parts.append(part)
+        total += nbytes
+    if parts:
+        shards.append(Shard(len(shards), tuple(parts), total))
+    return tuple(shards)
+
+
+def read_text_table(data: bytes, f: DataFile) -> pa.Table:
+    """A whole JSON Lines / JSON / CSV file as a table, through pyarrow's readers."""
+    import pyarrow.csv as pacsv
+    import pyarrow.json as pajson
+
+    try:
+        if f.format == "csv":
+            opts = pacsv.ParseOptions(delimiter="\t" if f.path.lower().endswith(".tsv") else ",")
+            return pacsv.read_csv(io.BytesIO(data), parse_options=opts)
+        if data.lstrip()[:1] == b"[":  # a .json file holding one array of records
+            return pa.Table.from_pylist(json.loads(data))
+        return pajson.read_json(io.BytesIO(data))
+    except (pa.ArrowInvalid, ValueError) as exc:
+        raise DataFileError(f"{f.path}: cannot be read as {f.format}: {exc}", path=f.path) from None

@@ -1,0 +1,118 @@
+"""The shard reader: one shard -> a bounded stream of Arrow RecordBatches in the plan's schema.
+
+Per Parquet file: the footer (one range request), then row group by row group only the needed column
+chunks, prefetched one row group ahead while the current one decodes; pyarrow applies the filter to rows, so
+results are exact. Memory: the current and the next row group's selected columns, whatever the file size.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import DataFileError, SchemaMismatchError
+from ..hub.datafiles import DataFile
+from ..hub.http import HubHttp
+from ..hub.rangefile import coalesce
+from ..plan.footers import open_fragment
+from ..plan.model import FilePart, ReadPlan, Shard
+from ..plan.planner import SPLIT_COLUMN, read_text_table
+
+__all__ = ["read_shard"]
+
+
+def read_shard(plan: ReadPlan, shard: Shard, http: HubHttp) -> Iterator[pa.RecordBatch]:
+    for part in shard.parts:
+        read = _read_parquet if part.format == "parquet" else _read_text
+        for batch in read(plan, part, http):
+            if batch.num_rows:
+                yield _conform(plan, part, batch)
+
+
+def _needed_columns(plan: ReadPlan, names: list[str]) -> list[str]:
+    wanted = [c for c in plan.schema.names if c in names]
+    extra = set(plan.filter_columns)
+    if plan.filter is not None and not extra:  # the expression's own text names its fields
+        text = str(plan.filter)
+        extra = {n for n in names if re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", text)}
+    return wanted + sorted(extra - set(wanted))
+
+
+def _chunk_spans(metadata, row_group: int, leaf_indices: list[int]) -> list[tuple[int, int]]:  # noqa: ANN001
+    rg = metadata.row_group(row_group)
+    ranges = []
+    for j in leaf_indices:
+        col = rg.column(j)
+        start = col.data_page_offset
+        if col.has_dictionary_page and col.dictionary_page_offset and col.dictionary_page_offset < start:
+            start = col.dictionary_page_offset
+        ranges.append((start, start + col.total_compressed_size))
+    return coalesce(ranges)
+
+
+def _read_parquet(plan: ReadPlan, part: FilePart, http: HubHttp) -> Iterator[pa.RecordBatch]:
+    footer = open_fragment(http, plan.snapshot, part.path, part.size)
+    frag, md = footer.fragment, footer.metadata
+    names = footer.schema.names
+    read_cols = [c for c in plan.schema.names if c in names]
+    needed = set(_needed_columns(plan, names))
+    leaves = [j for j in range(md.num_columns) if md.schema.column(j).path.split(".")[0] in needed]
+    row_groups = list(part.row_groups) if part.row_groups is not None else list(range(md.num_row_groups))
+    spans = {rg: _chunk_spans(md, rg, leaves) for rg in row_groups}
+    try:
+        for i, rg in enumerate(row_groups):
+            if plan.prefetch:
+                footer.file.prefetch(spans[rg])
+                if i + 1 < len(row_groups):
+                    footer.file.prefetch(spans[row_groups[i + 1]])
+            sub = frag.subset(row_group_ids=[rg])
+            try:
+                yield from sub.to_batches(columns=read_cols, filter=plan.filter, batch_size=plan.batch_size,
+                                          use_threads=True)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
+                if isinstance(exc, (DataFileError,)):
+                    raise
+                raise DataFileError(f"{plan.snapshot.repo_id}/{part.path}: row group {rg} cannot be read: {exc}",
+                                    path=part.path) from None
+            footer.file.evict(spans[rg])
+    finally:
+        footer.file.close()
+
+
+def _read_text(plan: ReadPlan, part: FilePart, http: HubHttp) -> Iterator[pa.RecordBatch]:
+    url = http.resolve_url(plan.snapshot.repo_id, plan.snapshot.sha, part.path, plan.snapshot.repo_type)
+    table = read_text_table(http.get(url, part.size), DataFile(part.path, part.size, part.format))
+    if plan.filter is not None:
+        try:
+            table = table.filter(plan.filter)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+            raise DataFileError(f"{part.path}: the filter cannot be applied to this file: {exc}",
+                                path=part.path) from None
+    table = table.select([c for c in plan.schema.names if c in table.column_names])
+    yield from table.to_batches(max_chunksize=plan.batch_size)
+
+
+def _conform(plan: ReadPlan, part: FilePart, batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Cast a file's batch to the plan's schema: widen types, fill absent columns with nulls, add `split`."""
+    arrays = []
+    for field in plan.schema:
+        if field.name == SPLIT_COLUMN and plan.add_split_column:
+            arrays.append(pa.array([part.split] * batch.num_rows, pa.string()))
+            continue
+        idx = batch.schema.get_field_index(field.name)
+        if idx < 0:
+            arrays.append(pa.nulls(batch.num_rows, field.type))
+            continue
+        column = batch.column(idx)
+        if not column.type.equals(field.type):
+            try:
+                column = pc.cast(column, field.type)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise SchemaMismatchError(
+                    f"{plan.snapshot.repo_id}/{part.path}: column {field.name!r} is {column.type}, which cannot "
+                    f"be read as the split's {field.type}: {exc}", path=part.path) from None
+        arrays.append(column)
+    return pa.RecordBatch.from_arrays(arrays, schema=plan.schema)
