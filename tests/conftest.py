@@ -73,3 +73,6 @@ def repo_id(api) -> Iterator[str]:
 def corpus() -> Path:
     assert CORPUS.is_dir(), f"the parquet-testing corpus is missing at {CORPUS}"
     return CORPUS
+
+
+from tests.data import multi_config  # noqa: E402,F401 - the shared multi-config dataset fixture

@@ -124,6 +124,7 @@ class ReadOptions:
     batch_size: int = 10_000
     max_concurrency: int = 16
     prefetch: bool = True
+    pushdown_filters: bool = False  # Spark only: see hfconnect.spark.source for why it is opt-in
     repo_type: str = "dataset"
 
     def __post_init__(self) -> None:
@@ -162,7 +163,7 @@ class ReadOptions:
                 parsed[key] = parse_size(key, value)
             elif key in ("batch_size", "max_concurrency"):
                 parsed[key] = parse_int(key, value)
-            elif key == "prefetch":
+            elif key in ("prefetch", "pushdown_filters"):
                 parsed[key] = parse_bool(key, value)
             elif key in ("data_files", "columns"):
                 parsed[key] = parse_list(key, value)

@@ -26,7 +26,7 @@ from hfconnect.options import ReadOptions
 from hfconnect.plan import plan_read
 from hfconnect.read import read_shard
 from tests.conftest import READ_TOKEN, WRITE_TOKEN
-from tests.read.conftest import make_table, parquet_bytes
+from tests.data import make_table, parquet_bytes
 
 pytestmark = pytest.mark.integration
 

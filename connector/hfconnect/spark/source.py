@@ -2,7 +2,8 @@
 
 Options (case-insensitive; unknown ones are rejected with the list of valid ones): config, split ("all" adds
 a `split` column), revision, token, endpoint, data_files, data_dir, columns, filters (JSON DNF), shard_size,
-batch_size, max_concurrency, prefetch. `.schema("id long, text string")` reads only those columns.
+batch_size, max_concurrency, prefetch, pushdown_filters (see `HuggingFaceDataSource.reader`).
+`.schema("id long, text string")` reads only those columns.
 """
 
 from __future__ import annotations
@@ -45,7 +46,14 @@ class HuggingFaceDataSource(DataSource):
         return _spark_schema(plan.schema)
 
     def reader(self, schema: StructType) -> DataSourceReader:
-        if _pushdown_disabled_by_caller():
+        """The filtering reader only when asked for twice: option pushdown_filters=true AND Spark's conf.
+
+        Why opt-in: Spark 4.3 caches the read planned with pushed filters on the DataFrame's relation
+        (PythonDataSourceV2.readInfo) and reuses it for later queries of the same DataFrame that push no
+        filter, which then silently miss rows. With the option on, build a fresh DataFrame per query. The
+        `filters` option (JSON DNF) is part of the relation itself and is always safe.
+        """
+        if not self.read_options.pushdown_filters or _pushdown_disabled_by_caller():
             return HuggingFaceReader(self.read_options, schema)
         return HuggingFaceFilteringReader(self.read_options, schema)
 

@@ -1,4 +1,4 @@
-"""Datasets the read tests share, published once per session to the session hub."""
+"""Datasets the read tests of every engine share, published once per session to the session hub."""
 
 from __future__ import annotations
 

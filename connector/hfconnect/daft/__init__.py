@@ -1,0 +1,45 @@
+"""Daft adapter: `read_huggingface` and its DataSource, thin over the shared planner and reader.
+
+Why not Daft's own `daft.read_huggingface`: it ignores HF_ENDPOINT, configs and splits, and does not pin the
+read to one commit. This one plans once on the driver and reads the same snapshot in every task.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..options import ReadOptions
+from .source import HuggingFaceSource, HuggingFaceTask
+
+if TYPE_CHECKING:
+    import daft
+
+__all__ = ["HuggingFaceSource", "HuggingFaceTask", "read_huggingface"]
+
+
+def read_huggingface(
+    repo: str,
+    *,
+    config: str | None = None,
+    split: str = "train",
+    revision: str = "main",
+    token: str | None = None,
+    endpoint: str | None = None,
+    data_files: list[str] | tuple[str, ...] | str | None = None,
+    data_dir: str | None = None,
+    shard_size: int | str | None = None,
+    batch_size: int | None = None,
+) -> daft.DataFrame:
+    """A Hub dataset's split as a lazy Daft DataFrame (split="all" reads every split and adds a `split` column).
+
+    The repo is resolved and planned here, so a wrong repo, config, split or token fails at once, with the
+    available configs/splits in the message; rows are read when the DataFrame runs, one task per shard,
+    with column, filter and limit pushdowns. `token` defaults to HF_TOKEN, `endpoint` to HF_ENDPOINT.
+    """
+    options = ReadOptions.build(
+        repo=repo, config=config, split=split, revision=revision, token=token, endpoint=endpoint,
+        data_files=data_files, data_dir=data_dir, shard_size=shard_size, batch_size=batch_size,
+    )
+    source = HuggingFaceSource(options)
+    source.plan  # noqa: B018 - plan now: errors surface here, not at collect()
+    return source.read()

@@ -1,0 +1,324 @@
+"""Daft DataSource over the shared planner and reader: one Daft task per shard of a plan pinned to one commit.
+
+Why our own source rather than Daft's native `hf://` Parquet reads: those ignore HF_ENDPOINT, the dataset
+card's configs and splits, and the pinned commit. This source plans with the same core as the Spark source,
+and every task carries its plan, shard and HTTP client (with the token), so nothing travels via env vars.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime
+import functools
+import math
+import operator
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from daft.expressions.visitor import PredicateVisitor
+from daft.io.source import DataSource, DataSourceTask
+from daft.recordbatch import RecordBatch
+from daft.schema import Schema
+
+from ..hub.http import HubHttp
+from ..options import ReadOptions
+from ..plan import ReadPlan, Shard, plan_read
+from ..read import read_shard
+
+if TYPE_CHECKING:
+    from daft.expressions import Expression
+    from daft.io.pushdowns import Pushdowns
+
+__all__ = ["ArrowFilter", "HuggingFaceSource", "HuggingFaceTask", "to_arrow_filter"]
+
+
+# --- Daft filter -> pyarrow.compute.Expression -------------------------------------------------------------
+
+class _Unsupported(Exception):
+    """A node Daft evaluates but we cannot translate with the same semantics: it stays with Daft."""
+
+
+@dataclasses.dataclass(frozen=True)
+class _Col:
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class _Lit:
+    value: Any
+
+
+@dataclasses.dataclass(frozen=True)
+class _And:
+    left: Expression
+    right: Expression
+
+
+@dataclasses.dataclass(frozen=True)
+class ArrowFilter:
+    """The part of a Daft filter pushed to the reader. `exact` means all of it (so a limit may stop early)."""
+
+    expression: pc.Expression | None
+    columns: tuple[str, ...]
+    exact: bool
+
+
+def _is_float(t: pa.DataType) -> bool:
+    return pa.types.is_floating(t) or (pa.types.is_dictionary(t) and pa.types.is_floating(t.value_type))
+
+
+class _ToArrow(PredicateVisitor[Any]):
+    """Daft expression -> pyarrow expression, for the nodes whose semantics match exactly.
+
+    Refused: functions, casts, nulls or NaN as literals, and comparisons on floating-point columns (Daft
+    orders NaN above every number and treats NaN == NaN as true; pyarrow does neither).
+    """
+
+    _LITERALS = (bool, int, float, str, bytes, datetime.date)
+
+    def __init__(self, schema: pa.Schema) -> None:
+        self.schema = schema
+        self.columns: set[str] = set()
+        self.split_and = False
+
+    def predicate(self, expr: Expression) -> pc.Expression:
+        node = self.visit(expr)
+        if isinstance(node, _Col) and pa.types.is_boolean(self._type(node)):
+            return pc.field(node.name)
+        if not isinstance(node, pc.Expression):
+            raise _Unsupported(node)
+        return node
+
+    def _type(self, node: _Col) -> pa.DataType:
+        if node.name not in self.schema.names:  # e.g. the `split` column added for split="all"
+            raise _Unsupported(node.name)
+        self.columns.add(node.name)
+        return self.schema.field(node.name).type
+
+    def _operand(self, node: Any) -> pc.Expression:
+        if isinstance(node, _Col):
+            if _is_float(self._type(node)):
+                raise _Unsupported(node.name)
+            return pc.field(node.name)
+        if isinstance(node, _Lit):
+            value = node.value
+            if (value is None or isinstance(value, datetime.datetime) or not isinstance(value, self._LITERALS)
+                    or (isinstance(value, float) and math.isnan(value))):
+                raise _Unsupported(value)
+            return pc.scalar(value)
+        raise _Unsupported(node)
+
+    def _compare(self, left: Expression, right: Expression, op: Callable[[Any, Any], pc.Expression]) -> Any:
+        a, b = self.visit(left), self.visit(right)
+        if not (isinstance(a, _Col) or isinstance(b, _Col)):
+            raise _Unsupported((a, b))
+        return op(self._operand(a), self._operand(b))
+
+    def visit_col(self, name: str) -> _Col:
+        return _Col(name)
+
+    def visit_lit(self, value: Any) -> _Lit:
+        return _Lit(value)
+
+    def visit_alias(self, expr: Expression, alias: str) -> Any:
+        return self.visit(expr)
+
+    def visit_cast(self, expr: Expression, dtype: Any) -> Any:
+        raise _Unsupported("cast")
+
+    def visit_function(self, name: str, args: list[Expression]) -> Any:
+        raise _Unsupported(name)
+
+    def visit_coalesce(self, args: list[Expression]) -> Any:
+        raise _Unsupported("coalesce")
+
+    def visit_and(self, left: Expression, right: Expression) -> Any:
+        if self.split_and:
+            return _And(left, right)
+        return self.predicate(left) & self.predicate(right)
+
+    def visit_or(self, left: Expression, right: Expression) -> Any:
+        return self.predicate(left) | self.predicate(right)
+
+    def visit_not(self, expr: Expression) -> Any:
+        return ~self.predicate(expr)
+
+    def visit_equal(self, left: Expression, right: Expression) -> Any:
+        return self._compare(left, right, operator.eq)
+
+    def visit_not_equal(self, left: Expression, right: Expression) -> Any:
+        return self._compare(left, right, operator.ne)
+
+    def visit_less_than(self, left: Expression, right: Expression) -> Any:
+        return self._compare(left, right, operator.lt)
+
+    def visit_less_than_or_equal(self, left: Expression, right: Expression) -> Any:
+        return self._compare(left, right, operator.le)
+
+    def visit_greater_than(self, left: Expression, right: Expression) -> Any:
+        return self._compare(left, right, operator.gt)
+
+    def visit_greater_than_or_equal(self, left: Expression, right: Expression) -> Any:
+        return self._compare(left, right, operator.ge)
+
+    def visit_between(self, expr: Expression, lower: Expression, upper: Expression) -> Any:
+        return self._compare(lower, expr, operator.le) & self._compare(expr, upper, operator.le)
+
+    def visit_is_in(self, expr: Expression, items: list[Expression]) -> Any:
+        node = self.visit(expr)
+        if not isinstance(node, _Col):
+            raise _Unsupported(node)
+        field = self._operand(node)
+        values = [self.visit(item) for item in items]
+        if not all(isinstance(v, _Lit) for v in values):
+            raise _Unsupported(values)
+        for v in values:  # refuses null: pyarrow's isin matches null rows to it, Daft never does
+            self._operand(v)
+        return field.isin([v.value for v in values])
+
+    def visit_is_null(self, expr: Expression) -> Any:
+        node = self.visit(expr)
+        if not isinstance(node, _Col):
+            raise _Unsupported(node)
+        self._type(node)
+        return pc.field(node.name).is_null()
+
+    def visit_not_null(self, expr: Expression) -> Any:
+        return ~self.visit_is_null(expr)
+
+
+def _convert(expr: Expression, schema: pa.Schema) -> tuple[pc.Expression, set[str]] | None:
+    """One conjunct, translated and checked against the schema (types pyarrow cannot compare are refused)."""
+    visitor = _ToArrow(schema)
+    try:
+        converted = visitor.predicate(expr)
+        schema.empty_table().filter(converted)
+    except (_Unsupported, pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError):
+        return None
+    return converted, visitor.columns
+
+
+def _conjuncts(expr: Expression, schema: pa.Schema) -> Iterable[Expression]:
+    visitor = _ToArrow(schema)
+    visitor.split_and = True
+    try:
+        node = visitor.visit(expr)
+    except (_Unsupported, TypeError, ValueError):
+        node = None
+    if isinstance(node, _And):
+        yield from _conjuncts(node.left, schema)
+        yield from _conjuncts(node.right, schema)
+    else:
+        yield expr
+
+
+def to_arrow_filter(expr: Expression | None, schema: pa.Schema) -> ArrowFilter:
+    """The convertible conjuncts of a Daft filter as one pyarrow expression over `schema` (the file schema).
+
+    Daft re-applies its whole filter after the scan, so pushing a subset of the conjuncts is safe; the
+    pushed part prunes row groups by statistics and drops rows early.
+    """
+    if expr is None:
+        return ArrowFilter(None, (), True)
+    parts, columns, exact = [], set(), True
+    for conjunct in _conjuncts(expr, schema):
+        converted = _convert(conjunct, schema)
+        if converted is None:
+            exact = False
+            continue
+        parts.append(converted[0])
+        columns |= converted[1]
+    pushed = functools.reduce(operator.and_, parts) if parts else None
+    return ArrowFilter(pushed, tuple(sorted(columns)), exact)
+
+
+# --- the source and its tasks ------------------------------------------------------------------------------
+
+class HuggingFaceTask(DataSourceTask):
+    """One shard. Carries the plan (pinned sha), the shard and the HTTP client, so a Ray worker needs nothing
+    else; reads stop once `limit` rows were produced."""
+
+    def __init__(self, plan: ReadPlan, shard: Shard, http: HubHttp, limit: int | None = None) -> None:
+        self.plan, self.shard, self.http, self.limit = plan, shard, http, limit
+
+    def __repr__(self) -> str:
+        return f"HuggingFaceTask({self.plan.snapshot.repo_id}@{self.plan.snapshot.sha[:12]}, shard {self.shard.index})"
+
+    @property
+    def schema(self) -> Schema:
+        return Schema.from_pyarrow_schema(self.plan.schema)
+
+    async def read(self) -> AsyncIterator[RecordBatch]:
+        batches = read_shard(self.plan, self.shard, self.http)
+        remaining = self.limit
+        try:
+            while remaining is None or remaining > 0:
+                # The reader blocks on HTTP: run it off the event loop Daft drives this generator from.
+                batch = await asyncio.to_thread(next, batches, None)
+                if batch is None:
+                    break
+                if remaining is not None:
+                    batch = batch.slice(0, remaining)
+                    remaining -= batch.num_rows
+                yield RecordBatch.from_arrow_record_batches([batch], batch.schema)
+        finally:
+            batches.close()
+
+
+class HuggingFaceSource(DataSource):
+    """A Hub dataset split (or every split) as a Daft source: the schema comes from one plan made lazily on
+    the driver; tasks come from a plan at that same commit with Daft's pushdowns applied."""
+
+    def __init__(self, options: ReadOptions) -> None:
+        self.options = options
+        self._plan: ReadPlan | None = None
+
+    def __repr__(self) -> str:
+        return f"HuggingFaceSource({self.options!r})"  # ReadOptions hides the token
+
+    @property
+    def name(self) -> str:
+        o = self.options
+        return f"HuggingFaceSource({o.repo}, config={o.config or 'default'}, split={o.split}, revision={o.revision})"
+
+    @property
+    def plan(self) -> ReadPlan:
+        """The plan without pushdowns (made once): the schema and the commit every task reads."""
+        if self._plan is None:
+            self._plan = plan_read(self.options)
+        return self._plan
+
+    @property
+    def schema(self) -> Schema:
+        return Schema.from_pyarrow_schema(self.plan.schema)
+
+    def plan_for(self, pushdowns: Pushdowns) -> tuple[ReadPlan, ArrowFilter]:
+        """The plan with Daft's projection and convertible filter, at the base plan's commit."""
+        base = self.plan
+        pushed = to_arrow_filter(pushdowns.filters, base.file_schema)
+        columns = None
+        if pushdowns.columns is not None:
+            # Daft re-applies its filter after the scan, so it needs the filter's columns too.
+            wanted = set(pushdowns.columns) | pushdowns.filter_required_column_names()
+            columns = tuple(n for n in base.schema.names if n in wanted) or base.schema.names[:1]
+        schema = pa.schema([base.schema.field(n) for n in columns]) if columns else base.schema
+        if pushed.expression is None:
+            return dataclasses.replace(base, schema=schema), pushed
+        expression = pushed.expression if base.filter is None else base.filter & pushed.expression
+        filter_columns = pushed.columns if base.filter is None else ()  # () -> the reader derives them
+        if base.layout_source == "convert":  # the sha is a refs/convert/parquet commit: keep its layout
+            return dataclasses.replace(base, schema=schema, filter=expression, filter_columns=filter_columns), pushed
+        pinned = self.options.with_(revision=base.snapshot.sha)
+        plan = plan_read(pinned, filter=expression, filter_columns=filter_columns, columns=columns)
+        return dataclasses.replace(plan, snapshot=base.snapshot), pushed  # explain() keeps the asked revision
+
+    async def get_tasks(self, pushdowns: Pushdowns) -> AsyncIterator[DataSourceTask]:
+        plan, pushed = await asyncio.to_thread(self.plan_for, pushdowns)
+        # Early stop is only right when the reader's rows are exactly the rows Daft's filter keeps.
+        limit = pushdowns.limit if pushed.exact else None
+        http = HubHttp(self.options.endpoint, self.options.token)
+        for shard in plan.shards:
+            yield HuggingFaceTask(plan, shard, http, limit)

@@ -1,0 +1,294 @@
+"""hfconnect.daft reads through the real local hub: configs and splits from the card, pushdowns, limits,
+private repos, and (in its own process) the Ray runner."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+import uuid
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from daft import col
+from daft.io.pushdowns import Pushdowns
+
+from hfconnect.daft import HuggingFaceSource, read_huggingface
+from hfconnect.daft.source import to_arrow_filter
+from hfconnect.errors import ConfigNotFoundError, HfConnectError, SplitNotFoundError
+from hfconnect.options import ReadOptions
+from tests.conftest import READ_TOKEN
+
+pytestmark = pytest.mark.integration
+
+CARD = """---
+configs:
+- config_name: main
+  default: true
+  data_files:
+  - split: train
+    path: main/train-*.parquet
+  - split: test
+    path: main/test-*.parquet
+- config_name: extra
+  data_files:
+  - split: train
+    path: extra/train.parquet
+  - split: validation
+    path: extra/validation.parquet
+---
+# test dataset
+"""
+ROWS_PER_TRAIN_FILE = 15_000
+ROW_GROUP = 3_000  # ~175 KB uncompressed per row group: shard_size=200KB puts one row group in each shard
+
+
+def _main_table(start: int, n: int) -> pa.Table:
+    ids = list(range(start, start + n))
+    return pa.table({
+        "id": pa.array(ids, pa.int64()),
+        "text": [uuid.UUID(int=(i * 2654435761) % (1 << 128) | (1 << 127)).hex[:24] for i in ids],
+        "value": pa.array([i % 97 for i in ids], pa.int32()),
+        "label": [None if i % 7 == 0 else f"l{i % 5}" for i in ids],
+        "score": [(i % 1000) / 1000 for i in ids],
+    })
+
+
+def _parquet(table: pa.Table, row_group_size: int) -> bytes:
+    buf = io.BytesIO()
+    pq.write_table(table, buf, row_group_size=row_group_size, compression="none")
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def dataset(api) -> tuple[str, dict[tuple[str, str], pa.Table]]:
+    """A public two-config dataset; returns the repo id and, per (config, split), pyarrow's read of the bytes."""
+    from huggingface_hub import CommitOperationAdd
+
+    files = {
+        "main/train-00000.parquet": _parquet(_main_table(0, ROWS_PER_TRAIN_FILE), ROW_GROUP),
+        "main/train-00001.parquet": _parquet(_main_table(ROWS_PER_TRAIN_FILE, ROWS_PER_TRAIN_FILE), ROW_GROUP),
+        "main/test-00000.parquet": _parquet(_main_table(100_000, 2_000), 500),
+        "extra/train.parquet": _parquet(pa.table({"id": list(range(1000)), "name": [f"n{i}" for i in range(1000)]}),
+                                        300),
+        "extra/validation.parquet": _parquet(pa.table({"id": list(range(500)), "name": ["v"] * 500}), 300),
+    }
+    repo = f"tests/daft-{uuid.uuid4().hex[:10]}"
+    api.create_repo(repo, repo_type="dataset")
+    ops = [CommitOperationAdd(path, data) for path, data in files.items()]
+    ops.append(CommitOperationAdd("README.md", CARD.encode()))
+    api.create_commit(repo, ops, commit_message="data", repo_type="dataset")
+
+    def read(*paths: str) -> pa.Table:
+        return pa.concat_tables(pq.read_table(io.BytesIO(files[p])) for p in paths)
+
+    expected = {
+        ("main", "train"): read("main/train-00000.parquet", "main/train-00001.parquet"),
+        ("main", "test"): read("main/test-00000.parquet"),
+        ("extra", "train"): read("extra/train.parquet"),
+        ("extra", "validation"): read("extra/validation.parquet"),
+    }
+    return repo, expected
+
+
+def _rows(table: pa.Table, key: str = "id") -> dict[str, list]:
+    return table.sort_by(key).to_pydict()
+
+
+def _expected(dataset, config: str, split: str, where: pc.Expression | None = None,
+              columns: list[str] | None = None) -> dict[str, list]:
+    table = dataset[1][(config, split)]
+    if where is not None:
+        table = table.filter(where)
+    table = table.sort_by("id")
+    return table.select(columns).to_pydict() if columns else table.to_pydict()
+
+
+@pytest.mark.parametrize(("config", "split"), [("main", "train"), ("main", "test"), (None, "test"),
+                                               ("extra", "train"), ("extra", "validation")])
+def test_each_config_and_split_equals_pyarrow(dataset, config, split):
+    df = read_huggingface(dataset[0], config=config, split=split, shard_size="200KB")
+    assert _rows(df.to_arrow()) == _expected(dataset, config or "main", split)
+
+
+def test_large_files_split_by_row_group(dataset):
+    source = HuggingFaceSource(ReadOptions.build(repo=dataset[0], split="train", shard_size="200KB"))
+    shards = source.plan.shards
+    assert len(shards) == 2 * ROWS_PER_TRAIN_FILE // ROW_GROUP
+    assert all(part.row_groups is not None and len(part.row_groups) == 1 for s in shards for part in s.parts)
+    assert len(source.plan.snapshot.sha) == 40
+
+
+def test_projection_is_pushed(dataset):
+    df = read_huggingface(dataset[0], split="test").select("text")
+    assert sorted(df.to_pydict()["text"]) == sorted(dataset[1][("main", "test")]["text"].to_pylist())
+    source = HuggingFaceSource(ReadOptions.build(repo=dataset[0], split="test"))
+    plan, _ = source.plan_for(Pushdowns(columns=["text"]))
+    assert plan.schema.names == ["text"]
+
+
+def test_filter_is_pushed_and_exact(dataset):
+    n = 21_500
+    df = read_huggingface(dataset[0], split="train", shard_size="200KB").where(col("id") > n)
+    assert _rows(df.to_arrow()) == _expected(dataset, "main", "train", pc.field("id") > n)
+    source = HuggingFaceSource(ReadOptions.build(repo=dataset[0], split="train", shard_size="200KB"))
+    plan, pushed = source.plan_for(Pushdowns(filters=col("id") > n, columns=["text"]))
+    assert pushed.exact and plan.filter is not None
+    assert plan.schema.names == ["id", "text"]  # Daft re-applies the filter, so it gets the filter's columns
+    assert plan.snapshot.sha == source.plan.snapshot.sha
+    assert len(plan.shards) < len(source.plan.shards)  # row groups pruned by statistics
+
+
+def test_filters_daft_evaluates_itself(dataset):
+    """Float comparisons and functions stay with Daft; the convertible conjunct is still pushed."""
+    where = (col("id") >= 100_500) & (col("score") > 0.25) & col("text").contains("a") & col("label").not_null()
+    got = read_huggingface(dataset[0], split="test").where(where).select("id", "text")
+    table = dataset[1][("main", "test")]
+    mask = ((pc.field("id") >= 100_500) & (pc.field("score") > 0.25)
+            & pc.match_substring(pc.field("text"), "a") & ~pc.field("label").is_null())
+    assert _rows(got.to_arrow()) == _rows(table.filter(mask).select(["id", "text"]))
+    source = HuggingFaceSource(ReadOptions.build(repo=dataset[0], split="test"))
+    _, pushed = source.plan_for(Pushdowns(filters=where))
+    assert not pushed.exact and set(pushed.columns) == {"id", "label"}
+    rows = read_huggingface(dataset[0], split="test").where(col("id").is_in([100_003, 100_007, 5])).to_pydict()
+    assert sorted(rows["id"]) == [100_003, 100_007]
+
+
+def test_limit(dataset):
+    train = read_huggingface(dataset[0], split="train", shard_size="200KB")
+    got = train.limit(7).to_pydict()
+    assert len(got["id"]) == 7 and set(got["id"]) <= set(range(2 * ROWS_PER_TRAIN_FILE))
+    got = train.where(col("id") > 29_990).limit(5).to_pydict()
+    assert len(got["id"]) == 5 and all(i > 29_990 for i in got["id"])
+    # A filter Daft alone evaluates: tasks must not stop at `limit` rows before it is applied.
+    got = train.where(col("text").endswith("ab")).limit(3).to_pydict()
+    assert len(got["id"]) == 3 and all(t.endswith("ab") for t in got["text"])
+
+
+def _tasks(source: HuggingFaceSource, pushdowns: Pushdowns) -> list:
+    async def collect() -> list:
+        return [task async for task in source.get_tasks(pushdowns)]
+
+    return asyncio.run(collect())
+
+
+def test_limit_stops_tasks_early_only_when_the_filter_is_exact(dataset):
+    source = HuggingFaceSource(ReadOptions.build(repo=dataset[0], split="train", shard_size="200KB"))
+    tasks = _tasks(source, Pushdowns(limit=7, columns=["id"]))
+    assert len(tasks) == len(source.plan.shards) and {t.limit for t in tasks} == {7}
+    assert pickle.loads(pickle.dumps(tasks[0])).plan == tasks[0].plan
+    assert {t.limit for t in _tasks(source, Pushdowns(filters=col("id") > 5, limit=7))} == {7}
+    assert {t.limit for t in _tasks(source, Pushdowns(filters=col("score") > 0.5, limit=7))} == {None}
+
+
+@pytest.mark.parametrize(("where", "pushed"), [
+    (col("id") > 5, "(id > 5)"),
+    (~col("label").is_null() & (col("value") != 3), "(invert(is_null(label, {nan_is_null=false})) and (value != 3))"),
+    ((col("id") < 2) | (col("label") == "l1"), '((id < 2) or (label == "l1"))'),
+    (col("score") > 0.5, None),  # Daft orders NaN above every number; pyarrow does not
+    (col("id").is_in([1, None]), None),  # pyarrow's isin would match null rows
+    (col("id") + 1 > 3, None),
+    (col("text") > 3, None),  # pyarrow cannot compare these types
+    (col("split") == "train", None),  # not a file column
+])
+def test_filter_conversion(where, pushed):
+    schema = _main_table(0, 1).schema
+    got = to_arrow_filter(where, schema)
+    assert (str(got.expression) if got.expression is not None else None) == pushed
+    assert got.exact == (pushed is not None)
+
+
+def test_count_rows(dataset):
+    assert read_huggingface(dataset[0], split="train", shard_size="200KB").count_rows() == 2 * ROWS_PER_TRAIN_FILE
+
+
+def test_split_all_adds_a_split_column(dataset):
+    df = read_huggingface(dataset[0], config="extra", split="all")
+    assert df.column_names == ["id", "name", "split"]
+    got = df.to_pydict()
+    assert got["split"].count("train") == 1000 and got["split"].count("validation") == 500
+    only = df.where(col("split") == "validation").select("name").to_pydict()
+    assert only["name"] == ["v"] * 500
+
+
+def test_unknown_config_or_split_lists_the_available_ones(dataset):
+    with pytest.raises(ConfigNotFoundError) as err:
+        read_huggingface(dataset[0], config="nope")
+    assert "extra" in str(err.value) and "main" in str(err.value)
+    with pytest.raises(SplitNotFoundError) as err:
+        read_huggingface(dataset[0], config="extra", split="test")
+    assert "train" in str(err.value) and "validation" in str(err.value)
+
+
+def test_reads_the_commit_resolved_when_the_dataframe_was_made(api, repo_id):
+    path = "data/train-00000-of-00001.parquet"
+    old, new = pa.table({"id": [1, 2, 3]}), pa.table({"id": [10, 20]})
+    api.upload_file(path_or_fileobj=_parquet(old, 10), path_in_repo=path, repo_id=repo_id, repo_type="dataset")
+    df = read_huggingface(repo_id)
+    api.upload_file(path_or_fileobj=_parquet(new, 10), path_in_repo=path, repo_id=repo_id, repo_type="dataset")
+    assert df.to_pydict() == {"id": [1, 2, 3]}
+    assert df.where(col("id") > 1).to_pydict() == {"id": [2, 3]}  # re-planned with the filter, same commit
+    assert read_huggingface(repo_id).to_pydict() == {"id": [10, 20]}
+
+
+def test_private_repo_needs_a_token(api):
+    repo = f"tests/daft-private-{uuid.uuid4().hex[:8]}"
+    api.create_repo(repo, repo_type="dataset", private=True)
+    table = pa.table({"id": list(range(50)), "x": [f"r{i}" for i in range(50)]})
+    api.upload_file(path_or_fileobj=_parquet(table, 20), path_in_repo="data/train-00000-of-00001.parquet",
+                    repo_id=repo, repo_type="dataset")
+    with pytest.raises(HfConnectError):
+        read_huggingface(repo)
+    df = read_huggingface(repo, token=READ_TOKEN)
+    assert _rows(df.to_arrow()) == _rows(table)
+    source = HuggingFaceSource(ReadOptions.build(repo=repo, token=READ_TOKEN))
+    for text in (repr(source), source.name, source.plan.explain()):
+        assert READ_TOKEN not in text
+
+
+RAY_SCRIPT = textwrap.dedent("""
+    import sys
+
+    import pyarrow.parquet as pq
+    import ray
+
+    import daft
+    from daft import col
+
+    endpoint, repo, expected_path = sys.argv[1:4]
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=128 * 1024 * 1024)
+    try:
+        daft.set_runner_ray()
+        from daft.runners import get_or_create_runner
+
+        from hfconnect.daft import read_huggingface
+
+        assert get_or_create_runner().name == "ray"
+
+        df = read_huggingface(repo, split="train", endpoint=endpoint, shard_size="200KB")
+        got = df.where(col("id") > 12_345).select("id", "text").to_arrow().sort_by("id")
+        expected = pq.read_table(expected_path)
+        assert got.to_pydict() == expected.to_pydict(), (got.num_rows, expected.num_rows)
+        assert df.count_rows() == 30_000
+        print("OK")
+    finally:
+        ray.shutdown()
+""")
+
+
+@pytest.mark.slow
+def test_ray_runner_in_its_own_process(dataset, hub, tmp_path):
+    expected = dataset[1][("main", "train")].filter(pc.field("id") > 12_345).select(["id", "text"]).sort_by("id")
+    pq.write_table(expected, tmp_path / "expected.parquet")
+    # No HF_ENDPOINT for the child or its Ray workers: the endpoint must travel inside the tasks.
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_ENDPOINT", "HF_TOKEN")}
+    env.update(RAY_USAGE_STATS_ENABLED="0", RAY_DEDUP_LOGS="0")
+    args = [sys.executable, "-c", RAY_SCRIPT, hub.endpoint, dataset[0], str(tmp_path / "expected.parquet")]
+    proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0 and proc.stdout.strip().endswith("OK"), proc.stdout[-3000:] + proc.stderr[-5000:]

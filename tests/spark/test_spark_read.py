@@ -1,0 +1,162 @@
+"""spark.read.format("huggingface") on local[2] and on a standalone master + worker started here."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from tests.conftest import READ_TOKEN
+
+pytestmark = pytest.mark.integration
+
+
+def _read(spark, hub, repo: str, **options):
+    reader = spark.read.format("huggingface").option("endpoint", hub.endpoint)
+    for key, value in options.items():
+        reader = reader.option(key, value)
+    return reader.load(repo)
+
+
+def _to_arrow(df) -> pa.Table:
+    return df.toArrow()
+
+
+def test_auto_registered_and_reads_every_config_split(spark, hub, multi_config) -> None:
+    for (config, split), table in multi_config.tables.items():
+        got = _to_arrow(_read(spark, hub, multi_config.repo_id, config=config, split=split, shard_size="200KB"))
+        assert got.sort_by("id").equals(table), (config, split)
+
+
+def test_user_schema_selects_columns_and_filters_are_pushed(spark, hub, multi_config) -> None:
+    df = (spark.read.format("huggingface").option("endpoint", hub.endpoint).schema("id long, score double")
+          .option("pushdown_filters", "true").load(multi_config.repo_id))
+    assert df.columns == ["id", "score"]
+    hub.reset_counters()
+    rows = df.where("id >= 30000 and id < 30010").orderBy("id").collect()
+    assert [r.id for r in rows] == list(range(30000, 30010))
+    served = hub.counters()["resolve"]["bytes_sent"]
+    assert served < sum(len(b) for b in multi_config.files.values()) / 2  # footers dominate on small files
+    pushed_back = (_read(spark, hub, multi_config.repo_id, pushdown_filters="true")
+                   .where("id % 7 = 0 and text like 'text 7%'").count())
+    table = multi_config.tables[("reviews", "train")]
+    want = sum(1 for i, t in zip(table["id"].to_pylist(), table["text"].to_pylist(), strict=True)
+               if i % 7 == 0 and t.startswith("text 7"))
+    assert pushed_back == want
+
+
+def test_reads_with_filter_pushdown_disabled(spark, hub, multi_config) -> None:
+    spark.conf.set("spark.sql.python.filterPushdown.enabled", "false")
+    try:
+        df = _read(spark, hub, multi_config.repo_id, pushdown_filters="true")
+        assert df.where("label = 2").count() == 12_000
+    finally:
+        spark.conf.set("spark.sql.python.filterPushdown.enabled", "true")
+
+
+def test_reused_dataframe_is_exact_by_default(spark, hub, multi_config) -> None:
+    """Spark caches a pushed read per DataFrame; without the opt-in no filter state can leak."""
+    df = _read(spark, hub, multi_config.repo_id)
+    assert df.count() == 60_000
+    assert df.where("id < 100").count() == 100
+    assert df.count() == 60_000
+    with_option = _read(spark, hub, multi_config.repo_id, filters='[["id", "<", 50]]')
+    assert with_option.count() == 50 and with_option.where("id < 10").count() == 10 and with_option.count() == 50
+
+
+def test_split_all_and_options_are_strict(spark, hub, multi_config) -> None:
+    counts = {r["split"]: r["count"] for r in
+              _read(spark, hub, multi_config.repo_id, split="all").groupBy("split").count().collect()}
+    assert counts == {"train": 60_000, "test": 5_000}
+    with pytest.raises(Exception, match="unknown option 'shardsize'"):
+        _read(spark, hub, multi_config.repo_id, shardsize="1MB")
+    with pytest.raises(Exception, match="split 'nope' not found"):
+        _read(spark, hub, multi_config.repo_id, split="nope").count()
+
+
+def test_private_repo_token_not_in_plan_or_errors(spark, hub, api) -> None:
+    import uuid
+
+    from tests.data import make_table, parquet_bytes
+
+    repo = f"tests/sprivate-{uuid.uuid4().hex[:8]}"
+    api.create_repo(repo, repo_type="dataset", private=True)
+    api.upload_file(path_or_fileobj=parquet_bytes(make_table(5)), path_in_repo="train.parquet", repo_id=repo,
+                    repo_type="dataset")
+    with pytest.raises(Exception, match="private") as exc:
+        _read(spark, hub, repo).count()
+    df = _read(spark, hub, repo, token=READ_TOKEN)
+    assert df.count() == 5
+    plan = df._jdf.queryExecution().toString() + str(exc.value)
+    assert READ_TOKEN not in plan
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+STANDALONE_JOB = """
+import sys
+from pyspark.sql import SparkSession
+master, endpoint, repo = sys.argv[1:4]
+spark = (SparkSession.builder.master(master).appName("hfconnect-standalone")
+         .config("spark.sql.python.filterPushdown.enabled", "true")
+         .config("spark.pyspark.python", sys.executable).config("spark.executor.memory", "1g")
+         .config("spark.ui.enabled", "false").getOrCreate())
+df = spark.read.format("huggingface").option("endpoint", endpoint).option("shard_size", "200KB").load(repo)
+print("ROWS", df.count(), df.where("id < 100").count(), df.agg({"id": "sum"}).collect()[0][0], flush=True)
+# pushdown on the cluster too, on a fresh DataFrame per query
+pushed = spark.read.format("huggingface").option("endpoint", endpoint).option("pushdown_filters", "true").load(repo)
+print("PUSHED", pushed.where("id >= 59990").count(), flush=True)
+spark.stop()
+"""
+
+
+def test_standalone_master_and_worker(hub, multi_config, tmp_path: Path) -> None:
+    import pyspark
+
+    spark_home = Path(pyspark.__file__).parent
+    env = dict(os.environ, SPARK_HOME=str(spark_home), SPARK_LOCAL_IP="127.0.0.1", PYSPARK_PYTHON=sys.executable,
+               SPARK_LOG_DIR=str(tmp_path), SPARK_WORKER_DIR=str(tmp_path / "work"),
+               SPARK_MASTER_OPTS="-Dspark.master.rest.enabled=false")
+    port = _free_port()
+    master_url = f"spark://127.0.0.1:{port}"
+    spark_class = str(spark_home / "bin" / "spark-class")
+    procs = []
+    try:
+        procs.append(subprocess.Popen(
+            [spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port),
+             "--webui-port", str(_free_port())], env=env, stdout=open(tmp_path / "master.log", "wb"),  # noqa: SIM115
+            stderr=subprocess.STDOUT, start_new_session=True))
+        procs.append(subprocess.Popen(
+            [spark_class, "org.apache.spark.deploy.worker.Worker", master_url, "--cores", "2", "--memory", "2g",
+             "--work-dir", str(tmp_path / "work"), "--webui-port", str(_free_port()), "--host", "127.0.0.1"],
+            env=env, stdout=open(tmp_path / "worker.log", "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
+            start_new_session=True))
+        deadline = time.time() + 60
+        while "Successfully registered with master" not in (tmp_path / "worker.log").read_text(errors="replace"):
+            assert time.time() < deadline, (tmp_path / "worker.log").read_text(errors="replace")[-2000:]
+            time.sleep(0.5)
+        out = subprocess.run([sys.executable, "-c", STANDALONE_JOB, master_url, hub.endpoint, multi_config.repo_id],
+                             env=env, capture_output=True, text=True, timeout=240)
+        line = next((ln for ln in out.stdout.splitlines() if ln.startswith("ROWS")), None)
+        assert line is not None, out.stderr[-3000:]
+        table = multi_config.tables[("reviews", "train")]
+        assert line.split()[1:] == ["60000", "100", str(sum(table["id"].to_pylist()))]
+        assert "PUSHED 10" in out.stdout
+    finally:
+        for p in reversed(procs):
+            os.killpg(p.pid, 15)
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, 9)
+                p.wait()
