@@ -1,7 +1,7 @@
 """Session fixtures: ONE real local hub over HTTP for the whole run.
 
 The hub starts in `pytest_configure`, before test modules import huggingface_hub/datasets, because those
-read HF_ENDPOINT and HF_HUB_DISABLE_XET once, at import time.
+read HF_ENDPOINT and HF_HUB_DISABLE_XET once, at import time: nothing imported here may import them.
 """
 
 from __future__ import annotations
@@ -67,6 +67,25 @@ def repo_id(api) -> Iterator[str]:
     rid = f"tests/ds-{uuid.uuid4().hex[:10]}"
     api.create_repo(rid, repo_type="dataset")
     yield rid
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One SparkSession (local[2]) for the whole run: session start costs ~8 s."""
+    import sys
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from pyspark.sql import SparkSession
+
+    session = (SparkSession.builder.master("local[2]").appName("hfconnect-tests")
+               .config("spark.sql.python.filterPushdown.enabled", "true")
+               .config("spark.ui.enabled", "false")
+               .config("spark.sql.shuffle.partitions", "2")
+               .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from huggingface_hub import CommitOperationAdd
 
 CARD = """---
 configs:
@@ -57,6 +56,8 @@ class Published:
 @pytest.fixture(scope="session")
 def multi_config(api) -> Published:
     """Config 'reviews' (train in 3 files of several row groups, test in 1) and config 'extra'."""
+    from huggingface_hub import CommitOperationAdd  # not at import: conftest sets HF_ENDPOINT first
+
     repo_id = f"tests/multi-{uuid.uuid4().hex[:8]}"
     api.create_repo(repo_id, repo_type="dataset")
     train, test, extra = make_table(60_000), make_table(5_000, 100_000), make_table(3_000, 200_000)
