@@ -17,7 +17,9 @@ from ..hub.snapshot import Snapshot
 
 __all__ = ["FileFacts", "Footer", "inspect_many", "inspect_parquet", "open_fragment"]
 
-PARQUET_FORMAT = ds.ParquetFileFormat()
+# INT96 timestamps (old Spark/Impala files) read as microseconds: nanoseconds overflow for dates outside
+# 1677-2262, and microseconds are what Spark itself reads them as.
+PARQUET_FORMAT = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(coerce_int96_timestamp_unit="us"))
 
 
 @dataclass

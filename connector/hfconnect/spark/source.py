@@ -155,5 +155,7 @@ def _cast(batch: pa.RecordBatch, target: pa.Schema) -> pa.RecordBatch:
 
 def _cast_array(column: pa.Array, target: pa.DataType) -> pa.Array:
     if pa.types.is_time(column.type) and pa.types.is_string(target):
-        return pc.cast(pc.cast(column, pa.time64("us")), pa.string())
+        return pc.cast(pc.cast(column, pa.time64("us"), safe=False), pa.string())
+    if pa.types.is_timestamp(column.type) and pa.types.is_timestamp(target):
+        return pc.cast(column, target, safe=False)  # documented: nanoseconds truncate to microseconds
     return pc.cast(column, target)

@@ -35,8 +35,8 @@ def spark_compatible_type(t: pa.DataType) -> pa.DataType:
     if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t) or \
             pa.types.is_list_view(t) or pa.types.is_large_list_view(t):
         return pa.list_(spark_compatible_type(t.value_type))
-    if pa.types.is_struct(t):
-        return pa.struct([pa.field(f.name, spark_compatible_type(f.type), f.nullable) for f in t])
+    if pa.types.is_struct(t):  # nested fields all nullable: Spark's own files declare them so
+        return pa.struct([pa.field(f.name, spark_compatible_type(f.type), True) for f in t])
     if pa.types.is_map(t):
         return pa.map_(spark_compatible_type(t.key_type), spark_compatible_type(t.item_type))
     widen = {pa.uint8(): pa.int16(), pa.uint16(): pa.int32(), pa.uint32(): pa.int64(),
@@ -53,4 +53,4 @@ def spark_compatible_type(t: pa.DataType) -> pa.DataType:
 
 
 def spark_compatible_schema(schema: pa.Schema) -> pa.Schema:
-    return pa.schema([pa.field(f.name, spark_compatible_type(f.type), f.nullable) for f in schema])
+    return pa.schema([pa.field(f.name, spark_compatible_type(f.type), True) for f in schema])
