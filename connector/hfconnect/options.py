@@ -14,7 +14,7 @@ from typing import Any
 
 from .errors import OptionError
 
-__all__ = ["DEFAULT_ENDPOINT", "ReadOptions", "parse_bool", "parse_list", "parse_size"]
+__all__ = ["DEFAULT_ENDPOINT", "MODES", "ReadOptions", "WriteOptions", "parse_bool", "parse_list", "parse_size"]
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?\s*$", re.IGNORECASE)
@@ -178,3 +178,88 @@ class ReadOptions:
 
     def with_(self, **changes: Any) -> ReadOptions:
         return replace(self, **changes)
+
+
+MODES = ("append", "overwrite", "error", "errorifexists", "ignore")
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    """Where and how a job writes. Spark's save modes keep their meaning; `token` never shows."""
+
+    repo: str
+    split: str = "train"
+    config: str = "default"
+    data_dir: str | None = None  # default: "data" for config "default", else the config name
+    mode: str = "append"
+    revision: str = "main"  # the branch to commit to
+    token: str | None = field(default=None, repr=False)
+    endpoint: str = field(default_factory=default_endpoint)
+    max_file_size: int = 512 * 1000 * 1000
+    row_group_size: int = 128 * 1024 * 1024
+    compression: str = "zstd"
+    cdc: bool = True
+    page_index: bool = True
+    private: bool = False
+    create_pr: bool = False
+    commit_message: str | None = None
+    repo_type: str = "dataset"
+
+    def __post_init__(self) -> None:
+        repo = self.repo
+        if isinstance(repo, str) and repo.startswith("datasets/"):
+            object.__setattr__(self, "repo", repo[len("datasets/"):])
+        elif isinstance(repo, str) and (repo.startswith("models/") or repo.startswith("spaces/")):
+            raise OptionError(f"{repo!r} is not a dataset repo: hfconnect writes datasets; name a dataset repo")
+        if not self.repo or self.repo.count("/") != 1:
+            raise OptionError(f"repo {self.repo!r}: expected 'namespace/name' of a dataset repo")
+        if self.repo_type != "dataset":
+            raise OptionError(f"repo_type={self.repo_type!r}: hfconnect writes dataset repos only")
+        if self.mode not in MODES:
+            raise OptionError(f"mode {self.mode!r} is not one of {', '.join(MODES)}")
+        if self.compression not in ("zstd", "snappy", "gzip", "brotli", "lz4", "none"):
+            raise OptionError(f"compression={self.compression!r}: use zstd, snappy, gzip, brotli, lz4 or none")
+        if not re.match(r"^\w+(?:[-.]\w+)*$", self.split) or self.split == "all":
+            raise OptionError(f"split {self.split!r}: use a name such as train, validation or test")
+        object.__setattr__(self, "endpoint", self.endpoint.rstrip("/"))
+        if self.token is None:
+            object.__setattr__(self, "token", os.environ.get("HF_TOKEN") or None)
+        if self.data_dir is None:
+            object.__setattr__(self, "data_dir", "data" if self.config == "default" else self.config)
+        object.__setattr__(self, "data_dir", str(self.data_dir).strip("/"))
+
+    @classmethod
+    def from_strings(cls, options: Mapping[str, str], repo: str | None = None, mode: str | None = None
+                     ) -> WriteOptions:
+        known = {f.name.lower(): f.name for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for raw_key, raw_value in options.items():
+            key = {"path": "repo"}.get(raw_key.lower(), raw_key.lower())
+            if key not in known:
+                valid = ", ".join(sorted(n for n in known if n != "repo_type"))
+                raise OptionError(f"unknown option {raw_key!r}; valid options: {valid}")
+            values[known[key]] = raw_value
+        if repo:
+            values["repo"] = repo
+        if mode:
+            values["mode"] = mode
+        return cls.build(**values)
+
+    @classmethod
+    def build(cls, **values: Any) -> WriteOptions:
+        parsed: dict[str, Any] = {}
+        for key, value in values.items():
+            if value is None:
+                continue
+            if key in ("max_file_size", "row_group_size"):
+                parsed[key] = parse_size(key, value)
+            elif key in ("cdc", "page_index", "private", "create_pr"):
+                parsed[key] = parse_bool(key, value)
+            elif key == "mode":
+                parsed[key] = str(value).lower()
+            else:
+                parsed[key] = str(value)
+        try:
+            return cls(**parsed)
+        except TypeError as exc:
+            raise OptionError(str(exc)) from None

@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
+from pyspark.sql.datasource import DataSource, DataSourceReader, DataSourceWriter, InputPartition
 from pyspark.sql.types import StructType
 
 from ..hub.http import HubHttp
@@ -37,13 +37,25 @@ class HuggingFaceDataSource(DataSource):
 
     def __init__(self, options: dict[str, str]) -> None:
         super().__init__(options)
-        values = dict(options)
-        repo = values.pop("path", None)
-        self.read_options = ReadOptions.from_strings(values, repo=repo)  # fails fast on bad options
+        self._read_options: ReadOptions | None = None
+
+    @property
+    def read_options(self) -> ReadOptions:
+        """Parsed on first use: a write's options are parsed by the writer instead."""
+        if self._read_options is None:
+            values = dict(self.options)
+            repo = values.pop("path", None)
+            self._read_options = ReadOptions.from_strings(values, repo=repo)
+        return self._read_options
 
     def schema(self) -> StructType:
         plan = plan_read(self.read_options)
         return _spark_schema(plan.schema)
+
+    def writer(self, schema: StructType, overwrite: bool) -> DataSourceWriter:
+        from .sink import writer_for
+
+        return writer_for(self.options, schema, overwrite)
 
     def reader(self, schema: StructType) -> DataSourceReader:
         """The filtering reader only when asked for twice: option pushdown_filters=true AND Spark's conf.

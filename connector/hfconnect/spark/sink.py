@@ -1,0 +1,67 @@
+"""`df.write.format("huggingface")`: every task writes and uploads its own Parquet; the driver commits once.
+
+Options: split, config, data_dir, revision (branch), token, endpoint, max_file_size, row_group_size,
+compression, cdc, page_index, private, create_pr, commit_message. Modes: append, overwrite (replaces exactly
+the target split's files), and error/ignore through the `mode` option (Spark's Python sources get only
+append/overwrite from `.mode(...)`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pyarrow as pa
+from pyspark.sql.datasource import DataSourceArrowWriter, WriterCommitMessage
+from pyspark.sql.types import StructType
+
+from ..options import WriteOptions
+from ..write import TaskMessage, WriteJob, write_task
+
+__all__ = ["HuggingFaceWriter", "writer_for"]
+
+
+@dataclass
+class SparkTaskMessage(WriterCommitMessage):
+    message: TaskMessage
+
+
+def writer_for(options: dict[str, str], schema: StructType, overwrite: bool) -> HuggingFaceWriter:
+    values = dict(options)
+    repo = values.pop("path", None)
+    mode = values.pop("mode", None) or ("overwrite" if overwrite else "append")
+    if overwrite:
+        mode = "overwrite"
+    return HuggingFaceWriter(WriteOptions.from_strings(values, repo=repo, mode=mode), schema)
+
+
+class HuggingFaceWriter(DataSourceArrowWriter):
+    """Created on the driver (begin: repo, base commit, mode checks), pickled to the tasks and to commit."""
+
+    def __init__(self, options: WriteOptions, schema: StructType) -> None:
+        from pyspark.sql.pandas.types import to_arrow_schema
+
+        self.options = options
+        self.arrow_schema = to_arrow_schema(schema, timezone="UTC")
+        self.job = WriteJob(options)
+        self.job.begin(self.arrow_schema)  # errors here happen before anything is uploaded
+
+    def write(self, iterator: Iterator[pa.RecordBatch]) -> SparkTaskMessage:
+        from pyspark import TaskContext
+
+        ctx = TaskContext.get()
+        partition = ctx.partitionId() if ctx else 0
+        attempt = ctx.attemptNumber() if ctx else 0
+        if self.job.skip:  # mode=ignore and the split already has data: write nothing at all
+            for _ in iterator:
+                pass
+            return SparkTaskMessage(TaskMessage(self.job.job_id, partition, attempt, "", ()))
+        return SparkTaskMessage(write_task(iterator, self.arrow_schema, self.options, job_id=self.job.job_id,
+                                           partition_id=partition, attempt_id=attempt))
+
+    def commit(self, messages: list[WriterCommitMessage | None]) -> None:
+        tasks = [m.message for m in messages if isinstance(m, SparkTaskMessage)]
+        self.job.commit(tasks, self.arrow_schema)
+
+    def abort(self, messages: list[WriterCommitMessage | None]) -> None:
+        self.job.abort([m.message for m in messages if isinstance(m, SparkTaskMessage)])

@@ -1,0 +1,266 @@
+"""The driver side of a write: ONE Hub commit for the whole job, or nothing.
+
+begin(): validate, create the repo if missing, record the branch head as the base and check the mode against
+the split's current files. commit(messages): name the files the Hub's way, delete exactly the split's old
+files on overwrite, update the card, and `create_commit(parent_commit=base)`. A 412 (someone else committed)
+re-reads the head and recomputes deletions, names and card, with bounded jittered retries. A commit request
+that fails ambiguously (reset, timeout, 5xx) is first looked for in the branch history by the job id: a job
+never commits twice. abort() commits nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from ..errors import AuthenticationError, CommitConflictError, HfConnectError, HubRequestError, SchemaMismatchError
+from ..hub.datafiles import resolve_layout
+from ..hub.http import HubHttp
+from ..hub.snapshot import RepoFileInfo, Snapshot, hub_errors
+from ..options import WriteOptions
+from .card import split_rows, update_card
+from .task import TaskMessage, hub_api, schema_fingerprint
+
+__all__ = ["CommitResult", "WriteJob"]
+
+log = logging.getLogger("hfconnect.write")
+COMMIT_ATTEMPTS = 8
+JOB_MARKER = "hfconnect-job-id:"
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    commit_sha: str | None  # None: nothing committed (mode ignore with existing data, or no rows in append)
+    files: tuple[str, ...]
+    deleted: tuple[str, ...]
+    rows: int
+    attempts: int
+    pr_url: str | None = None
+
+
+@dataclass
+class _Head:
+    sha: str
+    files: list[RepoFileInfo]
+    split_files: list[str]
+    readme: str | None
+
+
+class WriteJob:
+    """One write job. Create on the driver, call begin(), ship (options, job_id) to tasks, then commit()."""
+
+    def __init__(self, options: WriteOptions, job_id: str | None = None) -> None:
+        self.options = options
+        self.job_id = job_id or uuid.uuid4().hex[:16]
+        self.base: str | None = None
+        self.skip = False  # mode=ignore and the split has data
+
+    @property
+    def api(self) -> Any:
+        return hub_api(self.options)
+
+    # ---- begin -------------------------------------------------------------------------------
+    def begin(self, schema: pa.Schema | None = None) -> None:
+        o = self.options
+        api = self.api
+        with hub_errors(o.repo, o.revision, o.token):
+            self._ensure_repo(api)
+        head = self._read_head(api)
+        self.base = head.sha
+        if head.split_files and o.mode in ("error", "errorifexists"):
+            raise HfConnectError(f"{o.repo} config {o.config!r} split {o.split!r} already has "
+                                 f"{len(head.split_files)} file(s) and mode is {o.mode!r}: use mode append or "
+                                 "overwrite", repo=o.repo)
+        self.skip = bool(head.split_files) and o.mode == "ignore"
+        if schema is not None and head.split_files and o.mode == "append":
+            self._check_append_schema(head, schema)
+
+    def _ensure_repo(self, api: Any) -> None:
+        from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
+
+        o = self.options
+        try:
+            api.dataset_info(o.repo)
+            return
+        except RepositoryNotFoundError:
+            pass
+        try:
+            api.create_repo(o.repo, repo_type="dataset", private=o.private, exist_ok=True)
+        except HfHubHTTPError as exc:
+            status = exc.response.status_code if exc.response is not None else None
+            if status in (401, 403):
+                raise AuthenticationError(f"cannot create dataset {o.repo} (HTTP {status}): the token is missing or "
+                                          "read-only; pass a write token (option token or HF_TOKEN)",
+                                          repo=o.repo, status=status) from None
+            raise
+
+    def _read_head(self, api: Any, sha: str | None = None) -> _Head:
+        """The branch head (or the given commit): its files, the target split's files and the card."""
+        from huggingface_hub.hf_api import RepoFile
+
+        o = self.options
+        with hub_errors(o.repo, o.revision, o.token):
+            sha = sha or api.dataset_info(o.repo, revision=o.revision).sha
+            files = [RepoFileInfo(e.path, e.size) for e in api.list_repo_tree(
+                o.repo, repo_type="dataset", revision=sha, recursive=True) if isinstance(e, RepoFile)]
+        readme = None
+        if any(f.path == "README.md" for f in files):
+            http = HubHttp(o.endpoint, o.token)
+            size = next(f.size for f in files if f.path == "README.md")
+            readme = http.get(http.resolve_url(o.repo, sha, "README.md"), size).decode("utf-8", errors="replace")
+        from ..hub.datafiles import parse_card_yaml
+
+        layout = resolve_layout(files, parse_card_yaml(readme) if readme else None)
+        split_files = [f.path for f in layout.configs.get(o.config, {}).get(o.split, ())]
+        return _Head(sha, files, split_files, readme)
+
+    def _check_append_schema(self, head: _Head, schema: pa.Schema) -> None:
+        from ..plan.footers import inspect_parquet
+
+        o = self.options
+        parquet = [p for p in head.split_files if p.endswith(".parquet")]
+        if not parquet:
+            return
+        size = next(f.size for f in head.files if f.path == parquet[0])
+        http = HubHttp(o.endpoint, o.token)
+        existing = inspect_parquet(http, Snapshot(o.repo, head.sha, o.revision, o.endpoint), parquet[0], size).schema
+        if schema_fingerprint(existing.remove_metadata()) != schema_fingerprint(schema):
+            try:
+                pa.unify_schemas([existing.remove_metadata(), schema.remove_metadata()])
+                same_names = existing.names == schema.names
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                same_names = False
+            if not same_names:
+                raise SchemaMismatchError(
+                    f"cannot append to {o.repo} split {o.split!r}: its files have columns "
+                    f"[{schema_fingerprint(existing)}] but the new rows have [{schema_fingerprint(schema)}]; "
+                    "write with mode overwrite or to another split/config", repo=o.repo)
+
+    # ---- commit ------------------------------------------------------------------------------
+    def commit(self, messages: list[TaskMessage | None], schema: pa.Schema) -> CommitResult:
+        if self.base is None:
+            raise HfConnectError("WriteJob.commit() called before begin()")
+        o = self.options
+        chosen = self._dedupe([m for m in messages if m is not None])
+        uploads = [f for m in chosen for f in m.files]
+        rows = sum(f.rows for f in uploads)
+        if self.skip:
+            return CommitResult(None, (), (), 0, 0)
+        if not uploads and o.mode == "append":
+            return CommitResult(None, (), (), 0, 0)
+        api = self.api
+        base = self.base
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            # First against the head read when the job began; after a 412, against the new head.
+            head = self._read_head(api, sha=base if attempt == 1 else None)
+            if attempt > 1:
+                self._recheck_mode(head)
+                if self.skip:
+                    return CommitResult(None, (), (), 0, attempt)
+            ops, names, deleted = self._operations(head, uploads, rows, schema)
+            try:
+                info = api.create_commit(
+                    o.repo, repo_type="dataset", revision=o.revision, operations=ops, parent_commit=head.sha,
+                    commit_message=o.commit_message or f"hfconnect: {o.mode} {rows} rows to {o.config}/{o.split}",
+                    commit_description=f"{JOB_MARKER} {self.job_id}", create_pr=o.create_pr)
+                return CommitResult(info.oid, tuple(names), tuple(deleted), rows, attempt, info.pr_url)
+            except Exception as exc:  # noqa: BLE001 - classified below
+                status = _status(exc)
+                if status == 412:
+                    log.info("branch moved under job %s: rebasing (attempt %d)", self.job_id, attempt)
+                elif status in (401, 403):
+                    raise AuthenticationError(f"commit to {o.repo} refused (HTTP {status}): use a write token",
+                                              repo=o.repo, status=status) from None
+                elif status is not None and status < 500 and status != 429:
+                    raise HubRequestError(f"commit to {o.repo} failed with HTTP {status}: {exc}",
+                                          repo=o.repo, status=status) from None
+                else:  # ambiguous: it may have landed
+                    landed = self._find_landed(api)
+                    if landed is not None:
+                        return CommitResult(landed, tuple(names), tuple(deleted), rows, attempt)
+            time.sleep(random.uniform(0.05, min(5.0, 0.2 * 2**attempt)))
+        raise CommitConflictError(f"could not commit to {o.repo}@{o.revision} after {COMMIT_ATTEMPTS} attempts "
+                                  "(the branch kept moving or the Hub kept failing); nothing was committed",
+                                  repo=o.repo)
+
+    def _recheck_mode(self, head: _Head) -> None:
+        o = self.options
+        if head.split_files and o.mode in ("error", "errorifexists"):
+            raise HfConnectError(f"{o.repo} split {o.split!r} got data from another writer during the job and mode "
+                                 f"is {o.mode!r}: nothing was committed", repo=o.repo)
+        if head.split_files and o.mode == "ignore":
+            self.skip = True
+
+    @staticmethod
+    def _dedupe(messages: list[TaskMessage]) -> list[TaskMessage]:
+        """One message per partition: a speculative or retried duplicate never reaches the commit."""
+        by_partition: dict[int, TaskMessage] = {}
+        for m in sorted(messages, key=lambda m: (m.partition_id, m.attempt_id)):
+            by_partition.setdefault(m.partition_id, m)
+        return [by_partition[p] for p in sorted(by_partition)]
+
+    def _operations(self, head: _Head, uploads: list[Any], rows: int, schema: pa.Schema
+                    ) -> tuple[list[Any], list[str], list[str]]:
+        from huggingface_hub import CommitOperationAdd, CommitOperationDelete
+
+        o = self.options
+        ordered = sorted(uploads, key=lambda u: (u.operation.path_in_repo, u.index))
+        n = len(ordered)
+        replacing = o.mode == "overwrite" or not head.split_files
+        suffix = "" if replacing else f"-{self.job_id[:8]}"
+        names = [f"{o.data_dir}/{o.split}-{i:05d}-of-{n:05d}{suffix}.parquet" for i in range(n)]
+        ops: list[Any] = []
+        deleted: list[str] = []
+        if o.mode == "overwrite":
+            deleted = [p for p in head.split_files if p not in names]
+            ops += [CommitOperationDelete(path_in_repo=p) for p in deleted]
+        for name, upload in zip(names, ordered, strict=True):
+            op = upload.operation
+            op.path_in_repo = name
+            ops.append(op)
+        previous = None if replacing else split_rows(head.readme, o.config, o.split)
+        total = rows if replacing else (previous + rows if previous is not None else None)
+        present = sorted({*self._splits_present(head), o.split})
+        kept = sum(f.size for f in head.files if f.path in head.split_files and not replacing)
+        card = update_card(head.readme, config=o.config, split=o.split, data_dir=o.data_dir, schema=schema,
+                           num_rows=total, splits_present=present, num_bytes=kept + sum(u.size for u in ordered))
+        ops.append(CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=card.encode()))
+        return ops, names, deleted
+
+    def _splits_present(self, head: _Head) -> list[str]:
+        from ..hub.datafiles import parse_card_yaml
+
+        layout = resolve_layout(head.files, parse_card_yaml(head.readme) if head.readme else None)
+        return [s for s, fs in layout.configs.get(self.options.config, {}).items() if fs]
+
+    def _find_landed(self, api: Any) -> str | None:
+        """Did our commit land although the request failed? Look for the job id in recent history."""
+        o = self.options
+        for _ in range(3):
+            try:
+                commits = api.list_repo_commits(o.repo, repo_type="dataset", revision=o.revision)
+            except Exception:  # noqa: BLE001 - the Hub may still be failing: try again shortly
+                time.sleep(0.5)
+                continue
+            for c in commits[:50]:
+                if JOB_MARKER in (c.message or "") and self.job_id in (c.message or ""):
+                    return c.commit_id
+            return None
+        raise HubRequestError(f"commit to {o.repo} failed ambiguously and its history cannot be read: the commit "
+                              f"may or may not have landed (look for '{JOB_MARKER} {self.job_id}')", repo=o.repo)
+
+    def abort(self, messages: list[TaskMessage | None]) -> None:
+        """Nothing was committed; uploaded objects are unreferenced (the Hub collects them)."""
+        log.info("job %s aborted: %d task message(s) dropped, nothing committed", self.job_id,
+                 sum(1 for m in messages if m))
+
+
+def _status(exc: BaseException) -> int | None:
+    response = getattr(exc, "response", None)
+    return getattr(response, "status_code", None)
