@@ -1,4 +1,5 @@
-"""Daft adapter: `read_huggingface` and its DataSource, thin over the shared planner and reader.
+"""Daft adapter: `read_huggingface` and its DataSource, thin over the shared planner and reader; and
+`write_huggingface` and its DataSink, thin over the shared write core (one commit per write).
 
 Why not Daft's own `daft.read_huggingface`: it ignores HF_ENDPOINT, configs and splits, and does not pin the
 read to one commit. This one plans once on the driver and reads the same snapshot in every task.
@@ -9,12 +10,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..options import ReadOptions
+from .sink import HuggingFaceSink, write_huggingface
 from .source import HuggingFaceSource, HuggingFaceTask
 
 if TYPE_CHECKING:
     import daft
 
-__all__ = ["HuggingFaceSource", "HuggingFaceTask", "read_huggingface"]
+__all__ = ["HuggingFaceSink", "HuggingFaceSource", "HuggingFaceTask", "read_huggingface", "write_huggingface"]
 
 
 def read_huggingface(

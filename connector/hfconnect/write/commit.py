@@ -25,7 +25,7 @@ from ..hub.http import HubHttp
 from ..hub.snapshot import RepoFileInfo, Snapshot, hub_errors
 from ..options import WriteOptions
 from .card import split_rows, update_card
-from .task import TaskMessage, hub_api, schema_fingerprint
+from .task import TaskMessage, hub_api, schema_fingerprint, write_task
 
 __all__ = ["CommitResult", "WriteJob"]
 
@@ -69,6 +69,7 @@ class WriteJob:
     def begin(self, schema: pa.Schema | None = None) -> None:
         o = self.options
         api = self.api
+        self._check_token_can_write(api)
         with hub_errors(o.repo, o.revision, o.token):
             self._ensure_repo(api)
         head = self._read_head(api)
@@ -80,6 +81,24 @@ class WriteJob:
         self.skip = bool(head.split_files) and o.mode == "ignore"
         if schema is not None and head.split_files and o.mode == "append":
             self._check_append_schema(head, schema)
+
+    def _check_token_can_write(self, api: Any) -> None:
+        """Fail before any row is computed when the token cannot write (a read token, or none)."""
+        o = self.options
+        if not o.token:
+            raise AuthenticationError(f"writing to {o.repo} needs a token with write access: pass option token or "
+                                      "set HF_TOKEN", repo=o.repo)
+        try:
+            role = api.whoami().get("auth", {}).get("accessToken", {}).get("role")
+        except Exception as exc:  # noqa: BLE001 - an invalid token: say so without echoing it
+            status = _status(exc)
+            if status == 401:
+                raise AuthenticationError(f"the token given for {o.repo} is not valid (HTTP 401)",
+                                          repo=o.repo) from None
+            return  # whoami unavailable: the upload itself will tell
+        if role == "read":
+            raise AuthenticationError(f"the token given for {o.repo} is read-only: writing needs a write token",
+                                      repo=o.repo)
 
     def _ensure_repo(self, api: Any) -> None:
         from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
@@ -148,12 +167,13 @@ class WriteJob:
             raise HfConnectError("WriteJob.commit() called before begin()")
         o = self.options
         chosen = self._dedupe([m for m in messages if m is not None])
-        uploads = [f for m in chosen for f in m.files]
-        rows = sum(f.rows for f in uploads)
         if self.skip:
             return CommitResult(None, (), (), 0, 0)
-        if not uploads and o.mode == "append":
-            return CommitResult(None, (), (), 0, 0)
+        if not any(m.files for m in chosen):
+            # No task wrote a row: the split still gets its schema (one empty file), as a table would.
+            chosen = [write_task([], schema, o, job_id=self.job_id, partition_id=-1, at_least_one_file=True)]
+        uploads = [f for m in chosen for f in sorted(m.files, key=lambda f: f.index)]
+        rows = sum(f.rows for f in uploads)
         api = self.api
         base = self.base
         for attempt in range(1, COMMIT_ATTEMPTS + 1):
@@ -210,7 +230,7 @@ class WriteJob:
         from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 
         o = self.options
-        ordered = sorted(uploads, key=lambda u: (u.operation.path_in_repo, u.index))
+        ordered = list(uploads)  # partition order, then file order within a task
         n = len(ordered)
         replacing = o.mode == "overwrite" or not head.split_files
         suffix = "" if replacing else f"-{self.job_id[:8]}"

@@ -156,9 +156,12 @@ class RollingParquetWriter:
                                           self._row_groups, self.schema))
         self._writer, self._sink, self._rows, self._row_groups = None, None, 0, 0
 
-    def close(self) -> list[FinishedFile]:
+    def close(self, *, at_least_one: bool = False) -> list[FinishedFile]:
+        """Flush and close; `at_least_one` writes a schema-only file when no row came (an empty split)."""
         while self._buffered_rows:
             self._flush_row_group()
+        if self._writer is None and at_least_one and not self.finished:
+            self._open()
         if self._writer is not None:
             self._finish_file()
         return self.finished

@@ -67,7 +67,8 @@ def hub_api(options: WriteOptions) -> Any:
 
 
 def write_task(batches: Iterable[pa.RecordBatch], schema: pa.Schema, options: WriteOptions, *, job_id: str,
-               partition_id: int, attempt_id: int = 0, tmp_dir: str | None = None) -> TaskMessage:
+               partition_id: int, attempt_id: int = 0, tmp_dir: str | None = None,
+               at_least_one_file: bool = False) -> TaskMessage:
     """Write and upload this task's rows; each file is uploaded as soon as it is closed."""
     writer = RollingParquetWriter(schema, settings_for(options), tmp_dir)
     uploaded: list[UploadedFile] = []
@@ -78,7 +79,7 @@ def write_task(batches: Iterable[pa.RecordBatch], schema: pa.Schema, options: Wr
             while writer.finished:
                 uploaded.append(_upload(api, options, writer.finished.pop(0), job_id, partition_id, attempt_id,
                                         len(uploaded)))
-        for finished in writer.close():
+        for finished in writer.close(at_least_one=at_least_one_file):
             uploaded.append(_upload(api, options, finished, job_id, partition_id, attempt_id, len(uploaded)))
         writer.finished = []
     except BaseException:

@@ -1,0 +1,224 @@
+"""Daft DataSink over the shared write core: every Daft write task uploads its own Parquet, the driver commits once.
+
+The protocol of `hfconnect.write`, mapped onto Daft's `DataFrame.write_sink`:
+
+- `start()` (driver, before anything runs): `WriteJob.begin` - creates the repo if missing, records the base
+  commit and checks the mode, so a wrong mode, a schema that cannot be appended or a token that cannot create
+  the repo fails before a single row is computed;
+- `write()` (each Daft task, possibly on a Ray worker): one `write_task` over the task's micropartitions -
+  optimized Parquet (CDC, page index, sane row groups) uploaded from the task, nothing committed;
+- `finalize()` (driver, only when every task succeeded): `WriteJob.commit` - ONE commit with all the files and
+  the dataset card. Daft calls no hook when a task fails: then finalize never runs, and nothing is committed
+  (`write_huggingface` calls `WriteJob.abort`).
+
+Why Daft's large Arrow types are written as their regular counterparts (large_string -> string, ...): the Hub's
+Parquet files, the Spark writer and `datasets` use the regular ones, and an append must match the split's
+existing schema. Batches are sliced small before the cast, so no array comes near the 2 GiB offset limit.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+from daft.datatype import DataType
+from daft.io.sink import DataSink, WriteResult
+from daft.recordbatch import MicroPartition
+from daft.schema import Schema
+
+from ..errors import HfConnectError
+from ..options import WriteOptions
+from ..write import CommitResult, TaskMessage, WriteJob, write_task
+
+if TYPE_CHECKING:
+    import daft
+
+__all__ = ["HuggingFaceSink", "hub_schema", "write_huggingface"]
+
+BATCH_BYTES = 64 * 1024 * 1024  # slices handed to the writer: far below 2 GiB per array after the cast
+RESULT_SCHEMA = {
+    "commit_sha": DataType.string(),
+    "files": DataType.list(DataType.string()),
+    "deleted": DataType.list(DataType.string()),
+    "rows": DataType.int64(),
+    "pr_url": DataType.string(),
+}
+
+
+def _hub_type(t: pa.DataType) -> pa.DataType:
+    if pa.types.is_large_string(t):
+        return pa.string()
+    if pa.types.is_large_binary(t):
+        return pa.binary()
+    if pa.types.is_large_list(t) or pa.types.is_list(t):
+        return pa.list_(_hub_field(t.value_field))
+    if pa.types.is_fixed_size_list(t):
+        return pa.list_(_hub_field(t.value_field), t.list_size)
+    if pa.types.is_struct(t):
+        return pa.struct([_hub_field(f) for f in t])
+    if pa.types.is_map(t):
+        return pa.map_(_hub_field(t.key_field), _hub_field(t.item_field), t.keys_sorted)
+    return t
+
+
+def _hub_field(f: pa.Field) -> pa.Field:
+    return f.with_type(_hub_type(f.type))
+
+
+def hub_schema(schema: Schema | pa.Schema) -> pa.Schema:
+    """The Arrow schema the files get: a Daft schema's large types as their regular counterparts."""
+    arrow = schema.to_pyarrow_schema() if isinstance(schema, Schema) else schema
+    return pa.schema([_hub_field(f) for f in arrow], metadata=arrow.metadata)
+
+
+def _batches(micropartitions: Iterable[MicroPartition]) -> Iterator[pa.RecordBatch]:
+    """The task's rows as Arrow batches of at most ~BATCH_BYTES each (the writer buffers them to row groups)."""
+    for part in micropartitions:
+        for batch in part.to_arrow().to_batches():
+            if batch.nbytes <= BATCH_BYTES or batch.num_rows <= 1:
+                yield batch
+                continue
+            step = max(1, batch.num_rows * BATCH_BYTES // batch.nbytes)
+            for start in range(0, batch.num_rows, step):
+                yield batch.slice(start, step)
+
+
+class HuggingFaceSink(DataSink[TaskMessage]):
+    """`df.write_sink(HuggingFaceSink(options, df.schema()))` writes the DataFrame to a Hub dataset split in ONE
+    commit, and returns a one-row DataFrame: commit_sha, files, deleted, rows, pr_url (commit_sha is None when
+    nothing was committed: mode ignore on existing data, or an append of no rows).
+
+    Created on the driver; pickled to the tasks (with the options, the token included, and the job id); `start`
+    and `finalize` run on the driver's instance, which keeps the `CommitResult` in `result`.
+    """
+
+    def __init__(self, options: WriteOptions, schema: Schema | pa.Schema) -> None:
+        self.options = options
+        self.arrow_schema = hub_schema(schema)
+        self.job = WriteJob(options)
+        self.result: CommitResult | None = None
+        self.committing = False  # set once finalize starts the commit: from then on, abort is not the truth
+        self._started = False
+
+    def __repr__(self) -> str:
+        return f"HuggingFaceSink({self.options!r}, job={self.job.job_id})"  # WriteOptions hides the token
+
+    def name(self) -> str:
+        o = self.options
+        return f"HuggingFaceSink({o.repo}, config={o.config}, split={o.split}, mode={o.mode}, revision={o.revision})"
+
+    def schema(self) -> Schema:
+        return Schema.from_pydict(RESULT_SCHEMA)
+
+    def start(self) -> None:
+        """Begin the job once (write_huggingface starts it before the DataFrame runs; write_sink again)."""
+        if self.committing:
+            raise RuntimeError("a HuggingFaceSink writes once: make a new one for the next write")
+        if not self._started:
+            self.job.begin(self.arrow_schema)
+            self._started = True
+
+    def write(self, micropartitions: Iterator[MicroPartition]) -> Iterator[WriteResult[TaskMessage]]:
+        job = self.job
+        # A random partition id per call: Daft does not say which task this is, and ids must never collide.
+        partition = secrets.randbits(48)
+        if job.skip:  # mode=ignore and the split has data: write nothing at all
+            for _ in micropartitions:
+                pass
+            yield WriteResult(TaskMessage(job.job_id, partition, 0, "", ()), bytes_written=0, rows_written=0)
+            return
+        message = write_task(_batches(micropartitions), self.arrow_schema, self.options, job_id=job.job_id,
+                             partition_id=partition, attempt_id=0)
+        yield WriteResult(message, bytes_written=sum(f.size for f in message.files), rows_written=message.rows)
+
+    def finalize(self, write_results: list[WriteResult[TaskMessage]]) -> MicroPartition:
+        """The one commit (on the driver, after every task succeeded), as a one-row MicroPartition."""
+        messages = [r.result for r in write_results if isinstance(r.result, TaskMessage)]
+        if not self._started:  # write_sink always calls start() first; this guards direct calls
+            raise RuntimeError("HuggingFaceSink.finalize() called before start()")
+        self.committing = True
+        self.result = self.job.commit(messages, self.arrow_schema)
+        return _result_partition(self.result)
+
+
+def _result_partition(result: CommitResult) -> MicroPartition:
+    table = pa.table({
+        "commit_sha": pa.array([result.commit_sha], pa.large_string()),
+        "files": pa.array([list(result.files)], pa.large_list(pa.large_string())),
+        "deleted": pa.array([list(result.deleted)], pa.large_list(pa.large_string())),
+        "rows": pa.array([result.rows], pa.int64()),
+        "pr_url": pa.array([result.pr_url], pa.large_string()),
+    })
+    return MicroPartition.from_arrow(table)
+
+
+def write_huggingface(
+    df: daft.DataFrame,
+    repo: str,
+    *,
+    split: str = "train",
+    config: str = "default",
+    mode: str = "append",
+    data_dir: str | None = None,
+    revision: str = "main",
+    token: str | None = None,
+    endpoint: str | None = None,
+    max_file_size: int | str | None = None,
+    row_group_size: int | str | None = None,
+    compression: str | None = None,
+    cdc: bool | None = None,
+    page_index: bool | None = None,
+    private: bool | None = None,
+    create_pr: bool | None = None,
+    commit_message: str | None = None,
+) -> CommitResult:
+    """Write a Daft DataFrame to a Hub dataset's config/split in exactly ONE commit; return its `CommitResult`.
+
+    Modes: append (new files next to the split's), overwrite (replaces exactly this split's files; other
+    splits and configs stay), error/errorifexists (fail if the split has files), ignore (do nothing if it has:
+    the DataFrame is not even run). The repo is created if missing (`private`), the mode and, on append, the
+    schema are checked before the DataFrame runs. Each Daft task uploads its own files; the driver commits
+    once, with the dataset card updated so `datasets.load_dataset(repo, split=...)` sees the split. If any task
+    fails, nothing is committed and the branch stays where it was.
+
+    Returns `CommitResult(commit_sha, files, deleted, rows, attempts, pr_url)`; commit_sha is None when nothing
+    was committed (ignore on existing data, or an append of no rows). `token` defaults to HF_TOKEN, `endpoint`
+    to HF_ENDPOINT. For a Daft DataFrame of the result instead, use `df.write_sink(HuggingFaceSink(...))`.
+    """
+    options = WriteOptions.build(
+        repo=repo, split=split, config=config, mode=mode, data_dir=data_dir, revision=revision, token=token,
+        endpoint=endpoint, max_file_size=max_file_size, row_group_size=row_group_size, compression=compression,
+        cdc=cdc, page_index=page_index, private=private, create_pr=create_pr, commit_message=commit_message,
+    )
+    sink = HuggingFaceSink(options, df.schema())
+    sink.start()  # errors (mode, schema, token) here, before any row is computed or uploaded
+    if sink.job.skip:
+        return CommitResult(None, (), (), 0, 0)
+    try:
+        df.write_sink(sink)
+    except BaseException as exc:
+        if not sink.committing:
+            sink.job.abort([])
+        ours = _hfconnect_error(exc)
+        if ours is not None and ours is not exc:  # Daft wraps a task's error: raise ours, Daft's as the cause
+            raise type(ours)(ours.message, **ours.details) from exc
+        raise
+    assert sink.result is not None
+    return sink.result
+
+
+def _hfconnect_error(exc: BaseException) -> HfConnectError | None:
+    """Our error under Daft's wrapping (RuntimeError from DataSink.safe_write; Ray adds RayTaskError.cause)."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        e = todo.pop(0)
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, HfConnectError):
+            return e
+        todo += [c for c in (e.__cause__, e.__context__, getattr(e, "cause", None)) if isinstance(c, BaseException)]
+    return None

@@ -1,0 +1,239 @@
+"""df.write.format("huggingface"): one commit per job, read back by every client, modes, faults, concurrency."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import uuid
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import requests
+from huggingface_hub import HfApi
+
+from tests.conftest import READ_TOKEN, WRITE_TOKEN
+
+pytestmark = pytest.mark.integration
+
+
+def _repo() -> str:
+    return f"tests/w-{uuid.uuid4().hex[:10]}"
+
+
+def _frame(spark, n: int, offset: int = 0, parts: int = 3):
+    return (spark.range(offset, offset + n, numPartitions=parts)
+            .selectExpr("id", "concat('row ', cast(id as string)) as text", "cast(id % 5 as int) as label",
+                        "id / 3.0 as score"))
+
+
+def _write(df, hub, repo: str, save_mode: str = "append", **options) -> None:
+    """Spark's .mode() takes append/overwrite only; the `mode` option adds error and ignore."""
+    writer = (df.write.format("huggingface").mode(save_mode).option("endpoint", hub.endpoint)
+              .option("token", WRITE_TOKEN))
+    for key, value in options.items():
+        writer = writer.option(key, value)
+    writer.save(repo)
+
+
+def _head(api: HfApi, repo: str) -> str:
+    return api.dataset_info(repo).sha
+
+
+def _parquet_files(api: HfApi, repo: str) -> list[str]:
+    return sorted(f for f in api.list_repo_files(repo, repo_type="dataset") if f.endswith(".parquet"))
+
+
+def test_spark_write_one_commit_read_back_by_every_client(spark, hub, api, tmp_path) -> None:
+    import datasets
+    import pandas as pd
+
+    repo = _repo()
+    before = hub.counters()["commits"]
+    _write(_frame(spark, 30_000), hub, repo, split="train", row_group_size="64KiB")
+    _write(_frame(spark, 3_000, 1_000_000, parts=2), hub, repo, split="test")
+    assert hub.counters()["commits"] - before == 2
+    files = _parquet_files(api, repo)
+    assert files == ["data/test-00000-of-00002.parquet", "data/test-00001-of-00002.parquet",
+                     "data/train-00000-of-00003.parquet", "data/train-00001-of-00003.parquet",
+                     "data/train-00002-of-00003.parquet"]
+    want = _frame(spark, 30_000).toArrow().sort_by("id")
+    got = spark.read.format("huggingface").option("endpoint", hub.endpoint).load(repo).toArrow().sort_by("id")
+    assert got.equals(want.cast(got.schema))  # Spark's non-null flags are not kept: Hub columns are nullable
+    loaded = datasets.load_dataset(repo)
+    assert set(loaded) == {"train", "test"}
+    assert sorted(loaded["train"]["id"]) == list(range(30_000))
+    from hfconnect.daft import read_huggingface
+
+    daft_rows = read_huggingface(repo, endpoint=hub.endpoint).to_arrow().sort_by("id")
+    assert daft_rows.column("text").to_pylist() == want.column("text").to_pylist()
+    sha = _head(api, repo)
+    frames = [pd.read_parquet(f"hf://datasets/{repo}@{sha}/{f}") for f in files if "/train-" in f]
+    assert sorted(pd.concat(frames)["id"].tolist()) == list(range(30_000))
+    raw = requests.get(f"{hub.endpoint}/datasets/{repo}/resolve/{sha}/{files[2]}").content
+    md = pq.ParquetFile(io.BytesIO(raw)).metadata
+    assert md.row_group(0).column(0).has_offset_index and md.row_group(0).column(0).has_column_index
+    assert b"hfconnect.writer" in md.metadata and b"min_chunk_size" in md.metadata[b"hfconnect.writer"]
+    assert md.num_row_groups > 1  # 64KiB row groups, not one per Spark batch or per file
+    assert all(md.row_group(i).total_byte_size < 4 * 64 * 1024 for i in range(md.num_row_groups))
+
+
+def test_overwrite_one_split_keeps_the_other_and_append_keeps_both(spark, hub, api) -> None:
+    repo = _repo()
+    _write(_frame(spark, 1_000), hub, repo, split="train")
+    _write(_frame(spark, 100, 50_000, parts=1), hub, repo, split="test")
+    _write(_frame(spark, 500, 10_000, parts=2), hub, repo, save_mode="overwrite", split="train")
+    read = spark.read.format("huggingface").option("endpoint", hub.endpoint)
+    assert sorted(r.id for r in read.option("split", "train").load(repo).select("id").collect()) == list(
+        range(10_000, 10_500))
+    assert read.option("split", "test").load(repo).count() == 100
+    _write(_frame(spark, 200, 20_000, parts=2), hub, repo, split="train")
+    train = sorted(r.id for r in read.option("split", "train").load(repo).select("id").collect())
+    assert train == list(range(10_000, 10_500)) + list(range(20_000, 20_200))
+    names = [f for f in _parquet_files(api, repo) if "/train-" in f]
+    assert len(names) == 4 and len(set(names)) == 4
+
+
+def test_error_and_ignore_modes_and_bad_options(spark, hub, api) -> None:
+    repo = _repo()
+    _write(_frame(spark, 100), hub, repo)
+    sha = _head(api, repo)
+    with pytest.raises(Exception, match="already has"):
+        _write(_frame(spark, 10), hub, repo, **{"mode": "error"})
+    _write(_frame(spark, 10), hub, repo, **{"mode": "ignore"})
+    assert _head(api, repo) == sha
+    with pytest.raises(Exception, match="unknown option 'rowgroupsize'"):
+        _write(_frame(spark, 10), hub, repo, rowgroupsize="1MB")
+    with pytest.raises(Exception, match="mode 'sometimes'"):
+        _write(_frame(spark, 10), hub, repo, **{"mode": "sometimes"})
+    with pytest.raises(Exception, match="not a dataset repo"):
+        _write(_frame(spark, 10), hub, "models/tests/some-model")
+    assert _head(api, repo) == sha
+
+
+def test_append_with_conflicting_schema_fails_before_upload(spark, hub, api) -> None:
+    repo = _repo()
+    _write(_frame(spark, 100), hub, repo)
+    sha = _head(api, repo)
+    hub.reset_counters()
+    other = spark.range(5).selectExpr("cast(id as string) as id", "id as extra")
+    with pytest.raises(Exception, match="cannot append"):
+        _write(other, hub, repo)
+    assert hub.counters()["upload"]["requests"] == 0
+    assert _head(api, repo) == sha
+
+
+def test_no_token_or_read_token_commits_nothing(spark, hub, api) -> None:
+    repo = _repo()
+    _write(_frame(spark, 10), hub, repo)
+    sha = _head(api, repo)
+    for token in (READ_TOKEN, None):
+        writer = _frame(spark, 10).write.format("huggingface").mode("append").option("endpoint", hub.endpoint)
+        if token:
+            writer = writer.option("token", token)
+        with pytest.raises(Exception, match="token"):
+            writer.save(repo)
+    assert _head(api, repo) == sha
+
+
+def test_failed_task_is_retried_and_rows_land_exactly_once(hub, api, tmp_path) -> None:
+    """A task that fails on its first attempt (Spark retries it) and speculation: rows exactly once."""
+    repo = _repo()
+    code = """
+import os, sys
+from pyspark.sql import SparkSession
+from pyspark import TaskContext
+spark = (SparkSession.builder.master("local[2,3]").config("spark.ui.enabled", "false")
+         .config("spark.speculation", "true").config("spark.speculation.multiplier", "1")
+         .config("spark.speculation.quantile", "0.1").config("spark.speculation.minTaskRuntime", "1").getOrCreate())
+def flaky(rows):
+    ctx = TaskContext.get()
+    if ctx.partitionId() == 1 and ctx.attemptNumber() == 0:
+        raise RuntimeError("injected task failure")
+    return rows
+df = spark.range(0, 40000, numPartitions=4).selectExpr("id", "id * 2 as twice")
+df = spark.createDataFrame(df.rdd.mapPartitions(flaky), df.schema)
+(df.write.format("huggingface").mode("append").option("endpoint", sys.argv[1]).option("token", sys.argv[2])
+ .save(sys.argv[3]))
+print("ROWS", spark.read.format("huggingface").option("endpoint", sys.argv[1]).load(sys.argv[3]).count(), flush=True)
+spark.stop()
+"""
+    before = hub.counters()["commits"]
+    out = subprocess.run([sys.executable, "-c", code, hub.endpoint, WRITE_TOKEN, repo], capture_output=True,
+                         text=True, timeout=300, env=dict(os.environ, PYSPARK_PYTHON=sys.executable))
+    assert "ROWS 40000" in out.stdout, out.stderr[-3000:]
+    assert hub.counters()["commits"] - before == 1  # one commit for the job, whatever the retries
+    assert len(_parquet_files(api, repo)) == 4
+
+
+def test_failure_before_commit_leaves_the_branch_unchanged(spark, hub, api) -> None:
+    repo = _repo()
+    _write(_frame(spark, 100), hub, repo)
+    sha = _head(api, repo)
+    from pyspark.sql.functions import udf
+
+    @udf("long")
+    def boom(x: int) -> int:
+        if x == 7_777:
+            raise ValueError("injected failure in one task")
+        return x
+
+    bad = _frame(spark, 10_000, parts=4).withColumn("id", boom("id"))
+    with pytest.raises(Exception, match="injected failure"):
+        _write(bad, hub, repo)
+    assert _head(api, repo) == sha
+
+
+@pytest.mark.parametrize("rules", [
+    [{"route": "upload", "action": "status", "status": 503, "every": 3}],
+    [{"route": "upload", "action": "reset", "every": 4}],
+    [{"route": "upload", "action": "status", "status": 429, "retry_after": 0.2, "every": 3}],
+    [{"route": "commit", "action": "status", "status": 500, "times": 1}],
+    [{"route": "commit", "action": "reset_after", "times": 1}],
+    [{"route": "commit", "action": "status", "status": 429, "retry_after": 0.2, "times": 1}],
+], ids=["upload-503", "upload-reset", "upload-429", "commit-500", "commit-reset-after-landing", "commit-429"])
+def test_faults_on_upload_and_commit_are_survived_exactly_once(spark, hub, api, rules) -> None:
+    repo = _repo()
+    _write(_frame(spark, 10), hub, repo, split="test")
+    before = hub.counters()["commits"]
+    hub.set_faults(rules)
+    try:
+        _write(_frame(spark, 2_000, parts=2), hub, repo)
+    finally:
+        hub.clear_faults()
+    assert hub.counters()["commits"] - before == 1  # exactly one commit, even after an ambiguous failure
+    got = spark.read.format("huggingface").option("endpoint", hub.endpoint).load(repo)
+    assert got.count() == 2_000 and got.select("id").distinct().count() == 2_000
+
+
+def test_round_trip_of_corpus_files_through_a_spark_write(spark, hub, corpus) -> None:
+    """Readable parquet-testing files: read with Spark, written with hfconnect, read back equal."""
+    checked = 0
+    for path in sorted((corpus / "data").glob("*.parquet")):
+        try:
+            pdf = spark.read.parquet(str(path))
+            expected = sorted(map(repr, pdf.collect()))
+        except Exception:  # files or types Spark itself cannot read
+            continue
+        repo = _repo()
+        try:
+            _write(pdf, hub, repo)
+        except Exception as exc:  # a type hfconnect cannot write must fail with a clear message naming it
+            assert "type" in str(exc).lower() or "unsupported" in str(exc).lower(), f"{path.name}: {exc}"
+            continue
+        back = spark.read.format("huggingface").option("endpoint", hub.endpoint).load(repo)
+        assert sorted(map(repr, back.collect())) == expected, path.name
+        checked += 1
+    assert checked >= 30
+
+
+def test_pyarrow_reads_what_spark_wrote(spark, hub, api) -> None:
+    repo = _repo()
+    _write(_frame(spark, 1_000, parts=1), hub, repo)
+    sha = _head(api, repo)
+    raw = requests.get(f"{hub.endpoint}/datasets/{repo}/resolve/{sha}/data/train-00000-of-00001.parquet").content
+    table = pq.read_table(io.BytesIO(raw))
+    assert table.column("id").to_pylist() == list(range(1_000))
+    assert table.schema.field("text").type == pa.string()
