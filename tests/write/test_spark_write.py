@@ -237,3 +237,16 @@ def test_pyarrow_reads_what_spark_wrote(spark, hub, api) -> None:
     table = pq.read_table(io.BytesIO(raw))
     assert table.column("id").to_pylist() == list(range(1_000))
     assert table.schema.field("text").type == pa.string()
+
+
+def test_daft_writes_then_spark_reads(spark, hub) -> None:
+    import daft
+
+    from hfconnect.daft import write_huggingface
+
+    repo = _repo()
+    df = daft.from_pydict({"id": list(range(5_000)), "name": [f"n{i}" for i in range(5_000)]})
+    result = write_huggingface(df, repo, endpoint=hub.endpoint, token=WRITE_TOKEN, split="validation")
+    assert result.commit_sha and result.rows == 5_000
+    back = spark.read.format("huggingface").option("endpoint", hub.endpoint).option("split", "validation").load(repo)
+    assert sorted(r.id for r in back.select("id").collect()) == list(range(5_000))
