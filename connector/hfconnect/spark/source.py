@@ -21,6 +21,7 @@ from pyspark.sql.types import StructType
 from ..hub.http import HubHttp
 from ..options import ReadOptions
 from ..plan import ReadPlan, Shard, plan_read
+from ..plan.planner import SPLIT_COLUMN
 from ..read import read_shard
 from .filters import to_expression, type_checks
 from .types import spark_compatible_schema
@@ -110,6 +111,9 @@ class HuggingFaceFilteringReader(HuggingFaceReader):
     def pushFilters(self, filters: list[Any]) -> Iterator[Any]:  # noqa: N802 - Spark's name
         arrow_schema = _arrow_target(self.schema)
         for spark_filter in filters:
+            if self.options.split == "all" and spark_filter_column(spark_filter) == SPLIT_COLUMN:
+                yield spark_filter  # `split` is added by hfconnect, not stored in the files: Spark evaluates it
+                continue
             expr = to_expression(spark_filter)
             if expr is None or not type_checks(expr, arrow_schema):
                 yield spark_filter  # Spark evaluates it
