@@ -121,7 +121,8 @@ class ReadOptions:
     columns: tuple[str, ...] | None = None
     filters: Any = None  # pyarrow.compute.Expression
     shard_size: int = 128 * 1000 * 1000
-    batch_size: int = 10_000
+    min_shards: int = 8  # small datasets still spread over this many tasks
+    batch_size: int = 65_536
     max_concurrency: int = 16
     prefetch: bool = True
     pushdown_filters: bool = False  # Spark only: see hfconnect.spark.source for why it is opt-in
@@ -161,7 +162,7 @@ class ReadOptions:
                 continue
             if key in ("shard_size",):
                 parsed[key] = parse_size(key, value)
-            elif key in ("batch_size", "max_concurrency"):
+            elif key in ("batch_size", "max_concurrency", "min_shards"):
                 parsed[key] = parse_int(key, value)
             elif key in ("prefetch", "pushdown_filters"):
                 parsed[key] = parse_bool(key, value)

@@ -22,7 +22,6 @@ __all__ = ["HubHttp", "RetryPolicy"]
 
 log = logging.getLogger("hfconnect.hub.http")
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-_CHUNK = 1 << 20
 _pools: dict[int, urllib3.PoolManager] = {}
 _pools_lock = threading.Lock()
 
@@ -85,14 +84,20 @@ class HubHttp:
         headers.update(extra or {})
         return headers
 
-    def get_range(self, url: str, start: int, end: int) -> bytes:
-        """Bytes [start, end) of `url`. Resumes a dropped body from the last byte received."""
-        if end <= start:
-            return b""
-        out = bytearray()
+    def get_range(self, url: str, start: int, end: int) -> bytearray:
+        """Bytes [start, end) of `url` in a new buffer."""
+        out = bytearray(max(0, end - start))
+        self.get_range_into(url, start, end, memoryview(out))
+        return out
+
+    def get_range_into(self, url: str, start: int, end: int, out: memoryview) -> None:
+        """Fill `out` with bytes [start, end) of `url`, straight from the socket (no intermediate copies).
+        A dropped body resumes from the last byte received; 429/5xx wait (Retry-After wins) and retry."""
+        total = end - start
+        got = 0
         attempt = 0
-        while True:
-            pos = start + len(out)
+        while got < total:
+            pos = start + got
             try:
                 resp = _pool().request("GET", url, headers=self._headers({"range": f"bytes={pos}-{end - 1}"}),
                                        preload_content=False, redirect=True)
@@ -107,29 +112,29 @@ class HubHttp:
                     continue
                 if resp.status not in (200, 206):
                     self._raise_for(url, resp)
-                if resp.status == 200 and pos > 0:  # server ignored Range: skip what we already have
+                if resp.status == 200 and pos > 0:
                     raise HubRequestError(f"{_path(url)}: the server ignored the Range header; it must honour "
                                           "Range requests (206) to be read in parallel", url_path=_path(url))
-                got_before = len(out)
+                before = got
                 try:
-                    for chunk in resp.stream(_CHUNK):
-                        out += chunk
+                    while got < total:
+                        n = resp.readinto(out[got:])
+                        if not n:
+                            break
+                        got += n
                 except (urllib3.exceptions.HTTPError, OSError) as exc:
-                    self._count(bytes_fetched=len(out) - got_before)
-                    if len(out) > got_before:
-                        attempt = 0  # progress was made: a fresh budget for the rest
+                    self._count(bytes_fetched=got - before)
+                    attempt = 0 if got > before else attempt  # progress: a fresh budget for the rest
                     attempt = self._backoff(url, attempt, f"connection dropped mid-body ({type(exc).__name__})")
                     continue
-                self._count(bytes_fetched=len(out) - got_before)
-                if len(out) < end - start:
+                self._count(bytes_fetched=got - before)
+                if got < total:
                     attempt = self._backoff(url, attempt, "short body")
-                    continue
-                return bytes(out[: end - start])
             finally:
                 resp.release_conn()
 
     def get(self, url: str, size: int) -> bytes:
-        return self.get_range(url, 0, size) if size else b""
+        return bytes(self.get_range(url, 0, size)) if size else b""
 
     def _count(self, requests: int = 0, bytes_fetched: int = 0) -> None:
         with self._lock:

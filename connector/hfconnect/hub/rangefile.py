@@ -39,7 +39,7 @@ class RangeFile(io.RawIOBase):
         self.http, self.url, self._size, self.name = http, url, size, name
         self._pos = 0
         self._spans: dict[tuple[int, int], _Parts] = {}
-        self._tail: tuple[int, bytes] | None = None
+        self._tail: tuple[int, bytearray] | None = None
         self._lock = threading.Lock()
 
     # ---- io.RawIOBase -----------------------------------------------------------------------
@@ -69,7 +69,7 @@ class RangeFile(io.RawIOBase):
         self._pos += n
         return n
 
-    def read(self, size: int = -1) -> bytes:
+    def read(self, size: int = -1) -> bytes | bytearray | memoryview:
         n = self._size - self._pos if size is None or size < 0 else min(size, self._size - self._pos)
         if n <= 0:
             return b""
@@ -78,30 +78,33 @@ class RangeFile(io.RawIOBase):
         return data
 
     # ---- spans --------------------------------------------------------------------------------
-    def _read_at(self, start: int, n: int) -> bytes:
+    def _read_at(self, start: int, n: int) -> bytes | bytearray | memoryview:
         end = start + n
         tail = self._tail
         if tail is not None and start >= tail[0]:
-            return tail[1][start - tail[0]: end - tail[0]]
+            return memoryview(tail[1])[start - tail[0]: end - tail[0]]
         with self._lock:
             span = next(((s, e) for (s, e) in self._spans if s <= start and end <= e), None)
             fut = self._spans.get(span) if span else None
         if fut is not None and span is not None:
             data = fut.result()
-            return data[start - span[0]: end - span[0]]
+            return memoryview(data)[start - span[0]: end - span[0]]  # no copy: pyarrow reads the buffer
         if end == self._size and tail is None:  # the footer: keep a generous tail for later fragments
             tail_start = max(0, min(start, self._size - TAIL_BYTES))
             self._tail = (tail_start, self.http.get_range(self.url, tail_start, self._size))
-            return self._tail[1][start - tail_start:]
+            return memoryview(self._tail[1])[start - tail_start:]
         return self._fetch(start, end)
 
     def _submit(self, start: int, end: int) -> _Parts:
-        """Fetch [start, end) as parallel parts on the I/O pool. Parts never wait on other parts (no deadlock)."""
+        """Fetch [start, end) as parallel parts straight into one buffer. Parts never wait on other parts."""
+        buf = bytearray(end - start)
+        view = memoryview(buf)
         bounds = list(range(start, end, PART_BYTES)) + [end]
-        pairs = zip(bounds, bounds[1:], strict=False)
-        return _Parts([io_pool().submit(self.http.get_range, self.url, a, b) for a, b in pairs])
+        futures = [io_pool().submit(self.http.get_range_into, self.url, a, b, view[a - start: b - start])
+                   for a, b in zip(bounds, bounds[1:], strict=False)]
+        return _Parts(futures, buf)
 
-    def _fetch(self, start: int, end: int) -> bytes:
+    def _fetch(self, start: int, end: int) -> bytes | bytearray:
         if end - start <= PART_BYTES:
             return self.http.get_range(self.url, start, end)
         return self._submit(start, end).result()
@@ -125,18 +128,17 @@ class RangeFile(io.RawIOBase):
 
 
 class _Parts:
-    """The futures of one span's parts; result() joins them once and keeps the bytes."""
+    """One span being fetched as parts into a shared buffer; result() waits for all of them."""
 
-    def __init__(self, futures: list[Future[bytes]]) -> None:
+    def __init__(self, futures: list[Future[None]], buf: bytearray) -> None:
         self._futures = futures
-        self._data: bytes | None = None
+        self._buf = buf
 
-    def result(self) -> bytes:
-        if self._data is None:
-            parts = [f.result() for f in self._futures]
-            self._data = parts[0] if len(parts) == 1 else b"".join(parts)
-            self._futures = []
-        return self._data
+    def result(self) -> bytearray:
+        for f in self._futures:
+            f.result()
+        self._futures = []
+        return self._buf
 
 
 def coalesce(ranges: list[tuple[int, int]], gap: int = 1024 * 1024) -> list[tuple[int, int]]:

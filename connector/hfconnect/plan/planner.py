@@ -36,33 +36,53 @@ SPLIT_COLUMN = "split"
 
 
 def plan_read(options: ReadOptions, *, filter: object = None, filter_columns: Iterable[str] = (),
-              columns: Iterable[str] | None = None) -> ReadPlan:
-    """Resolve the snapshot, the split's files and schema, and cut them into shards."""
+              columns: Iterable[str] | None = None, base: ReadPlan | None = None) -> ReadPlan:
+    """Resolve the snapshot, the split's files and schema, and cut them into shards.
+
+    With `base` (a plan made earlier for the same options, e.g. while Spark asked for the schema), the
+    snapshot, file list and schema are reused: no API call, only the footers a filter needs.
+    """
     filter = options.filters if filter is None else filter
     filter_columns = tuple(filter_columns)
     http = HubHttp(options.endpoint, options.token)
-    snapshot = resolve_snapshot(options.repo, options.revision, endpoint=options.endpoint, token=options.token)
-    layout, snapshot = _layout(options, snapshot, http)
-    config, chosen = layout.select(options.config, options.split)
+    if base is None:
+        snapshot = resolve_snapshot(options.repo, options.revision, endpoint=options.endpoint, token=options.token)
+        layout, snapshot = _layout(options, snapshot, http)
+        config, chosen = layout.select(options.config, options.split)
+        source = layout.source
+    else:
+        snapshot, config, source = base.snapshot, base.config, base.layout_source
+        chosen = _files_of(base)
     files = [(split, f) for split, fs in chosen.items() for f in fs]
     if not files:
         raise HfConnectError(f"config {config!r} of {options.repo} has no data files for split "
                              f"{options.split!r}; nothing to read")
+    total = sum(f.size for _, f in files)
+    # Enough shards to keep min_shards tasks busy, none larger than shard_size.
+    target = max(1, min(options.shard_size, -(-total // options.min_shards)))
     parquet = [f for _, f in files if f.format == "parquet"]
     # Footers that change the plan: large files, every file under a filter, the first file of each split.
-    firsts = {fs[0].path for fs in chosen.values() if fs and fs[0].format == "parquet"}
-    wanted = {f.path: f.size for f in parquet
-              if filter is not None or f.size > options.shard_size or f.path in firsts}
+    firsts = {fs[0].path for fs in chosen.values() if fs and fs[0].format == "parquet"} if base is None else set()
+    wanted = {f.path: f.size for f in parquet if filter is not None or f.size > target or f.path in firsts}
     facts = inspect_many(http, snapshot, wanted.items(), filter=filter, concurrency=options.max_concurrency)
-    file_schema = _merge_schemas(snapshot, facts, files, http)
+    file_schema = base.file_schema if base is not None else _merge_schemas(snapshot, facts, files, http)
     schema = _output_schema(file_schema, columns or options.columns, options.split == "all")
-    shards = _cut(files, facts, options.shard_size)
+    shards = _cut(files, facts, target)
     return ReadPlan(
         snapshot=snapshot, config=config, splits=tuple(chosen), file_schema=file_schema, schema=schema,
         shards=shards, filter=filter, filter_columns=filter_columns, batch_size=options.batch_size,
-        prefetch=options.prefetch, add_split_column=options.split == "all", layout_source=layout.source,
-        total_files=len(files), total_bytes=sum(f.size for _, f in files), footers_read=len(facts),
+        prefetch=options.prefetch, add_split_column=options.split == "all", layout_source=source,
+        total_files=len(files), total_bytes=total, footers_read=len(facts),
     )
+
+
+def _files_of(plan: ReadPlan) -> dict[str, tuple[DataFile, ...]]:
+    """The files behind a plan's shards, per split, each once (split files appear in several shards)."""
+    seen: dict[str, dict[str, DataFile]] = {s: {} for s in plan.splits}
+    for shard in plan.shards:
+        for part in shard.parts:
+            seen.setdefault(part.split, {})[part.path] = DataFile(part.path, part.size, part.format)
+    return {split: tuple(sorted(files.values(), key=lambda f: f.path)) for split, files in seen.items()}
 
 
 def _layout(options: ReadOptions, snapshot: Snapshot, http: HubHttp) -> tuple[DatasetLayout, Snapshot]:
@@ -157,6 +177,9 @@ def _cut(files: list[tuple[str, DataFile]], facts: dict[str, FileFacts], shard_s
         parts.append(part)
         total += nbytes
     if parts:
+        if shards and total < shard_size // 2:  # a small remainder joins the last shard instead of idling a task
+            last = shards.pop()
+            parts, total = list(last.parts) + parts, last.est_bytes + total
         shards.append(Shard(len(shards), tuple(parts), total))
     return tuple(shards)
 

@@ -39,6 +39,7 @@ class HuggingFaceDataSource(DataSource):
     def __init__(self, options: dict[str, str]) -> None:
         super().__init__(options)
         self._read_options: ReadOptions | None = None
+        self._plan: ReadPlan | None = None  # made for schema(); Spark pickles this object after it
 
     @property
     def read_options(self) -> ReadOptions:
@@ -50,8 +51,8 @@ class HuggingFaceDataSource(DataSource):
         return self._read_options
 
     def schema(self) -> StructType:
-        plan = plan_read(self.read_options)
-        return _spark_schema(plan.schema)
+        self._plan = plan_read(self.read_options)
+        return _spark_schema(self._plan.schema)
 
     def writer(self, schema: StructType, overwrite: bool) -> DataSourceWriter:
         from .sink import writer_for
@@ -66,9 +67,11 @@ class HuggingFaceDataSource(DataSource):
         filter, which then silently miss rows. With the option on, build a fresh DataFrame per query. The
         `filters` option (JSON DNF) is part of the relation itself and is always safe.
         """
+        base = self._plan if self._plan is not None and self._plan.snapshot.revision == self.read_options.revision \
+            else None
         if not self.read_options.pushdown_filters or _pushdown_disabled_by_caller():
-            return HuggingFaceReader(self.read_options, schema)
-        return HuggingFaceFilteringReader(self.read_options, schema)
+            return HuggingFaceReader(self.read_options, schema, base)
+        return HuggingFaceFilteringReader(self.read_options, schema, base)
 
 
 class ShardPartition(InputPartition):
@@ -81,9 +84,10 @@ class ShardPartition(InputPartition):
 
 
 class HuggingFaceReader(DataSourceReader):
-    def __init__(self, options: ReadOptions, schema: StructType) -> None:
+    def __init__(self, options: ReadOptions, schema: StructType, base: ReadPlan | None = None) -> None:
         self.options = options
         self.schema = schema
+        self.base = base  # the schema's plan: same commit, no second listing
         self.expressions: list[pc.Expression] = []
         self.filter_columns: list[str] = []
 
@@ -92,7 +96,7 @@ class HuggingFaceReader(DataSourceReader):
         for expr in self.expressions:
             filter_expr = expr if filter_expr is None else filter_expr & expr
         plan = plan_read(self.options, filter=filter_expr, filter_columns=self.filter_columns,
-                         columns=self.schema.fieldNames())
+                         columns=self.schema.fieldNames(), base=self.base)
         header = replace(plan, shards=())
         return [ShardPartition(header, shard) for shard in plan.shards]
 

@@ -1,0 +1,315 @@
+"""Write benchmark: hfconnect's Spark and Daft writers against Daft's own write_huggingface,
+pyspark_huggingface 2.0.0 (own venv) and the limit (pyarrow writing the same data to local disk + sha256).
+
+Why: a write is only as good as its slowest part (encode, upload, commit); the limit shows what is left on
+the table, the peers show where we stand. Also measured: commits per job, peak RSS of one write task at two
+file sizes (memory must not grow with the file), and how much of a re-written dataset's bytes are new to a
+content-defined-chunk store (Xet-like, FastCDC ~64 KiB) with CDC on and off.
+
+    python scripts/bench_write.py --size 1GB --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+TOKEN = "hf_bench_write"
+PSH_VENV = Path(tempfile.gettempdir()) / "hfconnect-bench-venvs" / "psh200"
+
+
+def parse_size(text: str) -> int:
+    from hfconnect.options import parse_size as parse
+
+    return parse("size", text)
+
+
+# ---- data --------------------------------------------------------------------------------------------------
+def make_data(out_dir: Path, size: int, files: int, seed: int = 0) -> tuple[int, int]:
+    """The read benchmark's shape: sorted id, ~200-byte text, label, float, list<float32>[16], bool."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(seed)
+    rows = size // 300
+    per_file = -(-rows // files)
+    words = np.array(["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "theta", "kappa", "lambda", "sigma"])
+    written = 0
+    for f in range(files):
+        n = min(per_file, rows - f * per_file)
+        if n <= 0:
+            break
+        ids = np.arange(f * per_file, f * per_file + n, dtype=np.int64)
+        picks = rng.integers(0, len(words), size=(n, 30))
+        text = [" ".join(row) for row in words[picks]]
+        emb = rng.standard_normal((n, 16), dtype=np.float32)
+        table = pa.table({
+            "id": ids, "text": text, "label": rng.integers(0, 10, n, dtype=np.int32),
+            "score": rng.random(n), "embedding": pa.FixedSizeListArray.from_arrays(emb.reshape(-1), 16).cast(
+                pa.list_(pa.float32())), "flag": rng.random(n) < 0.5,
+        })
+        pq.write_table(table, out_dir / f"part-{f:05d}.parquet")
+        written += n
+    return written, sum(p.stat().st_size for p in out_dir.glob("*.parquet"))
+
+
+# ---- variants (each runs in a fresh process) ---------------------------------------------------------------
+def variant_main(name: str, data_dir: str, endpoint: str, repo: str, extra: dict[str, Any]) -> dict[str, Any]:
+    os.environ["HF_HUB_DISABLE_XET"] = "1"
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    os.environ["HF_ENDPOINT"] = endpoint
+    os.environ["HF_TOKEN"] = TOKEN
+    if name.startswith("spark"):
+        from pyspark.sql import SparkSession
+
+        spark = (SparkSession.builder.master("local[2]").config("spark.driver.memory", "6g")
+                 .config("spark.ui.enabled", "false").getOrCreate())
+        spark.sparkContext.setLogLevel("ERROR")
+        df = spark.read.parquet(data_dir).repartition(2).persist()
+        df.count()
+        t0 = time.perf_counter()
+        if name == "spark-hfconnect":
+            (df.write.format("huggingface").mode("overwrite").option("endpoint", endpoint).option("token", TOKEN)
+             .option("max_file_size", extra.get("max_file_size", "256MB")).save(repo))
+        else:  # pyspark_huggingface (its own venv), same Spark
+            df.write.format("huggingface").mode("overwrite").save(repo)
+        seconds = time.perf_counter() - t0
+        spark.stop()
+        return {"seconds": seconds}
+    import daft
+
+    df = daft.read_parquet(f"{data_dir}/*.parquet").collect()
+    t0 = time.perf_counter()
+    if name == "daft-hfconnect":
+        from hfconnect.daft import write_huggingface
+
+        write_huggingface(df, repo, endpoint=endpoint, token=TOKEN, mode="overwrite")
+    elif name == "daft-native":
+        from daft.io import HuggingFaceConfig, IOConfig
+
+        df.write_huggingface(repo, overwrite=True, io_config=IOConfig(hf=HuggingFaceConfig(token=TOKEN)))
+    return {"seconds": time.perf_counter() - t0}
+
+
+def limit_main(data_dir: str, out_dir: str) -> dict[str, Any]:
+    """pyarrow, same options as hfconnect (zstd, CDC, page index, 128 MiB row groups), to local disk + sha256."""
+    import hashlib
+
+    import pyarrow.dataset as ds
+
+    from hfconnect.write.parquet_writer import WriterSettings, write_batches
+
+    table = ds.dataset(data_dir).to_table()
+    t0 = time.perf_counter()
+    files = write_batches(iter(table.to_batches()), table.schema, WriterSettings(max_file_size=256 * 10**6),
+                          tmp_dir=out_dir)
+    for f in files:  # the write already hashed; re-read to show hashing cost is inside the limit too
+        h = hashlib.sha256()
+        with open(f.local_path, "rb") as fh:
+            while chunk := fh.read(1 << 22):
+                h.update(chunk)
+        os.unlink(f.local_path)
+    return {"seconds": time.perf_counter() - t0}
+
+
+def rss_main(data_dir: str, endpoint: str, repo: str, max_file_size: str, row_group: str) -> dict[str, Any]:
+    """Peak RSS of ONE write task streaming the whole dataset (batches of 10k rows, as Spark hands them)."""
+    import resource
+
+    import pyarrow.dataset as ds
+
+    os.environ["HF_HUB_DISABLE_XET"] = "1"
+    from hfconnect.options import WriteOptions
+    from hfconnect.write import WriteJob, write_task
+
+    dataset = ds.dataset(data_dir)
+    options = WriteOptions.build(repo=repo, endpoint=endpoint, token=TOKEN, mode="overwrite",
+                                 max_file_size=max_file_size, row_group_size=row_group)
+    job = WriteJob(options)
+    job.begin(dataset.schema)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    msg = write_task(dataset.to_batches(batch_size=10_000), dataset.schema, options, job_id=job.job_id,
+                     partition_id=0)
+    job.commit([msg], dataset.schema)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return {"peak_rss": peak, "base_rss": base, "files": len(msg.files)}
+
+
+# ---- CDC dedup ---------------------------------------------------------------------------------------------
+def chunk_hashes(paths: list[Path]) -> dict[bytes, int]:
+    import hashlib
+
+    from fastcdc import fastcdc
+
+    out: dict[bytes, int] = {}
+    for p in paths:
+        for chunk in fastcdc(str(p), min_size=16 * 1024, avg_size=64 * 1024, max_size=256 * 1024, fat=True):
+            out[hashlib.sha256(chunk.data).digest()] = chunk.length
+    return out
+
+
+def cdc_main(data_dir: str, out_dir: str, cdc: bool) -> dict[str, Any]:
+    """Old data written, then 1% new rows appended to the table and the whole table re-written: how many of
+    the new files' bytes are chunks the store has never seen?"""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    from hfconnect.write.parquet_writer import WriterSettings, write_batches
+
+    table = ds.dataset(data_dir).to_table().sort_by("id")
+    settings = WriterSettings(cdc=cdc, max_file_size=64 * 10**6, row_group_size=32 * 1024 * 1024)
+    old = [Path(f.local_path) for f in write_batches(iter(table.to_batches(max_chunksize=10_000)), table.schema,
+                                                      settings, tmp_dir=out_dir)]
+    n_new = max(1, table.num_rows // 100)
+    extra = table.slice(0, n_new)
+    extra = extra.set_column(0, "id", pa.array(range(table.num_rows, table.num_rows + n_new), pa.int64()))
+    grown = pa.concat_tables([table, extra])
+    new = [Path(f.local_path) for f in write_batches(iter(grown.to_batches(max_chunksize=10_000)), grown.schema,
+                                                      settings, tmp_dir=out_dir)]
+    known = chunk_hashes(old)
+    fresh = chunk_hashes(new)
+    new_bytes = sum(length for digest, length in fresh.items() if digest not in known)
+    total = sum(fresh.values())
+    for p in old + new:
+        p.unlink()
+    return {"new_share": new_bytes / total, "total": total}
+
+
+# ---- driver ------------------------------------------------------------------------------------------------
+def run_child(args: list[str], python: str = sys.executable, timeout: int = 1800) -> dict[str, Any]:
+    env = dict(os.environ, PYSPARK_PYTHON=python, SPARK_LOCAL_IP="127.0.0.1", HF_HUB_DISABLE_XET="1")
+    proc = subprocess.run([python, str(Path(__file__).resolve()), *args], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    return {"error": (proc.stderr or proc.stdout)[-400:].strip().replace("\n", " ")}
+
+
+def ensure_psh_venv() -> str | None:
+    """pyspark_huggingface 2.0.0 (the last version that writes dataset repos) in its own venv."""
+    python = PSH_VENV / "bin" / "python"
+    if not python.exists():
+        PSH_VENV.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "venv", str(PSH_VENV)], check=True)
+        pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+        if subprocess.run([*pip, "pyspark_huggingface==2.0.0", "pyspark==4.3.0", "pyarrow", "numpy"]).returncode:
+            return None
+    return str(python)
+
+
+def fmt(values: list[float]) -> str:
+    return f"{min(values):7.2f} {statistics.median(values):7.2f} {max(values):7.2f}" if values else "    n/a"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", default="1GB")
+    parser.add_argument("--files", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--cdc-size", default="200MB", help="data size for the CDC dedup measurement")
+    parser.add_argument("--skip-peer", action="store_true", help="skip pyspark_huggingface 2.0.0")
+    args = parser.parse_args()
+    os.environ["HF_HUB_DISABLE_XET"] = "1"
+    from hfconnect.localhub import LocalHub
+
+    with tempfile.TemporaryDirectory(prefix="hfconnect-bench-write-") as tmp, \
+            LocalHub(Path(tmp) / "hub", tokens={TOKEN: "write"}) as hub:
+        data = Path(tmp) / "data"
+        data.mkdir()
+        rows, nbytes = make_data(data, parse_size(args.size), args.files)
+        print(f"data: {rows:,} rows, {nbytes / 1e6:.0f} MB in {args.files} files; hub {hub.endpoint}", flush=True)
+        psh = None if args.skip_peer else ensure_psh_venv()
+        variants = ["limit", "spark-hfconnect", "daft-hfconnect", "daft-native"] + (["spark-psh200"] if psh else [])
+        times: dict[str, list[float]] = {v: [] for v in variants}
+        commits: dict[str, list[int]] = {v: [] for v in variants}
+        errors: dict[str, str] = {}
+        for r in range(args.rounds):
+            for v in variants:
+                repo = f"bench/{v}-{r}"
+                before = hub.counters()["commits"]
+                if v == "limit":
+                    res = run_child(["--limit", str(data), tmp])
+                else:
+                    res = run_child(["--variant", v, str(data), hub.endpoint, repo, "{}"],
+                                    python=psh if v == "spark-psh200" else sys.executable)
+                if "seconds" in res:
+                    times[v].append(res["seconds"])
+                    commits[v].append(hub.counters()["commits"] - before)
+                else:
+                    errors[v] = res.get("error", "?")
+                print(f"  round {r + 1} {v}: {res}", flush=True)
+        rss = {}
+        for label, mfs in (("128MB files", "128MB"), ("512MB files", "512MB")):
+            rss[label] = run_child(["--rss", str(data), hub.endpoint, f"bench/rss-{mfs}", mfs, "64MiB"])
+        cdc_data = Path(tmp) / "cdc"
+        cdc_data.mkdir()
+        make_data(cdc_data, parse_size(args.cdc_size), 4, seed=1)
+        cdc = {on: run_child(["--cdc", str(cdc_data), tmp, str(on)]) for on in (True, False)}
+
+    mb = nbytes / 1e6
+    print("\n" + "=" * 100)
+    print(f"write benchmark: {rows:,} rows, {mb:.0f} MB Parquet input, {args.rounds} interleaved rounds, 2 cores")
+    print(f"{'variant':<34} {'min s':>7} {'median':>7} {'max s':>7} {'MB/s':>7}  commits/job")
+    for v in variants:
+        med = statistics.median(times[v]) if times[v] else None
+        speed = f"{mb / med:7.0f}" if med else "    n/a"
+        note = "" if v != "limit" else "(local disk + sha256, CDC + page index)"
+        print(f"{v:<34} {fmt(times[v])} {speed}  {commits[v] if v != 'limit' else note}"
+              + (f"  ERROR {errors[v][:150]}" if v in errors else ""))
+    med = {v: statistics.median(t) for v, t in times.items() if t}
+    print("-" * 100)
+
+    def ratio(a: str, b: str) -> float | None:
+        return med[b] / med[a] if a in med and b in med else None
+
+    goals = [
+        ("hfconnect-Spark >= 3x pyspark_huggingface 2.0.0", ratio("spark-hfconnect", "spark-psh200"), 3.0),
+        ("hfconnect-Daft >= 1.0x Daft write_huggingface", ratio("daft-hfconnect", "daft-native"), 1.0),
+        ("hfconnect-Spark >= 0.7x the pyarrow limit", ratio("spark-hfconnect", "limit"), 0.7),
+        ("hfconnect-Daft >= 0.7x the pyarrow limit", ratio("daft-hfconnect", "limit"), 0.7),
+    ]
+    for label, value, goal in goals:
+        shown = "n/a" if value is None else f"{value:.2f}x"
+        verdict = "n/a" if value is None else ("PASS" if value >= goal else "MISS")
+        print(f"  {label:<52} {shown:>8}  {verdict}")
+    one = all(c == [1] * len(c) for v, c in commits.items() if v.endswith("hfconnect"))
+    print(f"  exactly 1 commit per hfconnect job: {'PASS' if one else 'MISS'}")
+    for label, res in rss.items():
+        if "peak_rss" in res:
+            print(f"  peak RSS of one write task, 64 MiB row groups, {label}: {res['peak_rss'] / 2**20:.0f} MiB "
+                  f"(limit 2 x 64 + 200 = 328 MiB; files written {res['files']})")
+        else:
+            print(f"  peak RSS {label}: error {res}")
+    for on, res in cdc.items():
+        if "new_share" in res:
+            share = 100 * res["new_share"]
+            print(f"  CDC {'on ' if on else 'off'}: after +1% rows and a full re-write, {share:.1f}% of the new "
+                  "files' bytes are new chunks (goal <= 10% with CDC on)")
+        else:
+            print(f"  CDC {on}: error {res}")
+    print("=" * 100)
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--variant":
+        print(json.dumps(variant_main(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], json.loads(sys.argv[6]))))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--limit":
+        print(json.dumps(limit_main(sys.argv[2], sys.argv[3])))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--rss":
+        print(json.dumps(rss_main(*sys.argv[2:7])))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--cdc":
+        print(json.dumps(cdc_main(sys.argv[2], sys.argv[3], sys.argv[4] == "True")))
+    else:
+        sys.exit(main())
