@@ -1,0 +1,713 @@
+"""Read benchmark: hfconnect (Spark and Daft) against its peers, on a generated dataset served by the local hub.
+
+Why this exists: hfconnect's promise is that reading a Hub dataset through it costs about what reading the same
+Parquet files does with the engine's own reader, and far less than pyspark_huggingface; that a selective query
+fetches only the bytes it needs; that planning a repo of 10,000 files takes a handful of API calls; and that
+request latency is hidden by concurrency and prefetch. Each of those is a number with a goal (the issue's
+spec), and this script measures all of them in one run and prints one table with PASS/MISS per goal.
+
+How: the data (>= 2 GB by default, 16 Parquet files of 6 columns: sorted int64 `id`, ~200-byte `text`, int
+`label`, float64 `f`, list<float32> of 16 `emb`, bool `flag`) is generated once, deterministically, into a temp
+dir and uploaded to a `LocalHub` in that dir. Every variant then runs in a fresh process (this same script with
+`--child VARIANT`), which starts its engine first (a Spark session plus a tiny warm-up job, imports) and times
+only the first action: session start is excluded, planning is included. Rounds interleave the variants (the
+order rotates each round) and each row reports min/median/max. The parent resets the hub's counters before each
+variant and records the bytes the hub served on `resolve` and the API calls the variant made.
+
+pyspark_huggingface registers a Spark data source named "huggingface" too, so it must never be installed next
+to hfconnect: it runs from its own venv (`--psh-python`; `--setup-psh` creates one with pip). A variant that
+cannot run (an adapter not importable, the peer's venv missing, a crash, a timeout) shows `n/a (reason)` in its
+row; the table always prints.
+
+    .venv/bin/python scripts/bench_read.py [--size 2GB] [--files 16] [--rounds 3] [--quick] [--only REGEX]
+
+Sizes are binary (1GB = 1024**3 bytes); throughput is reported in MB/s (10**6 bytes per second).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = "bench/read"
+MANY_REPO = "bench/many"
+TOKEN = "hf_w"
+RESULT_TAG = "BENCH_RESULT "
+MB = 1_000_000
+ROW_GROUP_BYTES = 32 << 20
+SELECT_FRACTION = 0.01
+DEFAULT_PSH_PYTHON = "/tmp/bench-venvs/psh/bin/python"
+PSH_PACKAGES = ("pyspark_huggingface==2.1.0",)
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
+
+
+# ---- variants -----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    section: str  # a-all, a-agg, b, c, d
+    engine: str  # what must import for it to run: see ENGINE_PROBES
+    runner: str  # the child function (latency variants reuse the 0 ms one)
+    latency: bool = False
+    remote: bool = True  # reads through the hub (bytes served are meaningful)
+
+
+def build_variants(latency_ms: int) -> list[Variant]:
+    lat = f"@{latency_ms}ms"
+    rows = [
+        ("spark-hfconnect-all", "a-all", "spark-hf"), ("spark-psh-all", "a-all", "spark-psh"),
+        ("spark-parquet-all", "a-all", "spark"), ("daft-hfconnect-all", "a-all", "daft-hf"),
+        ("daft-native-all", "a-all", "daft"), ("pyarrow-all", "a-all", "pyarrow"),
+        ("spark-hfconnect-agg", "a-agg", "spark-hf"), ("spark-psh-agg", "a-agg", "spark-psh"),
+        ("spark-parquet-agg", "a-agg", "spark"), ("daft-hfconnect-agg", "a-agg", "daft-hf"),
+        ("daft-native-agg", "a-agg", "daft"), ("pyarrow-agg", "a-agg", "pyarrow"),
+        ("spark-hfconnect-sel", "b", "spark-hf"), ("spark-psh-sel", "b", "spark-psh"),
+        ("daft-hfconnect-sel", "b", "daft-hf"), ("daft-native-sel", "b", "daft"),
+        ("plan-hfconnect-many", "c", "hf-core"), ("spark-hfconnect-first", "c", "spark-hf"),
+        ("daft-hfconnect-first", "c", "daft-hf"),
+    ]
+    local = ("spark-parquet-", "pyarrow-")  # read the generated files from local disk, not through the hub
+    out = [Variant(n, s, e, n, remote=not n.startswith(local)) for n, s, e in rows]
+    out += [Variant(f"spark-hfconnect-all{lat}", "d", "spark-hf", "spark-hfconnect-all", latency=True),
+            Variant(f"daft-hfconnect-all{lat}", "d", "daft-hf", "daft-hfconnect-all", latency=True)]
+    return out
+
+
+ENGINE_PROBES: dict[str, str] = {
+    "spark-hf": "from hfconnect.spark import HuggingFaceDataSource; import pyspark",
+    "daft-hf": "from hfconnect.daft import read_huggingface",
+    "hf-core": "from hfconnect.plan import plan_read; from hfconnect.options import ReadOptions",
+    "spark": "import pyspark",
+    "daft": "import daft",
+    "pyarrow": "import pyarrow.parquet",
+    "spark-psh": "import pyspark, pyspark_huggingface, datasets",
+}
+
+
+# ---- child side: one variant, one process ----------------------------------------------------------------------
+
+def _spark_session(app: str) -> Any:
+    from pyspark.sql import SparkSession
+
+    spark = (SparkSession.builder.master("local[2]").appName(app)
+             .config("spark.driver.memory", "4g")
+             .config("spark.ui.enabled", "false")
+             .config("spark.sql.shuffle.partitions", "2")
+             .config("spark.sql.python.filterPushdown.enabled", "true")
+             .getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    spark.range(1).count()  # JVM and executor warm-up: part of session start, not of the timed action
+    return spark
+
+
+def _hf_spark_reader(spark: Any, ctx: dict[str, Any], schema: str | None = None) -> Any:
+    from hfconnect.spark import HuggingFaceDataSource
+
+    spark.dataSource.register(HuggingFaceDataSource)
+    reader = spark.read.format("huggingface").option("endpoint", ctx["endpoint"]).option("token", ctx["token"])
+    return reader.schema(schema) if schema else reader
+
+
+def _psh_spark_reader(spark: Any, ctx: dict[str, Any], schema: str | None = None) -> Any:
+    reader = spark.read.format("huggingface").option("endpoint", ctx["endpoint"]).option("token", ctx["token"])
+    return reader.schema(schema) if schema else reader
+
+
+def _spark_agg(df: Any) -> dict[str, Any]:
+    from pyspark.sql import functions as F
+
+    row = df.agg(F.count(F.lit(1)).alias("n"), F.sum("f").alias("s")).collect()[0]
+    return {"rows": int(row["n"]), "sum": float(row["s"] or 0.0)}
+
+
+def _spark_sel(df: Any, ctx: dict[str, Any]) -> dict[str, Any]:
+    from pyspark.sql import functions as F
+
+    return _spark_agg(df.where((F.col("id") >= ctx["lo"]) & (F.col("id") < ctx["hi"])))
+
+
+def _noop(df: Any) -> dict[str, Any]:
+    df.write.format("noop").mode("overwrite").save()
+    return {}
+
+
+def _daft_io(ctx: dict[str, Any]) -> Any:
+    from daft.io import HTTPConfig, IOConfig
+
+    return IOConfig(http=HTTPConfig(bearer_token=ctx["token"]))
+
+
+def _daft_hf(ctx: dict[str, Any], repo: str | None = None) -> Any:
+    from hfconnect.daft import read_huggingface
+
+    return read_huggingface(repo or ctx["repo"], endpoint=ctx["endpoint"], token=ctx["token"], split="train")
+
+
+def _daft_native(ctx: dict[str, Any]) -> Any:
+    import daft
+
+    return daft.read_parquet(ctx["urls"], io_config=_daft_io(ctx))
+
+
+def _daft_agg(df: Any) -> dict[str, Any]:
+    import daft
+
+    out = df.agg(daft.col("f").count("all").alias("n"), daft.col("f").sum().alias("s")).to_pydict()
+    return {"rows": int(out["n"][0]), "sum": float(out["s"][0] or 0.0)}
+
+
+def _daft_sel(df: Any, ctx: dict[str, Any]) -> dict[str, Any]:
+    import daft
+    import pyarrow.compute as pc
+
+    table = df.where((daft.col("id") >= ctx["lo"]) & (daft.col("id") < ctx["hi"])).select("id", "f").to_arrow()
+    return {"rows": table.num_rows, "sum": float(pc.sum(table["f"]).as_py() or 0.0)}
+
+
+def _arrow_rows(table: Any) -> dict[str, Any]:
+    return {"rows": table.num_rows}
+
+
+def _pyarrow_all(ctx: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+    import pyarrow.parquet as pq
+
+    return lambda: _arrow_rows(pq.read_table(ctx["local_dir"]))
+
+
+def _pyarrow_agg(ctx: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    def run() -> dict[str, Any]:
+        t = pq.read_table(ctx["local_dir"], columns=["f"])
+        return {"rows": t.num_rows, "sum": float(pc.sum(t["f"]).as_py())}
+    return run
+
+
+def _plan_many(ctx: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+    from hfconnect.options import ReadOptions
+    from hfconnect.plan import plan_read
+
+    def run() -> dict[str, Any]:
+        plan = plan_read(ReadOptions.build(repo=ctx["many_repo"], endpoint=ctx["endpoint"], token=ctx["token"]))
+        return {"files": plan.total_files, "shards": len(plan.shards)}
+    return run
+
+
+def _psh_sel_reader(spark: Any, ctx: dict[str, Any]) -> Any:
+    """pyspark_huggingface's documented pushdown: `columns` and `filters` options, given to datasets' reader."""
+    filters = f'[("id", ">=", {ctx["lo"]}), ("id", "<", {ctx["hi"]})]'
+    return _psh_spark_reader(spark, ctx, "id long, f double").option("columns", '["id", "f"]') \
+        .option("filters", filters)
+
+
+def prepare(name: str, ctx: dict[str, Any]) -> tuple[Callable[[], dict[str, Any]], Callable[[], None]]:
+    """Set up the engine for `name` (untimed) and return (timed action, cleanup)."""
+    nothing: Callable[[], None] = lambda: None  # noqa: E731
+    if name.startswith("spark-"):
+        spark = _spark_session(name)
+        hf = name.startswith("spark-hfconnect")
+        if hf:
+            _hf_spark_reader(spark, ctx)  # registration happens here, outside the timing
+        readers: dict[str, Callable[[], dict[str, Any]]] = {
+            "spark-hfconnect-all": lambda: _noop(_hf_spark_reader(spark, ctx).load(ctx["repo"])),
+            "spark-hfconnect-agg": lambda: _spark_agg(_hf_spark_reader(spark, ctx, "f double").load(ctx["repo"])),
+            "spark-hfconnect-sel": lambda: _spark_sel(  # .where() pushdown is opt-in in hfconnect's Spark source
+                _hf_spark_reader(spark, ctx, "id long, f double").option("pushdown_filters", "true")
+                .load(ctx["repo"]), ctx),
+            "spark-hfconnect-first": lambda: {
+                "rows": len(_hf_spark_reader(spark, ctx).load(ctx["many_repo"]).limit(1).collect())},
+            "spark-psh-all": lambda: _noop(_psh_spark_reader(spark, ctx).load(ctx["repo"])),
+            "spark-psh-agg": lambda: _spark_agg(_psh_spark_reader(spark, ctx, "f double").load(ctx["repo"])),
+            "spark-psh-sel": lambda: _spark_sel(_psh_sel_reader(spark, ctx).load(ctx["repo"]), ctx),
+            "spark-parquet-all": lambda: _noop(spark.read.parquet(ctx["local_dir"])),
+            "spark-parquet-agg": lambda: _spark_agg(spark.read.parquet(ctx["local_dir"]).select("f")),
+        }
+        return readers[name], spark.stop
+    if name.startswith("daft-"):
+        import daft  # noqa: F401  (import time is engine start, not the action)
+
+        if "hfconnect" in name:
+            import hfconnect.daft  # noqa: F401
+        actions: dict[str, Callable[[], dict[str, Any]]] = {
+            "daft-hfconnect-all": lambda: _arrow_rows(_daft_hf(ctx).to_arrow()),
+            "daft-hfconnect-agg": lambda: _daft_agg(_daft_hf(ctx)),
+            "daft-hfconnect-sel": lambda: _daft_sel(_daft_hf(ctx), ctx),
+            "daft-hfconnect-first": lambda: _arrow_rows(_daft_hf(ctx, ctx["many_repo"]).limit(1).to_arrow()),
+            "daft-native-all": lambda: _arrow_rows(_daft_native(ctx).to_arrow()),
+            "daft-native-agg": lambda: _daft_agg(_daft_native(ctx)),
+            "daft-native-sel": lambda: _daft_sel(_daft_native(ctx), ctx),
+        }
+        return actions[name], nothing
+    if name == "pyarrow-all":
+        return _pyarrow_all(ctx), nothing
+    if name == "pyarrow-agg":
+        return _pyarrow_agg(ctx), nothing
+    if name == "plan-hfconnect-many":
+        return _plan_many(ctx), nothing
+    raise SystemExit(f"unknown variant {name!r}")
+
+
+def child_main(name: str, ctx_path: str) -> int:
+    ctx = json.loads(Path(ctx_path).read_text())
+    action, cleanup = prepare(name, ctx)
+    try:
+        start = time.perf_counter()
+        out = action()
+        seconds = time.perf_counter() - start
+    finally:
+        cleanup()
+    print(RESULT_TAG + json.dumps({"variant": name, "seconds": seconds, **out}), flush=True)
+    return 0
+
+
+# ---- data ------------------------------------------------------------------------------------------------------
+
+def parse_size(text: str) -> int:
+    """`2GB`, `100MB`, `512MiB`, `1073741824` -> bytes. K/M/G/T are binary (1GB = 1024**3 bytes)."""
+    m = _SIZE_RE.match(text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"bad size {text!r}: use e.g. 2GB, 100MB or a byte count")
+    size = int(float(m.group(1)) * 1024 ** " kmgt".index(m.group(2).lower() or " "))
+    if size <= 0:
+        raise argparse.ArgumentTypeError("size must be positive")
+    return size
+
+
+def _schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema([("id", pa.int64()), ("text", pa.string()), ("label", pa.int64()), ("f", pa.float64()),
+                      ("emb", pa.list_(pa.float32())), ("flag", pa.bool_())])
+
+
+def make_table(rng: Any, start: int, n: int) -> Any:
+    """Rows [start, start + n): sorted ids, random 150-250 byte text (mean 200), label, f, 16 floats, flag."""
+    import numpy as np
+    import pyarrow as pa
+
+    alphabet = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz     ", dtype=np.uint8)
+    lengths = rng.integers(150, 251, n)
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    chars = alphabet[rng.integers(0, len(alphabet), int(offsets[-1]), dtype=np.uint8)]
+    text = pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(chars))
+    emb = pa.ListArray.from_arrays(pa.array(np.arange(0, 16 * n + 1, 16, dtype=np.int32)),
+                                   pa.array(rng.standard_normal(16 * n, dtype=np.float32)))
+    return pa.Table.from_arrays(
+        [pa.array(np.arange(start, start + n, dtype=np.int64)), text, pa.array(rng.integers(0, 10, n)),
+         pa.array(rng.random(n)), emb, pa.array(rng.random(n) < 0.5)], schema=_schema())
+
+
+def _bytes_per_row(seed: int, n: int) -> float:
+    import io
+
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(make_table(np.random.default_rng([seed, 999_999]), 0, n), buf)
+    return buf.tell() / n
+
+
+def generate_dataset(out: Path, size: int, files: int, seed: int) -> dict[str, Any]:
+    """`files` Parquet files of about size/files bytes each, ids sorted across files; row groups ~32 MiB."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    out.mkdir(parents=True)
+    # Bytes per row depend on the row-group size (pyarrow drops dictionary encoding of id and f once the
+    # dictionary outgrows 1 MiB), so measure at the real row-group size; 1% margin so the data is >= size.
+    bpr = _bytes_per_row(seed, 20_000)
+    for _ in range(2):
+        rows_per_file = max(1, math.ceil(size / bpr / files))
+        rg_rows = max(1, min(rows_per_file, int(ROW_GROUP_BYTES / bpr)))
+        bpr = _bytes_per_row(seed, rg_rows)
+    rows_per_file = max(1, math.ceil(size * 1.01 / bpr / files))
+    rg_rows = max(1, min(rows_per_file, int(ROW_GROUP_BYTES / bpr)))
+    for i in range(files):
+        rng = np.random.default_rng([seed, i])
+        with pq.ParquetWriter(out / f"train-{i:05d}-of-{files:05d}.parquet", _schema()) as writer:
+            for off in range(0, rows_per_file, rg_rows):
+                n = min(rg_rows, rows_per_file - off)
+                writer.write_table(make_table(rng, i * rows_per_file + off, n), row_group_size=n)
+    paths = sorted(out.glob("*.parquet"))
+    return {"rows": rows_per_file * files, "bytes": sum(p.stat().st_size for p in paths),
+            "paths": paths, "row_groups": math.ceil(rows_per_file / rg_rows) * files}
+
+
+def generate_many(out: Path, count: int, seed: int) -> list[Path]:
+    """`count` tiny Parquet files (10 rows each) of the same schema, for the planning benchmark."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    out.mkdir(parents=True)
+    rng = np.random.default_rng([seed, 424242])
+    table = make_table(rng, 0, 10 * count)
+    width = max(5, len(str(count)))
+    for i in range(count):
+        pq.write_table(table.slice(10 * i, 10), out / f"train-{i:0{width}d}-of-{count:0{width}d}.parquet")
+    return sorted(out.glob("*.parquet"))
+
+
+def expected_values(local_dir: Path, lo: int, hi: int) -> dict[str, Any]:
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+
+    t = ds.dataset(local_dir).to_table(columns=["id", "f"])
+    sel = t.filter((pc.field("id") >= lo) & (pc.field("id") < hi))
+    return {"rows": t.num_rows, "sum": pc.sum(t["f"]).as_py(), "sel_rows": sel.num_rows,
+            "sel_sum": pc.sum(sel["f"]).as_py() or 0.0}
+
+
+def upload(api: Any, repo: str, paths: list[Path]) -> str:
+    from huggingface_hub import CommitOperationAdd
+
+    api.create_repo(repo, repo_type="dataset", exist_ok=True)
+    ops = [CommitOperationAdd(path_in_repo=f"data/{p.name}", path_or_fileobj=str(p)) for p in paths]
+    info = api.create_commit(repo, repo_type="dataset", operations=ops, commit_message=f"{len(paths)} files")
+    return str(info.oid)
+
+
+# ---- parent side: runs, table, goals ---------------------------------------------------------------------------
+
+@dataclass
+class Run:
+    seconds: float | None = None
+    error: str | None = None
+    served: int = 0
+    api_calls: int = 0
+    gets: int = 0
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Row:
+    variant: Variant
+    runs: list[Run] = field(default_factory=list)
+    unavailable: str | None = None
+
+    @property
+    def times(self) -> list[float]:
+        return [r.seconds for r in self.runs if r.seconds is not None]
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.times) if self.times else None
+
+    def reason(self) -> str:
+        if self.unavailable:
+            return self.unavailable
+        errors = [r.error for r in self.runs if r.error]
+        return errors[0] if errors else "no run"
+
+
+def child_env(python: str, hf_home: Path, endpoint: str) -> dict[str, str]:
+    env = dict(os.environ)
+    for key in ("HF_TOKEN", "PYSPARK_SUBMIT_ARGS", "SPARK_HOME"):
+        env.pop(key, None)
+    env.update(PYSPARK_PYTHON=python, PYSPARK_DRIVER_PYTHON=python, SPARK_LOCAL_IP="127.0.0.1",
+               HF_HUB_DISABLE_XET="1", HF_HUB_DISABLE_TELEMETRY="1", HF_HUB_DISABLE_PROGRESS_BARS="1",
+               HF_DATASETS_DISABLE_PROGRESS_BARS="1", HF_HOME=str(hf_home), HF_ENDPOINT=endpoint,
+               TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1")
+    return env
+
+
+def last_error(text: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    for ln in reversed(lines):
+        if re.search(r"(Error|Exception|error:)", ln) and not ln.startswith("File "):
+            return ln[:160]
+    return lines[-1][:160] if lines else "no output"
+
+
+def run_child(python: str, name: str, ctx_path: Path, env: dict[str, str], timeout: float,
+              log: Path) -> tuple[dict[str, Any] | None, str | None]:
+    cmd = [python, os.path.abspath(__file__), "--child", name, "--ctx", str(ctx_path)]
+    with open(log, "wb") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=env, start_new_session=True)
+        try:
+            stdout, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the child's own group: its JVM and Python workers
+            proc.wait()
+            return None, f"timeout after {timeout:.0f}s"
+    for line in stdout.decode(errors="replace").splitlines():
+        if line.startswith(RESULT_TAG):
+            return json.loads(line[len(RESULT_TAG):]), None
+    return None, f"exit {proc.returncode}: {last_error(log.read_text(errors='replace'))}"
+
+
+def probe(python: str, code: str, env: dict[str, str]) -> str | None:
+    if not Path(python).exists():
+        return f"{python} missing (see --setup-psh)"
+    try:
+        proc = subprocess.run([python, "-c", code], capture_output=True, text=True, env=env, timeout=180)
+    except subprocess.TimeoutExpired:
+        return "import timed out"
+    return None if proc.returncode == 0 else last_error(proc.stderr)
+
+
+def check(v: Variant, res: dict[str, Any], exp: dict[str, Any], many: int) -> str | None:
+    """None if the result is right (or not checkable), else what is wrong."""
+    def close(a: float, b: float) -> bool:
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6)
+
+    if v.runner == "plan-hfconnect-many":
+        return None if res.get("files") == many else f"planned {res.get('files')} files, expected {many}"
+    if v.runner.endswith("-first"):
+        return None if res.get("rows") == 1 else f"{res.get('rows')} rows, expected 1"
+    rows, total = ("sel_rows", "sel_sum") if v.section == "b" else ("rows", "sum")
+    if "rows" in res and res["rows"] != exp[rows]:
+        return f"{res['rows']} rows, expected {exp[rows]}"
+    if "sum" in res and not close(res["sum"], exp[total]):
+        return f"sum(f)={res['sum']!r}, expected {exp[total]!r}"
+    return None
+
+
+def fmt(x: float | None, digits: int = 2) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def print_table(rows: list[Row], data_bytes: int, exp: dict[str, Any], many: int, rounds: int) -> None:
+    titles = {"a-all": "(a) scan, all columns", "a-agg": "(a) projected aggregate count+sum(f)",
+              "b": "(b) selective: 1% id range, 2 of 6 columns", "c": f"(c) planning a {many:,}-file repo",
+              "d": "(d) all columns, latency injected on api+resolve"}
+    head = (f"{'variant':<28} {'min s':>7} {'med s':>7} {'max s':>7} {'MB/s':>7} {'served MB':>10} "
+            f"{'% data':>7} {'API':>5} {'GETs':>6}  notes")
+    print()
+    print(f"Results: {rounds} round(s); dataset {data_bytes / MB:,.1f} MB ({data_bytes / (1 << 30):.2f} GiB), "
+          f"{exp['rows']:,} rows")
+    print("=" * len(head))
+    print(head)
+    section = ""
+    for row in rows:
+        v = row.variant
+        if v.section != section:
+            section = v.section
+            print(f"-- {titles[section]}")
+        times = row.times
+        if not times:
+            print(f"{v.name:<28} {'n/a (' + row.reason() + ')'}")
+            continue
+        ok_runs = [r for r in row.runs if r.seconds is not None]
+        med = statistics.median(times)
+        served = statistics.median(r.served for r in ok_runs)
+        api = max(r.api_calls for r in ok_runs)
+        gets = statistics.median(r.gets for r in ok_runs)
+        mbps = data_bytes / MB / med if v.section in ("a-all", "d") else None
+        notes = []
+        bad = {check(v, r.result, exp, many) for r in ok_runs} - {None}
+        notes += [f"WRONG: {b}" for b in sorted(bad)]
+        failed = [r.error for r in row.runs if r.seconds is None]
+        if failed:
+            notes.append(f"{len(failed)} run(s) failed: {failed[0]}")
+        if v.runner == "plan-hfconnect-many" and ok_runs:
+            notes.append(f"{ok_runs[0].result.get('shards')} shards")
+        remote = v.remote
+        share = f"{100 * served / data_bytes:.2f}" if remote and v.section != "c" else "-"  # (c): another repo
+        print(f"{v.name:<28} {fmt(min(times)):>7} {fmt(med):>7} {fmt(max(times)):>7} {fmt(mbps, 0):>7} "
+              f"{(f'{served / MB:,.1f}' if remote else '-'):>10} "
+              f"{share:>7} "
+              f"{(str(api) if remote else '-'):>5} {(f'{gets:.0f}' if remote else '-'):>6}  {'; '.join(notes)}")
+    print("=" * len(head))
+
+
+def print_goals(rows: list[Row], data_bytes: int, latency_ms: int) -> None:
+    by = {r.variant.name: r for r in rows}
+
+    def med(name: str) -> float | None:
+        row = by.get(name)
+        return row.median if row else None
+
+    def speedup(ours: str, peer: str) -> float | None:
+        a, b = med(ours), med(peer)
+        return None if a is None or b is None else b / a
+
+    def served_pct(name: str) -> float | None:
+        row = by.get(name)
+        ok = [r for r in row.runs if r.seconds is not None] if row else []
+        return 100 * max(r.served for r in ok) / data_bytes if ok else None
+
+    def plan_calls() -> float | None:
+        row = by.get("plan-hfconnect-many")
+        ok = [r for r in row.runs if r.seconds is not None] if row else []
+        return max(r.api_calls for r in ok) if ok else None
+
+    lat = f"@{latency_ms}ms"
+    goals: list[tuple[str, float | None, str, float, bool]] = [
+        # (description, measured, unit, threshold, higher is better)
+        ("hfconnect-Spark all-columns vs pyspark_huggingface", speedup("spark-hfconnect-all", "spark-psh-all"),
+         "x", 4.0, True),
+        ("hfconnect-Spark all-columns vs spark.read.parquet (local)",
+         speedup("spark-hfconnect-all", "spark-parquet-all"), "x", 0.8, True),
+        ("hfconnect-Daft all-columns vs Daft native read_parquet",
+         speedup("daft-hfconnect-all", "daft-native-all"), "x", 1.0, True),
+        ("hfconnect-Daft count+sum(f) vs Daft native read_parquet",
+         speedup("daft-hfconnect-agg", "daft-native-agg"), "x", 1.0, True),
+        ("hfconnect-Daft all-columns vs pyarrow read_table (local)",
+         speedup("daft-hfconnect-all", "pyarrow-all"), "x", 0.8, True),
+        ("(b) hfconnect-Spark selective: bytes served", served_pct("spark-hfconnect-sel"), "%", 3.0, False),
+        ("(b) hfconnect-Daft selective: bytes served", served_pct("daft-hfconnect-sel"), "%", 3.0, False),
+        ("(c) planning: API calls (max over rounds)", plan_calls(), "", 15, False),
+        ("(c) planning: seconds (median)", med("plan-hfconnect-many"), "s", 5.0, False),
+        (f"(d) hfconnect-Spark throughput {lat} vs 0 ms",
+         speedup(f"spark-hfconnect-all{lat}", "spark-hfconnect-all"), "x", 0.6, True),
+        (f"(d) hfconnect-Daft throughput {lat} vs 0 ms",
+         speedup(f"daft-hfconnect-all{lat}", "daft-hfconnect-all"), "x", 0.6, True),
+    ]
+    print("Goals (ratios are throughput ratios from median times: peer time / hfconnect time)")
+    for desc, value, unit, threshold, higher in goals:
+        if value is None:
+            verdict, shown = "n/a ", "n/a"
+        else:
+            verdict = "PASS" if (value >= threshold if higher else value <= threshold) else "MISS"
+            shown = f"{value:.2f}{unit}"
+        print(f"  {verdict}  {desc:<58} {shown:>9}  (goal {'>=' if higher else '<='} {threshold:g}{unit})")
+    info = [(n, served_pct(n)) for n in ("daft-native-sel", "spark-psh-sel")]
+    print("  info  (b) bytes served by peers: " + ", ".join(
+        f"{n} {'n/a' if p is None else f'{p:.2f}%'}" for n, p in info))
+    ttfr = [(n, med(n)) for n in ("spark-hfconnect-first", "daft-hfconnect-first")]
+    print("  info  (c) time to first row: " + ", ".join(f"{n} {fmt(t)} s" for n, t in ttfr))
+
+
+def setup_psh(python: str) -> None:
+    """Create the separate venv for pyspark_huggingface with the project's pyspark/huggingface_hub versions."""
+    from importlib.metadata import version
+
+    venv = Path(python).parent.parent
+    if venv.resolve() == Path(sys.prefix).resolve():
+        raise SystemExit("--psh-python must not be this venv's python: pyspark_huggingface would replace hfconnect "
+                         "as Spark's 'huggingface' source")
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+    pins = [f"{p}=={version(p)}" for p in ("pyspark", "huggingface_hub", "datasets", "pyarrow", "numpy")]
+    subprocess.run([python, "-m", "pip", "install", "-q", *PSH_PACKAGES, *pins], check=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--size", type=parse_size, default=parse_size("2GB"), help="dataset size (default 2GB)")
+    ap.add_argument("--files", type=int, default=16, help="Parquet files in the dataset (default 16)")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="(c) with 1,000 files instead of 10,000")
+    ap.add_argument("--many-files", type=int, default=None, help="files in the (c) repo (overrides --quick)")
+    ap.add_argument("--latency-ms", type=int, default=50)
+    ap.add_argument("--only", default=None, help="regex: run only the variants whose name matches")
+    ap.add_argument("--timeout", type=float, default=900.0, help="seconds per variant run")
+    ap.add_argument("--seed", type=int, default=20240601)
+    ap.add_argument("--workdir", default=None, help="where the temp dir goes (default: the system temp dir)")
+    ap.add_argument("--keep", action="store_true", help="keep the temp dir (data, hub, logs)")
+    ap.add_argument("--psh-python", default=os.environ.get("BENCH_PSH_PYTHON", DEFAULT_PSH_PYTHON),
+                    help="python of a venv with pyspark_huggingface (never the project's venv)")
+    ap.add_argument("--setup-psh", action="store_true", help="create that venv with pip, then run")
+    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--ctx", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        return child_main(args.child, args.ctx)
+    os.environ["HF_HUB_DISABLE_XET"] = "1"  # before huggingface_hub is imported: the local hub has no Xet
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # 10,000 upload bars would bury the table
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    if args.setup_psh:
+        setup_psh(args.psh_python)
+    many = args.many_files or (1000 if args.quick else 10_000)
+    variants = build_variants(args.latency_ms)
+    if args.only:
+        variants = [v for v in variants if re.search(args.only, v.name)]
+    wall = time.monotonic()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-read-", dir=args.workdir))
+    hub = None
+    try:
+        from huggingface_hub import HfApi
+
+        from hfconnect.localhub import LocalHub
+
+        t = time.monotonic()
+        data = generate_dataset(tmp / "data", args.size, args.files, args.seed)
+        need_many = any(v.section == "c" for v in variants)
+        many_paths = generate_many(tmp / "many", many, args.seed) if need_many else []
+        head = subprocess.run(["git", "-C", str(Path(__file__).resolve().parent), "describe", "--always", "--dirty"],
+                              capture_output=True, text=True).stdout.strip()
+        print(f"hfconnect source at {head or 'unknown commit'}; Python {sys.version.split()[0]}", flush=True)
+        print(f"generated {data['bytes'] / MB:,.1f} MB, {data['rows']:,} rows in {args.files} files "
+              f"({data['row_groups']} row groups){f' + {many:,} tiny files' if need_many else ''} "
+              f"in {time.monotonic() - t:.1f}s", flush=True)
+        hub = LocalHub(root=tmp / "hub", tokens={TOKEN: "write"}).start()
+        api = HfApi(endpoint=hub.endpoint, token=TOKEN)
+        t = time.monotonic()
+        sha = upload(api, REPO, data["paths"])
+        if need_many:
+            upload(api, MANY_REPO, many_paths)
+        print(f"uploaded to {hub.endpoint} in {time.monotonic() - t:.1f}s", flush=True)
+        lo = int(data["rows"] * 0.37)
+        hi = lo + max(1, int(data["rows"] * SELECT_FRACTION))
+        exp = expected_values(tmp / "data", lo, hi)
+        ctx = {"endpoint": hub.endpoint, "token": TOKEN, "repo": REPO, "many_repo": MANY_REPO, "sha": sha,
+               "local_dir": str(tmp / "data"), "lo": lo, "hi": hi,
+               "urls": [f"{hub.endpoint}/datasets/{REPO}/resolve/{sha}/data/{p.name}" for p in data["paths"]]}
+        ctx_path = tmp / "ctx.json"
+        ctx_path.write_text(json.dumps(ctx))
+        (tmp / "logs").mkdir()
+        hf_home = tmp / "hf-home"
+        envs = {"project": child_env(sys.executable, hf_home, hub.endpoint),
+                "psh": child_env(args.psh_python, hf_home, hub.endpoint)}
+        pythons = {"project": sys.executable, "psh": args.psh_python}
+        missing: dict[str, str | None] = {}
+        for engine in sorted({v.engine for v in variants}):
+            side = "psh" if engine == "spark-psh" else "project"
+            missing[engine] = probe(pythons[side], ENGINE_PROBES[engine], envs[side])
+        rows = [Row(v, unavailable=missing[v.engine]) for v in variants]
+        runnable = [r for r in rows if r.unavailable is None]
+        for rnd in range(args.rounds):
+            k = rnd % max(1, len(runnable))
+            for row in runnable[k:] + runnable[:k]:
+                v = row.variant
+                side = "psh" if v.engine == "spark-psh" else "project"
+                hub.reset_counters()
+                if v.latency:
+                    hub.set_faults([{"route": route, "action": "latency", "latency_ms": args.latency_ms}
+                                    for route in ("resolve", "api")])
+                try:
+                    log = tmp / "logs" / f"{v.name}-r{rnd}.log"
+                    res, err = run_child(pythons[side], v.runner, ctx_path, envs[side], args.timeout, log)
+                finally:
+                    if v.latency:
+                        hub.clear_faults()
+                c = hub.counters()
+                run = Run(seconds=res["seconds"] if res else None, error=err, served=c["resolve"]["bytes_sent"],
+                          api_calls=c["api"]["requests"], gets=c["resolve"]["requests"], result=res or {})
+                row.runs.append(run)
+                shown = f"{run.seconds:.2f}s" if run.seconds is not None else f"n/a ({err})"
+                print(f"  round {rnd + 1}/{args.rounds} {v.name:<28} {shown}  served "
+                      f"{run.served / MB:,.1f} MB, {run.api_calls} API calls", flush=True)
+        print_table(rows, data["bytes"], exp, many, args.rounds)
+        print_goals(rows, data["bytes"], args.latency_ms)
+        print(f"total wall time {time.monotonic() - wall:.0f}s (generation, upload and all runs)")
+    finally:
+        if hub is not None:
+            hub.close()
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
