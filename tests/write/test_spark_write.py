@@ -250,3 +250,20 @@ def test_daft_writes_then_spark_reads(spark, hub) -> None:
     assert result.commit_sha and result.rows == 5_000
     back = spark.read.format("huggingface").option("endpoint", hub.endpoint).option("split", "validation").load(repo)
     assert sorted(r.id for r in back.select("id").collect()) == list(range(5_000))
+
+
+def test_private_repo_created_and_create_pr_leaves_main_alone(spark, hub, api) -> None:
+    repo = _repo()
+    _write(_frame(spark, 100), hub, repo, private="true")
+    assert api.dataset_info(repo).private is True
+    anonymous = HfApi(endpoint=hub.endpoint, token=False)
+    with pytest.raises(Exception):  # noqa: B017 - invisible without a token, as on the Hub
+        anonymous.dataset_info(repo)
+    sha = _head(api, repo)
+    _write(_frame(spark, 50, 1_000, parts=1), hub, repo, create_pr="true", commit_message="proposal")
+    assert _head(api, repo) == sha
+    refs = api.list_repo_refs(repo, repo_type="dataset", include_pull_requests=True)
+    assert [p.ref for p in refs.pull_requests] == ["refs/pr/1"]
+    pr = (spark.read.format("huggingface").option("endpoint", hub.endpoint).option("token", WRITE_TOKEN)
+          .option("revision", "refs/pr/1").load(repo))
+    assert pr.count() == 150
