@@ -102,6 +102,20 @@ def parse_filters(key: str, value: Any) -> Any:
         raise OptionError(f"option {key}={value!r}: not valid DNF filters ({exc})") from None
 
 
+def strict_keys(cls: type, options: Mapping[str, str], **fixed: str | None) -> dict[str, Any]:
+    """Case-insensitive option keys -> the dataclass's field names; an unknown key lists the valid ones."""
+    known = {f.name.lower(): f.name for f in fields(cls)}
+    values: dict[str, Any] = {}
+    for raw_key, raw_value in options.items():
+        key = {"path": "repo"}.get(raw_key.lower(), raw_key.lower())
+        if key not in known:
+            valid = ", ".join(sorted(n for n in known if n != "repo_type"))
+            raise OptionError(f"unknown option {raw_key!r}; valid options: {valid}")
+        values[known[key]] = raw_value
+    values.update({k: v for k, v in fixed.items() if v})
+    return values
+
+
 def default_endpoint() -> str:
     return os.environ.get("HF_ENDPOINT", DEFAULT_ENDPOINT).rstrip("/")
 
@@ -140,18 +154,7 @@ class ReadOptions:
     @classmethod
     def from_strings(cls, options: Mapping[str, str], repo: str | None = None) -> ReadOptions:
         """Spark's string options (keys case-insensitive) -> ReadOptions. Unknown keys are rejected."""
-        known = {f.name.lower(): f.name for f in fields(cls)}
-        aliases = {"path": "repo"}
-        values: dict[str, Any] = {}
-        for raw_key, raw_value in options.items():
-            key = aliases.get(raw_key.lower(), raw_key.lower())
-            if key not in known:
-                valid = ", ".join(sorted(n for n in known if n != "repo_type"))
-                raise OptionError(f"unknown option {raw_key!r}; valid options: {valid}")
-            values[known[key]] = raw_value
-        if repo:
-            values["repo"] = repo
-        return cls.build(**values)
+        return cls.build(**strict_keys(cls, options, repo=repo))
 
     @classmethod
     def build(cls, **values: Any) -> ReadOptions:
@@ -232,19 +235,8 @@ class WriteOptions:
     @classmethod
     def from_strings(cls, options: Mapping[str, str], repo: str | None = None, mode: str | None = None
                      ) -> WriteOptions:
-        known = {f.name.lower(): f.name for f in fields(cls)}
-        values: dict[str, Any] = {}
-        for raw_key, raw_value in options.items():
-            key = {"path": "repo"}.get(raw_key.lower(), raw_key.lower())
-            if key not in known:
-                valid = ", ".join(sorted(n for n in known if n != "repo_type"))
-                raise OptionError(f"unknown option {raw_key!r}; valid options: {valid}")
-            values[known[key]] = raw_value
-        if repo:
-            values["repo"] = repo
-        if mode:
-            values["mode"] = mode
-        return cls.build(**values)
+        """Spark's string options (keys case-insensitive) -> WriteOptions. Unknown keys are rejected."""
+        return cls.build(**strict_keys(cls, options, repo=repo, mode=mode))
 
     @classmethod
     def build(cls, **values: Any) -> WriteOptions:
