@@ -122,27 +122,53 @@ def limit_main(data_dir: str, out_dir: str) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - t0}
 
 
-def rss_main(data_dir: str, endpoint: str, repo: str, max_file_size: str, row_group: str) -> dict[str, Any]:
-    """Peak RSS of ONE write task streaming the whole dataset (batches of 10k rows, as Spark hands them)."""
-    import resource
+def generated_batches(rows: int, batch_rows: int = 10_000, seed: int = 3) -> Any:
+    """The benchmark's shape, generated batch by batch: the input itself holds one batch at a time."""
+    import numpy as np
+    import pyarrow as pa
 
-    import pyarrow.dataset as ds
+    rng = np.random.default_rng(seed)
+    words = np.array(["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "theta", "kappa", "lambda", "sigma"])
+    for start in range(0, rows, batch_rows):
+        n = min(batch_rows, rows - start)
+        text = [" ".join(row) for row in words[rng.integers(0, len(words), size=(n, 30))]]
+        emb = rng.standard_normal((n, 16), dtype=np.float32)
+        yield pa.record_batch({
+            "id": np.arange(start, start + n, dtype=np.int64), "text": text,
+            "label": rng.integers(0, 10, n, dtype=np.int32), "score": rng.random(n),
+            "embedding": pa.FixedSizeListArray.from_arrays(emb.reshape(-1), 16).cast(pa.list_(pa.float32())),
+            "flag": rng.random(n) < 0.5,
+        })
 
+
+def rss_main(rows: str, endpoint: str, repo: str, max_file_size: str, row_group: str) -> dict[str, Any]:
+    """Peak RSS of ONE write task streaming `rows` rows in 10k-row batches (as Spark hands them), generated on
+    the fly so that only the writer holds data. VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec."""
     os.environ["HF_HUB_DISABLE_XET"] = "1"
     from hfconnect.options import WriteOptions
     from hfconnect.write import WriteJob, write_task
 
-    dataset = ds.dataset(data_dir)
+    def hwm() -> int:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+        return 0
+
+    batches = generated_batches(int(rows))
+    first = next(batches)
     options = WriteOptions.build(repo=repo, endpoint=endpoint, token=TOKEN, mode="overwrite",
                                  max_file_size=max_file_size, row_group_size=row_group)
     job = WriteJob(options)
-    job.begin(dataset.schema)
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    msg = write_task(dataset.to_batches(batch_size=10_000), dataset.schema, options, job_id=job.job_id,
-                     partition_id=0)
-    job.commit([msg], dataset.schema)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    return {"peak_rss": peak, "base_rss": base, "files": len(msg.files)}
+    job.begin(first.schema)
+    base = hwm()
+
+    def stream() -> Any:
+        yield first
+        yield from batches
+
+    msg = write_task(stream(), first.schema, options, job_id=job.job_id, partition_id=0)
+    job.commit([msg], first.schema)
+    return {"peak_rss": hwm(), "base_rss": base, "files": len(msg.files)}
 
 
 # ---- CDC dedup ---------------------------------------------------------------------------------------------
@@ -225,6 +251,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cdc-size", default="200MB", help="data size for the CDC dedup measurement")
     parser.add_argument("--skip-peer", action="store_true", help="skip pyspark_huggingface 2.0.0")
+    parser.add_argument("--only-rss", action="store_true", help="only the peak-RSS measurement")
     args = parser.parse_args()
     os.environ["HF_HUB_DISABLE_XET"] = "1"
     from hfconnect.localhub import LocalHub
@@ -235,8 +262,9 @@ def main() -> int:
         data.mkdir()
         rows, nbytes = make_data(data, parse_size(args.size), args.files)
         print(f"data: {rows:,} rows, {nbytes / 1e6:.0f} MB in {args.files} files; hub {hub.endpoint}", flush=True)
-        psh = None if args.skip_peer else ensure_psh_venv()
-        variants = ["limit", "spark-hfconnect", "daft-hfconnect", "daft-native"] + (["spark-psh200"] if psh else [])
+        psh = None if args.skip_peer or args.only_rss else ensure_psh_venv()
+        variants = [] if args.only_rss else ["limit", "spark-hfconnect", "daft-hfconnect", "daft-native"] + (
+            ["spark-psh200"] if psh else [])
         times: dict[str, list[float]] = {v: [] for v in variants}
         commits: dict[str, list[int]] = {v: [] for v in variants}
         errors: dict[str, str] = {}
@@ -261,11 +289,13 @@ def main() -> int:
                 print(f"  round {r + 1} {v}: {res}", flush=True)
         rss = {}
         for label, mfs in (("128MB files", "128MB"), ("512MB files", "512MB")):
-            rss[label] = run_child(["--rss", str(data), hub.endpoint, f"bench/rss-{mfs}", mfs, "64MiB"])
-        cdc_data = Path(tmp) / "cdc"
-        cdc_data.mkdir()
-        make_data(cdc_data, parse_size(args.cdc_size), 4, seed=1)
-        cdc = {on: run_child(["--cdc", str(cdc_data), tmp, str(on)]) for on in (True, False)}
+            rss[label] = run_child(["--rss", str(rows), hub.endpoint, f"bench/rss-{mfs}", mfs, "64MiB"])
+        cdc: dict[bool, dict[str, Any]] = {}
+        if not args.only_rss:
+            cdc_data = Path(tmp) / "cdc"
+            cdc_data.mkdir()
+            make_data(cdc_data, parse_size(args.cdc_size), 4, seed=1)
+            cdc = {on: run_child(["--cdc", str(cdc_data), tmp, str(on)]) for on in (True, False)}
 
     mb = nbytes / 1e6
     print("\n" + "=" * 100)
