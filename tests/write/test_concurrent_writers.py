@@ -94,3 +94,17 @@ def test_concurrent_overwrite_and_append_end_in_a_serial_order(hub, api, tmp_pat
         assert got in (overwrite_then_append, append_then_overwrite), got[:5]
         outcomes.add(len(got))
     assert outcomes  # each run is one of the two serial orders, never a mix with the seed rows
+
+
+def test_an_empty_write_creates_a_readable_empty_split(hub) -> None:
+    from hfconnect.options import WriteOptions
+    from hfconnect.write import WriteJob
+
+    repo = f"tests/empty-{uuid.uuid4().hex[:8]}"
+    schema = pa.schema([("id", pa.int64()), ("name", pa.string())])
+    job = WriteJob(WriteOptions.build(repo=repo, endpoint=hub.endpoint, token=WRITE_TOKEN))
+    job.begin(schema)
+    result = job.commit([], schema)
+    assert result.commit_sha and result.rows == 0 and len(result.files) == 1
+    plan = plan_read(ReadOptions.build(repo=repo, endpoint=hub.endpoint))
+    assert plan.schema.names == ["id", "name"] and _ids(hub, repo) == []

@@ -152,9 +152,9 @@ def _cut(files: list[tuple[str, DataFile]], facts: dict[str, FileFacts], shard_s
         if fact is None:
             units.append((FilePart(f.path, f.size, f.format, split), f.size))
             continue
-        if not fact.kept:
+        if not fact.kept and fact.row_group_bytes:
             continue  # every row group excluded by statistics: never fetched
-        if len(fact.kept) == len(fact.row_group_bytes) and f.size <= shard_size:
+        if not fact.row_group_bytes or (len(fact.kept) == len(fact.row_group_bytes) and f.size <= shard_size):
             units.append((FilePart(f.path, f.size, f.format, split), f.size))
             continue
         group: list[int] = []

@@ -13,6 +13,7 @@ import os
 import random
 import time
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,23 +70,50 @@ def hub_api(options: WriteOptions) -> Any:
 def write_task(batches: Iterable[pa.RecordBatch], schema: pa.Schema, options: WriteOptions, *, job_id: str,
                partition_id: int, attempt_id: int = 0, tmp_dir: str | None = None,
                at_least_one_file: bool = False) -> TaskMessage:
-    """Write and upload this task's rows; each file is uploaded as soon as it is closed."""
+    """Write and upload this task's rows. A closed file uploads on a background thread while the next one is
+    encoded (at most one upload waits), so network and CPU overlap."""
     writer = RollingParquetWriter(schema, settings_for(options), tmp_dir)
-    uploaded: list[UploadedFile] = []
     api = hub_api(options)
+    pending: list[Future[UploadedFile]] = []
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hfconnect-upload")
+
+    def submit(finished: FinishedFile) -> None:
+        if len(pending) >= 2:
+            pending[-2].result()  # back-pressure: disk holds at most two finished files
+        pending.append(pool.submit(_upload, api, options, finished, job_id, partition_id, attempt_id,
+                                   len(pending)))
+
     try:
         for batch in batches:
             writer.write(batch)
             while writer.finished:
-                uploaded.append(_upload(api, options, writer.finished.pop(0), job_id, partition_id, attempt_id,
-                                        len(uploaded)))
+                submit(writer.finished.pop(0))
         for finished in writer.close(at_least_one=at_least_one_file):
-            uploaded.append(_upload(api, options, finished, job_id, partition_id, attempt_id, len(uploaded)))
+            submit(finished)
         writer.finished = []
+        uploaded = [p.result() for p in pending]
     except BaseException:
+        for p in pending:
+            p.cancel()
         writer.abort()
         raise
+    finally:
+        pool.shutdown(wait=True)
     return TaskMessage(job_id, partition_id, attempt_id, schema_fingerprint(schema), tuple(uploaded))
+
+
+def prehashed_add(path_in_repo: str, f: FinishedFile) -> Any:
+    """A CommitOperationAdd whose sha256 is the one computed while writing: huggingface_hub would otherwise
+    read the whole file once more just to hash it."""
+    from huggingface_hub import CommitOperationAdd
+    from huggingface_hub.lfs import UploadInfo
+
+    with open(f.local_path, "rb") as fh:
+        sample = fh.read(512)
+    op = CommitOperationAdd(path_in_repo=path_in_repo, path_or_fileobj=b"")  # validated, nothing to hash
+    op.path_or_fileobj = f.local_path
+    op.upload_info = UploadInfo(sha256=bytes.fromhex(f.sha256), size=f.size, sample=sample)
+    return op
 
 
 def _upload(api: Any, options: WriteOptions, f: FinishedFile, job_id: str, partition_id: int, attempt_id: int,
@@ -96,7 +124,7 @@ def _upload(api: Any, options: WriteOptions, f: FinishedFile, job_id: str, parti
     staging = f"{options.data_dir}/{options.split}-{job_id}-{partition_id:05d}-{attempt_id}-{index:04d}.parquet"
     try:
         for attempt in range(UPLOAD_ATTEMPTS):
-            op = CommitOperationAdd(path_in_repo=staging, path_or_fileobj=f.local_path)
+            op = prehashed_add(staging, f)
             try:
                 api.preupload_lfs_files(options.repo, additions=[op], repo_type="dataset", revision=options.revision)
                 break
