@@ -309,11 +309,9 @@ class HuggingFaceSource(DataSource):
             return dataclasses.replace(base, schema=schema), pushed
         expression = pushed.expression if base.filter is None else base.filter & pushed.expression
         filter_columns = pushed.columns if base.filter is None else ()  # () -> the reader derives them
-        if base.layout_source == "convert":  # the sha is a refs/convert/parquet commit: keep its layout
-            return dataclasses.replace(base, schema=schema, filter=expression, filter_columns=filter_columns), pushed
-        pinned = self.options.with_(revision=base.snapshot.sha)
-        plan = plan_read(pinned, filter=expression, filter_columns=filter_columns, columns=columns)
-        return dataclasses.replace(plan, snapshot=base.snapshot), pushed  # explain() keeps the asked revision
+        # Same commit, same files, no listing: only the footers the filter needs to prune row groups.
+        plan = plan_read(self.options, filter=expression, filter_columns=filter_columns, columns=columns, base=base)
+        return plan, pushed
 
     async def get_tasks(self, pushdowns: Pushdowns) -> AsyncIterator[DataSourceTask]:
         plan, pushed = await asyncio.to_thread(self.plan_for, pushdowns)
