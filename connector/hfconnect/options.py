@@ -116,6 +116,31 @@ def strict_keys(cls: type, options: Mapping[str, str], **fixed: str | None) -> d
     return values
 
 
+def _construct(cls: type, values: dict[str, Any], *, sizes: tuple[str, ...] = (), ints: tuple[str, ...] = (),
+               bools: tuple[str, ...] = (), lists: tuple[str, ...] = (), filters: tuple[str, ...] = ()) -> Any:
+    """Parse each value by its field's kind (size, int, bool, list, filters, else string), then build."""
+    parsed: dict[str, Any] = {}
+    for key, value in values.items():
+        if value is None:
+            continue
+        if key in sizes:
+            parsed[key] = parse_size(key, value)
+        elif key in ints:
+            parsed[key] = parse_int(key, value)
+        elif key in bools:
+            parsed[key] = parse_bool(key, value)
+        elif key in lists:
+            parsed[key] = parse_list(key, value)
+        elif key in filters:
+            parsed[key] = parse_filters(key, value)
+        else:
+            parsed[key] = str(value)
+    try:
+        return cls(**parsed)
+    except TypeError as exc:
+        raise OptionError(str(exc)) from None
+
+
 def default_endpoint() -> str:
     return os.environ.get("HF_ENDPOINT", DEFAULT_ENDPOINT).rstrip("/")
 
@@ -159,26 +184,9 @@ class ReadOptions:
     @classmethod
     def build(cls, **values: Any) -> ReadOptions:
         """Keyword values (strings or typed) -> ReadOptions, each value parsed and checked."""
-        parsed: dict[str, Any] = {}
-        for key, value in values.items():
-            if value is None:
-                continue
-            if key in ("shard_size",):
-                parsed[key] = parse_size(key, value)
-            elif key in ("batch_size", "max_concurrency", "min_shards"):
-                parsed[key] = parse_int(key, value)
-            elif key in ("prefetch", "pushdown_filters"):
-                parsed[key] = parse_bool(key, value)
-            elif key in ("data_files", "columns"):
-                parsed[key] = parse_list(key, value)
-            elif key == "filters":
-                parsed[key] = parse_filters(key, value)
-            else:
-                parsed[key] = str(value)
-        try:
-            return cls(**parsed)
-        except TypeError as exc:
-            raise OptionError(str(exc)) from None
+        return _construct(cls, values, sizes=("shard_size",), ints=("batch_size", "max_concurrency", "min_shards"),
+                          bools=("prefetch", "pushdown_filters"), lists=("data_files", "columns"),
+                          filters=("filters",))
 
     def with_(self, **changes: Any) -> ReadOptions:
         return replace(self, **changes)
@@ -240,19 +248,7 @@ class WriteOptions:
 
     @classmethod
     def build(cls, **values: Any) -> WriteOptions:
-        parsed: dict[str, Any] = {}
-        for key, value in values.items():
-            if value is None:
-                continue
-            if key in ("max_file_size", "row_group_size"):
-                parsed[key] = parse_size(key, value)
-            elif key in ("cdc", "page_index", "private", "create_pr"):
-                parsed[key] = parse_bool(key, value)
-            elif key == "mode":
-                parsed[key] = str(value).lower()
-            else:
-                parsed[key] = str(value)
-        try:
-            return cls(**parsed)
-        except TypeError as exc:
-            raise OptionError(str(exc)) from None
+        """Keyword values (strings or typed) -> WriteOptions, each value parsed and checked."""
+        values = {k: (str(v).lower() if k == "mode" and v is not None else v) for k, v in values.items()}
+        return _construct(cls, values, sizes=("max_file_size", "row_group_size"),
+                          bools=("cdc", "page_index", "private", "create_pr"))

@@ -20,7 +20,7 @@ from typing import Any
 import pyarrow as pa
 
 from ..errors import AuthenticationError, CommitConflictError, HfConnectError, HubRequestError, SchemaMismatchError
-from ..hub.datafiles import resolve_layout
+from ..hub.datafiles import parse_card_yaml, resolve_layout
 from ..hub.http import HubHttp
 from ..hub.snapshot import RepoFileInfo, Snapshot, hub_errors
 from ..options import WriteOptions
@@ -50,6 +50,7 @@ class _Head:
     files: list[RepoFileInfo]
     split_files: list[str]
     readme: str | None
+    splits_present: list[str]  # the config's splits that have files, as `datasets` resolves them
 
 
 class WriteJob:
@@ -133,11 +134,9 @@ class WriteJob:
             http = HubHttp(o.endpoint, o.token)
             size = next(f.size for f in files if f.path == "README.md")
             readme = http.get(http.resolve_url(o.repo, sha, "README.md"), size).decode("utf-8", errors="replace")
-        from ..hub.datafiles import parse_card_yaml
-
-        layout = resolve_layout(files, parse_card_yaml(readme) if readme else None)
-        split_files = [f.path for f in layout.configs.get(o.config, {}).get(o.split, ())]
-        return _Head(sha, files, split_files, readme)
+        splits = resolve_layout(files, parse_card_yaml(readme) if readme else None).configs.get(o.config, {})
+        split_files = [f.path for f in splits.get(o.split, ())]
+        return _Head(sha, files, split_files, readme, [s for s, fs in splits.items() if fs])
 
     def _check_append_schema(self, head: _Head, schema: pa.Schema) -> None:
         from ..plan.footers import inspect_parquet
@@ -246,18 +245,12 @@ class WriteJob:
             ops.append(op)
         previous = None if replacing else split_rows(head.readme, o.config, o.split)
         total = rows if replacing else (previous + rows if previous is not None else None)
-        present = sorted({*self._splits_present(head), o.split})
+        present = sorted({*head.splits_present, o.split})
         kept = sum(f.size for f in head.files if f.path in head.split_files and not replacing)
         card = update_card(head.readme, config=o.config, split=o.split, data_dir=o.data_dir, schema=schema,
                            num_rows=total, splits_present=present, num_bytes=kept + sum(u.size for u in ordered))
         ops.append(CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=card.encode()))
         return ops, names, deleted
-
-    def _splits_present(self, head: _Head) -> list[str]:
-        from ..hub.datafiles import parse_card_yaml
-
-        layout = resolve_layout(head.files, parse_card_yaml(head.readme) if head.readme else None)
-        return [s for s, fs in layout.configs.get(self.options.config, {}).items() if fs]
 
     def _find_landed(self, api: Any) -> str | None:
         """Did our commit land although the request failed? Look for the job id in recent history."""

@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 
 from ..errors import AuthenticationError, HubRequestError
+from ..hub.snapshot import hub_api as snapshot_hub_api
 from ..options import WriteOptions
 from .parquet_writer import FinishedFile, RollingParquetWriter, WriterSettings
 
@@ -62,9 +63,7 @@ def settings_for(options: WriteOptions) -> WriterSettings:
 
 
 def hub_api(options: WriteOptions) -> Any:
-    from huggingface_hub import HfApi
-
-    return HfApi(endpoint=options.endpoint, token=options.token or False, library_name="hfconnect")
+    return snapshot_hub_api(options.endpoint, options.token)
 
 
 def write_task(batches: Iterable[pa.RecordBatch], schema: pa.Schema, options: WriteOptions, *, job_id: str,
