@@ -145,6 +145,9 @@ def default_endpoint() -> str:
     return os.environ.get("HF_ENDPOINT", DEFAULT_ENDPOINT).rstrip("/")
 
 
+DAFT_READERS = ("native", "hfconnect")
+
+
 @dataclass(frozen=True)
 class ReadOptions:
     """What to read and how. `token` never shows in repr, explain() or errors."""
@@ -165,11 +168,14 @@ class ReadOptions:
     max_concurrency: int = 16
     prefetch: bool = True
     pushdown_filters: bool = False  # Spark only: see hfconnect.spark.source for why it is opt-in
+    daft_reader: str = "native"  # Daft only: Parquet through Daft's native reader, or "hfconnect" (ours)
     repo_type: str = "dataset"
 
     def __post_init__(self) -> None:
         if not self.repo or not isinstance(self.repo, str):
             raise OptionError("no dataset given: pass the repo id, e.g. load('org/name') or repo='org/name'")
+        if self.daft_reader not in DAFT_READERS:
+            raise OptionError(f"daft_reader={self.daft_reader!r}: expected one of {', '.join(DAFT_READERS)}")
         if self.repo_type != "dataset":
             raise OptionError(f"repo_type={self.repo_type!r}: only dataset repos hold datasets")
         object.__setattr__(self, "endpoint", self.endpoint.rstrip("/"))

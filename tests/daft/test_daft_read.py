@@ -18,12 +18,15 @@ import pyarrow.parquet as pq
 import pytest
 from daft import col
 from daft.io.pushdowns import Pushdowns
+from huggingface_hub import HfApi
 
 from hfconnect.daft import HuggingFaceSource, read_huggingface
 from hfconnect.daft.source import to_arrow_filter
 from hfconnect.errors import ConfigNotFoundError, HfConnectError, SplitNotFoundError
+from hfconnect.localhub import LocalHub
 from hfconnect.options import ReadOptions
-from tests.conftest import READ_TOKEN
+from tests.conftest import READ_TOKEN, WRITE_TOKEN
+from tests.data import make_table, parquet_bytes
 
 pytestmark = pytest.mark.integration
 
@@ -97,6 +100,12 @@ def dataset(api) -> tuple[str, dict[tuple[str, str], pa.Table]]:
     return repo, expected
 
 
+@pytest.fixture(params=["native", "hfconnect"])
+def reader(request) -> str:
+    """Both Daft readers: Daft's native Parquet reader at the pinned URLs, and hfconnect's own."""
+    return request.param
+
+
 def _rows(table: pa.Table, key: str = "id") -> dict[str, list]:
     return table.sort_by(key).to_pydict()
 
@@ -112,32 +121,37 @@ def _expected(dataset, config: str, split: str, where: pc.Expression | None = No
 
 @pytest.mark.parametrize(("config", "split"), [("main", "train"), ("main", "test"), (None, "test"),
                                                ("extra", "train"), ("extra", "validation")])
-def test_each_config_and_split_equals_pyarrow(dataset, config, split):
-    df = read_huggingface(dataset[0], config=config, split=split, shard_size="200KB")
+def test_each_config_and_split_equals_pyarrow(dataset, config, split, reader):
+    df = read_huggingface(dataset[0], config=config, split=split, shard_size="200KB", reader=reader)
     assert _rows(df.to_arrow()) == _expected(dataset, config or "main", split)
 
 
 def test_large_files_split_by_row_group(dataset):
-    source = HuggingFaceSource(ReadOptions.build(repo=dataset[0], split="train", shard_size="200KB"))
+    source = HuggingFaceSource(ReadOptions.build(repo=dataset[0], split="train", shard_size="200KB",
+                                                 daft_reader="hfconnect"))
     shards = source.plan.shards
     assert len(shards) == 2 * ROWS_PER_TRAIN_FILE // ROW_GROUP
     assert all(part.row_groups is not None and len(part.row_groups) == 1 for s in shards for part in s.parts)
     assert len(source.plan.snapshot.sha) == 40
+    # The native reader splits files itself: whole files, one footer read (the schema's).
+    native = HuggingFaceSource(ReadOptions.build(repo=dataset[0], split="train", shard_size="200KB")).plan
+    assert [p.row_groups for s in native.shards for p in s.parts] == [None, None] and native.footers_read == 1
 
 
-def test_projection_is_pushed(dataset):
-    df = read_huggingface(dataset[0], split="test").select("text")
+def test_projection_is_pushed(dataset, reader):
+    df = read_huggingface(dataset[0], split="test", reader=reader).select("text")
     assert sorted(df.to_pydict()["text"]) == sorted(dataset[1][("main", "test")]["text"].to_pylist())
     source = HuggingFaceSource(ReadOptions.build(repo=dataset[0], split="test"))
     plan, _ = source.plan_for(Pushdowns(columns=["text"]))
     assert plan.schema.names == ["text"]
 
 
-def test_filter_is_pushed_and_exact(dataset):
+def test_filter_is_pushed_and_exact(dataset, reader):
     n = 21_500
-    df = read_huggingface(dataset[0], split="train", shard_size="200KB").where(col("id") > n)
+    df = read_huggingface(dataset[0], split="train", shard_size="200KB", reader=reader).where(col("id") > n)
     assert _rows(df.to_arrow()) == _expected(dataset, "main", "train", pc.field("id") > n)
-    source = HuggingFaceSource(ReadOptions.build(repo=dataset[0], split="train", shard_size="200KB"))
+    source = HuggingFaceSource(ReadOptions.build(repo=dataset[0], split="train", shard_size="200KB",
+                                                 daft_reader="hfconnect"))
     plan, pushed = source.plan_for(Pushdowns(filters=col("id") > n, columns=["text"]))
     assert pushed.exact and plan.filter is not None
     assert plan.schema.names == ["id", "text"]  # Daft re-applies the filter, so it gets the filter's columns
@@ -145,10 +159,10 @@ def test_filter_is_pushed_and_exact(dataset):
     assert len(plan.shards) < len(source.plan.shards)  # row groups pruned by statistics
 
 
-def test_filters_daft_evaluates_itself(dataset):
+def test_filters_daft_evaluates_itself(dataset, reader):
     """Float comparisons and functions stay with Daft; the convertible conjunct is still pushed."""
     where = (col("id") >= 100_500) & (col("score") > 0.25) & col("text").contains("a") & col("label").not_null()
-    got = read_huggingface(dataset[0], split="test").where(where).select("id", "text")
+    got = read_huggingface(dataset[0], split="test", reader=reader).where(where).select("id", "text")
     table = dataset[1][("main", "test")]
     mask = ((pc.field("id") >= 100_500) & (pc.field("score") > 0.25)
             & pc.match_substring(pc.field("text"), "a") & ~pc.field("label").is_null())
@@ -156,12 +170,13 @@ def test_filters_daft_evaluates_itself(dataset):
     source = HuggingFaceSource(ReadOptions.build(repo=dataset[0], split="test"))
     _, pushed = source.plan_for(Pushdowns(filters=where))
     assert not pushed.exact and set(pushed.columns) == {"id", "label"}
-    rows = read_huggingface(dataset[0], split="test").where(col("id").is_in([100_003, 100_007, 5])).to_pydict()
+    test = read_huggingface(dataset[0], split="test", reader=reader)
+    rows = test.where(col("id").is_in([100_003, 100_007, 5])).to_pydict()
     assert sorted(rows["id"]) == [100_003, 100_007]
 
 
-def test_limit(dataset):
-    train = read_huggingface(dataset[0], split="train", shard_size="200KB")
+def test_limit(dataset, reader):
+    train = read_huggingface(dataset[0], split="train", shard_size="200KB", reader=reader)
     got = train.limit(7).to_pydict()
     assert len(got["id"]) == 7 and set(got["id"]) <= set(range(2 * ROWS_PER_TRAIN_FILE))
     got = train.where(col("id") > 29_990).limit(5).to_pydict()
@@ -179,12 +194,27 @@ def _tasks(source: HuggingFaceSource, pushdowns: Pushdowns) -> list:
 
 
 def test_limit_stops_tasks_early_only_when_the_filter_is_exact(dataset):
-    source = HuggingFaceSource(ReadOptions.build(repo=dataset[0], split="train", shard_size="200KB"))
+    source = HuggingFaceSource(ReadOptions.build(repo=dataset[0], split="train", shard_size="200KB",
+                                                 daft_reader="hfconnect"))
     tasks = _tasks(source, Pushdowns(limit=7, columns=["id"]))
     assert len(tasks) == len(source.plan.shards) and {t.limit for t in tasks} == {7}
     assert pickle.loads(pickle.dumps(tasks[0])).plan == tasks[0].plan
     assert {t.limit for t in _tasks(source, Pushdowns(filters=col("id") > 5, limit=7))} == {7}
     assert {t.limit for t in _tasks(source, Pushdowns(filters=col("score") > 0.5, limit=7))} == {None}
+
+
+def test_native_reader_takes_each_file_once_at_the_pinned_sha(dataset):
+    """Native tasks: one per file (Daft splits and prunes row groups itself), URLs at the plan's commit,
+    the split name a partition value that a filter on `split` prunes before any task runs."""
+    source = HuggingFaceSource(ReadOptions.build(repo=dataset[0], config="extra", split="all", shard_size="200KB"))
+    sha = source.plan.snapshot.sha
+    tasks = _tasks(source, Pushdowns())
+    assert len(tasks) == len({p.path for s in source.plan.shards for p in s.parts}) == 2
+    assert source.get_partition_fields()[0].field.name == "split"
+    explained = io.StringIO()
+    source.read().explain(show_all=True, file=explained)
+    assert f"resolve/{sha}/extra/train.parquet" in explained.getvalue().replace("\n", "").replace("|", "")
+    assert len(_tasks(source, Pushdowns(partition_filters=col("split") == "validation"))) == 1
 
 
 @pytest.mark.parametrize(("where", "pushed"), [
@@ -204,12 +234,13 @@ def test_filter_conversion(where, pushed):
     assert got.exact == (pushed is not None)
 
 
-def test_count_rows(dataset):
-    assert read_huggingface(dataset[0], split="train", shard_size="200KB").count_rows() == 2 * ROWS_PER_TRAIN_FILE
+def test_count_rows(dataset, reader):
+    df = read_huggingface(dataset[0], split="train", shard_size="200KB", reader=reader)
+    assert df.count_rows() == 2 * ROWS_PER_TRAIN_FILE
 
 
-def test_split_all_adds_a_split_column(dataset):
-    df = read_huggingface(dataset[0], config="extra", split="all")
+def test_split_all_adds_a_split_column(dataset, reader):
+    df = read_huggingface(dataset[0], config="extra", split="all", reader=reader)
     assert df.column_names == ["id", "name", "split"]
     got = df.to_pydict()
     assert got["split"].count("train") == 1000 and got["split"].count("validation") == 500
@@ -226,30 +257,51 @@ def test_unknown_config_or_split_lists_the_available_ones(dataset):
     assert "train" in str(err.value) and "validation" in str(err.value)
 
 
-def test_reads_the_commit_resolved_when_the_dataframe_was_made(api, repo_id):
+def test_reads_the_commit_resolved_when_the_dataframe_was_made(api, repo_id, reader):
     path = "data/train-00000-of-00001.parquet"
     old, new = pa.table({"id": [1, 2, 3]}), pa.table({"id": [10, 20]})
     api.upload_file(path_or_fileobj=_parquet(old, 10), path_in_repo=path, repo_id=repo_id, repo_type="dataset")
-    df = read_huggingface(repo_id)
+    df = read_huggingface(repo_id, reader=reader)
     api.upload_file(path_or_fileobj=_parquet(new, 10), path_in_repo=path, repo_id=repo_id, repo_type="dataset")
     assert df.to_pydict() == {"id": [1, 2, 3]}
     assert df.where(col("id") > 1).to_pydict() == {"id": [2, 3]}  # re-planned with the filter, same commit
-    assert read_huggingface(repo_id).to_pydict() == {"id": [10, 20]}
+    assert read_huggingface(repo_id, reader=reader).to_pydict() == {"id": [10, 20]}
 
 
-def test_private_repo_needs_a_token(api):
+def test_private_repo_needs_a_token(api, reader):
     repo = f"tests/daft-private-{uuid.uuid4().hex[:8]}"
     api.create_repo(repo, repo_type="dataset", private=True)
     table = pa.table({"id": list(range(50)), "x": [f"r{i}" for i in range(50)]})
     api.upload_file(path_or_fileobj=_parquet(table, 20), path_in_repo="data/train-00000-of-00001.parquet",
                     repo_id=repo, repo_type="dataset")
     with pytest.raises(HfConnectError):
-        read_huggingface(repo)
-    df = read_huggingface(repo, token=READ_TOKEN)
+        read_huggingface(repo, reader=reader)
+    df = read_huggingface(repo, token=READ_TOKEN, reader=reader)
     assert _rows(df.to_arrow()) == _rows(table)
-    source = HuggingFaceSource(ReadOptions.build(repo=repo, token=READ_TOKEN))
-    for text in (repr(source), source.name, source.plan.explain()):
+    source = HuggingFaceSource(ReadOptions.build(repo=repo, token=READ_TOKEN, daft_reader=reader))
+    explained = io.StringIO()
+    df.where(col("id") > 3).explain(show_all=True, file=explained)
+    assert "resolve/" in explained.getvalue() or reader == "hfconnect"
+    for text in (repr(source), source.name, source.plan.explain(), explained.getvalue()):
         assert READ_TOKEN not in text
+
+
+@pytest.mark.parametrize("rules", [
+    [{"route": "resolve", "action": "status", "status": 429, "retry_after": 0.1, "every": 3}],
+    [{"route": "resolve", "action": "status", "status": 503, "every": 2}],
+    [{"route": "resolve", "action": "reset_after", "after_bytes": 20_000, "every": 2}],
+], ids=["429-retry-after", "503", "reset-mid-body"])
+def test_faults_give_exact_results(tmp_path, rules, reader):
+    with LocalHub(tmp_path / "hub", tokens={WRITE_TOKEN: "write"}) as hub:
+        api = HfApi(endpoint=hub.endpoint, token=WRITE_TOKEN)
+        api.create_repo("f/ds", repo_type="dataset")
+        table = make_table(40_000)
+        api.upload_file(path_or_fileobj=parquet_bytes(table), path_in_repo="data/train-00000-of-00001.parquet",
+                        repo_id="f/ds", repo_type="dataset")
+        df = read_huggingface("f/ds", endpoint=hub.endpoint, shard_size="100KB", reader=reader)
+        hub.set_faults(rules)
+        assert _rows(df.to_arrow()) == _rows(table)
+        assert hub.counters()["resolve"]["faults"] > 0
 
 
 RAY_SCRIPT = textwrap.dedent("""
@@ -271,11 +323,12 @@ RAY_SCRIPT = textwrap.dedent("""
 
         assert get_or_create_runner().name == "ray"
 
-        df = read_huggingface(repo, split="train", endpoint=endpoint, shard_size="200KB")
-        got = df.where(col("id") > 12_345).select("id", "text").to_arrow().sort_by("id")
         expected = pq.read_table(expected_path)
-        assert got.to_pydict() == expected.to_pydict(), (got.num_rows, expected.num_rows)
-        assert df.count_rows() == 30_000
+        for reader in ("native", "hfconnect"):
+            df = read_huggingface(repo, split="train", endpoint=endpoint, shard_size="200KB", reader=reader)
+            got = df.where(col("id") > 12_345).select("id", "text").to_arrow().sort_by("id")
+            assert got.to_pydict() == expected.to_pydict(), (reader, got.num_rows, expected.num_rows)
+            assert df.count_rows() == 30_000, reader
         print("OK")
     finally:
         ray.shutdown()

@@ -31,16 +31,20 @@ def read_huggingface(
     data_dir: str | None = None,
     shard_size: int | str | None = None,
     batch_size: int | None = None,
+    reader: str = "native",
 ) -> daft.DataFrame:
     """A Hub dataset's split as a lazy Daft DataFrame (split="all" reads every split and adds a `split` column).
 
     The repo is resolved and planned here, so a wrong repo, config, split or token fails at once, with the
     available configs/splits in the message; rows are read when the DataFrame runs, one task per shard,
     with column, filter and limit pushdowns. `token` defaults to HF_TOKEN, `endpoint` to HF_ENDPOINT.
+    `reader="native"` hands each Parquet file (pinned URL, token) to Daft's native reader, the fastest way
+    Daft reads; `reader="hfconnect"` uses hfconnect's own reader, one task per planned shard (row groups).
     """
     options = ReadOptions.build(
         repo=repo, config=config, split=split, revision=revision, token=token, endpoint=endpoint,
         data_files=data_files, data_dir=data_dir, shard_size=shard_size, batch_size=batch_size,
+        daft_reader=reader,
     )
     source = HuggingFaceSource(options)
     source.plan  # noqa: B018 - plan now: errors surface here, not at collect()

@@ -16,16 +16,21 @@ import operator
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+import huggingface_hub.hf_api  # noqa: F401  # read_huggingface plans with it: import it with the adapter
 import pyarrow as pa
 import pyarrow.compute as pc
+from daft.daft import PyTimeUnit
 from daft.expressions.visitor import PredicateVisitor
-from daft.io.source import DataSource, DataSourceTask
+from daft.io import HTTPConfig, IOConfig
+from daft.io.partitioning import PartitionField
+from daft.io.source import DataSource, DataSourceTask, ParquetSourceConfig, StorageConfig
 from daft.recordbatch import RecordBatch
 from daft.schema import Schema
 
-from ..hub.http import HubHttp
+from ..hub.http import HubHttp, RetryPolicy
 from ..options import ReadOptions
-from ..plan import ReadPlan, Shard, plan_read
+from ..plan import FilePart, ReadPlan, Shard, plan_read
+from ..plan.planner import SPLIT_COLUMN
 from ..read import read_shard
 
 if TYPE_CHECKING:
@@ -288,12 +293,19 @@ class HuggingFaceSource(DataSource):
     def plan(self) -> ReadPlan:
         """The plan without pushdowns (made once): the schema and the commit every task reads."""
         if self._plan is None:
-            self._plan = plan_read(self.options)
+            # Daft's native reader splits Parquet files by row group itself: no footer reads to do it here.
+            self._plan = plan_read(self.options, whole_files=self.options.daft_reader == "native")
         return self._plan
 
     @property
     def schema(self) -> Schema:
         return Schema.from_pyarrow_schema(self.plan.schema)
+
+    def get_partition_fields(self) -> list[PartitionField]:
+        """split="all": the `split` column is a partition value, so Daft prunes whole files by it."""
+        if not self.plan.add_split_column:
+            return []
+        return [PartitionField.create(self.schema[SPLIT_COLUMN])]
 
     def plan_for(self, pushdowns: Pushdowns) -> tuple[ReadPlan, ArrowFilter]:
         """The plan with Daft's projection and convertible filter, at the base plan's commit."""
@@ -314,9 +326,60 @@ class HuggingFaceSource(DataSource):
         return plan, pushed
 
     async def get_tasks(self, pushdowns: Pushdowns) -> AsyncIterator[DataSourceTask]:
+        http = HubHttp(self.options.endpoint, self.options.token)
+        if self.options.daft_reader == "native" and _native_readable(self.plan):
+            # Daft applies the pushdowns itself (projection, row-group pruning by statistics, filter, limit).
+            storage = _storage_config(self.options.token, http.policy)
+            splits = _splits_kept(self.plan, pushdowns)
+            for part in _files_of(self.plan):
+                if part.split in splits:
+                    yield _native_task(self.plan, part, http, self.schema, pushdowns, storage)
+            return
         plan, pushed = await asyncio.to_thread(self.plan_for, pushdowns)
+        splits = _splits_kept(plan, pushdowns)
         # Early stop is only right when the reader's rows are exactly the rows Daft's filter keeps.
         limit = pushdowns.limit if pushed.exact else None
-        http = HubHttp(self.options.endpoint, self.options.token)
         for shard in plan.shards:
-            yield HuggingFaceTask(plan, shard, http, limit)
+            parts = tuple(part for part in shard.parts if part.split in splits)
+            if parts:
+                yield HuggingFaceTask(plan, dataclasses.replace(shard, parts=parts), http, limit)
+
+
+def _splits_kept(plan: ReadPlan, pushdowns: Pushdowns) -> set[str]:
+    """The splits Daft's partition filter keeps (Daft leaves applying it to the source)."""
+    if pushdowns.partition_filters is None:
+        return set(plan.splits)
+    table = RecordBatch.from_pydict({SPLIT_COLUMN: list(plan.splits)})
+    return set(table.filter([pushdowns.partition_filters]).to_pydict()[SPLIT_COLUMN])
+
+
+def _native_readable(plan: ReadPlan) -> bool:
+    """Daft's native reader takes whole Parquet files or lists of their row groups; text formats stay ours."""
+    return all(part.format == "parquet" for shard in plan.shards for part in shard.parts)
+
+
+def _files_of(plan: ReadPlan) -> list[FilePart]:
+    """Each file the plan reads, once. Daft's native tasks take whole files (it ignores a task's row-group
+    list), prune row groups by statistics with the pushed filter, and split large files by row groups."""
+    seen: dict[str, FilePart] = {}
+    for shard in plan.shards:
+        for part in shard.parts:
+            seen.setdefault(part.path, part)
+    return list(seen.values())
+
+
+def _storage_config(token: str | None, policy: RetryPolicy) -> StorageConfig:
+    """Daft's HTTP client with the token and hfconnect's retry budget (attempts, first backoff)."""
+    http = HTTPConfig(bearer_token=token, num_tries=policy.attempts, retry_initial_backoff_ms=int(policy.base * 1000))
+    return StorageConfig(True, IOConfig(http=http))
+
+
+def _native_task(plan: ReadPlan, part: FilePart, http: HubHttp, schema: Schema, pushdowns: Pushdowns,
+                 storage: StorageConfig) -> DataSourceTask:
+    """One file read by Daft's native Parquet reader at the pinned sha, the split name as a partition value."""
+    s = plan.snapshot
+    url = http.resolve_url(s.repo_id, s.sha, part.path, s.repo_type)
+    config = ParquetSourceConfig(coerce_int96_timestamp_unit=PyTimeUnit.microseconds())
+    split = RecordBatch.from_pydict({SPLIT_COLUMN: [part.split]}) if plan.add_split_column else None
+    return DataSourceTask.parquet(url, schema, parquet_config=config, pushdowns=pushdowns, size_bytes=part.size,
+                                  partition_values=split, storage_config=storage)

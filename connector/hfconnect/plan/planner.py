@@ -36,8 +36,12 @@ SPLIT_COLUMN = "split"
 
 
 def plan_read(options: ReadOptions, *, filter: object = None, filter_columns: Iterable[str] = (),
-              columns: Iterable[str] | None = None, base: ReadPlan | None = None) -> ReadPlan:
+              columns: Iterable[str] | None = None, base: ReadPlan | None = None,
+              whole_files: bool = False) -> ReadPlan:
     """Resolve the snapshot, the split's files and schema, and cut them into shards.
+
+    `whole_files` never splits a file (for an engine that splits Parquet files itself, like Daft's native
+    reader): only the footers the schema or a filter needs are read.
 
     With `base` (a plan made earlier for the same options, e.g. while Spark asked for the schema), the
     snapshot, file list and schema are reused: no API call, only the footers a filter needs.
@@ -63,11 +67,12 @@ def plan_read(options: ReadOptions, *, filter: object = None, filter_columns: It
     parquet = [f for _, f in files if f.format == "parquet"]
     # Footers that change the plan: large files, every file under a filter, the first file of each split.
     firsts = {fs[0].path for fs in chosen.values() if fs and fs[0].format == "parquet"} if base is None else set()
-    wanted = {f.path: f.size for f in parquet if filter is not None or f.size > target or f.path in firsts}
+    wanted = {f.path: f.size for f in parquet
+              if filter is not None or (f.size > target and not whole_files) or f.path in firsts}
     facts = inspect_many(http, snapshot, wanted.items(), filter=filter, concurrency=options.max_concurrency)
     file_schema = base.file_schema if base is not None else _merge_schemas(snapshot, facts, files, http)
     schema = _output_schema(file_schema, columns or options.columns, options.split == "all")
-    shards = _cut(files, facts, target)
+    shards = _cut(files, facts, target, whole_files)
     return ReadPlan(
         snapshot=snapshot, config=config, splits=tuple(chosen), file_schema=file_schema, schema=schema,
         shards=shards, filter=filter, filter_columns=filter_columns, batch_size=options.batch_size,
@@ -144,7 +149,8 @@ def _output_schema(file_schema: pa.Schema, columns: Iterable[str] | None, add_sp
     return pa.schema(fields)
 
 
-def _cut(files: list[tuple[str, DataFile]], facts: dict[str, FileFacts], shard_size: int) -> tuple[Shard, ...]:
+def _cut(files: list[tuple[str, DataFile]], facts: dict[str, FileFacts], shard_size: int,
+         whole_files: bool = False) -> tuple[Shard, ...]:
     """Split big files by row group, drop pruned ones, pack small ones: shards of about shard_size bytes."""
     units: list[tuple[FilePart, int]] = []
     for split, f in files:
@@ -154,7 +160,8 @@ def _cut(files: list[tuple[str, DataFile]], facts: dict[str, FileFacts], shard_s
             continue
         if not fact.kept and fact.row_group_bytes:
             continue  # every row group excluded by statistics: never fetched
-        if not fact.row_group_bytes or (len(fact.kept) == len(fact.row_group_bytes) and f.size <= shard_size):
+        if not fact.row_group_bytes or (len(fact.kept) == len(fact.row_group_bytes)
+                                         and (f.size <= shard_size or whole_files)):
             units.append((FilePart(f.path, f.size, f.format, split), f.size))
             continue
         group: list[int] = []
