@@ -71,7 +71,8 @@ def build_variants(latency_ms: int) -> list[Variant]:
     lat = f"@{latency_ms}ms"
     rows = [
         ("spark-hfconnect-all", "a-all", "spark-hf"), ("spark-psh-all", "a-all", "spark-psh"),
-        ("spark-parquet-all", "a-all", "spark"), ("daft-hfconnect-all", "a-all", "daft-hf"),
+        ("spark-parquet-all", "a-all", "spark"), ("spark-pyds-local-all", "a-all", "spark"),
+        ("daft-hfconnect-all", "a-all", "daft-hf"),
         ("daft-native-all", "a-all", "daft"), ("pyarrow-all", "a-all", "pyarrow"),
         ("spark-hfconnect-agg", "a-agg", "spark-hf"), ("spark-psh-agg", "a-agg", "spark-psh"),
         ("spark-parquet-agg", "a-agg", "spark"), ("daft-hfconnect-agg", "a-agg", "daft-hf"),
@@ -81,7 +82,8 @@ def build_variants(latency_ms: int) -> list[Variant]:
         ("plan-hfconnect-many", "c", "hf-core"), ("spark-hfconnect-first", "c", "spark-hf"),
         ("daft-hfconnect-first", "c", "daft-hf"),
     ]
-    local = ("spark-parquet-", "pyarrow-")  # read the generated files from local disk, not through the hub
+    # These read the generated files from local disk, not through the hub.
+    local = ("spark-parquet-", "spark-pyds-local-", "pyarrow-")
     out = [Variant(n, s, e, n, remote=not n.startswith(local)) for n, s, e in rows]
     out += [Variant(f"spark-hfconnect-all{lat}", "d", "spark-hf", "spark-hfconnect-all", latency=True),
             Variant(f"daft-hfconnect-all{lat}", "d", "daft-hf", "daft-hfconnect-all", latency=True)]
@@ -139,6 +141,41 @@ def _spark_sel(df: Any, ctx: dict[str, Any]) -> dict[str, Any]:
     from pyspark.sql import functions as F
 
     return _spark_agg(df.where((F.col("id") >= ctx["lo"]) & (F.col("id") < ctx["hi"])))
+
+
+def _local_python_source(spark: Any, local_dir: str) -> Any:
+    """The ceiling for any Spark Python data source on this data: a minimal one (one partition per row group,
+    pyarrow reading the LOCAL files, batches handed to Spark as they are). The gap between it and
+    spark.read.parquet is what Spark's Python data source path itself costs (Python workers, Arrow to rows)."""
+    import pyarrow.parquet as pq
+    from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
+
+    class RowGroup(InputPartition):
+        def __init__(self, path: str, index: int) -> None:
+            super().__init__(index)
+            self.path = path
+
+    class LocalReader(DataSourceReader):
+        def partitions(self) -> list[RowGroup]:
+            paths = sorted(Path(local_dir).glob("*.parquet"))
+            return [RowGroup(str(p), i) for p in paths for i in range(pq.ParquetFile(p).num_row_groups)]
+
+        def read(self, partition: RowGroup) -> Any:
+            yield from pq.ParquetFile(partition.path).iter_batches(batch_size=65_536, row_groups=[partition.value])
+
+    class LocalParquetSource(DataSource):
+        @classmethod
+        def name(cls) -> str:
+            return "bench_local_parquet"
+
+        def schema(self) -> str:
+            return "id long, text string, label long, f double, emb array<float>, flag boolean"
+
+        def reader(self, schema: Any) -> LocalReader:
+            return LocalReader()
+
+    spark.dataSource.register(LocalParquetSource)
+    return spark.read.format("bench_local_parquet").load()
 
 
 def _noop(df: Any) -> dict[str, Any]:
@@ -236,6 +273,7 @@ def prepare(name: str, ctx: dict[str, Any]) -> tuple[Callable[[], dict[str, Any]
             "spark-psh-agg": lambda: _spark_agg(_psh_spark_reader(spark, ctx, "f double").load(ctx["repo"])),
             "spark-psh-sel": lambda: _spark_sel(_psh_sel_reader(spark, ctx).load(ctx["repo"]), ctx),
             "spark-parquet-all": lambda: _noop(spark.read.parquet(ctx["local_dir"])),
+            "spark-pyds-local-all": lambda: _noop(_local_python_source(spark, ctx["local_dir"])),
             "spark-parquet-agg": lambda: _spark_agg(spark.read.parquet(ctx["local_dir"]).select("f")),
         }
         return readers[name], spark.stop
@@ -582,6 +620,9 @@ def print_goals(rows: list[Row], data_bytes: int, latency_ms: int) -> None:
     info = [(n, served_pct(n)) for n in ("daft-native-sel", "spark-psh-sel")]
     print("  info  (b) bytes served by peers: " + ", ".join(
         f"{n} {'n/a' if p is None else f'{p:.2f}%'}" for n, p in info))
+    ceiling = speedup("spark-hfconnect-all", "spark-pyds-local-all")
+    print("  info  (a) hfconnect-Spark vs a minimal Python data source over the LOCAL files (the ceiling of "
+          f"Spark's Python data source path): {'n/a' if ceiling is None else f'{ceiling:.2f}x'}")
     ttfr = [(n, med(n)) for n in ("spark-hfconnect-first", "daft-hfconnect-first")]
     print("  info  (c) time to first row: " + ", ".join(f"{n} {fmt(t)} s" for n, t in ttfr))
 
