@@ -18,7 +18,9 @@ existing schema. Batches are sliced small before the cast, so no array comes nea
 
 from __future__ import annotations
 
+import os
 import secrets
+import threading
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
@@ -31,6 +33,7 @@ from daft.schema import Schema
 from ..errors import HfConnectError
 from ..options import WriteOptions
 from ..write import CommitResult, TaskMessage, WriteJob, write_task
+from ..write.parallel import ParallelFileWriter
 
 if TYPE_CHECKING:
     import daft
@@ -38,6 +41,10 @@ if TYPE_CHECKING:
 __all__ = ["HuggingFaceSink", "hub_schema", "write_huggingface"]
 
 BATCH_BYTES = 64 * 1024 * 1024  # slices handed to the writer: far below 2 GiB per array after the cast
+DEFERRED = -1  # partition id of the WriteResult of a write() whose rows went to the driver's parallel writer
+ENCODERS = max(1, min(4, os.cpu_count() or 1))
+_local_writers: dict[str, ParallelFileWriter] = {}  # job id -> the driver process's writer (native runner)
+_local_lock = threading.Lock()
 RESULT_SCHEMA = {
     "commit_sha": DataType.string(),
     "files": DataType.list(DataType.string()),
@@ -101,9 +108,15 @@ class HuggingFaceSink(DataSink[TaskMessage]):
         self.result: CommitResult | None = None
         self.committing = False  # set once finalize starts the commit: from then on, abort is not the truth
         self._started = False
+        self._home = True  # not pickled: write() on this very object (Daft's native runner) defers to one writer
 
     def __repr__(self) -> str:
-        return f"HuggingFaceSink({self.options!r}, job={self.job.job_id})"  # WriteOptions hides the token
+        return f"HuggingFaceSink({self.options!r}, job={self.job.job_id})"
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state.pop("_home", None)  # a copy (a Ray task, a pickled task) writes and uploads its own files
+        return state  # WriteOptions hides the token
 
     def name(self) -> str:
         o = self.options
@@ -122,25 +135,56 @@ class HuggingFaceSink(DataSink[TaskMessage]):
 
     def write(self, micropartitions: Iterator[MicroPartition]) -> Iterator[WriteResult[TaskMessage]]:
         job = self.job
-        # A random partition id per call: Daft does not say which task this is, and ids must never collide.
-        partition = secrets.randbits(48)
         if job.skip:  # mode=ignore and the split has data: write nothing at all
             for _ in micropartitions:
                 pass
-            yield WriteResult(TaskMessage(job.job_id, partition, 0, "", ()), bytes_written=0, rows_written=0)
+            yield WriteResult(TaskMessage(job.job_id, DEFERRED, 0, "", ()), bytes_written=0, rows_written=0)
             return
+        if getattr(self, "_home", False):
+            # Native runner: Daft calls write() on this object once per morsel, one after the other.
+            # One writer per job takes them all: files of contiguous rows, encoded and uploaded in parallel.
+            rows = 0
+            with _local_lock:
+                writer = _local_writers.get(job.job_id)
+                if writer is None:
+                    writer = _local_writers[job.job_id] = ParallelFileWriter(
+                        self.arrow_schema, self.options, job_id=job.job_id, workers=ENCODERS,
+                        file_bytes=2 * self.options.row_group_size, first_partition=secrets.randbits(40) << 8)
+                for batch in _batches(micropartitions):
+                    writer.write(batch)
+                    rows += batch.num_rows
+            yield WriteResult(TaskMessage(job.job_id, DEFERRED, 0, "", ()), bytes_written=0, rows_written=rows)
+            return
+        # Another process (a Ray worker): this call writes and uploads its own files before it returns.
+        # A random partition id per call: Daft does not say which task this is, and ids must never collide.
         message = write_task(_batches(micropartitions), self.arrow_schema, self.options, job_id=job.job_id,
-                             partition_id=partition, attempt_id=0)
+                             partition_id=secrets.randbits(48), attempt_id=0)
         yield WriteResult(message, bytes_written=sum(f.size for f in message.files), rows_written=message.rows)
 
     def finalize(self, write_results: list[WriteResult[TaskMessage]]) -> MicroPartition:
         """The one commit (on the driver, after every task succeeded), as a one-row MicroPartition."""
-        messages = [r.result for r in write_results if isinstance(r.result, TaskMessage)]
         if not self._started:  # write_sink always calls start() first; this guards direct calls
             raise RuntimeError("HuggingFaceSink.finalize() called before start()")
+        results = [r for r in write_results if isinstance(r.result, TaskMessage)]
+        messages = [r.result for r in results if r.result.partition_id != DEFERRED]
+        deferred_rows = sum(r.rows_written for r in results if r.result.partition_id == DEFERRED)
+        with _local_lock:
+            local = _local_writers.pop(self.job.job_id, None)
+        if local is not None:
+            messages += local.finish()  # the last file closes and uploads; every upload is waited for
+        if (local.rows if local is not None else 0) != deferred_rows:
+            raise HfConnectError(f"the write reported {deferred_rows} rows but its files hold "
+                                 f"{local.rows if local else 0}: nothing was committed", repo=self.options.repo)
         self.committing = True
         self.result = self.job.commit(messages, self.arrow_schema)
         return _result_partition(self.result)
+
+    def abort_local(self) -> None:
+        """Drop this job's in-process files (a failed write): nothing of them is committed."""
+        with _local_lock:
+            local = _local_writers.pop(self.job.job_id, None)
+        if local is not None:
+            local.abort()
 
 
 def _result_partition(result: CommitResult) -> MicroPartition:
@@ -199,6 +243,7 @@ def write_huggingface(
     try:
         df.write_sink(sink)
     except BaseException as exc:
+        sink.abort_local()
         if not sink.committing:
             sink.job.abort([])
         ours = _hfconnect_error(exc)
