@@ -63,6 +63,30 @@ def make_data(out_dir: Path, size: int, files: int, seed: int = 0) -> tuple[int,
     return written, sum(p.stat().st_size for p in out_dir.glob("*.parquet"))
 
 
+def _null_python_sink(spark: Any) -> None:
+    """The ceiling of Spark's Python data source write path: a writer that only counts the Arrow batches it is
+    handed. Its time is what moving the rows from the JVM to Python workers costs, before any encoding."""
+    from pyspark.sql.datasource import DataSource, DataSourceArrowWriter, WriterCommitMessage
+
+    class Counted(WriterCommitMessage):
+        def __init__(self, rows: int) -> None:
+            self.rows = rows
+
+    class NullWriter(DataSourceArrowWriter):
+        def write(self, iterator: Any) -> Counted:
+            return Counted(sum(batch.num_rows for batch in iterator))
+
+    class NullSink(DataSource):
+        @classmethod
+        def name(cls) -> str:
+            return "bench_null"
+
+        def writer(self, schema: Any, overwrite: bool) -> NullWriter:
+            return NullWriter()
+
+    spark.dataSource.register(NullSink)
+
+
 # ---- variants (each runs in a fresh process) ---------------------------------------------------------------
 def variant_main(name: str, data_dir: str, endpoint: str, repo: str, extra: dict[str, Any]) -> dict[str, Any]:
     os.environ["HF_HUB_DISABLE_XET"] = "1"
@@ -78,7 +102,10 @@ def variant_main(name: str, data_dir: str, endpoint: str, repo: str, extra: dict
         df = spark.read.parquet(data_dir).repartition(2).persist()
         df.count()
         t0 = time.perf_counter()
-        if name == "spark-hfconnect":
+        if name == "spark-null-sink":
+            _null_python_sink(spark)
+            df.write.format("bench_null").mode("append").save()
+        elif name == "spark-hfconnect":
             (df.write.format("huggingface").mode("overwrite").option("endpoint", endpoint).option("token", TOKEN)
              .option("max_file_size", extra.get("max_file_size", "256MB")).save(repo))
         else:  # pyspark_huggingface (its own venv), same Spark
@@ -301,7 +328,8 @@ def main() -> int:
         rows, nbytes = make_data(data, parse_size(args.size), args.files)
         print(f"data: {rows:,} rows, {nbytes / 1e6:.0f} MB in {args.files} files; hub {hub.endpoint}", flush=True)
         psh = None if args.skip_peer or args.only_rss else ensure_psh_venv()
-        variants = [] if args.only_rss else ["limit", "spark-hfconnect", "daft-hfconnect", "daft-native"] + (
+        variants = [] if args.only_rss else ["limit", "spark-null-sink", "spark-hfconnect", "daft-hfconnect",
+                                             "daft-native"] + (
             ["spark-psh200"] if psh else [])
         times: dict[str, list[float]] = {v: [] for v in variants}
         commits: dict[str, list[int]] = {v: [] for v in variants}
@@ -361,6 +389,9 @@ def main() -> int:
         shown = "n/a" if value is None else f"{value:.2f}x"
         verdict = "n/a" if value is None else ("PASS" if value >= goal else "MISS")
         print(f"  {label:<52} {shown:>8}  {verdict}")
+    ceiling = ratio("spark-hfconnect", "spark-null-sink")
+    print(f"  info: hfconnect-Spark vs a Python sink that only counts the rows Spark hands it (the ceiling of "
+          f"Spark's Python data source write path): {'n/a' if ceiling is None else f'{ceiling:.2f}x'}")
     one = all(c == [1] * len(c) for v, c in commits.items() if v.endswith("hfconnect"))
     print(f"  exactly 1 commit per hfconnect job: {'PASS' if one else 'MISS'}")
     for label, res in rss.items():
