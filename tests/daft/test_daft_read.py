@@ -17,8 +17,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from daft import col
+from daft.datatype import DataType
 from daft.io.pushdowns import Pushdowns
-from huggingface_hub import HfApi
+from huggingface_hub import CommitOperationAdd, HfApi
 
 from hfconnect.daft import HuggingFaceSource, read_huggingface
 from hfconnect.daft.source import to_arrow_filter
@@ -133,9 +134,9 @@ def test_large_files_split_by_row_group(dataset):
     assert len(shards) == 2 * ROWS_PER_TRAIN_FILE // ROW_GROUP
     assert all(part.row_groups is not None and len(part.row_groups) == 1 for s in shards for part in s.parts)
     assert len(source.plan.snapshot.sha) == 40
-    # The native reader splits files itself: whole files, one footer read (the schema's).
+    # The native reader splits files itself: whole files; each footer read once, for the schema.
     native = HuggingFaceSource(ReadOptions.build(repo=dataset[0], split="train", shard_size="200KB")).plan
-    assert [p.row_groups for s in native.shards for p in s.parts] == [None, None] and native.footers_read == 1
+    assert [p.row_groups for s in native.shards for p in s.parts] == [None, None] and native.footers_read == 2
 
 
 def test_projection_is_pushed(dataset, reader):
@@ -285,6 +286,24 @@ def test_private_repo_needs_a_token(api, reader):
     assert "resolve/" in "".join(explained.getvalue().split()).replace("|", "") or reader == "hfconnect"
     for text in (repr(source), source.name, source.plan.explain(), explained.getvalue()):
         assert READ_TOKEN not in text
+
+
+@pytest.mark.parametrize("footers_up_to", [256, 0])
+def test_a_column_null_in_one_file_and_typed_in_another_keeps_its_values(api, repo_id, reader, footers_up_to,
+                                                                          monkeypatch):
+    """`datasets` writes an all-None column as null: its values in the other files must not be cast away,
+    whether every footer is read up front (few files) or only because the first one had a null column."""
+    import hfconnect.plan.planner as planner
+
+    monkeypatch.setattr(planner, "ALL_FOOTERS_UP_TO", footers_up_to)
+    first = pa.table({"id": pa.array([1, 2], pa.int64()), "x": pa.array([None, None], pa.null())})
+    second = pa.table({"id": pa.array([3], pa.int32()), "x": pa.array([5], pa.int64())})
+    api.create_commit(repo_id, repo_type="dataset", commit_message="two files", operations=[
+        CommitOperationAdd("data/train-00000-of-00002.parquet", _parquet(first, 10)),
+        CommitOperationAdd("data/train-00001-of-00002.parquet", _parquet(second, 10))])
+    df = read_huggingface(repo_id, reader=reader)
+    assert df.schema()["x"].dtype == DataType.int64()
+    assert df.sort("id").to_pydict() == {"id": [1, 2, 3], "x": [None, None, 5]}
 
 
 @pytest.mark.parametrize("rules", [

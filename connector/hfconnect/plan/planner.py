@@ -33,6 +33,9 @@ __all__ = ["plan_read", "read_text_table"]
 
 log = logging.getLogger("hfconnect.plan")
 SPLIT_COLUMN = "split"
+# whole_files plans: a reader handed whole files (Daft's native one) casts each file to the planned schema,
+# so for up to this many files every footer is read and merged (one parallel round of range requests).
+ALL_FOOTERS_UP_TO = 256
 
 
 def plan_read(options: ReadOptions, *, filter: object = None, filter_columns: Iterable[str] = (),
@@ -68,8 +71,14 @@ def plan_read(options: ReadOptions, *, filter: object = None, filter_columns: It
     # Footers that change the plan: large files, every file under a filter, the first file of each split.
     firsts = {fs[0].path for fs in chosen.values() if fs and fs[0].format == "parquet"} if base is None else set()
     wanted = {f.path: f.size for f in parquet
-              if filter is not None or (f.size > target and not whole_files) or f.path in firsts}
+              if filter is not None or (f.size > target and not whole_files) or f.path in firsts
+              or (base is None and whole_files and len(parquet) <= ALL_FOOTERS_UP_TO)}
     facts = inspect_many(http, snapshot, wanted.items(), filter=filter, concurrency=options.max_concurrency)
+    if base is None and _has_null_columns(facts) and len(facts) < len(parquet):
+        # A column null in the files read may be typed in the others (`datasets` writes all-None columns
+        # as null): read every footer rather than type it null, which would drop those files' values.
+        rest = [(f.path, f.size) for f in parquet if f.path not in facts]
+        facts |= inspect_many(http, snapshot, rest, filter=filter, concurrency=options.max_concurrency)
     file_schema = base.file_schema if base is not None else _merge_schemas(snapshot, facts, files, http)
     schema = _output_schema(file_schema, columns or options.columns, options.split == "all")
     shards = _cut(files, facts, target, whole_files)
@@ -109,6 +118,10 @@ def _layout(options: ReadOptions, snapshot: Snapshot, http: HubHttp) -> tuple[Da
             f"{options.repo}@{options.revision} has no Parquet, JSON Lines or CSV data files and no "
             "refs/convert/parquet branch: nothing hfconnect can read", repo=options.repo) from None
     return convert_branch_layout(list_files(converted, options.token)), converted
+
+
+def _has_null_columns(facts: dict[str, FileFacts]) -> bool:
+    return any(pa.types.is_null(field.type) for fact in facts.values() for field in fact.schema)
 
 
 def _merge_schemas(snapshot: Snapshot, facts: dict[str, FileFacts], files: list[tuple[str, DataFile]],
