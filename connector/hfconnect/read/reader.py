@@ -1,14 +1,16 @@
 """The shard reader: one shard -> a bounded stream of Arrow RecordBatches in the plan's schema.
 
-Per Parquet file: the footer (one range request), then row group by row group only the needed column
-chunks, prefetched one row group ahead while the current one decodes; pyarrow applies the filter to rows, so
-results are exact. Memory: the current and the next row group's selected columns, whatever the file size.
+Per Parquet file: the footer (one range request, fetched a few files ahead), then row group by row group
+only the needed column chunks, prefetched one row group ahead while the current one decodes; pyarrow applies
+the filter to rows, so results are exact. Memory: the current and the next row group's selected columns,
+whatever the file size.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -17,19 +19,43 @@ from ..errors import DataFileError, SchemaMismatchError
 from ..hub.datafiles import DataFile
 from ..hub.http import HubHttp
 from ..hub.rangefile import coalesce
-from ..plan.footers import open_fragment
+from ..plan.footers import Footer, open_fragment
 from ..plan.model import FilePart, ReadPlan, Shard
 from ..plan.planner import SPLIT_COLUMN, read_text_table
 
 __all__ = ["read_shard"]
 
 
+FOOTERS_AHEAD = 4  # Parquet files whose footers are fetched while an earlier file of the shard is read
+
+
 def read_shard(plan: ReadPlan, shard: Shard, http: HubHttp) -> Iterator[pa.RecordBatch]:
-    for part in shard.parts:
-        read = _read_parquet if part.format == "parquet" else _read_text
-        for batch in read(plan, part, http):
-            if batch.num_rows:
-                yield _conform(plan, part, batch)
+    """The shard's rows, file by file in order. The next files' footers (for small files: the whole file, one
+    request) are fetched in the background, so a shard of many small files pays latency once, not per file."""
+    pool = ThreadPoolExecutor(max_workers=FOOTERS_AHEAD, thread_name_prefix="hfconnect-footer")
+    ahead: dict[int, Future[Footer]] = {}
+
+    def fetch_ahead(start: int) -> None:
+        for j in range(start, min(len(shard.parts), start + FOOTERS_AHEAD + 1)):
+            part = shard.parts[j]
+            if j not in ahead and part.format == "parquet":
+                ahead[j] = pool.submit(open_fragment, http, plan.snapshot, part.path, part.size)
+
+    try:
+        for i, part in enumerate(shard.parts):
+            fetch_ahead(i)
+            if part.format == "parquet":
+                batches = _read_parquet(plan, part, ahead.pop(i).result())
+            else:
+                batches = _read_text(plan, part, http)
+            for batch in batches:
+                if batch.num_rows:
+                    yield _conform(plan, part, batch)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        for future in ahead.values():  # fetched but never read (the consumer stopped early)
+            if future.done() and future.exception() is None:
+                future.result().file.close()
 
 
 def _needed_columns(plan: ReadPlan, names: list[str]) -> list[str]:
@@ -53,8 +79,7 @@ def _chunk_spans(metadata, row_group: int, leaf_indices: list[int]) -> list[tupl
     return coalesce(ranges)
 
 
-def _read_parquet(plan: ReadPlan, part: FilePart, http: HubHttp) -> Iterator[pa.RecordBatch]:
-    footer = open_fragment(http, plan.snapshot, part.path, part.size)
+def _read_parquet(plan: ReadPlan, part: FilePart, footer: Footer) -> Iterator[pa.RecordBatch]:
     frag, md = footer.fragment, footer.metadata
     names = footer.schema.names
     read_cols = [c for c in plan.schema.names if c in names]
