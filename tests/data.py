@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -68,3 +71,28 @@ def multi_config(api) -> Published:
     info = api.create_commit(repo_id, repo_type="dataset", operations=ops, commit_message="data")
     tables = {("reviews", "train"): train, ("reviews", "test"): test, ("extra", "train"): extra}
     return Published(repo_id, info.oid, tables, files)
+
+
+# Faults every reader must survive with exact results (each test runs its own hub: the rules are global).
+FAULT_RULES = {
+    "429-retry-after": [{"route": "resolve", "action": "status", "status": 429, "retry_after": 0.1, "every": 3}],
+    "503": [{"route": "resolve", "action": "status", "status": 503, "every": 2}],
+    "reset-mid-body": [{"route": "resolve", "action": "reset_after", "after_bytes": 20_000, "every": 2}],
+}
+
+
+@contextmanager
+def hub_with_one_file(root: Path, rows: int = 40_000) -> Iterator[tuple[object, pa.Table]]:
+    """A private LocalHub with dataset f/ds holding one Parquet file of `rows` rows (5,000-row row groups)."""
+    from huggingface_hub import HfApi
+
+    from hfconnect.localhub import LocalHub
+    from tests.conftest import WRITE_TOKEN
+
+    with LocalHub(root, tokens={WRITE_TOKEN: "write"}) as hub:
+        api = HfApi(endpoint=hub.endpoint, token=WRITE_TOKEN)
+        api.create_repo("f/ds", repo_type="dataset")
+        table = make_table(rows)
+        api.upload_file(path_or_fileobj=parquet_bytes(table), path_in_repo="data/train-00000-of-00001.parquet",
+                        repo_id="f/ds", repo_type="dataset")
+        yield hub, table

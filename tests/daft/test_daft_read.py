@@ -19,15 +19,14 @@ import pytest
 from daft import col
 from daft.datatype import DataType
 from daft.io.pushdowns import Pushdowns
-from huggingface_hub import CommitOperationAdd, HfApi
+from huggingface_hub import CommitOperationAdd
 
 from hfconnect.daft import HuggingFaceSource, read_huggingface
 from hfconnect.daft.source import to_arrow_filter
 from hfconnect.errors import ConfigNotFoundError, HfConnectError, SplitNotFoundError
-from hfconnect.localhub import LocalHub
 from hfconnect.options import ReadOptions
-from tests.conftest import READ_TOKEN, WRITE_TOKEN
-from tests.data import make_table, parquet_bytes
+from tests.conftest import READ_TOKEN
+from tests.data import FAULT_RULES, hub_with_one_file
 
 pytestmark = pytest.mark.integration
 
@@ -306,18 +305,9 @@ def test_a_column_null_in_one_file_and_typed_in_another_keeps_its_values(api, re
     assert df.sort("id").to_pydict() == {"id": [1, 2, 3], "x": [None, None, 5]}
 
 
-@pytest.mark.parametrize("rules", [
-    [{"route": "resolve", "action": "status", "status": 429, "retry_after": 0.1, "every": 3}],
-    [{"route": "resolve", "action": "status", "status": 503, "every": 2}],
-    [{"route": "resolve", "action": "reset_after", "after_bytes": 20_000, "every": 2}],
-], ids=["429-retry-after", "503", "reset-mid-body"])
+@pytest.mark.parametrize("rules", FAULT_RULES.values(), ids=FAULT_RULES.keys())
 def test_faults_give_exact_results(tmp_path, rules, reader):
-    with LocalHub(tmp_path / "hub", tokens={WRITE_TOKEN: "write"}) as hub:
-        api = HfApi(endpoint=hub.endpoint, token=WRITE_TOKEN)
-        api.create_repo("f/ds", repo_type="dataset")
-        table = make_table(40_000)
-        api.upload_file(path_or_fileobj=parquet_bytes(table), path_in_repo="data/train-00000-of-00001.parquet",
-                        repo_id="f/ds", repo_type="dataset")
+    with hub_with_one_file(tmp_path / "hub") as (hub, table):
         df = read_huggingface("f/ds", endpoint=hub.endpoint, shard_size="100KB", reader=reader)
         if reader == "native" and rules[0]["action"] == "reset_after":
             # Daft's native reader gives a range 3 tries after a mid-body error (not configurable); one reset

@@ -21,12 +21,11 @@ from hfconnect.errors import (
     SplitNotFoundError,
 )
 from hfconnect.hub import HubHttp
-from hfconnect.localhub import LocalHub
 from hfconnect.options import ReadOptions
 from hfconnect.plan import plan_read
 from hfconnect.read import read_shard
 from tests.conftest import READ_TOKEN, WRITE_TOKEN
-from tests.data import make_table, parquet_bytes
+from tests.data import FAULT_RULES, hub_with_one_file, make_table, parquet_bytes
 
 pytestmark = pytest.mark.integration
 
@@ -232,20 +231,9 @@ def test_private_repo_token_never_shown(hub, api) -> None:
     assert "hf_wrong_token" not in str(exc.value)
 
 
-@pytest.mark.parametrize("rules", [
-    [{"route": "resolve", "action": "status", "status": 429, "retry_after": 0.1, "every": 3}],
-    [{"route": "resolve", "action": "status", "status": 503, "every": 2}],
-    [{"route": "resolve", "action": "reset_after", "after_bytes": 20_000, "every": 2}],
-], ids=["429-retry-after", "503", "reset-mid-body"])
+@pytest.mark.parametrize("rules", FAULT_RULES.values(), ids=FAULT_RULES.keys())
 def test_faults_give_exact_results(tmp_path, rules) -> None:
-    with LocalHub(tmp_path / "hub", tokens={WRITE_TOKEN: "write"}) as hub:
-        from huggingface_hub import HfApi
-
-        api = HfApi(endpoint=hub.endpoint, token=WRITE_TOKEN)
-        api.create_repo("f/ds", repo_type="dataset")
-        table = make_table(40_000)
-        api.upload_file(path_or_fileobj=parquet_bytes(table), path_in_repo="data/train-00000-of-00001.parquet",
-                        repo_id="f/ds", repo_type="dataset")
+    with hub_with_one_file(tmp_path / "hub") as (hub, table):
         hub.set_faults(rules)
         plan = plan_read(ReadOptions.build(repo="f/ds", endpoint=hub.endpoint, shard_size="100KB"))
         assert read_all(plan, hub.endpoint).sort_by("id").equals(table)

@@ -5,8 +5,11 @@ The protocol of `hfconnect.write`, mapped onto Daft's `DataFrame.write_sink`:
 - `start()` (driver, before anything runs): `WriteJob.begin` - creates the repo if missing, records the base
   commit and checks the mode, so a wrong mode, a schema that cannot be appended or a token that cannot create
   the repo fails before a single row is computed;
-- `write()` (each Daft task, possibly on a Ray worker): one `write_task` over the task's micropartitions -
-  optimized Parquet (CDC, page index, sane row groups) uploaded from the task, nothing committed;
+- `write()`: optimized Parquet (CDC, page index, sane row groups) uploaded from where it runs, nothing
+  committed. On Ray each task is a pickled copy of the sink and runs one `write_task` over its micropartitions.
+  Daft's native runner calls write() on the sink itself once per morsel, one call after another: those rows
+  all go to one `ParallelFileWriter` per job, which encodes and uploads files of contiguous rows on parallel
+  threads; `finalize` waits for it;
 - `finalize()` (driver, only when every task succeeded): `WriteJob.commit` - ONE commit with all the files and
   the dataset card. Daft calls no hook when a task fails: then finalize never runs, and nothing is committed
   (`write_huggingface` calls `WriteJob.abort`).
@@ -155,7 +158,7 @@ class HuggingFaceSink(DataSink[TaskMessage]):
                     rows += batch.num_rows
             yield WriteResult(TaskMessage(job.job_id, DEFERRED, 0, "", ()), bytes_written=0, rows_written=rows)
             return
-        # Another process (a Ray worker): this call writes and uploads its own files before it returns.
+        # A pickled copy (a Ray task): this call writes and uploads its own files before it returns.
         # A random partition id per call: Daft does not say which task this is, and ids must never collide.
         message = write_task(_batches(micropartitions), self.arrow_schema, self.options, job_id=job.job_id,
                              partition_id=secrets.randbits(48), attempt_id=0)

@@ -1,8 +1,11 @@
-"""Daft DataSource over the shared planner and reader: one Daft task per shard of a plan pinned to one commit.
+"""Daft DataSource over the shared planner: a plan pinned to one commit, read by Daft's native Parquet reader
+(default) or by hfconnect's reader (one task per shard).
 
 Why our own source rather than Daft's native `hf://` Parquet reads: those ignore HF_ENDPOINT, the dataset
-card's configs and splits, and the pinned commit. This source plans with the same core as the Spark source,
-and every task carries its plan, shard and HTTP client (with the token), so nothing travels via env vars.
+card's configs and splits, and the pinned commit. This source plans with the same core as the Spark source.
+Native tasks get each file's `/resolve/<sha>/` URL and the token in Daft's IOConfig (Daft redacts it), so Daft
+reads exactly the planned commit at its own speed; hfconnect tasks carry their plan, shard and HTTP client.
+Either way nothing travels via environment variables, so tasks run the same on Ray workers.
 """
 
 from __future__ import annotations
@@ -354,7 +357,7 @@ def _splits_kept(plan: ReadPlan, pushdowns: Pushdowns) -> set[str]:
 
 
 def _native_readable(plan: ReadPlan) -> bool:
-    """Daft's native reader takes whole Parquet files or lists of their row groups; text formats stay ours."""
+    """Daft's native reader takes Parquet files; JSON Lines and CSV stay with hfconnect's reader."""
     return all(part.format == "parquet" for shard in plan.shards for part in shard.parts)
 
 
