@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import glob
 import os
+import tempfile
 import threading
 import uuid
 
@@ -54,7 +55,9 @@ def test_files_hold_contiguous_rows_and_commit_once(hub, tmp_path) -> None:
         ids = table["id"].to_pylist()
         assert ids == list(range(ids[0], ids[0] + len(ids)))  # contiguous, in order, inside each file
         ranges.append((ids[0], ids[-1]))
-    assert sorted(r for r in ranges) == sorted(ranges) and sum(b - a + 1 for a, b in ranges) == 60_000
+    ranges.sort()
+    assert ranges[0][0] == 0 and ranges[-1][1] == 59_999  # together: every row once, no gap, no overlap
+    assert all(nxt[0] == prev[1] + 1 for prev, nxt in zip(ranges, ranges[1:], strict=False))
 
 
 def test_a_failed_upload_fails_finish_and_leaves_no_temp_files(hub, tmp_path) -> None:
@@ -62,7 +65,7 @@ def test_a_failed_upload_fails_finish_and_leaves_no_temp_files(hub, tmp_path) ->
     options = WriteOptions.build(repo=repo, endpoint=hub.endpoint, token=WRITE_TOKEN, row_group_size="64KiB")
     job = WriteJob(options)
     job.begin(SCHEMA)
-    before = set(glob.glob(os.path.join(os.environ.get("TMPDIR", "/tmp"), "hfconnect-*.parquet")))
+    before = set(glob.glob(os.path.join(tempfile.gettempdir(), "hfconnect-*.parquet")))
     hub.set_faults([{"route": "upload", "action": "status", "status": 403}])
     try:
         writer = ParallelFileWriter(SCHEMA, options, job_id=job.job_id, workers=2, file_bytes=200_000)
@@ -73,5 +76,5 @@ def test_a_failed_upload_fails_finish_and_leaves_no_temp_files(hub, tmp_path) ->
         writer.abort()
     finally:
         hub.clear_faults()
-    after = set(glob.glob(os.path.join(os.environ.get("TMPDIR", "/tmp"), "hfconnect-*.parquet")))
+    after = set(glob.glob(os.path.join(tempfile.gettempdir(), "hfconnect-*.parquet")))
     assert after <= before

@@ -44,7 +44,7 @@ def plan_read(options: ReadOptions, *, filter: object = None, filter_columns: It
     """Resolve the snapshot, the split's files and schema, and cut them into shards.
 
     `whole_files` never splits a file (for an engine that splits Parquet files itself, like Daft's native
-    reader): only the footers the schema or a filter needs are read.
+    reader): footers are read for the schema (every file's, up to ALL_FOOTERS_UP_TO files) and for a filter.
 
     With `base` (a plan made earlier for the same options, e.g. while Spark asked for the schema), the
     snapshot, file list and schema are reused: no API call, only the footers a filter needs.

@@ -10,6 +10,7 @@ bounded (a few batches queued per file, plus each writer's row-group buffer), an
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Iterator
@@ -68,7 +69,8 @@ class ParallelFileWriter:
         """Stop: workers drop their files (write_task removes its temp files on error); nothing is committed."""
         self._aborted.set()
         if self._queue is not None:
-            self._queue.put(_END)
+            with contextlib.suppress(queue.Full):  # wakes a worker waiting on an empty queue; a full one is
+                self._queue.put_nowait(_END)      # being drained by a worker that will see the abort
             self._queue = None
         wait(self._futures)  # each worker removes its temp files before it ends
 
