@@ -7,6 +7,7 @@ HF_HUB_DISABLE_XET=1: it speaks git-LFS uploads, never Xet.
 
 from .errors import HubError
 from .faults import FaultRule, parse_fault_spec
+from .mode import HubMode
 from .server import LocalHub, parse_token_spec, serve
 
-__all__ = ["FaultRule", "HubError", "LocalHub", "parse_fault_spec", "parse_token_spec", "serve"]
+__all__ = ["FaultRule", "HubError", "HubMode", "LocalHub", "parse_fault_spec", "parse_token_spec", "serve"]

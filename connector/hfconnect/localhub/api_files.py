@@ -194,6 +194,14 @@ async def resolve_file(ctx: RequestContext) -> web.StreamResponse:
     if entry.lfs:
         headers["X-Linked-Etag"] = f'"{entry.sha256}"'
         headers["X-Linked-Size"] = str(entry.size)
+    headers.update(ctx.extra_headers)
+    if entry.lfs and ctx.state.mode.redirects:
+        # As huggingface.co does: LFS content lives on another host, behind an expiring signed URL.
+        from .cdn import signed_url
+
+        headers["Location"] = signed_url(ctx.state, entry.sha256, path.rsplit("/", 1)[-1])
+        headers.pop("Accept-Ranges")
+        return web.Response(status=302, headers=headers)
     rng = parse_range(ctx.request.headers.get("Range"), entry.size)
     start, end = rng if rng else (0, entry.size - 1)
     length = end - start + 1 if entry.size else 0

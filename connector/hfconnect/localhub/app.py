@@ -8,6 +8,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
@@ -87,6 +88,8 @@ def build_app(state: HubState) -> web.Application:
     app.router.add_post("/_admin/counters/reset", _counters_reset)
     app.router.add_get("/_admin/faults", _faults_get)
     app.router.add_put("/_admin/faults", _faults_put)
+    app.router.add_get("/_admin/mode", _mode_get)
+    app.router.add_post("/_admin/limits/reset", _limits_reset)
     app.router.add_route("*", "/{tail:.*}", _dispatch)
     return app
 
@@ -98,7 +101,22 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
         return error_response(HubError(404, "NotFound", f"No route for {request.method} {request.path}."))
     route, groups = found
     counters = state.counters
-    counters.add(route.route_class, requests=1, bytes_received=request.content_length or 0)
+    counters.add(route.route_class, requests=1, bytes_received=request.content_length or 0,
+                 authorized=int("Authorization" in request.headers))
+    if not _known_token(state, request):  # the Hub answers 401 to a wrong token, even on a public repo
+        counters.add(route.route_class, errors=1)
+        return error_response(HubError(401, "Unauthorized", "Invalid credentials in Authorization header."))
+    limit_headers: dict[str, str] = {}
+    if state.mode.rate_limits:
+        for admission in _admissions(state, request, route, groups):
+            counters.add_bucket(admission.bucket, limited=not admission.allowed)
+            if not admission.allowed:
+                counters.add(route.route_class, errors=1)
+                return error_response(HubError(429, "RateLimited", f"You have exceeded the rate limit for "
+                                                f"{admission.bucket} requests ({admission.quota} per "
+                                                f"{admission.window:g}s). Retry in {admission.reset_in}s."),
+                                      admission.headers())
+            limit_headers = admission.headers()
     decision = state.faults.decide(route.route_class, request.method, request.path)
     if decision.latency_s:
         await asyncio.sleep(decision.latency_s)
@@ -114,12 +132,12 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
             extra["Retry-After"] = f"{decision.retry_after:g}"
         return _counted(state, route.route_class, error_response(
             HubError(decision.status, "InjectedFault", f"Injected fault ({decision.status})."), extra))
-    ctx = RequestContext(request, state, groups, route.route_class, decision)
+    ctx = RequestContext(request, state, groups, route.route_class, decision, extra_headers=limit_headers)
     try:
         response = await route.handler(ctx)
     except HubError as err:
         counters.add(route.route_class, errors=1)
-        return _counted(state, route.route_class, error_response(err))
+        return _counted(state, route.route_class, error_response(err, limit_headers))
     except (ConnectionResetError, asyncio.CancelledError):
         raise
     except Exception as exc:  # a bug must still answer like a server, not hang the client
@@ -130,7 +148,34 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
                 request.transport.abort()
             raise ConnectionResetError("aborted a response after an internal error") from exc
         return error_response(HubError(500, "InternalError", f"Internal error: {type(exc).__name__}"))
+    if not response.prepared:
+        response.headers.update(limit_headers)
     return _counted(state, route.route_class, response)
+
+
+def _known_token(state: HubState, request: web.Request) -> bool:
+    header = request.headers.get("Authorization", "")
+    if state.open_mode or not header.lower().startswith("bearer "):
+        return True
+    return header[7:].strip() in state.tokens
+
+
+def _admissions(state: HubState, request: web.Request, route: Route, groups: dict[str, str | None]) -> list[Any]:
+    """Count the request in its buckets: `/api/...` calls, `/resolve/` requests, and a commit in its repo's.
+    Per token when one is given, else per client address (the Hub limits anonymous callers per IP)."""
+    mode = state.mode
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    key, quotas = (f"token:{token}", mode.quotas) if token else (f"ip:{request.remote}", mode.anonymous_quotas)
+    path = request.raw_path.split("?", 1)[0]
+    bucket = "api" if path.startswith("/api/") else "resolvers" if route.route_class == "resolve" else None
+    out = []
+    if bucket is not None:
+        out.append(state.limiter.admit(bucket, key, quotas[bucket], mode.window))
+    if route.route_class == "commit":
+        out.append(state.limiter.admit("commits", f"repo:{groups.get('repo')}", mode.commit_quota,
+                                       mode.commit_window))
+    return out
 
 
 def _counted(state: HubState, route_class: str, response: web.StreamResponse) -> web.StreamResponse:
@@ -149,6 +194,16 @@ async def _counters(request: web.Request) -> web.Response:
 
 async def _counters_reset(request: web.Request) -> web.Response:
     request.app["state"].counters.reset()
+    return json_response({"ok": True})
+
+
+async def _mode_get(request: web.Request) -> web.Response:
+    state: HubState = request.app["state"]
+    return json_response({**state.mode.public(), "cdn_endpoint": state.cdn_base})
+
+
+async def _limits_reset(request: web.Request) -> web.Response:
+    request.app["state"].limiter.reset()
     return json_response({"ok": True})
 
 

@@ -14,6 +14,8 @@ from aiohttp import web
 
 from .errors import HubError
 from .faults import Counters, Decision, FaultPlan
+from .limits import RateLimiter
+from .mode import HubMode
 from .storage import Storage
 
 __all__ = ["HubState", "RequestContext", "Token", "error_response", "json_response", "read_json"]
@@ -36,14 +38,19 @@ class HubState:
     faults: FaultPlan
     counters: Counters = field(default_factory=Counters)
     upload_secret: bytes = b""
+    mode: HubMode = field(default_factory=HubMode)
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    cdn_base: str = ""  # http://HOST:PORT of the signed-URL listener, once it listens (redirect mode)
 
     @classmethod
-    def open(cls, root: str | Path, tokens: dict[str, Token], faults: FaultPlan) -> HubState:
+    def open(cls, root: str | Path, tokens: dict[str, Token], faults: FaultPlan,
+             mode: HubMode | None = None) -> HubState:
         storage = Storage(root)
         secret_file = Path(root) / "upload-secret"
         if not secret_file.exists():
             secret_file.write_bytes(secrets.token_bytes(32))
-        return cls(storage=storage, tokens=tokens, faults=faults, upload_secret=secret_file.read_bytes())
+        return cls(storage=storage, tokens=tokens, faults=faults, upload_secret=secret_file.read_bytes(),
+                   mode=mode or HubMode())
 
     @property
     def open_mode(self) -> bool:
@@ -64,6 +71,7 @@ class RequestContext:
     route_class: str
     decision: Decision
     prepared_response: bool = False  # set once headers went out: errors must then abort, not answer
+    extra_headers: dict[str, str] = field(default_factory=dict)  # e.g. RateLimit: every answer carries them
 
     @property
     def base_url(self) -> str:

@@ -1,6 +1,7 @@
 """Deterministic fault injection and per-route counters, so tests and benchmarks can break and measure the hub.
 
-A rule applies to one route class (api, resolve, upload, commit) and fires every Nth matching request, with a
+A rule applies to one route class (api, resolve, upload, commit, and cdn: the signed-URL host of the real-Hub
+mode) and fires every Nth matching request, with a
 probability drawn from a seeded generator, or always; `times` caps how often it fires. Actions:
   status       answer `status` (429 adds Retry-After) without handling the request
   reset        drop the connection before answering
@@ -20,7 +21,7 @@ from typing import Any
 
 __all__ = ["ROUTE_CLASSES", "Counters", "FaultPlan", "FaultRule", "parse_fault_spec"]
 
-ROUTE_CLASSES = ("api", "resolve", "upload", "commit")
+ROUTE_CLASSES = ("api", "resolve", "upload", "commit", "cdn")
 ACTIONS = ("status", "reset", "reset_after", "latency", "bandwidth")
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]i?B?|B)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "B": 1, "K": 10**3, "KB": 10**3, "KIB": 2**10, "M": 10**6, "MB": 10**6, "MIB": 2**20,
@@ -189,9 +190,12 @@ def _merge(decision: Decision, rule: FaultRule) -> None:
 
 
 class Counters:
-    """Requests, bytes and outcomes per route class: what tests and benchmarks read API-call counts from."""
+    """Requests, bytes and outcomes per route class, and per rate-limit bucket: what tests and benchmarks read
+    request counts from. `authorized` counts requests that carried an Authorization header (on `cdn`, a client
+    that leaked the user's token to another host)."""
 
-    _FIELDS = ("requests", "bytes_sent", "bytes_received", "errors", "faults")
+    _FIELDS = ("requests", "bytes_sent", "bytes_received", "errors", "faults", "authorized")
+    _BUCKETS = ("api", "resolvers", "commits")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -200,6 +204,7 @@ class Counters:
     def reset(self) -> None:
         with self._lock:
             self._data = {route: dict.fromkeys(self._FIELDS, 0) for route in ROUTE_CLASSES}
+            self._buckets = {b: {"requests": 0, "limited": 0} for b in self._BUCKETS}
             self._commits = 0
 
     def add(self, route: str, **deltas: int) -> None:
@@ -208,6 +213,10 @@ class Counters:
             for key, delta in deltas.items():
                 row[key] += delta
 
+    def add_bucket(self, bucket: str, *, limited: bool) -> None:
+        with self._lock:
+            self._buckets[bucket]["limited" if limited else "requests"] += 1
+
     def add_commit(self) -> None:
         with self._lock:
             self._commits += 1
@@ -215,5 +224,6 @@ class Counters:
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             out: dict[str, Any] = {route: dict(row) for route, row in self._data.items()}
+            out["buckets"] = {b: dict(row) for b, row in self._buckets.items()}
             out["commits"] = self._commits
             return out

@@ -20,10 +20,12 @@ from typing import Any
 from aiohttp import web
 
 from .app import build_app
+from .cdn import build_cdn_app
 from .context import HubState, Token
 from .faults import FaultPlan, FaultRule, parse_fault_spec
+from .mode import HubMode
 
-__all__ = ["LocalHub", "parse_token_spec", "serve"]
+__all__ = ["LocalHub", "mode_arguments", "parse_token_spec", "serve"]
 
 log = logging.getLogger("hfconnect.localhub")
 DEFAULT_USER = "hfuser"
@@ -39,18 +41,30 @@ def parse_token_spec(spec: str) -> tuple[str, Token]:
     return parts[0], Token(user=user, role=parts[1])
 
 
-async def _serve_async(state: HubState, host: str, port: int, ready_file: str | None) -> None:
+async def _serve_async(state: HubState, host: str, port: int, ready_file: str | None, cdn_port: int = 0) -> None:
+    runners = []
     runner = web.AppRunner(build_app(state), access_log=None, handle_signals=False)
     await runner.setup()
+    runners.append(runner)
     site = web.TCPSite(runner, host, port, backlog=1024, reuse_address=True)
     await site.start()
     bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     endpoint = f"http://{host}:{bound}"
+    info: dict[str, Any] = {"endpoint": endpoint, "port": bound, "pid": os.getpid()}
+    if state.mode.redirects:  # the signed-URL host: another address, so clients see another host
+        cdn_runner = web.AppRunner(build_cdn_app(state), access_log=None, handle_signals=False)
+        await cdn_runner.setup()
+        runners.append(cdn_runner)
+        cdn_site = web.TCPSite(cdn_runner, state.mode.cdn_host, cdn_port, backlog=1024, reuse_address=True)
+        await cdn_site.start()
+        cdn_bound = cdn_site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        state.cdn_base = info["cdn_endpoint"] = f"http://{state.mode.cdn_host}:{cdn_bound}"
     log.info("local hub serving %s on %s", state.storage.root, endpoint)
-    print(f"hfconnect localhub listening on {endpoint} (root {state.storage.root})", flush=True)
+    extra = f", signed URLs on {state.cdn_base}" if state.cdn_base else ""
+    print(f"hfconnect localhub listening on {endpoint} (root {state.storage.root}{extra})", flush=True)
     if ready_file:
         tmp = f"{ready_file}.tmp"
-        Path(tmp).write_text(json.dumps({"endpoint": endpoint, "port": bound, "pid": os.getpid()}))
+        Path(tmp).write_text(json.dumps(info))
         os.replace(tmp, ready_file)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -59,7 +73,8 @@ async def _serve_async(state: HubState, host: str, port: int, ready_file: str | 
     try:
         await stop.wait()
     finally:
-        await runner.cleanup()
+        for r in runners:
+            await r.cleanup()
 
 
 def serve(
@@ -71,17 +86,19 @@ def serve(
     faults: Iterable[str | FaultRule] = (),
     seed: int = 0,
     ready_file: str | None = None,
+    mode: HubMode | None = None,
+    cdn_port: int = 0,
 ) -> None:
     """Run the hub in this process until SIGINT/SIGTERM."""
     token_map = dict(parse_token_spec(t) for t in tokens)
     rules = [f if isinstance(f, FaultRule) else parse_fault_spec(f) for f in faults]
-    state = HubState.open(root, token_map, FaultPlan(rules, seed=seed))
+    state = HubState.open(root, token_map, FaultPlan(rules, seed=seed), mode)
     try:
         import uvloop  # type: ignore[import-not-found]
 
-        uvloop.run(_serve_async(state, host, port, ready_file))
+        uvloop.run(_serve_async(state, host, port, ready_file, cdn_port))
     except ImportError:
-        asyncio.run(_serve_async(state, host, port, ready_file))
+        asyncio.run(_serve_async(state, host, port, ready_file, cdn_port))
 
 
 class LocalHub:
@@ -89,6 +106,9 @@ class LocalHub:
 
     >>> with LocalHub(tokens={"hf_write": "write", "hf_read": "read"}) as hub:
     ...     api = HfApi(endpoint=hub.endpoint, token=hub.write_token)
+
+    `mode=HubMode.real_hub()` makes it behave as huggingface.co does: LFS files redirect to expiring signed URLs
+    on `cdn_endpoint` (another loopback address), and requests are rate-limited per window.
     """
 
     def __init__(
@@ -99,6 +119,8 @@ class LocalHub:
         faults: Iterable[str] = (),
         seed: int = 0,
         log_file: str | os.PathLike[str] | None = None,
+        mode: HubMode | None = None,
+        port: int = 0,
     ) -> None:
         self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
         if root is None:
@@ -109,7 +131,10 @@ class LocalHub:
         self.faults = list(faults)
         self.seed = seed
         self.log_file = log_file
+        self.mode = mode or HubMode()
+        self.port = port
         self.endpoint = ""
+        self.cdn_endpoint = ""  # the signed-URL host (redirect mode only)
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -123,7 +148,8 @@ class LocalHub:
     def start(self, timeout: float = 30.0) -> LocalHub:
         ready = self.root / f".ready-{os.getpid()}-{time.monotonic_ns()}"
         cmd = [sys.executable, "-m", "hfconnect.cli", "localhub", "serve", "--root", str(self.root),
-               "--port", "0", "--seed", str(self.seed), "--ready-file", str(ready)]
+               "--port", str(self.port), "--seed", str(self.seed), "--ready-file", str(ready)]
+        cmd += mode_arguments(self.mode)
         for token, role in self.tokens.items():
             cmd += ["--token", f"{token}:{role}"]
         for fault in self.faults:
@@ -143,6 +169,7 @@ class LocalHub:
         info = json.loads(ready.read_text())
         ready.unlink()
         self.endpoint = info["endpoint"]
+        self.cdn_endpoint = info.get("cdn_endpoint", "")
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -198,3 +225,21 @@ class LocalHub:
 
     def clear_faults(self) -> None:
         self.set_faults([])
+
+    def reset_limits(self) -> None:
+        """Start every rate-limit window afresh (benchmarks and tests that measure one job at a time)."""
+        self._admin("POST", "limits/reset", {})
+
+
+def mode_arguments(mode: HubMode) -> list[str]:
+    """The `hfconnect localhub serve` flags for a HubMode (how LocalHub hands it to the child process)."""
+    args: list[str] = []
+    if mode.redirects:
+        args += ["--redirects", "--cdn-host", mode.cdn_host, "--url-expiry", f"{mode.url_expiry:g}"]
+    if mode.rate_limits:
+        quotas = ",".join(f"{k}={v}" for k, v in mode.quotas.items())
+        anonymous = ",".join(f"{k}={v}" for k, v in mode.anonymous_quotas.items())
+        args += ["--rate-limits", "--rate-window", f"{mode.window:g}", "--quota", quotas,
+                 "--anonymous-quota", anonymous, "--commit-quota", str(mode.commit_quota),
+                 "--commit-window", f"{mode.commit_window:g}"]
+    return args

@@ -1,0 +1,61 @@
+"""Fixed-window rate limits as huggingface.co applies them, with the headers it sends.
+
+Windows are aligned on multiples of the window length (as a fixed window is); every answer in a bucket carries
+`RateLimit: "<bucket>";r=<remaining>;t=<seconds to reset>` and
+`RateLimit-Policy: "fixed window";"<bucket>";q=<quota>;w=<window>`, and a request over the quota gets 429
+with the same two headers (huggingface_hub >= 1.2 waits `t`, then retries).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["Admission", "RateLimiter"]
+
+
+@dataclass(frozen=True)
+class Admission:
+    """The limiter's answer for one request in one bucket."""
+
+    allowed: bool
+    bucket: str
+    remaining: int
+    reset_in: int  # whole seconds until the window resets (>= 1)
+    quota: int
+    window: float
+
+    def headers(self) -> dict[str, str]:
+        return {"RateLimit": f'"{self.bucket}";r={self.remaining};t={self.reset_in}',
+                "RateLimit-Policy": f'"fixed window";"{self.bucket}";q={self.quota};w={self.window:g}'}
+
+
+class RateLimiter:
+    """Counts requests per (bucket, key) in the current fixed window; thread-safe."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._counts: dict[tuple[str, str], tuple[int, int]] = {}  # (bucket, key) -> (window index, used)
+
+    def admit(self, bucket: str, key: str, quota: int, window: float) -> Admission:
+        """Count one request if the window has room; otherwise refuse it (it is not counted)."""
+        now = self._clock()
+        index = math.floor(now / window)
+        reset_in = max(1, math.ceil((index + 1) * window - now))
+        with self._lock:
+            seen, used = self._counts.get((bucket, key), (index, 0))
+            if seen != index:
+                used = 0
+            allowed = used < quota
+            if allowed:
+                used += 1
+            self._counts[(bucket, key)] = (index, used)
+        return Admission(allowed, bucket, max(0, quota - used), reset_in, quota, window)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._counts.clear()

@@ -1,0 +1,71 @@
+"""What of huggingface.co's less friendly behaviour the local hub models (all off by default).
+
+The real Hub answers `/resolve/` of an LFS file with a 302 to a signed URL on another host (a CDN) that
+expires, and rate-limits every token (or IP, when anonymous) per 5-minute fixed window in three buckets:
+API calls, resolver requests and commits per repo. A client that works against the plain local hub can still
+fail against the Hub; this mode is how the tests find out first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+__all__ = ["BUCKETS", "FREE_USER", "ANONYMOUS", "HubMode", "parse_quotas"]
+
+BUCKETS = ("api", "resolvers")
+# The Hub's documented quotas per 5-minute window (hub-docs rate-limits.md, Sept 2025).
+FREE_USER = {"api": 1000, "resolvers": 5000}
+ANONYMOUS = {"api": 500, "resolvers": 3000}
+
+
+@dataclass(frozen=True)
+class HubMode:
+    """Redirects to an expiring CDN URL and per-token rate-limit windows; both off unless switched on."""
+
+    redirects: bool = False
+    cdn_host: str = "127.0.0.2"  # another loopback address: clients must see another host
+    url_expiry: float = 3600.0  # seconds a signed CDN URL stays valid
+    rate_limits: bool = False
+    window: float = 300.0  # fixed window, seconds
+    quotas: dict[str, int] = field(default_factory=lambda: dict(FREE_USER))  # per token
+    anonymous_quotas: dict[str, int] = field(default_factory=lambda: dict(ANONYMOUS))  # per client IP
+    commit_quota: int = 100  # commits per repo per commit window (the Hub's limit is of this order)
+    commit_window: float = 3600.0
+
+    def __post_init__(self) -> None:
+        if self.url_expiry <= 0 or self.window <= 0 or self.commit_window <= 0:
+            raise ValueError("url expiry and rate-limit windows must be positive numbers of seconds")
+        for quotas in (self.quotas, self.anonymous_quotas):
+            unknown = set(quotas) - set(BUCKETS)
+            if unknown:
+                raise ValueError(f"unknown rate-limit bucket(s) {sorted(unknown)}: use {', '.join(BUCKETS)}")
+            if any(not isinstance(v, int) or v < 1 for v in quotas.values()):
+                raise ValueError("rate-limit quotas must be whole numbers >= 1")
+        if self.commit_quota < 1:
+            raise ValueError("the commit quota must be >= 1")
+
+    @classmethod
+    def real_hub(cls, **overrides: Any) -> HubMode:
+        """Everything on, with a free user's quotas: how huggingface.co treats a logged-in client."""
+        return replace(cls(redirects=True, rate_limits=True), **overrides)
+
+    def public(self) -> dict[str, Any]:
+        return {"redirects": self.redirects, "cdn_host": self.cdn_host, "url_expiry": self.url_expiry,
+                "rate_limits": self.rate_limits, "window": self.window, "quotas": dict(self.quotas),
+                "anonymous_quotas": dict(self.anonymous_quotas), "commit_quota": self.commit_quota,
+                "commit_window": self.commit_window}
+
+
+def parse_quotas(spec: str) -> dict[str, int]:
+    """`api=1000,resolvers=5000` -> {"api": 1000, "resolvers": 5000} (CLI form)."""
+    out: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        key, sep, value = part.partition("=")
+        if not sep or key.strip() not in BUCKETS:
+            raise ValueError(f"quota {part!r}: expected BUCKET=N with BUCKET one of {', '.join(BUCKETS)}")
+        try:
+            out[key.strip()] = int(value)
+        except ValueError:
+            raise ValueError(f"quota {part!r}: {value!r} is not a whole number") from None
+    return out
