@@ -10,9 +10,12 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import OptionError
+
+if TYPE_CHECKING:
+    from .hub.client import HubClient
 
 __all__ = ["DEFAULT_ENDPOINT", "MODES", "ReadOptions", "WriteOptions", "parse_bool", "parse_list", "parse_size"]
 
@@ -117,7 +120,8 @@ def strict_keys(cls: type, options: Mapping[str, str], **fixed: str | None) -> d
 
 
 def _construct(cls: type, values: dict[str, Any], *, sizes: tuple[str, ...] = (), ints: tuple[str, ...] = (),
-               bools: tuple[str, ...] = (), lists: tuple[str, ...] = (), filters: tuple[str, ...] = ()) -> Any:
+               bools: tuple[str, ...] = (), lists: tuple[str, ...] = (), filters: tuple[str, ...] = (),
+               seconds: tuple[str, ...] = ()) -> Any:
     """Parse each value by its field's kind (size, int, bool, list, filters, else string), then build."""
     parsed: dict[str, Any] = {}
     for key, value in values.items():
@@ -133,6 +137,8 @@ def _construct(cls: type, values: dict[str, Any], *, sizes: tuple[str, ...] = ()
             parsed[key] = parse_list(key, value)
         elif key in filters:
             parsed[key] = parse_filters(key, value)
+        elif key in seconds:
+            parsed[key] = parse_seconds(key, value)
         else:
             parsed[key] = str(value)
     try:
@@ -143,6 +149,29 @@ def _construct(cls: type, values: dict[str, Any], *, sizes: tuple[str, ...] = ()
 
 def default_endpoint() -> str:
     return os.environ.get("HF_ENDPOINT", DEFAULT_ENDPOINT).rstrip("/")
+
+
+def parse_seconds(key: str, value: Any) -> float:
+    try:
+        seconds = float(str(value).strip().removesuffix("s")) if not isinstance(value, (int, float)) else value
+    except ValueError:
+        raise OptionError(f"option {key}={value!r}: expected a number of seconds such as 60") from None
+    if isinstance(value, bool) or seconds <= 0:
+        raise OptionError(f"option {key}={value!r}: expected a positive number of seconds")
+    return float(seconds)
+
+
+def _hub_client(endpoint: str, token: str | None, retry_budget: float) -> HubClient:
+    from .hub.client import HubClient
+    from .hub.retry import RetryPolicy
+
+    return HubClient(endpoint, token, RetryPolicy(budget=retry_budget))
+
+
+def _resolve_token(token: str | None) -> str | None:
+    from .hub.client import resolve_token
+
+    return resolve_token(token)
 
 
 DAFT_READERS = ("native", "hfconnect")
@@ -169,6 +198,7 @@ class ReadOptions:
     prefetch: bool = True
     pushdown_filters: bool = False  # Spark only: see hfconnect.spark.source for why it is opt-in
     daft_reader: str = "native"  # Daft only: Parquet through Daft's native reader, or "hfconnect" (ours)
+    retry_budget: float = 60.0  # seconds of backoff a failing Hub request may spend (rate-limit waits extra)
     repo_type: str = "dataset"
 
     def __post_init__(self) -> None:
@@ -179,8 +209,12 @@ class ReadOptions:
         if self.repo_type != "dataset":
             raise OptionError(f"repo_type={self.repo_type!r}: only dataset repos hold datasets")
         object.__setattr__(self, "endpoint", self.endpoint.rstrip("/"))
-        if self.token is None:
-            object.__setattr__(self, "token", os.environ.get("HF_TOKEN") or None)
+        object.__setattr__(self, "token", _resolve_token(self.token))
+
+    @property
+    def client(self) -> HubClient:
+        """Hub I/O for this read: endpoint, token and retry budget."""
+        return _hub_client(self.endpoint, self.token, self.retry_budget)
 
     @classmethod
     def from_strings(cls, options: Mapping[str, str], repo: str | None = None) -> ReadOptions:
@@ -192,7 +226,7 @@ class ReadOptions:
         """Keyword values (strings or typed) -> ReadOptions, each value parsed and checked."""
         return _construct(cls, values, sizes=("shard_size",), ints=("batch_size", "max_concurrency", "min_shards"),
                           bools=("prefetch", "pushdown_filters"), lists=("data_files", "columns"),
-                          filters=("filters",))
+                          filters=("filters",), seconds=("retry_budget",))
 
     def with_(self, **changes: Any) -> ReadOptions:
         return replace(self, **changes)
@@ -221,6 +255,7 @@ class WriteOptions:
     private: bool = False
     create_pr: bool = False
     commit_message: str | None = None
+    retry_budget: float = 60.0  # seconds of backoff a failing Hub request may spend (rate-limit waits extra)
     repo_type: str = "dataset"
 
     def __post_init__(self) -> None:
@@ -240,8 +275,7 @@ class WriteOptions:
         if not re.match(r"^\w+(?:[-.]\w+)*$", self.split) or self.split == "all":
             raise OptionError(f"split {self.split!r}: use a name such as train, validation or test")
         object.__setattr__(self, "endpoint", self.endpoint.rstrip("/"))
-        if self.token is None:
-            object.__setattr__(self, "token", os.environ.get("HF_TOKEN") or None)
+        object.__setattr__(self, "token", _resolve_token(self.token))
         if self.data_dir is None:
             object.__setattr__(self, "data_dir", "data" if self.config == "default" else self.config)
         object.__setattr__(self, "data_dir", str(self.data_dir).strip("/"))
@@ -257,4 +291,9 @@ class WriteOptions:
         """Keyword values (strings or typed) -> WriteOptions, each value parsed and checked."""
         values = {k: (str(v).lower() if k == "mode" and v is not None else v) for k, v in values.items()}
         return _construct(cls, values, sizes=("max_file_size", "row_group_size"),
-                          bools=("cdc", "page_index", "private", "create_pr"))
+                          bools=("cdc", "page_index", "private", "create_pr"), seconds=("retry_budget",))
+
+    @property
+    def client(self) -> HubClient:
+        """Hub I/O for this write: endpoint, token and retry budget."""
+        return _hub_client(self.endpoint, self.token, self.retry_budget)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import pickle
 import uuid
@@ -20,7 +21,7 @@ from hfconnect.errors import (
     RevisionNotFoundError,
     SplitNotFoundError,
 )
-from hfconnect.hub import HubHttp
+from hfconnect.hub import HubClient
 from hfconnect.options import ReadOptions
 from hfconnect.plan import plan_read
 from hfconnect.read import read_shard
@@ -31,8 +32,10 @@ pytestmark = pytest.mark.integration
 
 
 def read_all(plan, endpoint: str, token: str | None = None) -> pa.Table:
-    http = HubHttp(endpoint, token)
-    batches = [b for shard in plan.shards for b in read_shard(plan, shard, http)]
+    """Every shard of the plan, read as tasks would (with `token`: as tasks given another token would)."""
+    if token is not None:
+        plan = dataclasses.replace(plan, client=HubClient(endpoint, token))
+    batches = [b for shard in plan.shards for b in read_shard(plan, shard)]
     return pa.Table.from_batches(batches, schema=plan.schema)
 
 
@@ -224,7 +227,7 @@ def test_private_repo_token_never_shown(hub, api) -> None:
     options = opts(hub, repo, token=READ_TOKEN)
     plan = plan_read(options)
     assert read_all(plan, hub.endpoint, READ_TOKEN).num_rows == 4
-    for text in (plan.explain(), repr(options), repr(plan), str(exc.value), repr(HubHttp(hub.endpoint, READ_TOKEN))):
+    for text in (plan.explain(), repr(options), repr(plan), str(exc.value), repr(HubClient(hub.endpoint, READ_TOKEN))):
         assert READ_TOKEN not in text and WRITE_TOKEN not in text
     with pytest.raises(Exception) as exc:
         read_all(plan, hub.endpoint, "hf_wrong_token")

@@ -11,7 +11,6 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from hfconnect.hub import HubHttp
 from hfconnect.options import ReadOptions
 from hfconnect.plan import plan_read
 from hfconnect.read import read_shard
@@ -45,8 +44,7 @@ print("COMMITTED", result.commit_sha, result.attempts, flush=True)
 
 def _ids(hub, repo: str) -> list[int]:
     plan = plan_read(ReadOptions.build(repo=repo, endpoint=hub.endpoint))
-    http = HubHttp(hub.endpoint)
-    table = pa.Table.from_batches([b for s in plan.shards for b in read_shard(plan, s, http)], schema=plan.schema)
+    table = pa.Table.from_batches([b for s in plan.shards for b in read_shard(plan, s)], schema=plan.schema)
     return sorted(table.column("id").to_pylist())
 
 

@@ -14,8 +14,10 @@ import asyncio
 import dataclasses
 import datetime
 import functools
+import logging
 import math
 import operator
+import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -30,10 +32,11 @@ from daft.io.source import DataSource, DataSourceTask, ParquetSourceConfig, Stor
 from daft.recordbatch import RecordBatch
 from daft.schema import Schema
 
-from ..hub.http import HubHttp, RetryPolicy
+from ..hub.client import HubClient
+from ..hub.http import Target
 from ..options import ReadOptions
 from ..plan import FilePart, ReadPlan, Shard, plan_read
-from ..plan.planner import SPLIT_COLUMN
+from ..plan.model import SPLIT_COLUMN
 from ..read import read_shard
 
 if TYPE_CHECKING:
@@ -41,6 +44,8 @@ if TYPE_CHECKING:
     from daft.io.pushdowns import Pushdowns
 
 __all__ = ["ArrowFilter", "HuggingFaceSource", "HuggingFaceTask", "to_arrow_filter"]
+
+log = logging.getLogger("hfconnect.daft")
 
 
 # --- Daft filter -> pyarrow.compute.Expression -------------------------------------------------------------
@@ -246,11 +251,11 @@ def to_arrow_filter(expr: Expression | None, schema: pa.Schema) -> ArrowFilter:
 # --- the source and its tasks ------------------------------------------------------------------------------
 
 class HuggingFaceTask(DataSourceTask):
-    """One shard. Carries the plan (pinned sha), the shard and the HTTP client, so a Ray worker needs nothing
-    else; reads stop once `limit` rows were produced."""
+    """One shard. Carries the plan (pinned sha, Hub client, signed URLs the planner got) and the shard, so a Ray
+    worker needs nothing else; reads stop once `limit` rows were produced."""
 
-    def __init__(self, plan: ReadPlan, shard: Shard, http: HubHttp, limit: int | None = None) -> None:
-        self.plan, self.shard, self.http, self.limit = plan, shard, http, limit
+    def __init__(self, plan: ReadPlan, shard: Shard, limit: int | None = None) -> None:
+        self.plan, self.shard, self.limit = plan, shard, limit
 
     def __repr__(self) -> str:
         return f"HuggingFaceTask({self.plan.snapshot.repo_id}@{self.plan.snapshot.sha[:12]}, shard {self.shard.index})"
@@ -260,7 +265,7 @@ class HuggingFaceTask(DataSourceTask):
         return Schema.from_pyarrow_schema(self.plan.schema)
 
     async def read(self) -> AsyncIterator[RecordBatch]:
-        batches = read_shard(self.plan, self.shard, self.http)
+        batches = read_shard(self.plan, self.shard)
         remaining = self.limit
         try:
             while remaining is None or remaining > 0:
@@ -329,15 +334,14 @@ class HuggingFaceSource(DataSource):
         return plan, pushed
 
     async def get_tasks(self, pushdowns: Pushdowns) -> AsyncIterator[DataSourceTask]:
-        http = HubHttp(self.options.endpoint, self.options.token)
         if self.options.daft_reader == "native" and _native_readable(self.plan):
-            # Daft applies the pushdowns itself (projection, row-group pruning by statistics, filter, limit).
-            storage = _storage_config(self.options.token, http.policy)
-            splits = _splits_kept(self.plan, pushdowns)
-            for part in _files_of(self.plan):
-                if part.split in splits:
-                    yield _native_task(self.plan, part, http, self.schema, pushdowns, storage)
-            return
+            files = [part for part in _files_of(self.plan) if part.split in _splits_kept(self.plan, pushdowns)]
+            targets = await asyncio.to_thread(_download_targets, self.plan, files, self.options.max_concurrency)
+            if targets is not None:
+                # Daft applies the pushdowns itself (projection, row-group pruning by statistics, filter, limit).
+                for part, target in zip(files, targets, strict=True):
+                    yield _native_task(self.plan, part, target, self.schema, pushdowns)
+                return
         plan, pushed = await asyncio.to_thread(self.plan_for, pushdowns)
         splits = _splits_kept(plan, pushdowns)
         # Early stop is only right when the reader's rows are exactly the rows Daft's filter keeps.
@@ -345,7 +349,7 @@ class HuggingFaceSource(DataSource):
         for shard in plan.shards:
             parts = tuple(part for part in shard.parts if part.split in splits)
             if parts:
-                yield HuggingFaceTask(plan, dataclasses.replace(shard, parts=parts), http, limit)
+                yield HuggingFaceTask(plan, dataclasses.replace(shard, parts=parts), limit)
 
 
 def _splits_kept(plan: ReadPlan, pushdowns: Pushdowns) -> set[str]:
@@ -371,18 +375,49 @@ def _files_of(plan: ReadPlan) -> list[FilePart]:
     return list(seen.values())
 
 
-def _storage_config(token: str | None, policy: RetryPolicy) -> StorageConfig:
-    """Daft's HTTP client with the token and hfconnect's retry budget (attempts, first backoff)."""
-    http = HTTPConfig(bearer_token=token, num_tries=policy.attempts, retry_initial_backoff_ms=int(policy.base * 1000))
-    return StorageConfig(True, IOConfig(http=http))
+# Daft creates every task before it runs any, and its reader cannot ask for a new URL when one expires. Signed
+# URLs go to it only when they will outlive the read with room to spare, judged at this (conservative) rate;
+# otherwise hfconnect's reader, which resolves again on expiry, takes the files.
+NATIVE_MIN_URL_LIFETIME = 600.0  # seconds
+NATIVE_ASSUMED_BYTES_PER_SECOND = 50_000_000
 
 
-def _native_task(plan: ReadPlan, part: FilePart, http: HubHttp, schema: Schema, pushdowns: Pushdowns,
-                 storage: StorageConfig) -> DataSourceTask:
+def _download_targets(plan: ReadPlan, files: list[FilePart], concurrency: int) -> list[Target] | None:
+    """Where Daft's native reader reads each file: `/resolve/` itself where the Hub serves it directly, else
+    the signed URL it redirects to (one resolver request per file, or none when planning already got it).
+    None when signed URLs would expire before a read of this size ends."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    client, snapshot = plan.client, plan.snapshot
+    urls = [client.file_url(snapshot, part.path) for part in files]
+    if not urls:
+        return []
+    first = client.download_target(urls[0])
+    if not first.signed:  # this endpoint serves files directly: no redirect to learn per file
+        return [Target(url, False, float("inf")) for url in urls]
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(urls)))) as pool:
+        targets = [first, *pool.map(client.download_target, urls[1:])]
+    remaining = min(t.expires_at for t in targets) - time.time()
+    needed = sum(part.size for part in files) / NATIVE_ASSUMED_BYTES_PER_SECOND
+    if remaining < NATIVE_MIN_URL_LIFETIME or needed > remaining / 2:
+        log.info("hfconnect: signed URLs of %s expire in %.0fs, too soon for Daft's native reader to read %d "
+                 "files in: hfconnect's reader (which renews them) reads them", snapshot.repo_id, remaining,
+                 len(files))
+        return None
+    return targets
+
+
+def _storage_config(client: HubClient, target: Target) -> StorageConfig:
+    """Daft's HTTP client for one file: the token only for the endpoint's own host (never a signed URL's), and
+    the retry policy's tries and first backoff."""
+    return StorageConfig(True, IOConfig(http=HTTPConfig(**client.http_settings(target))))
+
+
+def _native_task(plan: ReadPlan, part: FilePart, target: Target, schema: Schema,
+                 pushdowns: Pushdowns) -> DataSourceTask:
     """One file read by Daft's native Parquet reader at the pinned sha, the split name as a partition value."""
-    s = plan.snapshot
-    url = http.resolve_url(s.repo_id, s.sha, part.path, s.repo_type)
     config = ParquetSourceConfig(coerce_int96_timestamp_unit=PyTimeUnit.microseconds())
     split = RecordBatch.from_pydict({SPLIT_COLUMN: [part.split]}) if plan.add_split_column else None
-    return DataSourceTask.parquet(url, schema, parquet_config=config, pushdowns=pushdowns, size_bytes=part.size,
-                                  partition_values=split, storage_config=storage)
+    return DataSourceTask.parquet(target.url, schema, parquet_config=config, pushdowns=pushdowns,
+                                  size_bytes=part.size, partition_values=split,
+                                  storage_config=_storage_config(plan.client, target))

@@ -1,8 +1,10 @@
-"""Hub access: snapshot resolution, listing, config/split resolution, HTTP range reads with retries."""
+"""Hub access, all of it through one `HubClient`: snapshots, listings, config/split resolution, file bytes
+(resolved once, read from signed URLs), HfApi calls, one retry policy and one error mapping."""
 
+from .client import HubClient, resolve_token
 from .datafiles import DataFile, DatasetLayout, resolve_layout
-from .http import HubHttp, RetryPolicy
-from .snapshot import RepoFileInfo, Snapshot, list_files, resolve_snapshot
+from .retry import RetryPolicy
+from .snapshot import Changes, Head, RepoFileInfo, Snapshot
 
-__all__ = ["DataFile", "DatasetLayout", "HubHttp", "RepoFileInfo", "RetryPolicy", "Snapshot", "list_files",
-           "resolve_layout", "resolve_snapshot"]
+__all__ = ["Changes", "DataFile", "DatasetLayout", "Head", "HubClient", "RepoFileInfo", "RetryPolicy", "Snapshot",
+           "resolve_layout", "resolve_token"]

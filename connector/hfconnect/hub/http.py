@@ -1,168 +1,251 @@
-"""Byte-range reads of `/resolve/<sha>/...` URLs, with the retry policy the Hub asks for.
+"""File bytes from the Hub: each file resolved once, every range read from where `/resolve/` sent us.
 
-Why our own small client rather than HfFileSystem for data: the reader needs exact ranges, retries that
-honour Retry-After on 429/5xx, and a dropped connection that resumes where it stopped instead of
-restarting the whole range. urllib3 gives pooled keep-alive connections at low per-request cost.
+On huggingface.co, `/resolve/<sha>/<path>` of an LFS file answers 302 to a signed URL on a CDN host that serves
+ranges without auth for about an hour, then 403. So a file's first request goes to `/resolve/` (with the token)
+and is not followed blindly: the signed URL is kept, per process, and every later range of that file goes there
+without the token (it must never reach another host). A 403 from the signed URL means it expired: resolve again.
+Resolver requests are rate-limited per token; CDN requests are not. Servers that answer `/resolve/` directly
+(the local hub's default, small regular files) are read at the resolve URL itself.
+
+Why urllib3 here rather than huggingface_hub's httpx session: bodies land straight in the caller's buffer
+(`readinto`, no intermediate copies) and a dropped body resumes from its last byte.
 """
 
 from __future__ import annotations
 
-import logging
-import random
+import os
 import threading
 import time
-from typing import Any
-from urllib.parse import quote, urlsplit
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
 import urllib3
 
-from ..errors import AuthenticationError, DataFileError, HubRequestError
+from ..errors import DataFileError, HubRequestError
+from .failures import error_for_answer
+from .retry import RETRY_STATUSES, Retrier
 
-__all__ = ["HubHttp", "RetryPolicy"]
+if TYPE_CHECKING:
+    from .client import HubClient
 
-log = logging.getLogger("hfconnect.hub.http")
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+__all__ = ["Cancelled", "Target", "expiry_of", "get_range_into", "resolve_target", "resolve_url", "signed_urls",
+           "url_path"]
+
+
+class Cancelled(Exception):
+    """A prefetch nobody waits for any more: stopped, not retried."""
+
+
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MAX_REFRESHES = 3  # re-resolutions of one read after its signed URL expired (403)
+ASSUMED_LIFETIME = 50 * 60.0  # a signed URL whose expiry we cannot read: assume 50 minutes
 _pools: dict[int, urllib3.PoolManager] = {}
 _pools_lock = threading.Lock()
 
 
-class RetryPolicy:
-    """Exponential backoff with full jitter; a server's Retry-After wins (capped)."""
-
-    def __init__(self, attempts: int = 8, base: float = 0.25, cap: float = 20.0, retry_after_cap: float = 60.0):
-        self.attempts, self.base, self.cap, self.retry_after_cap = attempts, base, cap, retry_after_cap
-
-    def delay(self, attempt: int, retry_after: str | None = None) -> float:
-        if retry_after:
-            try:
-                return min(float(retry_after), self.retry_after_cap)
-            except ValueError:
-                pass
-        return random.uniform(0, min(self.cap, self.base * 2**attempt))
-
-
 def _pool() -> urllib3.PoolManager:
-    """One pool per process (forked Spark workers must not share a parent's sockets)."""
-    import os
-
+    """One pool per process (forked Spark workers must not share a parent's sockets). No automatic retries and
+    no automatic redirects: both are decided here."""
     pid = os.getpid()
     with _pools_lock:
         if pid not in _pools:
-            _pools[pid] = urllib3.PoolManager(num_pools=8, maxsize=64, retries=False,
+            _pools[pid] = urllib3.PoolManager(num_pools=16, maxsize=64, retries=False,
                                               timeout=urllib3.Timeout(connect=10, read=60))
         return _pools[pid]
 
 
-class HubHttp:
-    """Range GETs against one endpoint with one (hidden) token; counts what it fetched."""
+@dataclass(frozen=True)
+class Target:
+    """Where a file's bytes are read from: a signed URL (no token) or the resolve URL itself (token)."""
 
-    def __init__(self, endpoint: str, token: str | None = None, policy: RetryPolicy | None = None) -> None:
-        self.endpoint = endpoint.rstrip("/")
-        self._token = token
-        self.policy = policy or RetryPolicy()
-        self.requests = 0
-        self.bytes_fetched = 0
+    url: str
+    signed: bool
+    expires_at: float  # time.time() after which it is no use (inf for resolve URLs)
+
+    def fresh(self, margin: float = 60.0) -> bool:
+        return time.time() + margin < self.expires_at
+
+
+class SignedUrls:
+    """Per process: resolve URL -> its current Target, so a file is resolved once whatever reads it."""
+
+    def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._targets: dict[str, Target] = {}
 
-    def __repr__(self) -> str:
-        return f"HubHttp(endpoint={self.endpoint!r})"
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"endpoint": self.endpoint, "token": self._token, "policy": self.policy}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["endpoint"], state["token"], state["policy"])  # type: ignore[misc]
-
-    def resolve_url(self, repo_id: str, sha: str, path: str, repo_type: str = "dataset") -> str:
-        prefix = {"dataset": "datasets/", "space": "spaces/"}.get(repo_type, "")
-        return f"{self.endpoint}/{prefix}{repo_id}/resolve/{sha}/{quote(path)}"
-
-    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
-        headers = {"user-agent": "hfconnect"}
-        if self._token:
-            headers["authorization"] = f"Bearer {self._token}"
-        headers.update(extra or {})
-        return headers
-
-    def get_range(self, url: str, start: int, end: int) -> bytearray:
-        """Bytes [start, end) of `url` in a new buffer."""
-        out = bytearray(max(0, end - start))
-        self.get_range_into(url, start, end, memoryview(out))
-        return out
-
-    def get_range_into(self, url: str, start: int, end: int, out: memoryview) -> None:
-        """Fill `out` with bytes [start, end) of `url`, straight from the socket (no intermediate copies).
-        A dropped body resumes from the last byte received; 429/5xx wait (Retry-After wins) and retry."""
-        total = end - start
-        got = 0
-        attempt = 0
-        while got < total:
-            pos = start + got
-            try:
-                resp = _pool().request("GET", url, headers=self._headers({"range": f"bytes={pos}-{end - 1}"}),
-                                       preload_content=False, redirect=True)
-            except (urllib3.exceptions.HTTPError, OSError) as exc:
-                attempt = self._backoff(url, attempt, f"{type(exc).__name__}: {exc}")
-                continue
-            try:
-                self._count(requests=1)
-                if resp.status in RETRY_STATUSES:
-                    resp.drain_conn()
-                    attempt = self._backoff(url, attempt, f"HTTP {resp.status}", resp.headers.get("Retry-After"))
-                    continue
-                if resp.status not in (200, 206):
-                    self._raise_for(url, resp)
-                if resp.status == 200 and pos > 0:
-                    raise HubRequestError(f"{_path(url)}: the server ignored the Range header; it must honour "
-                                          "Range requests (206) to be read in parallel", url_path=_path(url))
-                before = got
-                try:
-                    while got < total:
-                        n = resp.readinto(out[got:])
-                        if not n:
-                            break
-                        got += n
-                except (urllib3.exceptions.HTTPError, OSError) as exc:
-                    self._count(bytes_fetched=got - before)
-                    attempt = 0 if got > before else attempt  # progress: a fresh budget for the rest
-                    attempt = self._backoff(url, attempt, f"connection dropped mid-body ({type(exc).__name__})")
-                    continue
-                self._count(bytes_fetched=got - before)
-                if got < total:
-                    attempt = self._backoff(url, attempt, "short body")
-            finally:
-                resp.release_conn()
-
-    def get(self, url: str, size: int) -> bytes:
-        return bytes(self.get_range(url, 0, size)) if size else b""
-
-    def _count(self, requests: int = 0, bytes_fetched: int = 0) -> None:
+    def get(self, resolve_url: str, margin: float = 60.0) -> Target | None:
         with self._lock:
-            self.requests += requests
-            self.bytes_fetched += bytes_fetched
+            target = self._targets.get(resolve_url)
+        return target if target is not None and target.fresh(margin) else None
 
-    def _backoff(self, url: str, attempt: int, why: str, retry_after: str | None = None) -> int:
-        if attempt + 1 >= self.policy.attempts:
-            raise HubRequestError(f"{_path(url)}: giving up after {attempt + 1} attempts ({why}); check the "
-                                  "endpoint and your network, or retry later", url_path=_path(url))
-        delay = self.policy.delay(attempt, retry_after)
-        log.info("retrying %s in %.2fs after %s", _path(url), delay, why)
-        time.sleep(delay)
-        return attempt + 1
+    def put(self, resolve_url: str, target: Target) -> None:
+        with self._lock:
+            self._targets[resolve_url] = target
 
-    def _raise_for(self, url: str, resp: urllib3.BaseHTTPResponse) -> None:
-        code = resp.headers.get("X-Error-Code", "")
-        message = resp.headers.get("X-Error-Message", "")
-        resp.drain_conn()
-        path = _path(url)
-        if resp.status in (401, 403) or (resp.status == 404 and code == "RepoNotFound"):
-            raise AuthenticationError(f"{path}: HTTP {resp.status} {code} — the repo is private or the token "
-                                      "lacks read access; pass a valid token (option token or HF_TOKEN)",
-                                      url_path=path, status=resp.status)
-        raise DataFileError(f"{path}: HTTP {resp.status} {code} {message}".strip(), url_path=path,
-                            status=resp.status)
+    def drop(self, resolve_url: str, target: Target) -> None:
+        with self._lock:
+            if self._targets.get(resolve_url) == target:
+                del self._targets[resolve_url]
 
 
-def _path(url: str) -> str:
-    """The URL without scheme/host: what errors show (never a token: tokens only travel in headers)."""
+signed_urls = SignedUrls()
+
+
+def url_path(url: str) -> str:
+    """The URL without scheme, host and query: what messages show (never a token or a signature)."""
     return urlsplit(url).path
+
+
+def resolve_url(endpoint: str, repo_id: str, revision: str, path: str, repo_type: str = "dataset") -> str:
+    prefix = {"dataset": "datasets/", "space": "spaces/"}.get(repo_type, "")
+    return f"{endpoint}/{prefix}{repo_id}/resolve/{quote(revision, safe='')}/{quote(path)}"
+
+
+def expiry_of(url: str, now: float) -> float:
+    """When a signed URL stops working, read from its query (CloudFront `Expires`, S3 `X-Amz-Date` +
+    `X-Amz-Expires`), else assumed."""
+    query = {k.lower(): v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    try:
+        if "expires" in query:
+            return float(query["expires"])
+        if "x-amz-date" in query and "x-amz-expires" in query:
+            start = time.mktime(time.strptime(query["x-amz-date"], "%Y%m%dT%H%M%SZ")) - time.timezone
+            return start + float(query["x-amz-expires"])
+    except (ValueError, OverflowError):
+        pass
+    return now + ASSUMED_LIFETIME
+
+
+def _same_host(a: str, b: str) -> bool:
+    sa, sb = urlsplit(a), urlsplit(b)
+    return (sa.scheme, sa.netloc) == (sb.scheme, sb.netloc)
+
+
+def _headers(client: HubClient, url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    headers = {"user-agent": "hfconnect"}
+    if client.token and _same_host(url, client.endpoint):  # the token never goes to another host
+        headers["authorization"] = f"Bearer {client.token}"
+    headers.update(extra or {})
+    return headers
+
+
+def _target_for(client: HubClient, resolve_url_: str) -> Target:
+    return signed_urls.get(resolve_url_) or Target(resolve_url_, False, float("inf"))
+
+
+def _redirected(client: HubClient, resolve_url_: str, at: str, location: str) -> Target:
+    """Record where `/resolve/` sent us; the next request goes there."""
+    url = urljoin(at, location)
+    target = Target(url, not _same_host(url, client.endpoint), expiry_of(url, time.time()))
+    signed_urls.put(resolve_url_, target)
+    return target
+
+
+def resolve_target(client: HubClient, resolve_url_: str) -> Target:
+    """The URL a reader that cannot refresh (Daft's native reader) should read a file from: resolved now, with
+    a HEAD (one resolver request) unless a fresh one is known."""
+    known = signed_urls.get(resolve_url_, margin=300.0)
+    if known is not None:
+        return known
+    retrier = Retrier(client.policy, f"HEAD {url_path(resolve_url_)}")
+    while True:
+        try:
+            resp = _pool().request("HEAD", resolve_url_, headers=_headers(client, resolve_url_), redirect=False)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            retrier.failed(type(exc).__name__)
+            continue
+        if resp.status in REDIRECTS and resp.headers.get("Location"):
+            return _redirected(client, resolve_url_, resolve_url_, resp.headers["Location"])
+        if resp.status in (200, 206):
+            return Target(resolve_url_, False, float("inf"))
+        if resp.status in RETRY_STATUSES:
+            retrier.failed(f"HTTP {resp.status}", status=resp.status, headers=resp.headers)
+            continue
+        raise _answer_error(client, resolve_url_, resp)
+
+
+def get_range_into(client: HubClient, resolve_url_: str, start: int, end: int, out: memoryview,
+                   cancelled: Callable[[], bool] | None = None) -> None:
+    """Fill `out` with bytes [start, end) of the file behind `resolve_url_`, straight from the socket.
+
+    Redirects are recorded (not followed blindly), an expired signed URL is resolved again, a dropped body
+    resumes from its last byte, 408/429/5xx wait as the retry policy says. A prefetch whose reader went away
+    (`cancelled()` turns true) stops retrying.
+    """
+    total = end - start
+    got = 0
+    refreshes = 0
+    hops = 0
+    retrier = Retrier(client.policy, f"GET {url_path(resolve_url_)}")
+    target = _target_for(client, resolve_url_)
+    while got < total:
+        if cancelled is not None and cancelled():
+            raise Cancelled(f"{url_path(resolve_url_)}: read abandoned")
+        pos = start + got
+        try:
+            resp = _pool().request("GET", target.url, headers=_headers(client, target.url,
+                                                                        {"range": f"bytes={pos}-{end - 1}"}),
+                                   preload_content=False, redirect=False)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            retrier.failed(f"{type(exc).__name__}")
+            continue
+        try:
+            if resp.status in REDIRECTS and resp.headers.get("Location"):
+                hops += 1
+                if hops > 5:
+                    raise HubRequestError(f"{url_path(resolve_url_)}: too many redirects", url_path=url_path(
+                        resolve_url_))
+                resp.drain_conn()
+                target = _redirected(client, resolve_url_, target.url, resp.headers["Location"])
+                continue
+            if resp.status == 403 and target.signed:  # the signed URL expired: ask /resolve/ for a new one
+                resp.drain_conn()
+                signed_urls.drop(resolve_url_, target)
+                refreshes += 1
+                if refreshes > MAX_REFRESHES:
+                    raise HubRequestError(f"{url_path(resolve_url_)}: the signed download URL was refused {refreshes}"
+                                          " times right after it was issued; check the system clock",
+                                          url_path=url_path(resolve_url_))
+                target = Target(resolve_url_, False, float("inf"))
+                continue
+            if resp.status in RETRY_STATUSES:
+                headers = dict(resp.headers)
+                resp.drain_conn()
+                retrier.failed(f"HTTP {resp.status}", status=resp.status, headers=headers)
+                continue
+            if resp.status not in (200, 206):
+                raise _answer_error(client, resolve_url_, resp)
+            if resp.status == 200 and pos > 0:
+                raise HubRequestError(f"{url_path(resolve_url_)}: the server ignored the Range header; it must "
+                                      "honour Range requests (206) to be read in parallel",
+                                      url_path=url_path(resolve_url_))
+            before = got
+            try:
+                while got < total:
+                    n = resp.readinto(out[got:])
+                    if not n:
+                        break
+                    got += n
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                if got > before:
+                    retrier.progressed()  # progress: a fresh budget for the rest
+                retrier.failed(f"connection dropped mid-body ({type(exc).__name__})")
+                continue
+            if got < total:
+                retrier.failed("short body")
+        finally:
+            resp.release_conn()
+
+
+def _answer_error(client: HubClient, resolve_url_: str, resp: urllib3.BaseHTTPResponse) -> Exception:
+    code = resp.headers.get("X-Error-Code", "")
+    message = resp.headers.get("X-Error-Message", "")
+    resp.drain_conn()
+    path = url_path(resolve_url_)
+    if resp.status in (401, 403, 404):
+        return error_for_answer(resp.status, where=path, code=code, message=message,
+                                has_token=bool(client.token), url_path=path)
+    return DataFileError(f"{path}: HTTP {resp.status} {code} {message}".strip(), url_path=path, status=resp.status)
+

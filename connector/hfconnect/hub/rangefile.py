@@ -13,8 +13,10 @@ import io
 import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
-from .http import HubHttp
+if TYPE_CHECKING:
+    from .client import HubClient
 
 __all__ = ["RangeFile", "io_pool"]
 
@@ -34,13 +36,14 @@ def io_pool() -> ThreadPoolExecutor:
 
 
 class RangeFile(io.RawIOBase):
-    def __init__(self, http: HubHttp, url: str, size: int, name: str) -> None:
+    def __init__(self, client: HubClient, url: str, size: int, name: str) -> None:
         super().__init__()
-        self.http, self.url, self._size, self.name = http, url, size, name
+        self.client, self.url, self._size, self.name = client, url, size, name
         self._pos = 0
         self._spans: dict[tuple[int, int], _Parts] = {}
         self._tail: tuple[int, bytearray] | None = None
         self._lock = threading.Lock()
+        self._closed = threading.Event()  # stops prefetches nobody will read
 
     # ---- io.RawIOBase -----------------------------------------------------------------------
     def readable(self) -> bool:
@@ -91,7 +94,7 @@ class RangeFile(io.RawIOBase):
             return memoryview(data)[start - span[0]: end - span[0]]  # no copy: pyarrow reads the buffer
         if end == self._size and tail is None:  # the footer: keep a generous tail for later fragments
             tail_start = max(0, min(start, self._size - TAIL_BYTES))
-            self._tail = (tail_start, self.http.get_range(self.url, tail_start, self._size))
+            self._tail = (tail_start, self.client.read_range(self.url, tail_start, self._size))
             return memoryview(self._tail[1])[start - tail_start:]
         return self._fetch(start, end)
 
@@ -100,13 +103,14 @@ class RangeFile(io.RawIOBase):
         buf = bytearray(end - start)
         view = memoryview(buf)
         bounds = list(range(start, end, PART_BYTES)) + [end]
-        futures = [io_pool().submit(self.http.get_range_into, self.url, a, b, view[a - start: b - start])
+        futures = [io_pool().submit(self.client.read_range_into, self.url, a, b, view[a - start: b - start],
+                                    self._closed.is_set)
                    for a, b in zip(bounds, bounds[1:], strict=False)]
         return _Parts(futures, buf)
 
     def _fetch(self, start: int, end: int) -> bytes | bytearray:
         if end - start <= PART_BYTES:
-            return self.http.get_range(self.url, start, end)
+            return self.client.read_range(self.url, start, end)
         return self._submit(start, end).result()
 
     def prefetch(self, spans: list[tuple[int, int]]) -> None:
@@ -122,7 +126,10 @@ class RangeFile(io.RawIOBase):
                 self._spans.pop(span, None)
 
     def close(self) -> None:
+        self._closed.set()
         with self._lock:
+            for parts in self._spans.values():
+                parts.cancel()
             self._spans.clear()
         super().close()
 
@@ -139,6 +146,10 @@ class _Parts:
             f.result()
         self._futures = []
         return self._buf
+
+    def cancel(self) -> None:
+        for f in self._futures:
+            f.cancel()
 
 
 def coalesce(ranges: list[tuple[int, int]], gap: int = 1024 * 1024) -> list[tuple[int, int]]:

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from ..errors import DataFileError
-from ..hub.http import HubHttp
+from ..errors import DataFileError, HfConnectError
+from ..hub.client import HubClient
 from ..hub.rangefile import RangeFile
 from ..hub.snapshot import Snapshot
 
@@ -37,15 +37,14 @@ class Footer:
         return self.fragment.physical_schema
 
 
-def open_fragment(http: HubHttp, snapshot: Snapshot, path: str, size: int) -> Footer:
+def open_fragment(client: HubClient, snapshot: Snapshot, path: str, size: int) -> Footer:
     """A pyarrow fragment over HTTP whose metadata is loaded (the footer: one range request)."""
-    url = http.resolve_url(snapshot.repo_id, snapshot.sha, path, snapshot.repo_type)
-    rf = RangeFile(http, url, size, name=path)
+    rf = RangeFile(client, client.file_url(snapshot, path), size, name=path)
     try:
         frag = PARQUET_FORMAT.make_fragment(pa.PythonFile(rf, mode="r"))
         frag.ensure_complete_metadata()
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError, ValueError) as exc:
-        if isinstance(exc, DataFileError):
+        if isinstance(exc, HfConnectError):  # the Hub failed (HubRequestError is an OSError), not the file
             raise
         raise DataFileError(f"{snapshot.repo_id}/{path}: not a readable Parquet file ({exc})", path=path) from None
     return Footer(path, frag, rf)
@@ -61,8 +60,9 @@ class FileFacts:
     kept: tuple[int, ...]
 
 
-def inspect_parquet(http: HubHttp, snapshot: Snapshot, path: str, size: int, filter: object = None) -> FileFacts:
-    footer = open_fragment(http, snapshot, path, size)
+def inspect_parquet(client: HubClient, snapshot: Snapshot, path: str, size: int, filter: object = None
+                    ) -> FileFacts:
+    footer = open_fragment(client, snapshot, path, size)
     md = footer.metadata
     rg_bytes = tuple(sum(rg.column(j).total_compressed_size for j in range(rg.num_columns))
                      for rg in (md.row_group(i) for i in range(md.num_row_groups)))
@@ -75,12 +75,12 @@ def inspect_parquet(http: HubHttp, snapshot: Snapshot, path: str, size: int, fil
     return FileFacts(path, footer.schema, rg_bytes, kept)
 
 
-def inspect_many(http: HubHttp, snapshot: Snapshot, files: Iterable[tuple[str, int]], *, filter: object = None,
-                 concurrency: int = 16) -> dict[str, FileFacts]:
+def inspect_many(client: HubClient, snapshot: Snapshot, files: Iterable[tuple[str, int]], *,
+                 filter: object = None, concurrency: int = 16) -> dict[str, FileFacts]:
     """Footers of many files in parallel (bounded); only their small facts are kept."""
     files = list(files)
     if not files:
         return {}
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(files)))) as pool:
-        facts = list(pool.map(lambda f: inspect_parquet(http, snapshot, f[0], f[1], filter), files))
+        facts = list(pool.map(lambda f: inspect_parquet(client, snapshot, f[0], f[1], filter), files))
     return {f.path: f for f in facts}

@@ -7,9 +7,13 @@ from typing import Any
 
 import pyarrow as pa
 
+from ..hub.client import HubClient
+from ..hub.http import Target
 from ..hub.snapshot import Snapshot
 
-__all__ = ["FilePart", "ReadPlan", "Shard"]
+SPLIT_COLUMN = "split"  # the column split="all" adds
+
+__all__ = ["SPLIT_COLUMN", "FilePart", "ReadPlan", "Shard"]
 
 
 @dataclass(frozen=True)
@@ -30,11 +34,15 @@ class Shard:
     index: int
     parts: tuple[FilePart, ...]
     est_bytes: int
+    # Signed download URLs the planner already got for these files (resolve URL -> target): the task reads
+    # from them without asking `/resolve/` again (resolver requests are rate-limited).
+    targets: tuple[tuple[str, Target], ...] = field(default=(), repr=False, compare=False)
 
 
 @dataclass(frozen=True)
 class ReadPlan:
     snapshot: Snapshot
+    client: HubClient = field(repr=False, compare=False)  # endpoint, token (hidden) and retry policy for tasks
     config: str
     splits: tuple[str, ...]
     file_schema: pa.Schema

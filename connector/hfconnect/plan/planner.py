@@ -11,10 +11,12 @@ import io
 import json
 import logging
 from collections.abc import Iterable
+from dataclasses import replace
 
 import pyarrow as pa
 
 from ..errors import DataFileError, HfConnectError, OptionError, RevisionNotFoundError, SchemaMismatchError
+from ..hub.client import HubClient
 from ..hub.datafiles import (
     DataFile,
     DatasetLayout,
@@ -23,16 +25,14 @@ from ..hub.datafiles import (
     parse_card_yaml,
     resolve_layout,
 )
-from ..hub.http import HubHttp
-from ..hub.snapshot import Snapshot, list_files, resolve_snapshot
+from ..hub.snapshot import Snapshot
 from ..options import ReadOptions
 from .footers import FileFacts, inspect_many
-from .model import FilePart, ReadPlan, Shard
+from .model import SPLIT_COLUMN, FilePart, ReadPlan, Shard
 
 __all__ = ["plan_read", "read_text_table"]
 
 log = logging.getLogger("hfconnect.plan")
-SPLIT_COLUMN = "split"
 # whole_files plans: a reader handed whole files (Daft's native one) casts each file to the planned schema,
 # so for up to this many files every footer is read and merged (one parallel round of range requests).
 ALL_FOOTERS_UP_TO = 256
@@ -51,10 +51,9 @@ def plan_read(options: ReadOptions, *, filter: object = None, filter_columns: It
     """
     filter = options.filters if filter is None else filter
     filter_columns = tuple(filter_columns)
-    http = HubHttp(options.endpoint, options.token)
+    client = options.client
     if base is None:
-        snapshot = resolve_snapshot(options.repo, options.revision, endpoint=options.endpoint, token=options.token)
-        layout, snapshot = _layout(options, snapshot, http)
+        layout, snapshot = _layout(options, client)
         config, chosen = layout.select(options.config, options.split)
         source = layout.source
     else:
@@ -73,17 +72,17 @@ def plan_read(options: ReadOptions, *, filter: object = None, filter_columns: It
     wanted = {f.path: f.size for f in parquet
               if filter is not None or (f.size > target and not whole_files) or f.path in firsts
               or (base is None and whole_files and len(parquet) <= ALL_FOOTERS_UP_TO)}
-    facts = inspect_many(http, snapshot, wanted.items(), filter=filter, concurrency=options.max_concurrency)
+    facts = inspect_many(client, snapshot, wanted.items(), filter=filter, concurrency=options.max_concurrency)
     if base is None and _has_null_columns(facts) and len(facts) < len(parquet):
         # A column null in the files read may be typed in the others (`datasets` writes all-None columns
         # as null): read every footer rather than type it null, which would drop those files' values.
         rest = [(f.path, f.size) for f in parquet if f.path not in facts]
-        facts |= inspect_many(http, snapshot, rest, filter=filter, concurrency=options.max_concurrency)
-    file_schema = base.file_schema if base is not None else _merge_schemas(snapshot, facts, files, http)
+        facts |= inspect_many(client, snapshot, rest, filter=filter, concurrency=options.max_concurrency)
+    file_schema = base.file_schema if base is not None else _merge_schemas(snapshot, facts, files, client)
     schema = _output_schema(file_schema, columns or options.columns, options.split == "all")
-    shards = _cut(files, facts, target, whole_files)
+    shards = _with_targets(client, snapshot, _cut(files, facts, target, whole_files))
     return ReadPlan(
-        snapshot=snapshot, config=config, splits=tuple(chosen), file_schema=file_schema, schema=schema,
+        snapshot=snapshot, client=client, config=config, splits=tuple(chosen), file_schema=file_schema, schema=schema,
         shards=shards, filter=filter, filter_columns=filter_columns, batch_size=options.batch_size,
         prefetch=options.prefetch, add_split_column=options.split == "all", layout_source=source,
         total_files=len(files), total_bytes=total, footers_read=len(facts),
@@ -99,25 +98,30 @@ def _files_of(plan: ReadPlan) -> dict[str, tuple[DataFile, ...]]:
     return {split: tuple(sorted(files.values(), key=lambda f: f.path)) for split, files in seen.items()}
 
 
-def _layout(options: ReadOptions, snapshot: Snapshot, http: HubHttp) -> tuple[DatasetLayout, Snapshot]:
-    listing = list_files(snapshot, options.token, path="")
-    card = None
-    if not options.data_files and not options.data_dir:
-        readme = next((f for f in listing if f.path == "README.md"), None)
-        if readme is not None:
-            url = http.resolve_url(snapshot.repo_id, snapshot.sha, "README.md")
-            card = parse_card_yaml(http.get(url, readme.size).decode("utf-8", errors="replace"))
-    layout = resolve_layout(listing, card, data_files=options.data_files, data_dir=options.data_dir)
+def _layout(options: ReadOptions, client: HubClient) -> tuple[DatasetLayout, Snapshot]:
+    """The pinned commit and its configs/splits: card and file names, else the `refs/convert/parquet` branch."""
+    head = client.head(options.repo, options.revision, with_card=not options.data_files and not options.data_dir)
+    card = parse_card_yaml(head.card) if head.card else None
+    layout = resolve_layout(list(head.files), card, data_files=options.data_files, data_dir=options.data_dir)
     if not is_empty(layout) or options.data_files or options.data_dir:
-        return layout, snapshot
+        return layout, head.snapshot
     try:
-        converted = resolve_snapshot(options.repo, "refs/convert/parquet", endpoint=options.endpoint,
-                                     token=options.token)
+        converted = client.snapshot(options.repo, "refs/convert/parquet")
     except RevisionNotFoundError:
         raise HfConnectError(
             f"{options.repo}@{options.revision} has no Parquet, JSON Lines or CSV data files and no "
             "refs/convert/parquet branch: nothing hfconnect can read", repo=options.repo) from None
-    return convert_branch_layout(list_files(converted, options.token)), converted
+    return convert_branch_layout(list(client.list_files(converted))), converted
+
+
+def _with_targets(client: HubClient, snapshot: Snapshot, shards: tuple[Shard, ...]) -> tuple[Shard, ...]:
+    """Each shard with the signed URLs planning already got for its files (footers): tasks need not resolve
+    those files again."""
+    out = []
+    for shard in shards:
+        urls = sorted({client.file_url(snapshot, part.path) for part in shard.parts})
+        out.append(replace(shard, targets=client.known_targets(urls)))
+    return tuple(out)
 
 
 def _has_null_columns(facts: dict[str, FileFacts]) -> bool:
@@ -125,7 +129,7 @@ def _has_null_columns(facts: dict[str, FileFacts]) -> bool:
 
 
 def _merge_schemas(snapshot: Snapshot, facts: dict[str, FileFacts], files: list[tuple[str, DataFile]],
-                   http: HubHttp) -> pa.Schema:
+                   client: HubClient) -> pa.Schema:
     """Unify the footers' schemas (null vs typed, int widths); an incompatible file is named."""
     schemas: list[tuple[str, pa.Schema]] = [(p, f.schema) for p, f in facts.items()]
     if not schemas:  # JSON Lines / CSV: infer from the first file of each split
@@ -133,8 +137,7 @@ def _merge_schemas(snapshot: Snapshot, facts: dict[str, FileFacts], files: list[
         for split, f in files:
             firsts.setdefault(split, f)
         for f in firsts.values():
-            url = http.resolve_url(snapshot.repo_id, snapshot.sha, f.path)
-            schemas.append((f.path, read_text_table(http.get(url, f.size), f).schema))
+            schemas.append((f.path, read_text_table(client.read_file(snapshot, f.path, f.size), f).schema))
     merged = schemas[0][1].remove_metadata()
     for path, schema in schemas[1:]:
         try:

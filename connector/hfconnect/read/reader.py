@@ -15,13 +15,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import DataFileError, SchemaMismatchError
+from ..errors import DataFileError, HfConnectError, SchemaMismatchError
 from ..hub.datafiles import DataFile
-from ..hub.http import HubHttp
 from ..hub.rangefile import coalesce
 from ..plan.footers import Footer, open_fragment
-from ..plan.model import FilePart, ReadPlan, Shard
-from ..plan.planner import SPLIT_COLUMN, read_text_table
+from ..plan.model import SPLIT_COLUMN, FilePart, ReadPlan, Shard
+from ..plan.planner import read_text_table
 
 __all__ = ["read_shard"]
 
@@ -29,9 +28,12 @@ __all__ = ["read_shard"]
 FOOTERS_AHEAD = 4  # Parquet files whose footers are fetched while an earlier file of the shard is read
 
 
-def read_shard(plan: ReadPlan, shard: Shard, http: HubHttp) -> Iterator[pa.RecordBatch]:
+def read_shard(plan: ReadPlan, shard: Shard) -> Iterator[pa.RecordBatch]:
     """The shard's rows, file by file in order. The next files' footers (for small files: the whole file, one
-    request) are fetched in the background, so a shard of many small files pays latency once, not per file."""
+    request) are fetched in the background, so a shard of many small files pays latency once, not per file.
+    Files the planner already resolved are read from the signed URLs it got (no resolver request)."""
+    client = plan.client
+    client.remember(shard.targets)
     pool = ThreadPoolExecutor(max_workers=FOOTERS_AHEAD, thread_name_prefix="hfconnect-footer")
     ahead: dict[int, Future[Footer]] = {}
 
@@ -39,7 +41,7 @@ def read_shard(plan: ReadPlan, shard: Shard, http: HubHttp) -> Iterator[pa.Recor
         for j in range(start, min(len(shard.parts), start + FOOTERS_AHEAD + 1)):
             part = shard.parts[j]
             if j not in ahead and part.format == "parquet":
-                ahead[j] = pool.submit(open_fragment, http, plan.snapshot, part.path, part.size)
+                ahead[j] = pool.submit(open_fragment, client, plan.snapshot, part.path, part.size)
 
     try:
         for i, part in enumerate(shard.parts):
@@ -47,7 +49,7 @@ def read_shard(plan: ReadPlan, shard: Shard, http: HubHttp) -> Iterator[pa.Recor
             if part.format == "parquet":
                 batches = _read_parquet(plan, part, ahead.pop(i).result())
             else:
-                batches = _read_text(plan, part, http)
+                batches = _read_text(plan, part)
             for batch in batches:
                 if batch.num_rows:
                     yield _conform(plan, part, batch)
@@ -98,7 +100,7 @@ def _read_parquet(plan: ReadPlan, part: FilePart, footer: Footer) -> Iterator[pa
                 yield from sub.to_batches(columns=read_cols, filter=plan.filter, batch_size=plan.batch_size,
                                           use_threads=True)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
-                if isinstance(exc, (DataFileError,)):
+                if isinstance(exc, HfConnectError):  # the Hub failed (HubRequestError is an OSError), not the file
                     raise
                 raise DataFileError(f"{plan.snapshot.repo_id}/{part.path}: row group {rg} cannot be read: {exc}",
                                     path=part.path) from None
@@ -107,9 +109,9 @@ def _read_parquet(plan: ReadPlan, part: FilePart, footer: Footer) -> Iterator[pa
         footer.file.close()
 
 
-def _read_text(plan: ReadPlan, part: FilePart, http: HubHttp) -> Iterator[pa.RecordBatch]:
-    url = http.resolve_url(plan.snapshot.repo_id, plan.snapshot.sha, part.path, plan.snapshot.repo_type)
-    table = read_text_table(http.get(url, part.size), DataFile(part.path, part.size, part.format))
+def _read_text(plan: ReadPlan, part: FilePart) -> Iterator[pa.RecordBatch]:
+    data = plan.client.read_file(plan.snapshot, part.path, part.size)
+    table = read_text_table(data, DataFile(part.path, part.size, part.format))
     if plan.filter is not None:
         try:
             table = table.filter(plan.filter)

@@ -18,10 +18,9 @@ import pyarrow.compute as pc
 from pyspark.sql.datasource import DataSource, DataSourceReader, DataSourceWriter, InputPartition
 from pyspark.sql.types import StructType
 
-from ..hub.http import HubHttp
 from ..options import ReadOptions
 from ..plan import ReadPlan, Shard, plan_read
-from ..plan.planner import SPLIT_COLUMN
+from ..plan.model import SPLIT_COLUMN
 from ..read import read_shard
 from .filters import to_expression, type_checks
 from .types import spark_compatible_schema
@@ -104,8 +103,7 @@ class HuggingFaceReader(DataSourceReader):
         if not isinstance(partition, ShardPartition):  # Spark's placeholder when there are no shards
             return
         target = _arrow_target(self.schema)
-        http = HubHttp(self.options.endpoint, self.options.token)
-        for batch in read_shard(partition.plan, partition.shard, http):
+        for batch in read_shard(partition.plan, partition.shard):
             yield _cast(batch, target)
 
 

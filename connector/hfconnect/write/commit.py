@@ -19,13 +19,21 @@ from typing import Any
 
 import pyarrow as pa
 
-from ..errors import AuthenticationError, CommitConflictError, HfConnectError, HubRequestError, SchemaMismatchError
+from ..errors import (
+    AuthenticationError,
+    CommitConflictError,
+    HfConnectError,
+    HubRequestError,
+    RepoNotFoundError,
+    SchemaMismatchError,
+)
+from ..hub.client import HubClient
 from ..hub.datafiles import parse_card_yaml, resolve_layout
-from ..hub.http import HubHttp
-from ..hub.snapshot import RepoFileInfo, Snapshot, hub_errors
+from ..hub.retry import Retrier
+from ..hub.snapshot import RepoFileInfo, Snapshot
 from ..options import WriteOptions
 from .card import split_rows, update_card
-from .task import TaskMessage, hub_api, schema_fingerprint, write_task
+from .task import TaskMessage, schema_fingerprint, write_task
 
 __all__ = ["CommitResult", "WriteJob"]
 
@@ -63,17 +71,19 @@ class WriteJob:
         self.skip = False  # mode=ignore and the split has data
 
     @property
-    def api(self) -> Any:
-        return hub_api(self.options)
+    def client(self) -> HubClient:
+        return self.options.client
+
+    @property
+    def where(self) -> str:
+        return f"dataset {self.options.repo}@{self.options.revision}"
 
     # ---- begin -------------------------------------------------------------------------------
     def begin(self, schema: pa.Schema | None = None) -> None:
         o = self.options
-        api = self.api
-        self._check_token_can_write(api)
-        with hub_errors(o.repo, o.revision, o.token):
-            self._ensure_repo(api)
-        head = self._read_head(api)
+        self._check_token_can_write()
+        self._ensure_repo()
+        head = self._read_head()
         self.base = head.sha
         if head.split_files and o.mode in ("error", "errorifexists"):
             raise HfConnectError(f"{o.repo} config {o.config!r} split {o.split!r} already has "
@@ -83,60 +93,46 @@ class WriteJob:
         if schema is not None and head.split_files and o.mode == "append":
             self._check_append_schema(head, schema)
 
-    def _check_token_can_write(self, api: Any) -> None:
+    def _check_token_can_write(self) -> None:
         """Fail before any row is computed when the token cannot write (a read token, or none)."""
         o = self.options
         if not o.token:
-            raise AuthenticationError(f"writing to {o.repo} needs a token with write access: pass option token or "
-                                      "set HF_TOKEN", repo=o.repo)
+            raise AuthenticationError(f"writing to {o.repo} needs a token with write access: pass option token, "
+                                      "set HF_TOKEN or log in with `hf auth login`", repo=o.repo)
+        client = self.client
         try:
-            role = api.whoami().get("auth", {}).get("accessToken", {}).get("role")
-        except Exception as exc:  # noqa: BLE001 - an invalid token: say so without echoing it
-            status = _status(exc)
-            if status == 401:
-                raise AuthenticationError(f"the token given for {o.repo} is not valid (HTTP 401)",
-                                          repo=o.repo) from None
+            me = client.call("whoami", client.api().whoami, where=f"the token given for {o.repo}")
+        except AuthenticationError:
+            raise
+        except HubRequestError:
             return  # whoami unavailable: the upload itself will tell
-        if role == "read":
+        if me.get("auth", {}).get("accessToken", {}).get("role") == "read":
             raise AuthenticationError(f"the token given for {o.repo} is read-only: writing needs a write token",
                                       repo=o.repo)
 
-    def _ensure_repo(self, api: Any) -> None:
-        from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
-
-        o = self.options
+    def _ensure_repo(self) -> None:
+        o, client = self.options, self.client
         try:
-            api.dataset_info(o.repo)
+            client.call("repo info", client.api().repo_info, o.repo, repo_type="dataset", where=self.where)
             return
-        except RepositoryNotFoundError:
+        except RepoNotFoundError:
             pass
         try:
-            api.create_repo(o.repo, repo_type="dataset", private=o.private, exist_ok=True)
-        except HfHubHTTPError as exc:
-            status = exc.response.status_code if exc.response is not None else None
-            if status in (401, 403):
-                raise AuthenticationError(f"cannot create dataset {o.repo} (HTTP {status}): the token is missing or "
-                                          "read-only; pass a write token (option token or HF_TOKEN)",
-                                          repo=o.repo, status=status) from None
-            raise
+            client.call("create repo", client.api().create_repo, o.repo, repo_type="dataset", private=o.private,
+                        exist_ok=True, where=f"dataset {o.repo}")
+        except AuthenticationError:
+            raise AuthenticationError(f"cannot create dataset {o.repo}: the token is missing or read-only; pass a "
+                                      "write token (option token, HF_TOKEN or `hf auth login`)", repo=o.repo) from None
 
-    def _read_head(self, api: Any, sha: str | None = None) -> _Head:
-        """The branch head (or the given commit): its files, the target split's files and the card."""
-        from huggingface_hub.hf_api import RepoFile
-
+    def _read_head(self, sha: str | None = None) -> _Head:
+        """The branch head (or the given commit of it): its files, the target split's files and the card."""
         o = self.options
-        with hub_errors(o.repo, o.revision, o.token):
-            sha = sha or api.dataset_info(o.repo, revision=o.revision).sha
-            files = [RepoFileInfo(e.path, e.size) for e in api.list_repo_tree(
-                o.repo, repo_type="dataset", revision=sha, recursive=True) if isinstance(e, RepoFile)]
-        readme = None
-        if any(f.path == "README.md" for f in files):
-            http = HubHttp(o.endpoint, o.token)
-            size = next(f.size for f in files if f.path == "README.md")
-            readme = http.get(http.resolve_url(o.repo, sha, "README.md"), size).decode("utf-8", errors="replace")
-        splits = resolve_layout(files, parse_card_yaml(readme) if readme else None).configs.get(o.config, {})
+        head = self.client.head(o.repo, o.revision, sha=sha)
+        splits = resolve_layout(list(head.files), parse_card_yaml(head.card) if head.card else None
+                                ).configs.get(o.config, {})
         split_files = [f.path for f in splits.get(o.split, ())]
-        return _Head(sha, files, split_files, readme, [s for s, fs in splits.items() if fs])
+        return _Head(head.snapshot.sha, list(head.files), split_files, head.card,
+                     [s for s, fs in splits.items() if fs])
 
     def _check_append_schema(self, head: _Head, schema: pa.Schema) -> None:
         from ..plan.footers import inspect_parquet
@@ -146,8 +142,8 @@ class WriteJob:
         if not parquet:
             return
         size = next(f.size for f in head.files if f.path == parquet[0])
-        http = HubHttp(o.endpoint, o.token)
-        existing = inspect_parquet(http, Snapshot(o.repo, head.sha, o.revision, o.endpoint), parquet[0], size).schema
+        snapshot = Snapshot(o.repo, head.sha, o.revision, o.endpoint)
+        existing = inspect_parquet(self.client, snapshot, parquet[0], size).schema
         if schema_fingerprint(existing.remove_metadata()) != schema_fingerprint(schema):
             try:
                 pa.unify_schemas([existing.remove_metadata(), schema.remove_metadata()])
@@ -173,40 +169,44 @@ class WriteJob:
             chosen = [write_task([], schema, o, job_id=self.job_id, partition_id=-1, at_least_one_file=True)]
         uploads = [f for m in chosen for f in sorted(m.files, key=lambda f: f.index)]
         rows = sum(f.rows for f in uploads)
-        api = self.api
+        client = self.client
+        retrier = Retrier(client.policy, f"commit to {o.repo}@{o.revision}")
         base = self.base
         for attempt in range(1, COMMIT_ATTEMPTS + 1):
             # First against the head read when the job began; after a 412, against the new head.
-            head = self._read_head(api, sha=base if attempt == 1 else None)
+            head = self._read_head(sha=base if attempt == 1 else None)
             if attempt > 1:
                 self._recheck_mode(head)
                 if self.skip:
                     return CommitResult(None, (), (), 0, attempt)
             ops, names, deleted = self._operations(head, uploads, rows, schema)
             try:
-                info = api.create_commit(
-                    o.repo, repo_type="dataset", revision=o.revision, operations=ops, parent_commit=head.sha,
+                info = client.call(
+                    "commit", client.api().create_commit, o.repo, repo_type="dataset", revision=o.revision,
+                    operations=ops, parent_commit=head.sha, create_pr=o.create_pr, retry=False, where=self.where,
                     commit_message=o.commit_message or f"hfconnect: {o.mode} {rows} rows to {o.config}/{o.split}",
-                    commit_description=f"{JOB_MARKER} {self.job_id}", create_pr=o.create_pr)
+                    commit_description=f"{JOB_MARKER} {self.job_id}")
                 return CommitResult(info.oid, tuple(names), tuple(deleted), rows, attempt, info.pr_url)
-            except Exception as exc:  # noqa: BLE001 - classified below
-                status = _status(exc)
+            except HubRequestError as exc:
+                status = getattr(exc, "status", None)
                 if status == 412:
-                    log.info("branch moved under job %s: rebasing (attempt %d)", self.job_id, attempt)
-                elif status in (401, 403):
-                    raise AuthenticationError(f"commit to {o.repo} refused (HTTP {status}): use a write token",
-                                              repo=o.repo, status=status) from None
-                elif status is not None and status < 500 and status != 429:
-                    raise HubRequestError(f"commit to {o.repo} failed with HTTP {status}: {exc}",
-                                          repo=o.repo, status=status) from None
-                else:  # ambiguous: it may have landed
-                    landed = self._find_landed(api)
-                    if landed is not None:
-                        return CommitResult(landed, tuple(names), tuple(deleted), rows, attempt)
-            time.sleep(random.uniform(0.05, min(5.0, 0.2 * 2**attempt)))
+                    log.warning("hfconnect: %s moved while job %s ran (HTTP 412): rebasing the commit on the new "
+                                "head (attempt %d of %d)", self.where, self.job_id, attempt, COMMIT_ATTEMPTS)
+                    time.sleep(random.uniform(0.05, min(5.0, 0.2 * 2**attempt)))
+                    continue
+                if status == 429:  # refused for its rate, so certainly not landed: wait as the Hub says
+                    retrier.failed("HTTP 429", status=429, headers=getattr(exc, "headers", None))
+                    continue
+                if status is not None and status < 500:
+                    raise
+                # A 5xx or a dropped connection: the commit may have landed. Never commit twice.
+                landed = self._find_landed()
+                if landed is not None:
+                    return CommitResult(landed, tuple(names), tuple(deleted), rows, attempt)
+                retrier.failed(f"HTTP {status}" if status else "connection lost", status=status,
+                               headers=getattr(exc, "headers", None))
         raise CommitConflictError(f"could not commit to {o.repo}@{o.revision} after {COMMIT_ATTEMPTS} attempts "
-                                  "(the branch kept moving or the Hub kept failing); nothing was committed",
-                                  repo=o.repo)
+                                  "(the branch kept moving); nothing was committed", repo=o.repo)
 
     def _recheck_mode(self, head: _Head) -> None:
         o = self.options
@@ -252,28 +252,22 @@ class WriteJob:
         ops.append(CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=card.encode()))
         return ops, names, deleted
 
-    def _find_landed(self, api: Any) -> str | None:
+    def _find_landed(self) -> str | None:
         """Did our commit land although the request failed? Look for the job id in recent history."""
-        o = self.options
-        for _ in range(3):
-            try:
-                commits = api.list_repo_commits(o.repo, repo_type="dataset", revision=o.revision)
-            except Exception:  # noqa: BLE001 - the Hub may still be failing: try again shortly
-                time.sleep(0.5)
-                continue
-            for c in commits[:50]:
-                if JOB_MARKER in (c.message or "") and self.job_id in (c.message or ""):
-                    return c.commit_id
-            return None
-        raise HubRequestError(f"commit to {o.repo} failed ambiguously and its history cannot be read: the commit "
-                              f"may or may not have landed (look for '{JOB_MARKER} {self.job_id}')", repo=o.repo)
+        o, client = self.options, self.client
+        try:
+            commits = client.call("commit history", client.api().list_repo_commits, o.repo, repo_type="dataset",
+                                  revision=o.revision, where=self.where)
+        except HubRequestError:
+            raise HubRequestError(f"commit to {o.repo} failed ambiguously and its history cannot be read: the "
+                                  f"commit may or may not have landed (look for '{JOB_MARKER} {self.job_id}')",
+                                  repo=o.repo) from None
+        for c in commits[:50]:
+            if JOB_MARKER in (c.message or "") and self.job_id in (c.message or ""):
+                return c.commit_id
+        return None
 
     def abort(self, messages: list[TaskMessage | None]) -> None:
         """Nothing was committed; uploaded objects are unreferenced (the Hub collects them)."""
-        log.info("job %s aborted: %d task message(s) dropped, nothing committed", self.job_id,
-                 sum(1 for m in messages if m))
-
-
-def _status(exc: BaseException) -> int | None:
-    response = getattr(exc, "response", None)
-    return getattr(response, "status_code", None)
+        log.warning("hfconnect: write job %s to %s aborted: %d task message(s) dropped, nothing committed",
+                    self.job_id, self.where, sum(1 for m in messages if m))

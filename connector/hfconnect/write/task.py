@@ -10,8 +10,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import random
-import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,15 +17,16 @@ from typing import Any
 
 import pyarrow as pa
 
-from ..errors import AuthenticationError, HubRequestError
-from ..hub.snapshot import hub_api as snapshot_hub_api
+from ..hub.client import HubClient
 from ..options import WriteOptions
 from .parquet_writer import FinishedFile, RollingParquetWriter, WriterSettings
 
 __all__ = ["TaskMessage", "UploadedFile", "schema_fingerprint", "write_task"]
 
 log = logging.getLogger("hfconnect.write")
-UPLOAD_ATTEMPTS = 6
+# Below this size a server may take a file as a regular (non-LFS) file, whose bytes travel inside the commit:
+# such files keep their bytes in the operation (the Hub's own threshold for files no LFS pattern covers).
+REGULAR_FILE_LIMIT = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -62,24 +61,20 @@ def settings_for(options: WriteOptions) -> WriterSettings:
                           compression=options.compression, cdc=options.cdc, page_index=options.page_index)
 
 
-def hub_api(options: WriteOptions) -> Any:
-    return snapshot_hub_api(options.endpoint, options.token)
-
-
 def write_task(batches: Iterable[pa.RecordBatch], schema: pa.Schema, options: WriteOptions, *, job_id: str,
                partition_id: int, attempt_id: int = 0, tmp_dir: str | None = None,
                at_least_one_file: bool = False) -> TaskMessage:
     """Write and upload this task's rows. A closed file uploads on a background thread while the next one is
     encoded (at most one upload waits), so network and CPU overlap."""
     writer = RollingParquetWriter(schema, settings_for(options), tmp_dir)
-    api = hub_api(options)
+    client = options.client
     pending: list[Future[UploadedFile]] = []
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hfconnect-upload")
 
     def submit(finished: FinishedFile) -> None:
         if len(pending) >= 2:
             pending[-2].result()  # back-pressure: disk holds at most two finished files
-        pending.append(pool.submit(_upload, api, options, finished, job_id, partition_id, attempt_id,
+        pending.append(pool.submit(_upload, client, options, finished, job_id, partition_id, attempt_id,
                                    len(pending)))
 
     try:
@@ -102,48 +97,28 @@ def write_task(batches: Iterable[pa.RecordBatch], schema: pa.Schema, options: Wr
 
 
 def prehashed_add(path_in_repo: str, f: FinishedFile) -> Any:
-    """A CommitOperationAdd whose sha256 is the one computed while writing: huggingface_hub would otherwise
-    read the whole file once more just to hash it."""
+    """A CommitOperationAdd whose sha256 is the one computed while writing (huggingface_hub would otherwise
+    read the whole file once more just to hash it). Small files carry their bytes, in case the server takes
+    them as regular files: then the commit itself, on the driver, sends them."""
     from huggingface_hub import CommitOperationAdd
-    from huggingface_hub.lfs import UploadInfo
 
-    with open(f.local_path, "rb") as fh:
-        sample = fh.read(512)
-    op = CommitOperationAdd(path_in_repo=path_in_repo, path_or_fileobj=b"")  # validated, nothing to hash
-    op.path_or_fileobj = f.local_path
-    op.upload_info = UploadInfo(sha256=bytes.fromhex(f.sha256), size=f.size, sample=sample)
+    if f.size < REGULAR_FILE_LIMIT:
+        with open(f.local_path, "rb") as fh:
+            return CommitOperationAdd(path_in_repo=path_in_repo, path_or_fileobj=fh.read())
+    op = CommitOperationAdd(path_in_repo=path_in_repo, path_or_fileobj=f.local_path)  # reads 512 bytes
+    op.upload_info.sha256 = bytes.fromhex(f.sha256)  # UploadInfo's public setter: no second read to hash
     return op
 
 
-def _upload(api: Any, options: WriteOptions, f: FinishedFile, job_id: str, partition_id: int, attempt_id: int,
-            index: int) -> UploadedFile:
-    from huggingface_hub import CommitOperationAdd
-    from huggingface_hub.errors import HfHubHTTPError
-
+def _upload(client: HubClient, options: WriteOptions, f: FinishedFile, job_id: str, partition_id: int,
+            attempt_id: int, index: int) -> UploadedFile:
+    """Upload one finished file (nothing is committed), under the one retry policy, then delete it."""
     staging = f"{options.data_dir}/{options.split}-{job_id}-{partition_id:05d}-{attempt_id}-{index:04d}.parquet"
     try:
-        for attempt in range(UPLOAD_ATTEMPTS):
-            op = prehashed_add(staging, f)
-            try:
-                api.preupload_lfs_files(options.repo, additions=[op], repo_type="dataset", revision=options.revision)
-                break
-            except HfHubHTTPError as exc:
-                status = exc.response.status_code if exc.response is not None else None
-                if status in (401, 403):
-                    raise AuthenticationError(f"upload to {options.repo} refused (HTTP {status}): use a token with "
-                                              "write access", repo=options.repo, status=status) from None
-                if status is not None and status < 500 and status != 429 or attempt + 1 == UPLOAD_ATTEMPTS:
-                    raise HubRequestError(f"upload of a {f.size}-byte file to {options.repo} failed: HTTP {status}",
-                                          repo=options.repo, status=status) from None
-            except (OSError, ConnectionError) as exc:
-                if attempt + 1 == UPLOAD_ATTEMPTS:
-                    raise HubRequestError(f"upload to {options.repo} failed: {type(exc).__name__}",
-                                          repo=options.repo) from None
-            time.sleep(random.uniform(0, min(8.0, 0.25 * 2**attempt)))
-        if op._upload_mode != "lfs":  # regular files travel inside the commit: keep their bytes
-            with open(f.local_path, "rb") as fh:
-                op = CommitOperationAdd(path_in_repo=staging, path_or_fileobj=fh.read())
-        op.path_or_fileobj = op.path_or_fileobj if isinstance(op.path_or_fileobj, bytes) else f"<uploaded {f.sha256}>"
+        op = prehashed_add(staging, f)
+        client.call(f"upload of a {f.size}-byte file to {options.repo}", client.api().preupload_lfs_files,
+                    options.repo, additions=[op], repo_type="dataset", revision=options.revision,
+                    where=f"dataset {options.repo}@{options.revision}")
         return UploadedFile(op, f.sha256, f.size, f.rows, f.row_groups, index)
     finally:
         with contextlib.suppress(FileNotFoundError):

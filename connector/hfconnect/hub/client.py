@@ -1,0 +1,141 @@
+"""`HubClient`: the one owner of hfconnect's Hub I/O, a small picklable value made from (endpoint, token).
+
+The planner, the reader, write tasks, the commit and both engine adapters all talk to the Hub through it: the
+HfApi calls (under the one retry policy and error mapping), file bytes (resolved once, read from the signed
+URL), the head of a branch with its files and card, the files changed between two commits, and the HTTP
+settings Daft's native reader gets. It pickles to (endpoint, token, policy); what it caches (HfApi objects,
+signed URLs, pooled connections) lives per process, never in the value.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from ..errors import HubRequestError
+from . import hfapi
+from .http import Target, get_range_into, resolve_target, resolve_url, signed_urls
+from .retry import RetryPolicy
+from .snapshot import Changes, Head, RepoFileInfo, Snapshot
+
+__all__ = ["HubClient", "resolve_token"]
+
+T = TypeVar("T")
+
+
+def resolve_token(token: str | None) -> str | None:
+    """The token to use: the one given, else HF_TOKEN, else the login saved by `hf auth login` (found by
+    huggingface_hub's own `get_token`). Called on the driver; tasks get the result inside the plan."""
+    if token:
+        return token
+    if os.environ.get("HF_TOKEN"):
+        return os.environ["HF_TOKEN"]
+    from huggingface_hub import get_token
+
+    return get_token() or None
+
+
+@dataclass(frozen=True)
+class HubClient:
+    endpoint: str
+    token: str | None = field(default=None, repr=False)
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "endpoint", self.endpoint.rstrip("/"))
+
+    # ---- HfApi --------------------------------------------------------------------------------------
+    def api(self) -> Any:
+        """The huggingface_hub HfApi for this endpoint and token (one per process)."""
+        return hfapi.api_for(self.endpoint, self.token)
+
+    def call(self, what: str, fn: Callable[..., T], *args: Any, where: str, retry: bool = True,
+             **kwargs: Any) -> T:
+        """Run one HfApi call under the retry policy; its errors come out as hfconnect's, about `where`."""
+        return hfapi.call(self.policy, what, fn, *args, where=where, has_token=bool(self.token), retry=retry,
+                          **kwargs)
+
+    # ---- commits and files -----------------------------------------------------------------------------
+    def snapshot(self, repo_id: str, revision: str, repo_type: str = "dataset") -> Snapshot:
+        """A branch, tag, `refs/convert/parquet`, `refs/pr/N` or sha pinned to its commit sha (1 API call)."""
+        where = f"dataset {repo_id}@{revision}"
+        info = self.call("repo info", self.api().repo_info, repo_id, revision=revision, repo_type=repo_type,
+                         where=where)
+        if not info.sha:
+            raise HubRequestError(f"{self.endpoint} did not report a commit sha for {repo_id}@{revision}")
+        return Snapshot(repo_id=repo_id, sha=info.sha, revision=revision, endpoint=self.endpoint,
+                        repo_type=repo_type)
+
+    def list_files(self, snapshot: Snapshot, path: str = "") -> tuple[RepoFileInfo, ...]:
+        """Every file under `path` at the snapshot's sha, with sizes and content ids (1 API call per 1000)."""
+        from huggingface_hub.hf_api import RepoFile
+
+        def listing() -> list[RepoFileInfo]:
+            entries = self.api().list_repo_tree(snapshot.repo_id, path_in_repo=path or None, recursive=True,
+                                                repo_type=snapshot.repo_type, revision=snapshot.sha)
+            return [RepoFileInfo(e.path, e.size, e.lfs.sha256 if e.lfs else e.blob_id)
+                    for e in entries if isinstance(e, RepoFile)]
+
+        where = f"{snapshot.repo_id}@{snapshot.sha}" + (f" path {path!r}" if path else "")
+        return tuple(self.call("tree listing", listing, where=where))
+
+    def head(self, repo_id: str, revision: str, *, with_card: bool = True, sha: str | None = None) -> Head:
+        """A revision's commit, every file in it and the dataset card: what a planner and a write job need.
+        With `sha` (a commit of `revision` already known) the revision is not resolved again."""
+        snapshot = (Snapshot(repo_id, sha, revision, self.endpoint) if sha else self.snapshot(repo_id, revision))
+        files = self.list_files(snapshot)
+        readme = next((f for f in files if f.path == "README.md"), None)
+        card = None
+        if with_card and readme is not None:
+            card = self.read_file(snapshot, readme.path, readme.size).decode("utf-8", errors="replace")
+        return Head(snapshot, files, card)
+
+    def changes(self, repo_id: str, old_sha: str, new_revision: str) -> tuple[Snapshot, Changes]:
+        """The files added and removed between commit `old_sha` and the current commit of `new_revision`."""
+        new = self.snapshot(repo_id, new_revision)
+        old = Snapshot(repo_id, old_sha, old_sha, self.endpoint)
+        before = self.list_files(old) if old_sha != new.sha else ()
+        after = self.list_files(new) if old_sha != new.sha else ()
+        return new, Changes.between(old_sha, before, new.sha, after)
+
+    # ---- bytes ------------------------------------------------------------------------------------
+    def file_url(self, snapshot: Snapshot, path: str) -> str:
+        """The `/resolve/<sha>/<path>` URL of a file of the snapshot (what a read of it starts from)."""
+        return resolve_url(self.endpoint, snapshot.repo_id, snapshot.sha, path, snapshot.repo_type)
+
+    def read_range_into(self, url: str, start: int, end: int, out: memoryview,
+                        cancelled: Callable[[], bool] | None = None) -> None:
+        get_range_into(self, url, start, end, out, cancelled)
+
+    def read_range(self, url: str, start: int, end: int) -> bytearray:
+        out = bytearray(max(0, end - start))
+        if out:
+            get_range_into(self, url, start, end, memoryview(out))
+        return out
+
+    def read_file(self, snapshot: Snapshot, path: str, size: int) -> bytes:
+        """A whole (small) file: a card, a JSON Lines or CSV data file."""
+        return bytes(self.read_range(self.file_url(snapshot, path), 0, size))
+
+    def known_targets(self, urls: list[str]) -> tuple[tuple[str, Target], ...]:
+        """The signed URLs this process already holds for these files (to hand to tasks with the plan)."""
+        return tuple((u, t) for u in urls if (t := signed_urls.get(u, margin=300.0)) is not None and t.signed)
+
+    def remember(self, targets: tuple[tuple[str, Target], ...]) -> None:
+        """Take signed URLs obtained elsewhere (the planner's), so this process reads without resolving."""
+        for url, target in targets:
+            if target.fresh() and signed_urls.get(url) is None:
+                signed_urls.put(url, target)
+
+    def download_target(self, url: str) -> Target:
+        """Where a reader that cannot follow redirects or refresh (Daft's native one) should read a file."""
+        return resolve_target(self, url)
+
+    def http_settings(self, target: Target) -> dict[str, Any]:
+        """Daft `HTTPConfig` keywords for reading `target`: the token only for the endpoint's own host, and
+        tries/backoff from the retry policy so Daft gives up within the same budget."""
+        tries = max(1, min(self.policy.attempts, 6))
+        return {"bearer_token": None if target.signed else self.token, "num_tries": tries,
+                "retry_initial_backoff_ms": int(self.policy.base * 1000)}
