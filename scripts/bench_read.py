@@ -65,9 +65,13 @@ class Variant:
     runner: str  # the child function (latency variants reuse the 0 ms one)
     latency: bool = False
     remote: bool = True  # reads through the hub (bytes served are meaningful)
+    real: bool = False  # against the hub in real-Hub mode (redirects to signed URLs, rate limits)
 
 
-def build_variants(latency_ms: int) -> list[Variant]:
+REAL_HUB_VARIANTS = ("spark-hfconnect-all", "daft-hfconnect-all", "daft-native-all", "spark-psh-all")
+
+
+def build_variants(latency_ms: int, real_hub: bool = False) -> list[Variant]:
     lat = f"@{latency_ms}ms"
     rows = [
         ("spark-hfconnect-all", "a-all", "spark-hf"), ("spark-psh-all", "a-all", "spark-psh"),
@@ -87,6 +91,10 @@ def build_variants(latency_ms: int) -> list[Variant]:
     out = [Variant(n, s, e, n, remote=not n.startswith(local)) for n, s, e in rows]
     out += [Variant(f"spark-hfconnect-all{lat}", "d", "spark-hf", "spark-hfconnect-all", latency=True),
             Variant(f"daft-hfconnect-all{lat}", "d", "daft-hf", "daft-hfconnect-all", latency=True)]
+    if real_hub:
+        engines = {"spark-hfconnect-all": "spark-hf", "daft-hfconnect-all": "daft-hf", "daft-native-all": "daft",
+                   "spark-psh-all": "spark-psh"}
+        out += [Variant(f"{n}@hub", "e", engines[n], n, latency=True, real=True) for n in REAL_HUB_VARIANTS]
     return out
 
 
@@ -432,6 +440,7 @@ class Run:
     api_calls: int = 0
     gets: int = 0
     result: dict[str, Any] = field(default_factory=dict)
+    real: dict[str, int] = field(default_factory=dict)  # real-Hub mode: resolver/API/CDN requests, limited, leaks
 
 
 @dataclass
@@ -525,7 +534,8 @@ def fmt(x: float | None, digits: int = 2) -> str:
 def print_table(rows: list[Row], data_bytes: int, exp: dict[str, Any], many: int, rounds: int) -> None:
     titles = {"a-all": "(a) scan, all columns", "a-agg": "(a) projected aggregate count+sum(f)",
               "b": "(b) selective: 1% id range, 2 of 6 columns", "c": f"(c) planning a {many:,}-file repo",
-              "d": "(d) all columns, latency injected on api+resolve"}
+              "d": "(d) all columns, latency injected on api+resolve",
+              "e": "(e) all columns, real-Hub mode: 302 to signed URLs, rate-limit windows, latency on api+resolve+cdn"}
     head = (f"{'variant':<28} {'min s':>7} {'med s':>7} {'max s':>7} {'MB/s':>7} {'served MB':>10} "
             f"{'% data':>7} {'API':>5} {'GETs':>6}  notes")
     print()
@@ -548,7 +558,7 @@ def print_table(rows: list[Row], data_bytes: int, exp: dict[str, Any], many: int
         served = statistics.median(r.served for r in ok_runs)
         api = max(r.api_calls for r in ok_runs)
         gets = statistics.median(r.gets for r in ok_runs)
-        mbps = data_bytes / MB / med if v.section in ("a-all", "d") else None
+        mbps = data_bytes / MB / med if v.section in ("a-all", "d", "e") else None
         notes = []
         bad = {check(v, r.result, exp, many) for r in ok_runs} - {None}
         notes += [f"WRONG: {b}" for b in sorted(bad)]
@@ -627,6 +637,61 @@ def print_goals(rows: list[Row], data_bytes: int, latency_ms: int) -> None:
     print("  info  (c) time to first row: " + ", ".join(f"{n} {fmt(t)} s" for n, t in ttfr))
 
 
+# The Hub's quotas per 5-minute window (hub-docs rate-limits.md): resolver requests and API calls.
+PLANS = {"anonymous": (3_000, 500), "free": (5_000, 1_000), "PRO": (12_000, 2_500), "Enterprise": (50_000, 6_000)}
+
+
+def print_real_hub(rows: list[Row], data_bytes: int, latency_ms: int) -> None:
+    """(e): requests per GB each reader costs on huggingface.co, what that lets each plan read per window, and
+    hfconnect's throughput with redirects against without (same latency)."""
+    real = [r for r in rows if r.variant.real and r.times]
+    if not real:
+        return
+    gb = data_bytes / 1e9
+    by = {r.variant.name: r for r in rows}
+    print()
+    print(f"Real-Hub mode ({latency_ms} ms latency on api, resolve and the CDN; requests are medians per run)")
+    head = (f"{'variant':<26} {'med s':>7} {'MB/s':>6} {'resolver':>9} {'/GB':>7} {'API':>5} {'/GB':>6} "
+            f"{'CDN':>6} {'429s':>5} {'token@CDN':>9}")
+    print(head)
+    per_gb: dict[str, tuple[float, float]] = {}
+    for row in real:
+        ok = [r for r in row.runs if r.seconds is not None]
+        res = statistics.median(r.real.get("resolvers", 0) for r in ok)
+        api = statistics.median(r.real.get("api", 0) for r in ok)
+        per_gb[row.variant.name] = (res / gb, api / gb)
+        print(f"{row.variant.name:<26} {fmt(row.median):>7} {data_bytes / MB / row.median:>6.0f} {res:>9.0f} "
+              f"{res / gb:>7.1f} {api:>5.0f} {api / gb:>6.1f} "
+              f"{statistics.median(r.real.get('cdn', 0) for r in ok):>6.0f} "
+              f"{max(r.real.get('limited', 0) for r in ok):>5} {max(r.real.get('token_at_cdn', 0) for r in ok):>9}")
+    print("GB each reader can read per 5-minute window (min of resolver quota / resolvers per GB and API quota / "
+          "API calls per GB):")
+    print(f"  {'variant':<26}" + "".join(f"{plan:>12}" for plan in PLANS))
+    for name, (res_gb, api_gb) in per_gb.items():
+        cells = []
+        for res_q, api_q in PLANS.values():
+            limit = min(res_q / res_gb if res_gb else math.inf, api_q / api_gb if api_gb else math.inf)
+            cells.append("unbounded" if math.isinf(limit) else f"{limit:,.0f}")
+        print(f"  {name:<26}" + "".join(f"{c:>12}" for c in cells))
+
+    def ratio(a: str, b: str) -> float | None:
+        ra, rb = by.get(a), by.get(b)
+        return None if not ra or not rb or ra.median is None or rb.median is None else rb.median / ra.median
+
+    native = per_gb.get("daft-native-all@hub", (None, None))[0]
+    goals = []
+    for ours in ("spark-hfconnect-all@hub", "daft-hfconnect-all@hub"):
+        mine = per_gb.get(ours, (None, None))[0]
+        fewer = None if mine is None or native is None else (native / mine if mine else math.inf)
+        goals.append((f"{ours}: resolver requests per GB, x fewer than Daft native", fewer, 10.0))
+        plain = ours.replace("@hub", f"@{latency_ms}ms")
+        goals.append((f"{ours}: throughput vs {plain} (no redirects)", ratio(plain, ours), 0.8))
+    for desc, value, threshold in goals:
+        verdict = "n/a " if value is None else ("PASS" if value >= threshold else "MISS")
+        shown = "n/a" if value is None else f"{value:.2f}x"
+        print(f"  {verdict}  {desc:<75} {shown:>8}  (goal >= {threshold:g}x)")
+
+
 def setup_psh(python: str) -> None:
     """Create the separate venv for pyspark_huggingface with the project's pyspark/huggingface_hub versions."""
     from importlib.metadata import version
@@ -649,6 +714,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="(c) with 1,000 files instead of 10,000")
     ap.add_argument("--many-files", type=int, default=None, help="files in the (c) repo (overrides --quick)")
     ap.add_argument("--latency-ms", type=int, default=50)
+    ap.add_argument("--real-hub", action="store_true",
+                    help="add (e): the main readers against the hub in real-Hub mode (redirects, rate limits)")
+    ap.add_argument("--real-window", type=float, default=60.0,
+                    help="real-Hub mode: rate-limit window in seconds; a free user's quotas are scaled to it")
     ap.add_argument("--only", default=None, help="regex: run only the variants whose name matches")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per variant run")
     ap.add_argument("--seed", type=int, default=20240601)
@@ -668,16 +737,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.setup_psh:
         setup_psh(args.psh_python)
     many = args.many_files or (1000 if args.quick else 10_000)
-    variants = build_variants(args.latency_ms)
+    variants = build_variants(args.latency_ms, args.real_hub)
     if args.only:
         variants = [v for v in variants if re.search(args.only, v.name)]
     wall = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="bench-read-", dir=args.workdir))
-    hub = None
+    hub = real_hub = None
     try:
         from huggingface_hub import HfApi
 
-        from hfconnect.localhub import LocalHub
+        from hfconnect.localhub import HubMode, LocalHub
 
         t = time.monotonic()
         data = generate_dataset(tmp / "data", args.size, args.files, args.seed)
@@ -709,6 +778,19 @@ def main(argv: list[str] | None = None) -> int:
         envs = {"project": child_env(sys.executable, hf_home, hub.endpoint),
                 "psh": child_env(args.psh_python, hf_home, hub.endpoint)}
         pythons = {"project": sys.executable, "psh": args.psh_python}
+        real_ctx_path = tmp / "ctx-real.json"
+        if any(v.real for v in variants):
+            # The same storage served by a second hub in real-Hub mode: a free user's quotas, scaled to the window.
+            scale = args.real_window / 300
+            mode = HubMode.real_hub(window=args.real_window,
+                                    quotas={"api": int(1000 * scale), "resolvers": int(5000 * scale)},
+                                    anonymous_quotas={"api": int(500 * scale), "resolvers": int(3000 * scale)})
+            real_hub = LocalHub(root=tmp / "hub", tokens={TOKEN: "write"}, mode=mode).start()
+            real_ctx = dict(ctx, endpoint=real_hub.endpoint,
+                            urls=[u.replace(hub.endpoint, real_hub.endpoint) for u in ctx["urls"]])
+            real_ctx_path.write_text(json.dumps(real_ctx))
+            envs["project-real"] = child_env(sys.executable, hf_home, real_hub.endpoint)
+            envs["psh-real"] = child_env(args.psh_python, hf_home, real_hub.endpoint)
         missing: dict[str, str | None] = {}
         for engine in sorted({v.engine for v in variants}):
             side = "psh" if engine == "spark-psh" else "project"
@@ -720,27 +802,42 @@ def main(argv: list[str] | None = None) -> int:
             for row in runnable[k:] + runnable[:k]:
                 v = row.variant
                 side = "psh" if v.engine == "spark-psh" else "project"
-                hub.reset_counters()
+                target = real_hub if v.real else hub
+                assert target is not None
+                target.reset_counters()
+                if v.real:
+                    target.reset_limits()
+                routes = ("resolve", "api", "cdn") if v.real else ("resolve", "api")
                 if v.latency:
-                    hub.set_faults([{"route": route, "action": "latency", "latency_ms": args.latency_ms}
-                                    for route in ("resolve", "api")])
+                    target.set_faults([{"route": route, "action": "latency", "latency_ms": args.latency_ms}
+                                       for route in routes])
                 try:
                     log = tmp / "logs" / f"{v.name}-r{rnd}.log"
-                    res, err = run_child(pythons[side], v.runner, ctx_path, envs[side], args.timeout, log)
+                    res, err = run_child(pythons[side], v.runner, real_ctx_path if v.real else ctx_path,
+                                         envs[f"{side}-real" if v.real else side], args.timeout, log)
                 finally:
                     if v.latency:
-                        hub.clear_faults()
-                c = hub.counters()
-                run = Run(seconds=res["seconds"] if res else None, error=err, served=c["resolve"]["bytes_sent"],
-                          api_calls=c["api"]["requests"], gets=c["resolve"]["requests"], result=res or {})
+                        target.clear_faults()
+                c = target.counters()
+                b = c["buckets"]
+                real = {"resolvers": b["resolvers"]["requests"] + b["resolvers"]["limited"],
+                        "api": b["api"]["requests"] + b["api"]["limited"], "cdn": c["cdn"]["requests"],
+                        "limited": b["resolvers"]["limited"] + b["api"]["limited"],
+                        "token_at_cdn": c["cdn"]["authorized"]} if v.real else {}
+                run = Run(seconds=res["seconds"] if res else None, error=err,
+                          served=c["resolve"]["bytes_sent"] + c["cdn"]["bytes_sent"],
+                          api_calls=c["api"]["requests"], gets=c["resolve"]["requests"], result=res or {}, real=real)
                 row.runs.append(run)
                 shown = f"{run.seconds:.2f}s" if run.seconds is not None else f"n/a ({err})"
                 print(f"  round {rnd + 1}/{args.rounds} {v.name:<28} {shown}  served "
                       f"{run.served / MB:,.1f} MB, {run.api_calls} API calls", flush=True)
         print_table(rows, data["bytes"], exp, many, args.rounds)
         print_goals(rows, data["bytes"], args.latency_ms)
+        print_real_hub(rows, data["bytes"], args.latency_ms)
         print(f"total wall time {time.monotonic() - wall:.0f}s (generation, upload and all runs)")
     finally:
+        if real_hub is not None:
+            real_hub.stop()
         if hub is not None:
             hub.close()
         if args.keep:

@@ -32,6 +32,7 @@ def read_huggingface(
     shard_size: int | str | None = None,
     batch_size: int | None = None,
     reader: str = "native",
+    retry_budget: float | None = None,
 ) -> daft.DataFrame:
     """A Hub dataset's split as a lazy Daft DataFrame (split="all" reads every split and adds a `split` column).
 
@@ -44,7 +45,7 @@ def read_huggingface(
     options = ReadOptions.build(
         repo=repo, config=config, split=split, revision=revision, token=token, endpoint=endpoint,
         data_files=data_files, data_dir=data_dir, shard_size=shard_size, batch_size=batch_size,
-        daft_reader=reader,
+        daft_reader=reader, retry_budget=retry_budget,
     )
     source = HuggingFaceSource(options)
     source.plan  # noqa: B018 - plan now: errors surface here, not at collect()

@@ -220,6 +220,7 @@ def write_huggingface(
     private: bool | None = None,
     create_pr: bool | None = None,
     commit_message: str | None = None,
+    retry_budget: float | None = None,
 ) -> CommitResult:
     """Write a Daft DataFrame to a Hub dataset's config/split in exactly ONE commit; return its `CommitResult`.
 
@@ -238,6 +239,7 @@ def write_huggingface(
         repo=repo, split=split, config=config, mode=mode, data_dir=data_dir, revision=revision, token=token,
         endpoint=endpoint, max_file_size=max_file_size, row_group_size=row_group_size, compression=compression,
         cdc=cdc, page_index=page_index, private=private, create_pr=create_pr, commit_message=commit_message,
+        retry_budget=retry_budget,
     )
     sink = HuggingFaceSink(options, df.schema())
     sink.start()  # errors (mode, schema, token) here, before any row is computed or uploaded

@@ -3,9 +3,11 @@
 
 Why our own source rather than Daft's native `hf://` Parquet reads: those ignore HF_ENDPOINT, the dataset
 card's configs and splits, and the pinned commit. This source plans with the same core as the Spark source.
-Native tasks get each file's `/resolve/<sha>/` URL and the token in Daft's IOConfig (Daft redacts it), so Daft
-reads exactly the planned commit at its own speed; hfconnect tasks carry their plan, shard and HTTP client.
-Either way nothing travels via environment variables, so tasks run the same on Ray workers.
+Native tasks get each file at the URL `/resolve/<sha>/` sends it to (on the Hub a signed CDN URL, given without
+the token; Daft shows it in `explain()`, it expires within the hour and opens that one file only), so Daft reads
+exactly the planned commit at its own speed with one resolver request per file; hfconnect tasks carry their plan
+(Hub client and signed URLs included) and shard. Either way nothing travels via environment variables, so tasks
+run the same on Ray workers.
 """
 
 from __future__ import annotations
@@ -394,7 +396,7 @@ def _download_targets(plan: ReadPlan, files: list[FilePart], concurrency: int) -
         return []
     first = client.download_target(urls[0])
     if not first.signed:  # this endpoint serves files directly: no redirect to learn per file
-        return [Target(url, False, float("inf")) for url in urls]
+        return [Target(url, False) for url in urls]
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(urls)))) as pool:
         targets = [first, *pool.map(client.download_target, urls[1:])]
     remaining = min(t.expires_at for t in targets) - time.time()

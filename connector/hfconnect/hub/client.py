@@ -9,6 +9,7 @@ signed URLs, pooled connections) lives per process, never in the value.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -136,6 +137,8 @@ class HubClient:
     def http_settings(self, target: Target) -> dict[str, Any]:
         """Daft `HTTPConfig` keywords for reading `target`: the token only for the endpoint's own host, and
         tries/backoff from the retry policy so Daft gives up within the same budget."""
-        tries = max(1, min(self.policy.attempts, 6))
-        return {"bearer_token": None if target.signed else self.token, "num_tries": tries,
-                "retry_initial_backoff_ms": int(self.policy.base * 1000)}
+        p = self.policy
+        # Daft backs off from `base`, doubling, with jitter (up to ~1.5x): as many tries as fit in the budget.
+        tries = 1 + int(math.log2(p.budget / (1.5 * p.base) + 1))
+        return {"bearer_token": None if target.signed else self.token,
+                "num_tries": max(1, min(p.attempts, tries)), "retry_initial_backoff_ms": int(p.base * 1000)}

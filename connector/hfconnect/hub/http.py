@@ -62,10 +62,13 @@ class Target:
 
     url: str
     signed: bool
-    expires_at: float  # time.time() after which it is no use (inf for resolve URLs)
+    expires_at: float = float("inf")  # time.time() after which it is no use (inf for resolve URLs)
+    issued_at: float = 0.0
 
     def fresh(self, margin: float = 60.0) -> bool:
-        return time.time() + margin < self.expires_at
+        """Still usable for `margin` seconds (or a quarter of its lifetime, for URLs that live less)."""
+        lifetime = self.expires_at - self.issued_at
+        return time.time() + min(margin, lifetime / 4) < self.expires_at
 
 
 class SignedUrls:
@@ -132,13 +135,14 @@ def _headers(client: HubClient, url: str, extra: dict[str, str] | None = None) -
 
 
 def _target_for(client: HubClient, resolve_url_: str) -> Target:
-    return signed_urls.get(resolve_url_) or Target(resolve_url_, False, float("inf"))
+    return signed_urls.get(resolve_url_) or Target(resolve_url_, False)
 
 
 def _redirected(client: HubClient, resolve_url_: str, at: str, location: str) -> Target:
     """Record where `/resolve/` sent us; the next request goes there."""
     url = urljoin(at, location)
-    target = Target(url, not _same_host(url, client.endpoint), expiry_of(url, time.time()))
+    now = time.time()
+    target = Target(url, not _same_host(url, client.endpoint), expiry_of(url, now), now)
     signed_urls.put(resolve_url_, target)
     return target
 
@@ -159,7 +163,7 @@ def resolve_target(client: HubClient, resolve_url_: str) -> Target:
         if resp.status in REDIRECTS and resp.headers.get("Location"):
             return _redirected(client, resolve_url_, resolve_url_, resp.headers["Location"])
         if resp.status in (200, 206):
-            return Target(resolve_url_, False, float("inf"))
+            return Target(resolve_url_, False)
         if resp.status in RETRY_STATUSES:
             retrier.failed(f"HTTP {resp.status}", status=resp.status, headers=resp.headers)
             continue
@@ -208,7 +212,7 @@ def get_range_into(client: HubClient, resolve_url_: str, start: int, end: int, o
                     raise HubRequestError(f"{url_path(resolve_url_)}: the signed download URL was refused {refreshes}"
                                           " times right after it was issued; check the system clock",
                                           url_path=url_path(resolve_url_))
-                target = Target(resolve_url_, False, float("inf"))
+                target = Target(resolve_url_, False)
                 continue
             if resp.status in RETRY_STATUSES:
                 headers = dict(resp.headers)

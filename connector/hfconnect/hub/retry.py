@@ -78,7 +78,7 @@ class Retrier:
         self.backoff_spent = 0.0
         self.server_waited = 0.0
         self.causes: Counter[str] = Counter()
-        self.rate_limited_out = False
+        self.rate_limited_out = ""  # why the last rate-limit wait was refused
         self.started = time.monotonic()
         self._lock = threading.Lock()
 
@@ -107,7 +107,7 @@ class Retrier:
                 # A rate-limit window: waiting it out is the way through, not a failure of ours.
                 wait = told[0] + random.uniform(0.05, 0.5)  # spread the tasks that all waited for the reset
                 if self.server_waited + wait > p.max_server_wait:
-                    self.rate_limited_out = True
+                    self.rate_limited_out = f"{told[1]} in {told[0]:.0f}s"
                     return None, told[1]
                 self.server_waited += wait
                 return wait, f"{told[1]} ({told[0]:.0f}s)"
@@ -133,8 +133,8 @@ class Retrier:
     def give_up(self) -> HubRequestError:
         elapsed = time.monotonic() - self.started
         causes = ", ".join(f"{cause} x{n}" for cause, n in self.causes.most_common())
-        hint = ("the Hub's rate limit would not reset within the wait allowed; retry later, or use a token with a "
-                "higher quota" if self.rate_limited_out else
+        hint = (f"{self.rate_limited_out}, later than the {self.policy.max_server_wait:.0f}s hfconnect waits: retry "
+                "later, or use a token with a higher quota" if self.rate_limited_out else
                 "check the endpoint and your network, or retry later (option retry_budget allows more time)")
         return HubRequestError(f"{self.what}: giving up after {sum(self.causes.values())} failed attempt(s) in "
                                f"{elapsed:.0f}s ({causes}); {hint}", request=self.what, attempts=sum(

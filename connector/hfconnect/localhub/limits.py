@@ -1,6 +1,7 @@
 """Fixed-window rate limits as huggingface.co applies them, with the headers it sends.
 
-Windows are aligned on multiples of the window length (as a fixed window is); every answer in a bucket carries
+A key's window starts at its first request and lasts `window` seconds (then the next request starts a new one),
+so tests see the same reset times whenever they run; every answer in a bucket carries
 `RateLimit: "<bucket>";r=<remaining>;t=<seconds to reset>` and
 `RateLimit-Policy: "fixed window";"<bucket>";q=<quota>;w=<window>`, and a request over the quota gets 429
 with the same two headers (huggingface_hub >= 1.2 waits `t`, then retries).
@@ -39,21 +40,20 @@ class RateLimiter:
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._lock = threading.Lock()
-        self._counts: dict[tuple[str, str], tuple[int, int]] = {}  # (bucket, key) -> (window index, used)
+        self._counts: dict[tuple[str, str], tuple[float, int]] = {}  # (bucket, key) -> (window start, used)
 
     def admit(self, bucket: str, key: str, quota: int, window: float) -> Admission:
         """Count one request if the window has room; otherwise refuse it (it is not counted)."""
         now = self._clock()
-        index = math.floor(now / window)
-        reset_in = max(1, math.ceil((index + 1) * window - now))
         with self._lock:
-            seen, used = self._counts.get((bucket, key), (index, 0))
-            if seen != index:
-                used = 0
+            start, used = self._counts.get((bucket, key), (now, 0))
+            if now >= start + window:
+                start, used = now, 0
             allowed = used < quota
             if allowed:
                 used += 1
-            self._counts[(bucket, key)] = (index, used)
+            self._counts[(bucket, key)] = (start, used)
+        reset_in = max(1, math.ceil(start + window - now))
         return Admission(allowed, bucket, max(0, quota - used), reset_in, quota, window)
 
     def reset(self) -> None:

@@ -47,11 +47,15 @@ def plan_read(options: ReadOptions, *, filter: object = None, filter_columns: It
     reader): footers are read for the schema (every file's, up to ALL_FOOTERS_UP_TO files) and for a filter.
 
     With `base` (a plan made earlier for the same options, e.g. while Spark asked for the schema), the
-    snapshot, file list and schema are reused: no API call, only the footers a filter needs.
+    snapshot, file list and schema are reused: no API call, only the footers a filter needs; with the same
+    filter as the base, its shards are reused as they are (no request at all).
     """
     filter = options.filters if filter is None else filter
     filter_columns = tuple(filter_columns)
     client = options.client
+    if base is not None and _same_filter(filter, base.filter):
+        schema = _output_schema(base.file_schema, columns or options.columns, options.split == "all")
+        return replace(base, schema=schema, filter_columns=filter_columns or base.filter_columns, client=client)
     if base is None:
         layout, snapshot = _layout(options, client)
         config, chosen = layout.select(options.config, options.split)
@@ -96,6 +100,12 @@ def _files_of(plan: ReadPlan) -> dict[str, tuple[DataFile, ...]]:
         for part in shard.parts:
             seen.setdefault(part.split, {})[part.path] = DataFile(part.path, part.size, part.format)
     return {split: tuple(sorted(files.values(), key=lambda f: f.path)) for split, files in seen.items()}
+
+
+def _same_filter(a: object, b: object) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return bool(a.equals(b))  # type: ignore[attr-defined]
 
 
 def _layout(options: ReadOptions, client: HubClient) -> tuple[DatasetLayout, Snapshot]:

@@ -2,7 +2,7 @@
 
 Options (case-insensitive; unknown ones are rejected with the list of valid ones): config, split ("all" adds
 a `split` column), revision, token, endpoint, data_files, data_dir, columns, filters (JSON DNF), shard_size,
-batch_size, max_concurrency, prefetch, pushdown_filters (see `HuggingFaceDataSource.reader`).
+batch_size, max_concurrency, prefetch, pushdown_filters (see `HuggingFaceDataSource.reader`), retry_budget.
 `.schema("id long, text string")` reads only those columns.
 """
 

@@ -1,0 +1,70 @@
+"""Writes against the real-Hub mode: one commit per job inside the commit quota, uploads are not resolver
+requests, the token never at the CDN, and a commit refused for its rate fails clearly with nothing committed."""
+
+from __future__ import annotations
+
+import uuid
+
+import daft
+import pytest
+
+from hfconnect.daft import write_huggingface
+from hfconnect.errors import HubRequestError
+from tests.conftest import WRITE_TOKEN
+from tests.realhub.conftest import counts, sorted_rows, start_hub
+from tests.realhub.test_reads import core_read
+
+pytestmark = pytest.mark.integration
+
+
+def _spark_frame(spark, n: int):
+    return spark.range(0, n, numPartitions=2).selectExpr(
+        "id", "concat('text ', cast(id as string)) as text", "cast(id % 5 as int) as label", "id / 7.0 as score",
+        "id % 2 = 0 as flag")
+
+
+def _daft_frame(n: int) -> daft.DataFrame:
+    ids = list(range(n))
+    return daft.from_pydict({"id": ids, "text": [f"text {i}" for i in ids], "label": [i % 5 for i in ids],
+                             "score": [i / 7.0 for i in ids], "flag": [i % 2 == 0 for i in ids]})
+
+
+def _check_job(hub, repo: str, rows: int) -> None:
+    c = counts(hub)
+    assert c["commits"] == 1  # one commit per job, whatever the number of tasks and files
+    assert c["resolvers"] <= 2  # the card, and one footer to check an append's schema: uploads are not resolvers
+    assert c["api"] <= 12 and c["limited"] == 0 and c["cdn_with_token"] == 0
+    table, _ = core_read(hub, repo, token=WRITE_TOKEN)
+    assert table.num_rows == rows and sorted_rows(table).column("id").to_pylist() == list(range(rows))
+
+
+def test_spark_write(spark, real_hub) -> None:
+    repo = f"real/spark-out-{uuid.uuid4().hex[:6]}"
+    real_hub.reset_counters()
+    (_spark_frame(spark, 5_000).write.format("huggingface").mode("append").option("endpoint", real_hub.endpoint)
+     .option("token", WRITE_TOKEN).save(repo))
+    _check_job(real_hub, repo, 5_000)
+
+
+def test_daft_write(real_hub) -> None:
+    repo = f"real/daft-out-{uuid.uuid4().hex[:6]}"
+    real_hub.reset_counters()
+    result = write_huggingface(_daft_frame(5_000), repo, endpoint=real_hub.endpoint, token=WRITE_TOKEN)
+    assert result.rows == 5_000
+    _check_job(real_hub, repo, 5_000)
+
+
+def test_a_commit_refused_for_its_rate_fails_clearly_and_commits_nothing(tmp_path) -> None:
+    from huggingface_hub import HfApi
+
+    hub = start_hub(tmp_path / "hub", commit_quota=1)
+    try:
+        repo = f"real/rate-{uuid.uuid4().hex[:6]}"
+        write_huggingface(_daft_frame(100), repo, endpoint=hub.endpoint, token=WRITE_TOKEN)
+        api = HfApi(endpoint=hub.endpoint, token=WRITE_TOKEN)
+        head = api.dataset_info(repo).sha
+        with pytest.raises(HubRequestError, match=r"commit to .*'commits' rate limit"):
+            write_huggingface(_daft_frame(100), repo, endpoint=hub.endpoint, token=WRITE_TOKEN, mode="append")
+        assert api.dataset_info(repo).sha == head
+    finally:
+        hub.close()
