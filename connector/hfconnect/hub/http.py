@@ -13,6 +13,7 @@ Why urllib3 here rather than huggingface_hub's httpx session: bodies land straig
 
 from __future__ import annotations
 
+import calendar
 import os
 import threading
 import time
@@ -39,6 +40,7 @@ class Cancelled(Exception):
 
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
+READ_CHUNK = 256 * 1024
 MAX_REFRESHES = 3  # re-resolutions of one read after its signed URL expired (403)
 ASSUMED_LIFETIME = 50 * 60.0  # a signed URL whose expiry we cannot read: assume 50 minutes
 _pools: dict[int, urllib3.PoolManager] = {}
@@ -114,7 +116,7 @@ def expiry_of(url: str, now: float) -> float:
         if "expires" in query:
             return float(query["expires"])
         if "x-amz-date" in query and "x-amz-expires" in query:
-            start = time.mktime(time.strptime(query["x-amz-date"], "%Y%m%dT%H%M%SZ")) - time.timezone
+            start = calendar.timegm(time.strptime(query["x-amz-date"], "%Y%m%dT%H%M%SZ"))
             return start + float(query["x-amz-expires"])
     except (ValueError, OverflowError):
         pass
@@ -227,8 +229,8 @@ def get_range_into(client: HubClient, resolve_url_: str, start: int, end: int, o
                                       url_path=url_path(resolve_url_))
             before = got
             try:
-                while got < total:
-                    n = resp.readinto(out[got:])
+                while got < total:  # in chunks: a dropped connection loses at most one chunk of what came
+                    n = resp.readinto(out[got:got + READ_CHUNK])
                     if not n:
                         break
                     got += n
