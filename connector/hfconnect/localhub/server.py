@@ -85,7 +85,8 @@ def serve(
 
 
 class LocalHub:
-    """The real local hub in a child process on a free 127.0.0.1 port.
+    """The real local hub in a child process on 127.0.0.1: a free port, or `port` when given (a caller that
+    must publish the endpoint before the hub starts, e.g. as HF_ENDPOINT, reserves one and passes it).
 
     >>> with LocalHub(tokens={"hf_write": "write", "hf_read": "read"}) as hub:
     ...     api = HfApi(endpoint=hub.endpoint, token=hub.write_token)
@@ -99,6 +100,7 @@ class LocalHub:
         faults: Iterable[str] = (),
         seed: int = 0,
         log_file: str | os.PathLike[str] | None = None,
+        port: int = 0,
     ) -> None:
         self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
         if root is None:
@@ -109,6 +111,7 @@ class LocalHub:
         self.faults = list(faults)
         self.seed = seed
         self.log_file = log_file
+        self.port = port
         self.endpoint = ""
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -123,7 +126,7 @@ class LocalHub:
     def start(self, timeout: float = 30.0) -> LocalHub:
         ready = self.root / f".ready-{os.getpid()}-{time.monotonic_ns()}"
         cmd = [sys.executable, "-m", "hfconnect.cli", "localhub", "serve", "--root", str(self.root),
-               "--port", "0", "--seed", str(self.seed), "--ready-file", str(ready)]
+               "--port", str(self.port), "--seed", str(self.seed), "--ready-file", str(ready)]
         for token, role in self.tokens.items():
             cmd += ["--token", f"{token}:{role}"]
         for fault in self.faults:
