@@ -196,7 +196,8 @@ def test_a_failing_write_commits_nothing(written, hub, api):
 
 def test_read_only_token_fails_before_anything_is_committed(written, hub, api):
     new = _repo()
-    with pytest.raises(AuthenticationError):  # cannot create the repo: fails in begin, nothing uploaded
+    with pytest.raises(AuthenticationError, match=rf"^the token given for {new} is read-only: writing needs a "
+                                                  r"write token$"):  # found in begin: no repo, nothing uploaded
         write_huggingface(daft.from_arrow(_table(10)), new, token=READ_TOKEN)
     assert new not in [d.id for d in api.list_datasets(author="tests")]
     repo = written[0]
