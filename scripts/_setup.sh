@@ -18,6 +18,18 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -c "import hfconnect" # fail here, clearly, if the install did not work
   touch "$stamp"
 fi
+# Peers the tests run beside hfconnect, installed apart (never imported by the suite itself): pyspark_huggingface,
+# which also registers Spark's "huggingface" source (tests/spark/test_coexistence.py puts it on PYTHONPATH).
+PSH_VERSION=2.1.0
+peer=".venv/peers/pyspark_huggingface"
+if [ "$EXTRAS" = "test" ] && [ ! -f "$peer/.installed-$PSH_VERSION" ]; then
+  echo "== installing pyspark_huggingface==$PSH_VERSION into $peer (for the coexistence test)"
+  rm -rf "$peer"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --target "$peer" \
+    "pyspark_huggingface==$PSH_VERSION" 2>&1 | grep -v "^WARNING: Location" || true
+  [ -f "$peer/pyspark_huggingface/__init__.py" ] # fail here, clearly, if the install did not work
+  touch "$peer/.installed-$PSH_VERSION"
+fi
 export PATH="$ROOT/.venv/bin:$PATH"
 export PYSPARK_PYTHON="$ROOT/.venv/bin/python"
 export PYSPARK_DRIVER_PYTHON="$ROOT/.venv/bin/python"

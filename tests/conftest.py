@@ -1,12 +1,15 @@
-"""Session fixtures: ONE real local hub over HTTP for the whole run.
+"""Session fixtures: ONE real local hub over HTTP for the whole run, started only if a test asks for it.
 
-The hub starts in `pytest_configure`, before test modules import huggingface_hub/datasets, because those
-read HF_ENDPOINT and HF_HUB_DISABLE_XET once, at import time: nothing imported here may import them.
+`pytest_configure` reserves the hub's port and sets HF_ENDPOINT before test modules import huggingface_hub/
+datasets, because those read HF_ENDPOINT and HF_HUB_DISABLE_XET once, at import time: nothing imported here
+may import them. The hub process itself starts with the first test that uses the `hub` fixture, so the unit
+layer (tests/unit) never starts it.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -33,12 +36,17 @@ def pytest_configure(config: pytest.Config) -> None:
         HF_HOME=home,
     )
     os.environ.pop("HF_TOKEN", None)
-    hub = LocalHub(tokens={WRITE_TOKEN: "write", READ_TOKEN: "read"},
-                   log_file=os.path.join(home, "localhub.log"))
-    hub.start()
-    os.environ["HF_ENDPOINT"] = hub.endpoint
-    _state["hub"] = hub
+    port = free_port()
+    os.environ["HF_ENDPOINT"] = f"http://127.0.0.1:{port}"
+    _state["port"] = port
     _state["home"] = home
+
+
+def free_port() -> int:
+    """A port free now on 127.0.0.1; the hub binds it later with SO_REUSEADDR."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -49,7 +57,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def hub() -> LocalHub:
-    found = _state["hub"]
+    """The session hub at HF_ENDPOINT, started on first use."""
+    found = _state.get("hub")
+    if found is None:
+        port = _state["port"]
+        assert isinstance(port, int)
+        found = LocalHub(tokens={WRITE_TOKEN: "write", READ_TOKEN: "read"}, port=port,
+                         log_file=os.path.join(str(_state["home"]), "localhub.log"))
+        _state["hub"] = found.start()
+        assert found.endpoint == os.environ["HF_ENDPOINT"], (found.endpoint, os.environ["HF_ENDPOINT"])
     assert isinstance(found, LocalHub)
     return found
 

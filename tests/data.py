@@ -1,51 +1,118 @@
-"""Datasets the read tests of every engine share, published once per session to the session hub."""
+"""What tests share: the one table builder, Parquet bytes, card YAML, the Ray runner preamble, and the datasets
+published once per session to the session hub."""
 
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
+import textwrap
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
-CARD = """---
-configs:
-- config_name: reviews
-  default: true
-  data_files:
-  - split: train
-    path: reviews/train-*.parquet
-  - split: test
-    path: reviews/test-*.parquet
-- config_name: extra
-  data_files:
-  - split: train
-    path: extra/*.parquet
----
-# two configs
+
+def _text(i: int) -> str:
+    return f"text {i} " + "x" * (i % 50)
+
+
+def _hex(i: int) -> str:
+    """24 hex digits that differ from row to row: text that barely compresses."""
+    return uuid.UUID(int=(i * 2654435761) % (1 << 128) | (1 << 127)).hex[:24]
+
+
+# Column name -> (Arrow type, value of row i). Every builder of test rows picks its columns here.
+COLUMNS: dict[str, tuple[pa.DataType, Callable[[int], Any]]] = {
+    "id": (pa.int64(), lambda i: i),
+    "text": (pa.string(), _text),
+    "hex": (pa.string(), _hex),
+    "label": (pa.int32(), lambda i: i % 5),
+    "score": (pa.float64(), lambda i: i / 7),
+    "fraction": (pa.float64(), lambda i: (i % 1000) / 1000),
+    "flag": (pa.bool_(), lambda i: i % 2 == 0),
+    "value": (pa.int32(), lambda i: i % 97),
+    "kind": (pa.string(), lambda i: None if i % 7 == 0 else f"l{i % 5}"),
+    "tags": (pa.list_(pa.int64()), lambda i: [i % 7, i % 13]),
+}
+DEFAULT_COLUMNS = ("id", "text", "label", "score", "flag")
+
+
+def make_table(n: int, offset: int = 0, *, columns: Sequence[str] = DEFAULT_COLUMNS,
+               null_every: int = 0) -> pa.Table:
+    """Rows offset..offset+n-1; each value a function of the row's id, so any slice is predictable.
+    `null_every` > 0 makes `text` null on ids divisible by it."""
+    ids = range(offset, offset + n)
+    arrays = {}
+    for name in columns:
+        dtype, value = COLUMNS[name]
+        nulls = null_every and name == "text"
+        arrays[name] = pa.array([None if nulls and i % null_every == 0 else value(i) for i in ids], dtype)
+    return pa.table(arrays)
+
+
+def parquet_bytes(table: pa.Table, row_group_size: int = 5_000, **write_options: Any) -> bytes:
+    """The table as one Parquet file in memory (pyarrow's writer; `write_options` go to `write_table`)."""
+    buf = io.BytesIO()
+    pq.write_table(table, buf, row_group_size=row_group_size, **write_options)
+    return buf.getvalue()
+
+
+def card(configs: Mapping[str, Mapping[str, str | list[str]]], *, default: str | None = None,
+         title: str = "test dataset", **yaml_keys: Any) -> str:
+    """A dataset card: YAML `configs:` (config -> split -> path pattern(s)), `default` marked, then prose."""
+    entries = []
+    for name, splits in configs.items():
+        entry: dict[str, Any] = {"config_name": name}
+        if name == default:
+            entry["default"] = True
+        entry["data_files"] = [{"split": split, "path": path} for split, path in splits.items()]
+        entries.append(entry)
+    front = yaml.safe_dump({"configs": entries, **yaml_keys}, sort_keys=False)
+    return f"---\n{front}---\n# {title}\n"
+
+
+CARD = card({"reviews": {"train": "reviews/train-*.parquet", "test": "reviews/test-*.parquet"},
+             "extra": {"train": "extra/*.parquet"}}, default="reviews", title="two configs")
+
+
+RAY_PREAMBLE = """
+import sys
+
+import ray
+
+import daft
+
+ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=128 * 1024 * 1024)
+try:
+    daft.set_runner_ray()
+    from daft.runners import get_or_create_runner
+
+    assert get_or_create_runner().name == "ray"
+{body}
+finally:
+    ray.shutdown()
 """
 
 
-def make_table(n: int, offset: int = 0) -> pa.Table:
-    ids = list(range(offset, offset + n))
-    return pa.table({
-        "id": pa.array(ids, pa.int64()),
-        "text": [f"text {i} " + "x" * (i % 50) for i in ids],
-        "label": pa.array([i % 5 for i in ids], pa.int32()),
-        "score": pa.array([i / 7 for i in ids], pa.float64()),
-        "flag": pa.array([i % 2 == 0 for i in ids]),
-    })
+def run_on_ray(body: str, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    """`body` (Python, indented as at module level) in a child process on Daft's Ray runner, `args` in sys.argv.
 
-
-def parquet_bytes(table: pa.Table, row_group_size: int = 5_000) -> bytes:
-    buf = io.BytesIO()
-    pq.write_table(table, buf, row_group_size=row_group_size)
-    return buf.getvalue()
+    Its own process because Daft sets the runner once per process. No HF_ENDPOINT/HF_TOKEN for the child or
+    its Ray workers: endpoints and tokens must travel inside the tasks."""
+    script = RAY_PREAMBLE.format(body=textwrap.indent(textwrap.dedent(body).strip("\n"), "    "))
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_ENDPOINT", "HF_TOKEN")}
+    env.update(RAY_USAGE_STATS_ENABLED="0", RAY_DEDUP_LOGS="0")
+    return subprocess.run([sys.executable, "-c", script, *args], env=env, capture_output=True, text=True,
+                          timeout=timeout)
 
 
 @dataclass

@@ -23,7 +23,7 @@ DEFAULT_ENDPOINT = "https://huggingface.co"
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "B": 1}
 for _i, _p in enumerate("KMGT", 1):
-    _UNITS.update({_p: 1000**_i, f"{_p}B": 1000**_i, f"{_p}IB": 1024**_i})
+    _UNITS.update({_p: 1000**_i, f"{_p}B": 1000**_i, f"{_p}I": 1024**_i, f"{_p}IB": 1024**_i})
 
 
 def parse_size(key: str, value: Any) -> int:
@@ -141,6 +141,7 @@ def _construct(cls: type, values: dict[str, Any], *, sizes: tuple[str, ...] = ()
             parsed[key] = parse_seconds(key, value)
         else:
             parsed[key] = str(value)
+    parsed.setdefault("repo", "")  # no repo at all (Spark's load() without a path): the class says what to pass
     try:
         return cls(**parsed)
     except TypeError as exc:
@@ -264,7 +265,7 @@ class WriteOptions:
             object.__setattr__(self, "repo", repo[len("datasets/"):])
         elif isinstance(repo, str) and (repo.startswith("models/") or repo.startswith("spaces/")):
             raise OptionError(f"{repo!r} is not a dataset repo: hfconnect writes datasets; name a dataset repo")
-        if not self.repo or self.repo.count("/") != 1:
+        if not self.repo or self.repo.count("/") != 1 or not all(self.repo.split("/")):
             raise OptionError(f"repo {self.repo!r}: expected 'namespace/name' of a dataset repo")
         if self.repo_type != "dataset":
             raise OptionError(f"repo_type={self.repo_type!r}: hfconnect writes dataset repos only")

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import pickle
-import subprocess
-import sys
-import textwrap
+import re
 import urllib.request
 import uuid
 
@@ -17,6 +14,7 @@ import daft
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from daft.exceptions import DaftCoreException
 
 from hfconnect.daft import HuggingFaceSink, read_huggingface, write_huggingface
 from hfconnect.daft.sink import hub_schema
@@ -24,22 +22,16 @@ from hfconnect.errors import AuthenticationError, HfConnectError, SchemaMismatch
 from hfconnect.options import WriteOptions
 from hfconnect.write.parquet_writer import CDC_DEFAULTS, METADATA_KEY
 from tests.conftest import READ_TOKEN, WRITE_TOKEN
+from tests.data import make_table, run_on_ray
 
 pytestmark = pytest.mark.integration
 
 N = 50_000
-SMALL = {"max_file_size": "150KB", "row_group_size": "64KB"}  # several files, several row groups per file
+SMALL = {"max_file_size": "100KB", "row_group_size": "64KB"}  # several files, several row groups per file
 
 
 def _table(n: int, offset: int = 0) -> pa.Table:
-    ids = list(range(offset, offset + n))
-    return pa.table({
-        "id": pa.array(ids, pa.int64()),
-        "text": [None if i % 11 == 0 else f"row {i} " + "y" * (i % 37) for i in ids],
-        "label": pa.array([i % 5 for i in ids], pa.int32()),
-        "score": pa.array([i / 3 for i in ids], pa.float64()),
-        "tags": [[i % 7, i % 13] for i in ids],
-    })
+    return make_table(n, offset, columns=("id", "text", "label", "score", "tags"), null_every=11)
 
 
 def _rows(table: pa.Table) -> dict[str, list]:
@@ -166,17 +158,19 @@ def test_modes_error_and_ignore_commit_nothing(hub, api):
     df = daft.from_arrow(_table(100))
     write_huggingface(df, repo, mode="error", token=WRITE_TOKEN)  # no data yet: error and ignore write
     sha, before = _head(api, repo), _commits(hub)
-    with pytest.raises(HfConnectError, match="already has"):
-        write_huggingface(df, repo, mode="error", token=WRITE_TOKEN)
-    with pytest.raises(HfConnectError, match="already has"):
-        write_huggingface(df, repo, mode="errorifexists", token=WRITE_TOKEN)
+    for mode in ("error", "errorifexists"):
+        with pytest.raises(HfConnectError, match=rf"{repo} config 'default' split 'train' already has 1 file\(s\) "
+                                                 rf"and mode is '{mode}'") as exc:
+            write_huggingface(df, repo, mode=mode, token=WRITE_TOKEN)
+        assert type(exc.value) is HfConnectError  # the base class itself: no subclass says "exists"
     # ignore on existing data: nothing committed, and the DataFrame does not even run
     failing = df.with_column("id", _fails_late(df["id"] + 45_000))
     result = write_huggingface(failing, repo, mode="ignore", token=WRITE_TOKEN)
     assert result.commit_sha is None and result.files == () and result.rows == 0
     # an append whose columns differ from the split's is refused before anything is uploaded
     uploads = hub.counters()["upload"]["requests"]
-    with pytest.raises(SchemaMismatchError):
+    with pytest.raises(SchemaMismatchError, match=rf"cannot append to {repo} split 'train': its files have columns "
+                                                  r"\[id:int64,.*\] but the new rows have \[other:int64\]"):
         write_huggingface(daft.from_pydict({"other": [1, 2]}), repo, token=WRITE_TOKEN)
     assert hub.counters()["upload"]["requests"] == uploads
     assert _commits(hub) == before and _head(api, repo) == sha
@@ -192,7 +186,7 @@ def test_a_failing_write_commits_nothing(written, hub, api):
     sha, before, uploads = _head(api, repo), _commits(hub), hub.counters()["upload"]["requests"]
     df = daft.from_arrow(_table(N, 0)).into_batches(5_000)
     df = df.with_column("id", _fails_late(df["id"]))
-    with pytest.raises(Exception, match="bad row"):
+    with pytest.raises(DaftCoreException, match=r"ValueError: bad row 4[5-9]\d{3}"):
         write_huggingface(df, repo, mode="overwrite", token=WRITE_TOKEN, max_file_size="100KB",
                           row_group_size="32KB")
     assert hub.counters()["upload"]["requests"] > uploads  # files were uploaded from the task before it failed
@@ -202,7 +196,8 @@ def test_a_failing_write_commits_nothing(written, hub, api):
 
 def test_read_only_token_fails_before_anything_is_committed(written, hub, api):
     new = _repo()
-    with pytest.raises(AuthenticationError):  # cannot create the repo: fails in begin, nothing uploaded
+    with pytest.raises(AuthenticationError, match=rf"^the token given for {new} is read-only: writing needs a "
+                                                  r"write token$"):  # found in begin: no repo, nothing uploaded
         write_huggingface(daft.from_arrow(_table(10)), new, token=READ_TOKEN)
     assert new not in [d.id for d in api.list_datasets(author="tests")]
     repo = written[0]
@@ -248,60 +243,49 @@ def test_write_sink_returns_a_result_frame_and_tasks_commit_once(hub, api):
     assert _commits(hub) == before + 2
 
 
-RAY_SCRIPT = textwrap.dedent("""
-    import json
-    import sys
+RAY_WRITE = """
+import json
 
-    import pyarrow as pa
-    import ray
+import pyarrow as pa
 
-    import daft
+from hfconnect.daft import write_huggingface
 
-    endpoint, repo, token = sys.argv[1:4]
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=128 * 1024 * 1024)
-    try:
-        daft.set_runner_ray()
-        from daft.runners import get_or_create_runner
+endpoint, repo, token = sys.argv[1:4]
+n = 30_000
+table = pa.table({"id": pa.array(range(n), pa.int64()), "text": [f"t{i}" * 3 for i in range(n)]})
+df = daft.from_arrow(table).repartition(3)
+result = write_huggingface(df, repo, endpoint=endpoint, token=token)
 
-        from hfconnect.daft import write_huggingface
 
-        assert get_or_create_runner().name == "ray"
-        n = 30_000
-        table = pa.table({"id": pa.array(range(n), pa.int64()), "text": [f"t{i}" * 3 for i in range(n)]})
-        df = daft.from_arrow(table).repartition(3)
-        result = write_huggingface(df, repo, endpoint=endpoint, token=token)
+@daft.func
+def fails(x: int) -> int:
+    if x % 10_007 == 5:
+        raise ValueError("bad row")
+    return x
 
-        @daft.func
-        def fails(x: int) -> int:
-            if x % 10_007 == 5:
-                raise ValueError("bad row")
-            return x
 
-        try:
-            write_huggingface(df.with_column("id", fails(df["id"])), repo, mode="overwrite", endpoint=endpoint,
-                              token=token)
-            failed = False
-        except Exception:
-            failed = True
-        print(json.dumps({"sha": result.commit_sha, "files": list(result.files), "rows": result.rows,
-                          "failed": failed}))
-    finally:
-        ray.shutdown()
-""")
+try:
+    write_huggingface(df.with_column("id", fails(df["id"])), repo, mode="overwrite", endpoint=endpoint,
+                      token=token)
+    failed = ""
+except Exception as exc:  # reported to the test, which checks what failed
+    failed = f"{type(exc).__name__}: {exc}"
+print(json.dumps({"sha": result.commit_sha, "files": list(result.files), "rows": result.rows,
+                  "failed": failed}))
+"""
 
 
 @pytest.mark.slow
 def test_ray_runner_in_its_own_process(hub, api):
     repo = _repo()
     before = _commits(hub)
-    # No HF_ENDPOINT/HF_TOKEN for the child or its Ray workers: endpoint and token travel inside the sink.
-    env = {k: v for k, v in os.environ.items() if k not in ("HF_ENDPOINT", "HF_TOKEN")}
-    env.update(RAY_USAGE_STATS_ENABLED="0", RAY_DEDUP_LOGS="0")
-    args = [sys.executable, "-c", RAY_SCRIPT, hub.endpoint, repo, WRITE_TOKEN]
-    proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=240)
+    proc = run_on_ray(RAY_WRITE, hub.endpoint, repo, WRITE_TOKEN)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert out["failed"] and out["rows"] == 30_000
+    # on Ray, the UDF's error arrives wrapped: RayTaskError(DaftCoreException) naming the row
+    assert re.match(r"RayTaskError\(DaftCoreException\): .*ValueError: bad row", out["failed"], re.DOTALL), \
+        out["failed"]
+    assert out["rows"] == 30_000
     assert _commits(hub) == before + 1  # the good write committed once; the failing one not at all
     assert out["sha"] == _head(api, repo) and len(out["files"]) >= 3  # one file (at least) per partition
     got = read_huggingface(repo).to_arrow()

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import io
-
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from huggingface_hub import CommitOperationAdd
 
 from tests.conftest import WRITE_TOKEN
+from tests.data import make_table, parquet_bytes
 
 pytestmark = pytest.mark.integration
-
-
-def _table(n: int, offset: int = 0) -> pa.Table:
-    return pa.table({
-        "id": pa.array(range(offset, offset + n), pa.int64()),
-        "text": [f"review number {i}" for i in range(offset, offset + n)],
-        "label": pa.array([i % 3 for i in range(offset, offset + n)], pa.int32()),
-    })
-
-
-def _parquet_bytes(table: pa.Table) -> bytes:
-    buf = io.BytesIO()
-    pq.write_table(table, buf)
-    return buf.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -35,12 +20,12 @@ def parquet_repo(api) -> tuple[str, dict[str, pa.Table]]:
 
     rid = f"tests/clients-{uuid.uuid4().hex[:8]}"
     api.create_repo(rid, repo_type="dataset")
-    splits = {"train": _table(300), "test": _table(50, offset=1000)}
+    splits = {"train": make_table(300), "test": make_table(50, 1000)}
     ops = []
     for split, table in splits.items():
         half = table.num_rows // 2
         for i, part in enumerate((table.slice(0, half), table.slice(half))):
-            ops.append(CommitOperationAdd(f"data/{split}-{i:05d}-of-00002.parquet", _parquet_bytes(part)))
+            ops.append(CommitOperationAdd(f"data/{split}-{i:05d}-of-00002.parquet", parquet_bytes(part)))
     api.create_commit(rid, repo_type="dataset", operations=ops, commit_message="data")
     return rid, splits
 

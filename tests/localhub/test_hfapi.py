@@ -113,8 +113,9 @@ def test_branches_tags_refs_and_commits(api: HfApi, repo_id: str) -> None:
     v1 = _head(api, repo_id)
     api.create_branch(repo_id, repo_type="dataset", branch="dev")
     api.create_tag(repo_id, repo_type="dataset", tag="v1.0", revision="main")
-    with pytest.raises(HfHubHTTPError):
+    with pytest.raises(HfHubHTTPError, match="Reference already exists: dev") as exc:
         api.create_branch(repo_id, repo_type="dataset", branch="dev")  # exists
+    assert exc.value.response.status_code == 409
     api.create_branch(repo_id, repo_type="dataset", branch="refs/convert/parquet")
     api.upload_file(path_or_fileobj=b"v2", path_in_repo="f.txt", repo_id=repo_id, repo_type="dataset",
                     revision="dev")
@@ -183,9 +184,9 @@ def test_private_repo_needs_a_token(api: HfApi, hub, tmp_path) -> None:
     api.create_repo(rid, repo_type="dataset", private=True)
     api.upload_file(path_or_fileobj=b"secret", path_in_repo="s.txt", repo_id=rid, repo_type="dataset")
     anonymous = HfApi(endpoint=hub.endpoint, token=False)
-    with pytest.raises(RepositoryNotFoundError):
+    with pytest.raises(RepositoryNotFoundError, match=f"/api/datasets/{rid}"):
         anonymous.dataset_info(rid)
-    with pytest.raises(RepositoryNotFoundError):
+    with pytest.raises(RepositoryNotFoundError, match=f"/datasets/{rid}/resolve/main/s.txt"):
         hf_hub_download(rid, "s.txt", repo_type="dataset", cache_dir=tmp_path, token=False)
     reader = HfApi(endpoint=hub.endpoint, token=READ_TOKEN)
     assert reader.dataset_info(rid).private
@@ -199,20 +200,20 @@ def test_delete_repo(api: HfApi) -> None:
     rid = f"tests/gone-{uuid.uuid4().hex[:8]}"
     api.create_repo(rid, repo_type="dataset")
     api.delete_repo(rid, repo_type="dataset")
-    with pytest.raises(RepositoryNotFoundError):
+    with pytest.raises(RepositoryNotFoundError, match=f"/api/datasets/{rid}"):
         api.dataset_info(rid)
 
 
 def test_unknown_repo_revision_path_map_to_client_errors(api: HfApi, repo_id: str, tmp_path) -> None:
-    with pytest.raises(RepositoryNotFoundError):
+    with pytest.raises(RepositoryNotFoundError, match="/api/datasets/tests/does-not-exist"):
         api.dataset_info("tests/does-not-exist")
-    with pytest.raises(RevisionNotFoundError):
+    with pytest.raises(RevisionNotFoundError, match="Invalid rev id: no-such-branch"):
         api.dataset_info(repo_id, revision="no-such-branch")
-    with pytest.raises(RevisionNotFoundError):
+    with pytest.raises(RevisionNotFoundError, match=f"Invalid rev id: {'0' * 40}"):
         api.dataset_info(repo_id, revision="0" * 40)
-    with pytest.raises(EntryNotFoundError):
+    with pytest.raises(EntryNotFoundError, match=f"/datasets/{repo_id}/resolve/main/missing.bin"):
         hf_hub_download(repo_id, "missing.bin", repo_type="dataset", cache_dir=tmp_path)
-    with pytest.raises(EntryNotFoundError):
+    with pytest.raises(EntryNotFoundError, match="missing-dir"):
         list(api.list_repo_tree(repo_id, path_in_repo="missing-dir", repo_type="dataset"))
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from pyspark.errors import AnalysisException
 
 from tests.conftest import READ_TOKEN
 
@@ -74,9 +75,11 @@ def test_split_all_and_options_are_strict(spark, hub, multi_config) -> None:
     counts = {r["split"]: r["count"] for r in
               _read(spark, hub, multi_config.repo_id, split="all").groupBy("split").count().collect()}
     assert counts == {"train": 60_000, "test": 5_000}
-    with pytest.raises(Exception, match="unknown option 'shardsize'"):
+    with pytest.raises(AnalysisException, match=r"hfconnect\.errors\.OptionError: unknown option 'shardsize'; valid "
+                                                 r"options: batch_size, "):
         _read(spark, hub, multi_config.repo_id, shardsize="1MB")
-    with pytest.raises(Exception, match="split 'nope' not found"):
+    with pytest.raises(AnalysisException, match=r"hfconnect\.errors\.SplitNotFoundError: split 'nope' not found in "
+                                                 r"config 'reviews'; its splits are: train, test"):
         _read(spark, hub, multi_config.repo_id, split="nope").count()
 
 
@@ -89,7 +92,8 @@ def test_private_repo_token_not_in_plan_or_errors(spark, hub, api) -> None:
     api.create_repo(repo, repo_type="dataset", private=True)
     api.upload_file(path_or_fileobj=parquet_bytes(make_table(5)), path_in_repo="train.parquet", repo_id=repo,
                     repo_type="dataset")
-    with pytest.raises(Exception, match="private") as exc:
+    with pytest.raises(AnalysisException, match=rf"hfconnect\.errors\.RepoNotFoundError: dataset {repo}@main: not "
+                                                 r"found on the Hub: the repo may be private") as exc:
         _read(spark, hub, repo).count()
     df = _read(spark, hub, repo, token=READ_TOKEN)
     assert df.count() == 5

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from huggingface_hub import hf_hub_download
 
-from hfconnect.errors import HfConnectError
+from hfconnect.errors import AuthenticationError
 from hfconnect.options import WriteOptions
 from hfconnect.write import WriteJob
 from hfconnect.write.parallel import ParallelFileWriter
@@ -69,7 +69,8 @@ def test_a_failed_upload_fails_finish_and_leaves_no_temp_files(hub, tmp_path) ->
     hub.set_faults([{"route": "upload", "action": "status", "status": 403}])
     try:
         writer = ParallelFileWriter(SCHEMA, options, job_id=job.job_id, workers=2, file_bytes=200_000)
-        with pytest.raises(HfConnectError):
+        with pytest.raises(AuthenticationError, match=rf"^dataset {repo}@main: HTTP 403: the token lacks the rights "
+                                                      r"needed \(a read token cannot write"):
             for batch in _batches(60_000, 5_000):
                 writer.write(batch)
             writer.finish()

@@ -7,6 +7,7 @@ falls back to the `refs/convert/parquet` branch when nothing here is a data file
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -25,6 +26,10 @@ SPLIT_KEYWORDS = {
     "validation": ("validation", "valid", "dev", "val"),
     "test": ("test", "testing", "eval", "evaluation"),
 }
+# Names `datasets` skips when it resolves data files (dataset_infos.json it reads as legacy metadata).
+FILES_TO_IGNORE = frozenset({"README.md", "config.json", "dataset_info.json", "dataset_infos.json",
+                             "dummy_data.zip", "dataset_dict.json"})
+_TIE_ORDER = (".parquet", ".jsonl", ".json", ".csv")  # `datasets`' order among equally common extensions
 _SEP = "[-._ 0-9]"
 _SHARDED = re.compile(r"^data/(?P<split>\w+)-\d{5}-of-\d{5}[^/]*\.[^/]+$")
 _CONVERT = re.compile(r"^(?P<config>[^/]+)/(?:partial-)?(?P<split>[^/]+)/[^/]+\.parquet$")
@@ -111,16 +116,22 @@ def _data_files(files: list[RepoFileInfo]) -> list[DataFile]:
     return out
 
 
+def _ignored(path: str, pattern: str = "") -> bool:
+    """A metadata file `datasets` never reads as data, unless a pattern names it exactly."""
+    name = posixpath.basename(path)
+    return name in FILES_TO_IGNORE and name != posixpath.basename(pattern)
+
+
 def _match(files: list[DataFile], patterns: list[str], base: str = "") -> list[DataFile]:
     prefix = f"{base.strip('/')}/" if base.strip("/") else ""
-    regexes = [glob_regex(prefix + p.lstrip("/")) for p in patterns]
-    return [f for f in files if any(r.match(f.path) for r in regexes)]
+    full = [prefix + p.lstrip("/") for p in patterns]
+    return [f for f in files if any(glob_regex(p).match(f.path) and not _ignored(f.path, p) for p in full)]
 
 
 def _by_conventions(files: list[DataFile], base: str = "") -> dict[str, list[DataFile]]:
     """The Hub's split conventions, tried in the order `datasets` tries them."""
     prefix = f"{base.strip('/')}/" if base.strip("/") else ""
-    scoped = [f for f in files if f.path.startswith(prefix)]
+    scoped = [f for f in files if f.path.startswith(prefix) and not _ignored(f.path)]
     rel = {f.path: f.path[len(prefix):] for f in scoped}
     sharded: dict[str, list[DataFile]] = {}
     for f in scoped:
@@ -147,11 +158,13 @@ def _by_conventions(files: list[DataFile], base: str = "") -> dict[str, list[Dat
 
 
 def _one_format(splits: dict[str, list[DataFile]]) -> dict[str, tuple[DataFile, ...]]:
-    """Like `datasets`, read the most common data format and ignore the others."""
-    counts = Counter(f.format for files in splits.values() for f in files)
+    """Like `datasets`, read the format of the most common file extension and ignore the others. Extensions
+    count apart (2 .csv beat 1 .json + 1 .jsonl); a tie goes to .parquet, then .jsonl, .json, .csv."""
+    counts = Counter(posixpath.splitext(f.path)[1].lower() for files in splits.values() for f in files)
     if not counts:
         return {}
-    fmt = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] != "parquet"))[0][0]
+    ext = max(counts, key=lambda e: (counts[e], *(e == p for p in _TIE_ORDER), e))
+    fmt = FORMATS[ext]
     out = {s: tuple(sorted((f for f in fs if f.format == fmt), key=lambda f: f.path)) for s, fs in splits.items()}
     return {s: fs for s, fs in out.items() if fs}
 

@@ -24,8 +24,8 @@ __all__ = ["ROUTE_CLASSES", "Counters", "FaultPlan", "FaultRule", "parse_fault_s
 ROUTE_CLASSES = ("api", "resolve", "upload", "commit", "cdn")
 ACTIONS = ("status", "reset", "reset_after", "latency", "bandwidth")
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]i?B?|B)?\s*$", re.IGNORECASE)
-_UNITS = {"": 1, "B": 1, "K": 10**3, "KB": 10**3, "KIB": 2**10, "M": 10**6, "MB": 10**6, "MIB": 2**20,
-          "G": 10**9, "GB": 10**9, "GIB": 2**30}
+_UNITS = {"": 1, "B": 1, "K": 10**3, "KB": 10**3, "KI": 2**10, "KIB": 2**10, "M": 10**6, "MB": 10**6,
+          "MI": 2**20, "MIB": 2**20, "G": 10**9, "GB": 10**9, "GI": 2**30, "GIB": 2**30}
 
 
 @dataclass

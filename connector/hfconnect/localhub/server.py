@@ -102,7 +102,8 @@ def serve(
 
 
 class LocalHub:
-    """The real local hub in a child process on a free 127.0.0.1 port.
+    """The real local hub in a child process on 127.0.0.1: a free port, or `port` when given (a caller that
+    must publish the endpoint before the hub starts, e.g. as HF_ENDPOINT, reserves one and passes it).
 
     >>> with LocalHub(tokens={"hf_write": "write", "hf_read": "read"}) as hub:
     ...     api = HfApi(endpoint=hub.endpoint, token=hub.write_token)

@@ -24,7 +24,7 @@ __all__ = ["spark_compatible_schema", "spark_compatible_type"]
 
 
 def spark_compatible_type(t: pa.DataType) -> pa.DataType:
-    if isinstance(t, pa.ExtensionType):
+    if isinstance(t, pa.BaseExtensionType):  # C++ (canonical) and Python-defined extension types
         return spark_compatible_type(t.storage_type)
     if pa.types.is_dictionary(t):
         return spark_compatible_type(t.value_type)

@@ -36,7 +36,7 @@ def _feature(t: pa.DataType) -> Any:
         inner = _feature(t.value_type)
         if inner is None:
             return None
-        out: dict[str, Any] = {"list": inner.get("dtype", inner)}
+        out: dict[str, Any] = {"large_list" if pa.types.is_large_list(t) else "list": inner.get("dtype", inner)}
         if pa.types.is_fixed_size_list(t):
             out["length"] = t.list_size
         return out

@@ -1,0 +1,225 @@
+"""The planner's pure steps over real Parquet footers built in memory: cutting files into byte-balanced
+shards at row-group granularity, pruning by statistics, merging the files' schemas, the output schema."""
+
+from __future__ import annotations
+
+import io
+import pickle
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from hfconnect.errors import DataFileError, OptionError, SchemaMismatchError
+from hfconnect.hub import HubClient
+from hfconnect.hub.datafiles import DataFile
+from hfconnect.hub.snapshot import Snapshot
+from hfconnect.plan.footers import PARQUET_FORMAT, FileFacts
+from hfconnect.plan.model import FilePart, ReadPlan, Shard
+from hfconnect.plan.planner import _cut, _files_of, _merge_schemas, _output_schema, read_text_table
+from tests.data import make_table, parquet_bytes
+
+SNAPSHOT = Snapshot("o/n", "a" * 40, "main", "http://hub.invalid")
+CLIENT = HubClient("http://hub.invalid", "hf_secret_token")
+
+
+def facts_of(path: str, data: bytes, filter: pc.Expression | None = None) -> FileFacts:
+    """What planning learns from a footer (as footers.inspect_parquet does over HTTP): the schema, each row
+    group's compressed bytes, and the row groups the filter's statistics keep."""
+    frag = PARQUET_FORMAT.make_fragment(pa.BufferReader(data))
+    frag.ensure_complete_metadata()
+    md = frag.metadata
+    sizes = tuple(sum(md.row_group(i).column(j).total_compressed_size for j in range(md.num_columns))
+                  for i in range(md.num_row_groups))
+    kept = tuple(range(md.num_row_groups))
+    if filter is not None:
+        kept = tuple(rg.id for rg in frag.subset(filter=filter).row_groups)
+    return FileFacts(path, frag.physical_schema, sizes, kept)
+
+
+def parquet_file(path: str, rows: int, offset: int = 0, row_group: int = 1_000) -> tuple[DataFile, bytes]:
+    data = parquet_bytes(make_table(rows, offset), row_group_size=row_group)
+    return DataFile(path, len(data), "parquet"), data
+
+
+def covered(shards: tuple[Shard, ...]) -> dict[str, list[int | None]]:
+    """path -> the row groups read, over all shards in order (None: the whole file)."""
+    out: dict[str, list[int | None]] = {}
+    for shard in shards:
+        for part in shard.parts:
+            out.setdefault(part.path, []).extend(part.row_groups if part.row_groups is not None else [None])
+    return out
+
+
+def test_small_files_are_packed_without_footers_and_a_small_remainder_joins_the_last_shard() -> None:
+    files = [("train", DataFile(f"f{i}.parquet", 10, "parquet")) for i in range(10)]
+    shards = _cut(files, {}, 30)
+    assert [[p.path for p in s.parts] for s in shards] == [
+        ["f0.parquet", "f1.parquet", "f2.parquet"], ["f3.parquet", "f4.parquet", "f5.parquet"],
+        ["f6.parquet", "f7.parquet", "f8.parquet", "f9.parquet"]]  # f9 alone (10 < 30 // 2) would idle a task
+    assert [s.index for s in shards] == [0, 1, 2] and [s.est_bytes for s in shards] == [30, 30, 40]
+    assert all(p.row_groups is None and p.split == "train" for s in shards for p in s.parts)
+
+
+def test_a_remainder_of_half_a_shard_or_more_is_its_own_shard() -> None:
+    files = [("train", DataFile(f"f{i}.csv", size, "csv")) for i, size in enumerate((30, 15))]
+    shards = _cut(files, {}, 30)
+    assert [[(p.path, p.format) for p in s.parts] for s in shards] == [[("f0.csv", "csv")], [("f1.csv", "csv")]]
+
+
+def test_large_files_split_by_row_group_into_shards_of_about_shard_size() -> None:
+    big, data = parquet_file("big.parquet", 20_000)
+    facts = {big.path: facts_of(big.path, data)}
+    sizes = facts[big.path].row_group_bytes
+    assert len(sizes) == 20
+    target = 3 * max(sizes)
+    shards = _cut([("train", big)], facts, target)
+    assert covered(shards) == {"big.parquet": list(range(20))}  # every row group once, in order
+    assert all(s.est_bytes <= target for s in shards)
+    assert all(s.est_bytes + min(sizes) > target for s in shards[:-1])  # none could take one more row group
+    assert [s.est_bytes for s in shards] == [sum(sizes[rg] for p in s.parts for rg in p.row_groups) for s in shards]
+
+
+def test_a_row_group_larger_than_the_shard_size_is_a_shard_of_its_own() -> None:
+    f, data = parquet_file("f.parquet", 4_000)
+    shards = _cut([("train", f)], {f.path: facts_of(f.path, data)}, 10)
+    assert [[p.row_groups for p in s.parts] for s in shards] == [[(0,)], [(1,)], [(2,)], [(3,)]]
+
+
+def test_whole_files_never_split_a_file() -> None:
+    """For a reader that splits files itself (Daft's native one)."""
+    f, data = parquet_file("f.parquet", 10_000)
+    facts = {f.path: facts_of(f.path, data)}
+    assert covered(_cut([("train", f)], facts, 1_000, whole_files=True)) == {"f.parquet": [None]}
+    assert len(covered(_cut([("train", f)], facts, 1_000))["f.parquet"]) == 10
+
+
+def test_statistics_prune_row_groups_and_files() -> None:
+    first, first_data = parquet_file("a.parquet", 5_000)
+    second, second_data = parquet_file("b.parquet", 5_000, offset=5_000)
+    expr = (pc.field("id") >= 2_500) & (pc.field("id") < 3_200)
+    facts = {f.path: facts_of(f.path, d, expr) for f, d in ((first, first_data), (second, second_data))}
+    assert facts["a.parquet"].kept == (2, 3) and facts["b.parquet"].kept == ()
+    files = [("train", first), ("train", second)]
+    assert covered(_cut(files, facts, 10**9)) == {"a.parquet": [2, 3]}  # b.parquet is never fetched
+    # whole_files: a file with pruned row groups is still read by row group, the kept ones only
+    assert covered(_cut(files, facts, 10**9, whole_files=True)) == {"a.parquet": [2, 3]}
+    everything = {f.path: facts_of(f.path, d, pc.field("id") >= 0) for f, d in ((first, first_data),)}
+    assert covered(_cut(files[:1], everything, 10**9)) == {"a.parquet": [None]}  # nothing pruned: whole file
+
+
+def test_statistics_that_cannot_decide_keep_everything() -> None:
+    """A filter on a column without usable statistics keeps every row group: rows are filtered when read."""
+    f, data = parquet_file("f.parquet", 3_000)
+    fact = facts_of(f.path, data, pc.match_substring(pc.field("text"), "text 1"))
+    assert fact.kept == (0, 1, 2)
+
+
+def test_files_without_rows() -> None:
+    """No row group at all (a writer closed at once): a whole-file part, read for its schema. One empty row
+    group (pyarrow's write_table of no rows) has no statistics: a filter cannot prune it."""
+    sink = io.BytesIO()
+    pq.ParquetWriter(sink, make_table(0).schema).close()
+    none = DataFile("none.parquet", len(sink.getvalue()), "parquet")
+    fact = facts_of(none.path, sink.getvalue(), pc.field("id") > 3)
+    assert fact.row_group_bytes == () and fact.kept == ()
+    assert covered(_cut([("train", none)], {none.path: fact}, 100)) == {"none.parquet": [None]}
+    empty, data = parquet_file("empty.parquet", 0)
+    assert facts_of(empty.path, data).kept == facts_of(empty.path, data, pc.field("id") > 3).kept == (0,)
+    assert covered(_cut([("train", empty)], {empty.path: facts_of(empty.path, data)}, 10**6)) == {
+        "empty.parquet": [None]}
+
+
+def test_splits_and_formats_travel_with_their_parts() -> None:
+    f, data = parquet_file("t.parquet", 3_000)
+    files = [("train", f), ("test", DataFile("x.jsonl", 50, "json"))]
+    shards = _cut(files, {f.path: facts_of(f.path, data)}, 10)
+    assert [(p.path, p.split, p.format, p.row_groups) for s in shards for p in s.parts] == [
+        ("t.parquet", "train", "parquet", (0,)), ("t.parquet", "train", "parquet", (1,)),
+        ("t.parquet", "train", "parquet", (2,)), ("x.jsonl", "test", "json", None)]
+
+
+def test_files_of_a_plan_lists_each_file_once_per_split() -> None:
+    f, data = parquet_file("t.parquet", 3_000)
+    files = [("train", f), ("test", DataFile("x.jsonl", 50, "json"))]
+    shards = _cut(files, {f.path: facts_of(f.path, data)}, 10)
+    plan = ReadPlan(SNAPSHOT, CLIENT, "default", ("train", "test", "validation"), pa.schema([]), pa.schema([]),
+                    shards)
+    assert _files_of(plan) == {"train": (f,), "test": (DataFile("x.jsonl", 50, "json"),), "validation": ()}
+
+
+def test_merge_schemas_unifies_null_and_widths_and_drops_metadata() -> None:
+    typed = pa.schema([("id", pa.int64()), ("note", pa.string())], metadata={b"k": b"v"})
+    nulls = pa.schema([("id", pa.int32()), ("note", pa.null()), ("extra", pa.float64())])
+    facts = {"a": FileFacts("a", nulls, (), ()), "b": FileFacts("b", typed, (), ())}
+    merged = _merge_schemas(SNAPSHOT, facts, [], None)  # footers given: no HTTP
+    assert merged == pa.schema([("id", pa.int64()), ("note", pa.string()), ("extra", pa.float64())])
+    assert merged.metadata is None
+
+
+def test_merge_schemas_names_the_incompatible_file() -> None:
+    facts = {"data/a.parquet": FileFacts("data/a.parquet", pa.schema([("id", pa.int64())]), (), ()),
+             "data/b.parquet": FileFacts("data/b.parquet", pa.schema([("id", pa.struct([("x", pa.int8())]))]), (), ())}
+    with pytest.raises(SchemaMismatchError, match=r"^o/n/data/b\.parquet has a schema incompatible with the "
+                                                  r"split's other files: ") as exc:
+        _merge_schemas(SNAPSHOT, facts, [], None)
+    assert exc.value.path == "data/b.parquet"
+
+
+SCHEMA = pa.schema([("id", pa.int64()), ("text", pa.string()), ("score", pa.float64())])
+
+
+@pytest.mark.parametrize(("columns", "add_split", "names"), [
+    (None, False, ["id", "text", "score"]),
+    (("score", "id"), False, ["score", "id"]),
+    (None, True, ["id", "text", "score", "split"]),
+    (("text",), True, ["text"]),  # columns without `split`: no split column
+    (("split", "id"), True, ["id", "split"]),  # `split` always comes last
+])
+def test_output_schema(columns: tuple[str, ...] | None, add_split: bool, names: list[str]) -> None:
+    schema = _output_schema(SCHEMA, columns, add_split)
+    assert schema.names == names
+    if "split" in names:
+        assert schema.field("split") == pa.field("split", pa.string(), nullable=False)
+
+
+def test_output_schema_errors_name_the_columns() -> None:
+    with pytest.raises(OptionError, match=r"^column\(s\) \['nope', 'split'\] not in the dataset; its columns "
+                                          r"are: id, text, score$"):
+        _output_schema(SCHEMA, ("id", "nope", "split"), False)
+    with pytest.raises(OptionError, match=r"^split='all' adds a 'split' column, but the data already has one"):
+        _output_schema(pa.schema([("split", pa.string())]), None, True)
+
+
+@pytest.mark.parametrize(("path", "data", "rows"), [
+    ("a.csv", b"id,name\n1,x\n2,y\n", {"id": [1, 2], "name": ["x", "y"]}),
+    ("a.tsv", b"id\tname\n1\tx\n", {"id": [1], "name": ["x"]}),
+    ("a.jsonl", b'{"id": 1}\n{"id": 2, "name": "y"}\n', {"id": [1, 2], "name": [None, "y"]}),
+    ("a.json", b' [{"id": 1}, {"id": 2}]', {"id": [1, 2]}),
+])
+def test_text_files_read_as_tables(path: str, data: bytes, rows: dict) -> None:
+    fmt = "csv" if path.endswith(("csv", "tsv")) else "json"
+    assert read_text_table(data, DataFile(path, len(data), fmt)).to_pydict() == rows
+
+
+def test_an_unreadable_text_file_is_named() -> None:
+    with pytest.raises(DataFileError, match=r"^data/bad\.jsonl: cannot be read as json: ") as exc:
+        read_text_table(b'{"id": 1}\n{not json\n', DataFile("data/bad.jsonl", 20, "json"))
+    assert exc.value.path == "data/bad.jsonl"
+
+
+def test_plans_are_small_picklable_and_explain_without_secrets() -> None:
+    f, data = parquet_file("t.parquet", 3_000)
+    shards = _cut([("train", f)], {f.path: facts_of(f.path, data)}, 10)
+    plan = ReadPlan(SNAPSHOT, CLIENT, "default", ("train",), SCHEMA, SCHEMA, shards, filter=pc.field("id") > 3,
+                    total_files=1, total_bytes=f.size, footers_read=1)
+    again = pickle.loads(pickle.dumps(plan))
+    assert again.explain() == plan.explain() and again.shards == plan.shards
+    assert again.columns == ("id", "text", "score")
+    text = plan.explain()
+    assert f"HuggingFace dataset o/n at commit {'a' * 40} (revision 'main') via http://hub.invalid" in text
+    assert "3 shard(s); 1 footer(s) read while planning" in text and "pushed filter: (id > 3)" in text
+    assert "hf_secret_token" not in text and "hf_secret_token" not in repr(plan)
+    assert again.client.token == "hf_secret_token"  # tasks read with the driver's token, carried in the plan
+    assert FilePart("p", 1, "parquet", "train").row_groups is None
