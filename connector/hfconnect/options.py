@@ -17,7 +17,8 @@ from .errors import OptionError
 if TYPE_CHECKING:
     from .hub.client import HubClient
 
-__all__ = ["DEFAULT_ENDPOINT", "MODES", "ReadOptions", "WriteOptions", "parse_bool", "parse_list", "parse_size"]
+__all__ = ["DEFAULT_ENDPOINT", "MODES", "SPLIT_NAME", "ReadOptions", "WriteOptions", "parse_bool", "parse_list",
+           "parse_size"]
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?\s*$", re.IGNORECASE)
@@ -234,6 +235,9 @@ class ReadOptions:
 
 
 MODES = ("append", "overwrite", "error", "errorifexists", "ignore")
+# What a written split may be called (also each value of a `split_column`): word characters with -/. between
+# them, as in file names `{split}-00000-of-00001.parquet`; "all" is what readers ask for to get every split.
+SPLIT_NAME = re.compile(r"^\w+(?:[-.]\w+)*$")
 
 
 @dataclass(frozen=True)
@@ -257,6 +261,7 @@ class WriteOptions:
     create_pr: bool = False
     commit_message: str | None = None
     retry_budget: float = 60.0  # seconds of backoff a failing Hub request may spend (rate-limit waits extra)
+    split_column: str | None = None  # route each row to the split this column names (then `split` is unused)
     repo_type: str = "dataset"
 
     def __post_init__(self) -> None:
@@ -273,8 +278,10 @@ class WriteOptions:
             raise OptionError(f"mode {self.mode!r} is not one of {', '.join(MODES)}")
         if self.compression not in ("zstd", "snappy", "gzip", "brotli", "lz4", "none"):
             raise OptionError(f"compression={self.compression!r}: use zstd, snappy, gzip, brotli, lz4 or none")
-        if not re.match(r"^\w+(?:[-.]\w+)*$", self.split) or self.split == "all":
+        if not SPLIT_NAME.match(self.split) or self.split == "all":
             raise OptionError(f"split {self.split!r}: use a name such as train, validation or test")
+        if self.split_column is not None and not self.split_column.strip():
+            raise OptionError("split_column='': name the column that holds each row's split, e.g. split")
         object.__setattr__(self, "endpoint", self.endpoint.rstrip("/"))
         object.__setattr__(self, "token", _resolve_token(self.token))
         if self.data_dir is None:

@@ -123,7 +123,8 @@ class HuggingFaceSink(DataSink[TaskMessage]):
 
     def name(self) -> str:
         o = self.options
-        return f"HuggingFaceSink({o.repo}, config={o.config}, split={o.split}, mode={o.mode}, revision={o.revision})"
+        split = f"split_column={o.split_column}" if o.split_column else f"split={o.split}"
+        return f"HuggingFaceSink({o.repo}, config={o.config}, {split}, mode={o.mode}, revision={o.revision})"
 
     def schema(self) -> Schema:
         return Schema.from_pydict(RESULT_SCHEMA)
@@ -221,6 +222,7 @@ def write_huggingface(
     create_pr: bool | None = None,
     commit_message: str | None = None,
     retry_budget: float | None = None,
+    split_column: str | None = None,
 ) -> CommitResult:
     """Write a Daft DataFrame to a Hub dataset's config/split in exactly ONE commit; return its `CommitResult`.
 
@@ -231,15 +233,20 @@ def write_huggingface(
     once, with the dataset card updated so `datasets.load_dataset(repo, split=...)` sees the split. If any task
     fails, nothing is committed and the branch stays where it was.
 
-    Returns `CommitResult(commit_sha, files, deleted, rows, attempts, pr_url)`; commit_sha is None when nothing
-    was committed (ignore on existing data, or an append of no rows). `token` defaults to HF_TOKEN, `endpoint`
-    to HF_ENDPOINT. For a Daft DataFrame of the result instead, use `df.write_sink(HuggingFaceSink(...))`.
+    `split_column="split"` writes several splits in that one commit: each row goes to the split the column
+    names (it is not written into the files); overwrite then replaces exactly the splits written, error/ignore
+    look at every split of the config, and the card lists every split.
+
+    Returns `CommitResult(commit_sha, files, deleted, rows, attempts, pr_url, split_rows)`; commit_sha is None
+    when nothing was committed (ignore on existing data, or no rows with split_column). `token` defaults to
+    HF_TOKEN, `endpoint` to HF_ENDPOINT. For a Daft DataFrame of the result instead, use
+    `df.write_sink(HuggingFaceSink(...))`.
     """
     options = WriteOptions.build(
         repo=repo, split=split, config=config, mode=mode, data_dir=data_dir, revision=revision, token=token,
         endpoint=endpoint, max_file_size=max_file_size, row_group_size=row_group_size, compression=compression,
         cdc=cdc, page_index=page_index, private=private, create_pr=create_pr, commit_message=commit_message,
-        retry_budget=retry_budget,
+        retry_budget=retry_budget, split_column=split_column,
     )
     sink = HuggingFaceSink(options, df.schema())
     sink.start()  # errors (mode, schema, token) here, before any row is computed or uploaded
