@@ -22,6 +22,9 @@ def _parser() -> argparse.ArgumentParser:
     srv.add_argument("--token", action="append", default=[], metavar="TOKEN:ROLE[:USER]",
                      help="accept this bearer token; ROLE is read or write (repeatable). With no token at all "
                           "the hub is a single-user dev server where anyone may write.")
+    srv.add_argument("--token-file", action="append", default=[], metavar="PATH",
+                     help="read more TOKEN:ROLE[:USER] lines from this file (blank lines and # comments skipped), so "
+                          "tokens stay out of process listings")
     srv.add_argument("--fault", action="append", default=[], metavar="SPEC",
                      help="fault rule, e.g. route=resolve,action=status,status=429,retry_after=1,every=3")
     srv.add_argument("--seed", type=int, default=0, help="seed for probabilistic faults")
@@ -64,12 +67,18 @@ def main(argv: list[str] | None = None) -> int:
 
         logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
         try:
-            serve(args.root, host=args.host, port=args.port, tokens=args.token, faults=args.fault,
+            tokens = args.token + [line for path in args.token_file for line in _token_lines(path)]
+            serve(args.root, host=args.host, port=args.port, tokens=tokens, faults=args.fault,
                   seed=args.seed, ready_file=args.ready_file, mode=_mode(args), cdn_port=args.cdn_port)
-        except ValueError as exc:
+        except (ValueError, OSError) as exc:
             print(f"hfconnect localhub: {exc}", file=sys.stderr)
             return 2
     return 0
+
+
+def _token_lines(path: str) -> list[str]:
+    with open(path, encoding="utf-8") as fh:
+        return [line.strip() for line in fh if line.strip() and not line.lstrip().startswith("#")]
 
 
 if __name__ == "__main__":
