@@ -193,7 +193,10 @@ def spark_and_daft(repo: str, endpoint: str, token: str, hub, published: int) ->
              .getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     t_session = time.perf_counter() - t0
-    history_before = _history(out_repo, endpoint, token)
+    from huggingface_hub import HfApi
+
+    HfApi(endpoint=endpoint, token=token).create_repo(out_repo, repo_type="dataset", exist_ok=True)
+    history_before = _history(out_repo, endpoint, token)  # the repo's creation is not the job's commit
     before = hub.counters() if hub else None
     t0 = time.perf_counter()
     reviews = (spark.read.format("huggingface").option("endpoint", endpoint).option("token", token)
@@ -248,15 +251,10 @@ def spark_and_daft(repo: str, endpoint: str, token: str, hub, published: int) ->
 
 
 def _history(repo: str, endpoint: str, token: str) -> list[str]:
-    """The repo's commits, newest first (none when it does not exist yet)."""
+    """The repo's commits, newest first."""
     from huggingface_hub import HfApi
-    from huggingface_hub.errors import RepositoryNotFoundError
 
-    try:
-        return [c.commit_id for c in HfApi(endpoint=endpoint, token=token).list_repo_commits(repo,
-                                                                                          repo_type="dataset")]
-    except RepositoryNotFoundError:
-        return []
+    return [c.commit_id for c in HfApi(endpoint=endpoint, token=token).list_repo_commits(repo, repo_type="dataset")]
 
 
 if __name__ == "__main__":
