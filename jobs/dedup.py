@@ -22,7 +22,7 @@ sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != os.path.dirn
 from hfconnect.jobs import Job, JobFailed, Summary
 from hfconnect.jobs.flow import write_once
 from hfconnect.jobs.source import add_target_arguments, describe, plan_source, spark_reader, target_from
-from hfconnect.options import parse_list
+from hfconnect.options import parse_list, parse_size
 
 SPLIT_ORDER = ("train", "validation", "test")
 
@@ -35,12 +35,14 @@ def build() -> Job:
     p.add_argument("--columns", required=True, help="the columns that make rows equal, comma-separated")
     p.add_argument("--revision", default="main", help="branch, tag or commit to read (default main)")
     p.add_argument("--config", help="the config (default: the dataset's default config)")
+    p.add_argument("--file-size", default="256MB", help="about this many bytes of source per output file")
     return job
 
 
 def run(job: Job) -> Summary:
     a = job.args
     keys = list(parse_list("--columns", a.columns))
+    file_size = parse_size("--file-size", a.file_size)
     plan = plan_source(a, a.source, split="all", config=a.config)
     job.say(f"source {describe(plan)}")
     missing = [c for c in keys if c not in plan.file_schema.names]
@@ -58,6 +60,10 @@ def run(job: Job) -> Summary:
         from pyspark.sql import Window
         from pyspark.sql import functions as F  # noqa: N812
 
+        # Shuffle into about one partition per 64 MB of source (Spark's default, 200, is far too many for a small
+        # dataset and AQE does not coalesce the partitions of a persisted plan).
+        parallelism = spark.sparkContext.defaultParallelism
+        spark.conf.set("spark.sql.shuffle.partitions", str(max(parallelism, -(-plan.total_bytes // 64_000_000))))
         rank = F.coalesce(*[F.when(F.col("split") == s, F.lit(i)) for i, s in enumerate(SPLIT_ORDER)],
                           F.lit(len(SPLIT_ORDER)))
         first = Window.partitionBy(*keys).orderBy(rank, F.col("split"), F.col("_hfc_row"))
@@ -71,7 +77,10 @@ def run(job: Job) -> Summary:
         for split in sorted(counts, key=lambda s: ((SPLIT_ORDER + (s,)).index(s), s)):
             before, after = counts[split]
             job.say(f"  {split}: {before:,} rows -> {after:,} ({before - after:,} duplicates dropped)")
-        writer = marked.where("_hfc_keep").drop("_hfc_row", "_hfc_keep").write.format("huggingface").mode("overwrite")
+        # As many write tasks as files of --file-size (the shuffle left as many partitions as it saw fit).
+        files = max(1, -(-plan.total_bytes // file_size))
+        kept = marked.where("_hfc_keep").drop("_hfc_row", "_hfc_keep").coalesce(files)
+        writer = kept.write.format("huggingface").mode("overwrite")
         for key, value in write.items():
             writer = writer.option(key, value)
         writer.save(target.repo)

@@ -45,7 +45,7 @@ RAY_WORKER_PORTS = 16  # ports each Ray node may give its worker processes
 class Component:
     name: str
     argv: list[str]
-    env: dict[str, str]  # on top of the common environment
+    env: dict[str, str]  # what the cluster sets, on top of the caller's environment (no secrets: paths only)
     after: str | None = None  # started once this one is ready
     pid: int | None = None
     log: str = ""
@@ -77,24 +77,34 @@ class Cluster:
         """The executors' and Ray nodes' Python: the project's dependencies, not hfconnect."""
         return self.run / "python" / "bin" / "python"
 
+    def inherited_env(self) -> dict[str, str]:
+        """This shell's environment without what must not leak into the cluster (the caller's token, endpoint,
+        Python paths, Ray settings)."""
+        return {k: v for k, v in os.environ.items()
+                if k not in ("HF_TOKEN", "HF_ENDPOINT", "PYTHONPATH", "PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON")
+                and not k.startswith(("RAY_", "SPARK_", "HF_HUB_"))}
+
     def common_env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("HF_TOKEN", "HF_ENDPOINT", "PYTHONPATH", "PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON")
-               and not k.startswith("RAY_")}
-        env.update({
+        """What every component gets (docker/compose.*.yaml set the same, tests/cluster/test_docker.py checks)."""
+        return {
             MARKER: str(self.run),
-            "PATH": f"{VENV / 'bin'}:{env.get('PATH', '')}",
-            "SPARK_LOCAL_IP": "127.0.0.1",
-            "SPARK_DAEMON_MEMORY": "512m",
+            "PATH": f"{VENV / 'bin'}:{os.environ.get('PATH', '')}",
             "HF_HUB_DISABLE_XET": "1",  # the local hub speaks LFS only: every Hub client on the cluster must know
             "HF_HUB_DISABLE_TELEMETRY": "1",
+            "HF_HUB_DISABLE_PROGRESS_BARS": "1",
             "HF_HOME": str(self.run / "hf-home"),
+        }
+
+    def spark_env(self) -> dict[str, str]:
+        return {"SPARK_LOCAL_IP": "127.0.0.1", "SPARK_DAEMON_MEMORY": "512m"}
+
+    def ray_env(self) -> dict[str, str]:
+        return {
             "RAY_USAGE_STATS_ENABLED": "0",
             "RAY_AUTH_MODE": "token",
             "RAY_AUTH_TOKEN_PATH": str(self.run / "ray-auth-token"),
             "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0",  # no Serve replicas to drain: `down` stops at once
-        })
-        return env
+        }
 
     # ---- up -----------------------------------------------------------------------------------------
     def components(self, ray_tmp: str) -> list[Component]:
@@ -104,12 +114,12 @@ class Cluster:
         hub = Component("hub", [str(VENV / "bin" / "hfconnect"), "localhub", "serve", "--root",
                                 str(self.run / "hub" / "data"), "--host", "127.0.0.1", "--port", str(hub_port),
                                 "--token-file", str(self.run / "hub" / "tokens"), "--ready-file",
-                                str(self.run / "hub" / "ready.json")], {}, ports={"http": hub_port})
+                                str(self.run / "hub" / "ready.json")], self.common_env(), ports={"http": hub_port})
         master_port, master_ui = p(), p()
         spark_class = str(VENV / "bin" / "spark-class")
         master = Component("spark-master", [spark_class, "org.apache.spark.deploy.master.Master", "--host",
                                             "127.0.0.1", "--port", str(master_port), "--webui-port", str(master_ui)],
-                           {}, ports={"rpc": master_port, "webui": master_ui})
+                           {**self.common_env(), **self.spark_env()}, ports={"rpc": master_port, "webui": master_ui})
         workers = []
         for i in range(1, SPARK_WORKERS + 1):
             port, ui = p(), p()
@@ -117,7 +127,7 @@ class Cluster:
                 spark_class, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--port", str(port),
                 "--webui-port", str(ui), "--cores", WORKER_CORES, "--memory", WORKER_MEMORY, "--work-dir",
                 str(self.run / "spark" / f"worker-{i}"), f"spark://127.0.0.1:{master_port}"],
-                {"SPARK_WORKER_DIR": str(self.run / "spark" / f"worker-{i}")}, after="spark-master",
+                {**self.common_env(), **self.spark_env()}, after="spark-master",
                 ports={"rpc": port, "webui": ui}))
         ray = str(self.python.parent / "ray")
         head_port = p()
@@ -129,11 +139,11 @@ class Cluster:
                                       str(head_port), "--ray-client-server-port", str(p()), *node_ports(),
                                       "--num-cpus", "1", "--object-store-memory", RAY_OBJECT_STORE,
                                       "--include-dashboard", "false", "--disable-usage-stats", "--temp-dir", ray_tmp],
-                         {}, ports={"gcs": head_port})
+                         {**self.common_env(), **self.ray_env()}, ports={"gcs": head_port})
         ray_worker = Component("ray-worker", [ray, "start", "--block", "--address", f"127.0.0.1:{head_port}",
                                               "--node-ip-address", "127.0.0.1", *node_ports(), "--num-cpus", "1",
                                               "--object-store-memory", RAY_OBJECT_STORE, "--disable-usage-stats"],
-                               {}, after="ray-head")
+                               {**self.common_env(), **self.ray_env()}, after="ray-head")
         return [hub, master, *workers, head, ray_worker]
 
     def up(self) -> int:
@@ -153,7 +163,7 @@ class Cluster:
         state = {"run_dir": str(self.run), "ray_tmp": ray_tmp, "started": time.time(),
                  "components": {c.name: asdict(c) for c in comps}}
         self._save(state)
-        env = self.common_env()
+        env = self.inherited_env()
         ready: set[str] = set()
         try:
             while len(ready) < len(comps):
@@ -277,7 +287,9 @@ class Cluster:
             "PYSPARK_PYTHON": str(self.python),
             "PYSPARK_DRIVER_PYTHON": str(self.python),
             "SPARK_LOCAL_IP": "127.0.0.1",
+            "HF_HUB_DISABLE_PROGRESS_BARS": "1",
         }
+        print(f'export PATH="{VENV / "bin"}:$PATH"  # spark-submit, and a python with hfconnect for Daft jobs')
         for key, value in exports.items():
             print(f"export {key}={value}")
         print(f'export HF_TOKEN="$(cat {self.run / "hub" / "write-token"})"')

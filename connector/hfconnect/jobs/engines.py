@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ def spark_session(app: str, debug: bool = False) -> Any:
 
     from ..spark import register
 
+    # Under plain `python jobs/x.py` (no spark-submit) Spark starts here: its workers run this very Python.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     spark = (SparkSession.builder.appName(app)
              .config("spark.sql.python.filterPushdown.enabled", "true")
              .config("spark.ui.showConsoleProgress", "false")

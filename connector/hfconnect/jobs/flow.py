@@ -24,37 +24,37 @@ __all__ = ["write_once"]
 def write_once(job: Job, *, target: Target, config: str, dataset_bytes: int,
                spark_write: Callable[[Any], None] | None = None, daft_write: Callable[[], None] | None = None,
                extra: dict[str, str] | None = None) -> Summary:
-    """Run the job's write on the chosen engine and return what landed on the Hub."""
+    """Run the job's write on the chosen engine and return what landed on the Hub. The target is prepared first
+    (a missing token fails before any engine starts); from then on a failure puts it back as it was."""
     a = job.args
     spark = None
     ray_address = getattr(a, "ray_address", None)
-    if a.engine == "spark":
-        assert spark_write is not None
-        spark = spark_session(f"hfconnect-{job.name}", debug=a.debug)
-        job.say(f"engine {describe_spark(spark)}")
-    else:
-        assert daft_write is not None
-        job.say(f"engine {start_daft(ray_address)}")
+    target.prepare(a.endpoint, a.retry_budget)
     try:
+        if a.engine == "spark":
+            assert spark_write is not None
+            spark = spark_session(f"hfconnect-{job.name}", debug=a.debug)
+            job.say(f"engine {describe_spark(spark)}")
+        else:
+            assert daft_write is not None
+            job.say(f"engine {start_daft(ray_address)}")
         if a.debug:
             import hfconnect
 
             where = hfconnect_on_spark_executors(spark) if spark is not None else \
                 hfconnect_on_ray_workers() if ray_address else ["(the driver process)"]
             job.say(f"hfconnect on the driver: {hfconnect.__file__}; on the workers: {', '.join(where)}")
-        target.prepare(a.endpoint, a.retry_budget)
         job.say(f"writing to {target.describe()} (one commit)")
-        try:
-            spark_write(spark) if spark is not None else daft_write()  # type: ignore[misc]
-        except BaseException:
-            undone = target.rollback()
-            job.say("failed: nothing was committed" + (f"; removed what the job had created ({', '.join(undone)})"
-                                                       if undone else ""))
-            raise
+        spark_write(spark) if spark is not None else daft_write()  # type: ignore[misc]
+    except BaseException:
+        undone = target.rollback()
+        job.say("failed: nothing was committed" + (f"; removed what the job had created ({', '.join(undone)})"
+                                                   if undone else ""))
+        raise
     finally:
         if spark is not None:
             spark.stop()
-        else:
+        elif a.engine != "spark":
             stop_daft(ray_address)
     after = job.hub_bytes_served()
     fetched = after - job.served_at_start if after is not None and job.served_at_start is not None else None
