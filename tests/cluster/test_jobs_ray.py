@@ -18,7 +18,7 @@ def _command(job: str) -> str:
 
 
 def test_optimize_on_ray_writes_every_split_to_another_repo_in_one_commit(cluster: Cluster) -> None:
-    run = cluster.run(_command("optimize") + " --debug")  # --debug: also say where the workers import hfconnect
+    run = cluster.run(_command("optimize"))
     _report(run)
     assert run.returncode == 0, run.stderr[-5000:]
     done = run.done
@@ -26,9 +26,6 @@ def test_optimize_on_ray_writes_every_split_to_another_repo_in_one_commit(cluste
     assert done["splits"] == "train:240000,validation:20000,test:20000"
     [engine] = run.lines("optimize: engine daft on ray 127.0.0.1:")
     assert "(2 nodes, 2 CPUs)" in engine
-    [where] = run.lines("optimize: hfconnect on the driver: ")
-    workers = where.split("; on the workers: ")[1].split(", ")
-    assert all("/runtime_resources/py_modules_files/" in w for w in workers), workers
     parquet = [f for f in files_of(cluster, "demo/reviews-optimized") if f.endswith(".parquet")]
     assert {f.split("/")[1].split("-")[0] for f in parquet} == {"train", "validation", "test"}
 
@@ -47,12 +44,14 @@ def test_select_on_ray_pushes_columns_and_filter_down(cluster: Cluster) -> None:
 
 
 def test_a_failing_ray_job_leaves_its_target_as_it_was(cluster: Cluster) -> None:
+    """Uploads fail on the hub: the job fails and removes the repo it created. With --debug it also says where
+    the Ray workers import hfconnect from: what runtime_env shipped, not an installed copy."""
     api = cluster.api()
     assert not api.repo_exists("demo/never", repo_type="dataset")
     cluster.admin("PUT", "faults", {"rules": [{"route": "upload", "action": "status", "status": 500}]})
     try:
         run = cluster.run(_command("select").replace("demo/reviews-early-daft", "demo/never")
-                          + " --retry-budget 1")
+                          + " --retry-budget 1 --debug")
     finally:
         cluster.admin("PUT", "faults", {"rules": []})
     _report(run)
@@ -60,3 +59,6 @@ def test_a_failing_ray_job_leaves_its_target_as_it_was(cluster: Cluster) -> None
     assert [ln for ln in run.stderr.splitlines() if ln.startswith("select: error: HubRequestError: upload of a ")]
     assert run.lines("select: failed: nothing was committed; removed what the job had created (repo demo/never)")
     assert not api.repo_exists("demo/never", repo_type="dataset")
+    [where] = run.lines("select: hfconnect on the driver: ")
+    workers = where.split("; on the workers: ")[1].split(", ")
+    assert all("/runtime_resources/py_modules_files/" in w for w in workers), workers

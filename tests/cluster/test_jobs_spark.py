@@ -93,11 +93,13 @@ def test_dedup_drops_rows_repeated_in_later_splits(cluster: Cluster) -> None:
 
 
 def test_a_failing_job_leaves_its_target_as_it_was_and_says_so_in_one_line(cluster: Cluster) -> None:
-    """Uploads fail on the hub: the job fails, the branch it created is removed, nothing is committed. With
-    --debug it also says where the driver and the executors imported hfconnect from: the shipped zip."""
+    """Every task writes and uploads, then the hub refuses the commit: the job fails, the branch it created is
+    removed, nothing is committed. With --debug it also says where the driver and the executors imported
+    hfconnect from: the shipped zip."""
     api = cluster.api()
     refs_before = api.list_repo_refs("demo/reviews", repo_type="dataset", include_pull_requests=True)
-    cluster.admin("PUT", "faults", {"rules": [{"route": "upload", "action": "status", "status": 500}]})
+    commits_before = cluster.admin("GET", "counters")["commits"]
+    cluster.admin("PUT", "faults", {"rules": [{"route": "commit", "action": "status", "status": 500}]})
     try:
         command = _command("optimize").replace(" --pr", " --branch optimized --retry-budget 1 --debug")
         run = cluster.run(command)
@@ -107,11 +109,11 @@ def test_a_failing_job_leaves_its_target_as_it_was_and_says_so_in_one_line(clust
     assert run.returncode == 1
     # spark-submit hands the driver's stderr to its own stdout: the one error line is on one of them
     errors = [ln for ln in (run.stdout + run.stderr).splitlines() if ln.startswith("optimize: error: ")]
-    assert len(errors) == 1 and "HubRequestError: upload of a " in errors[0], run.stdout[-3000:]
+    assert len(errors) == 1 and "HubRequestError: commit to demo/reviews@optimized" in errors[0], run.stdout[-3000:]
     assert run.lines("optimize: failed: nothing was committed; removed what the job had created (branch optimized)")
     [where] = run.lines("optimize: hfconnect on the driver: ")
     driver, workers = where.split("; on the workers: ")
     assert driver.endswith("/dist/hfconnect.zip/hfconnect/__init__.py"), driver
     assert all(w.endswith("hfconnect.zip/hfconnect/__init__.py") for w in workers.split(", ")), workers
-    refs_after = api.list_repo_refs("demo/reviews", repo_type="dataset", include_pull_requests=True)
-    assert refs_after == refs_before
+    assert api.list_repo_refs("demo/reviews", repo_type="dataset", include_pull_requests=True) == refs_before
+    assert cluster.admin("GET", "counters")["commits"] == commits_before

@@ -108,14 +108,3 @@ say(step="where", path=spark.range(1).select(where("id")).first()[0])
     assert "ModuleNotFoundError: No module named 'hfconnect'" in steps["unimportable"]["error"]
     assert steps["where"]["path"].endswith("hfconnect.zip/hfconnect/__init__.py")
     _check_read_and_write(results, hub, api, out, before)
-
-
-def test_the_tables_arrow_types_survive_connect(connect_servers, hub, dataset) -> None:
-    """The rows come back exactly, through Connect's Arrow batches."""
-    script = """
-t = spark.read.format("huggingface").option("endpoint", sys.argv[1]).load(sys.argv[2]).orderBy("id").toArrow()
-say(ids=t.column("id").to_pylist()[:3], text=t.column("text").to_pylist()[-1], rows=t.num_rows)
-"""
-    [result] = connect_servers["installed"].client(script, hub.endpoint, dataset)
-    expected = make_table(N)
-    assert result == {"ids": [0, 1, 2], "text": expected.column("text")[-1].as_py(), "rows": N}

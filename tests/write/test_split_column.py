@@ -113,7 +113,7 @@ def test_spark_a_bad_split_value_fails_the_job_and_commits_nothing(spark, hub, a
     _write(_frame(spark, 100), hub, repo)
     sha = api.dataset_info(repo).sha
     with pytest.raises(PythonException, match=rf"hfconnect\.errors\.OptionError: {error}"):
-        _write(_frame(spark, split_of=split_of), hub, repo)
+        _write(_frame(spark, 5_000, split_of=split_of), hub, repo)
     assert api.dataset_info(repo).sha == sha
 
 
