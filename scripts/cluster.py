@@ -136,7 +136,8 @@ class Cluster:
                               "--runtime-env-agent-port", str(p()), "--metrics-export-port", str(p()),
                               "--worker-port-list", ",".join(str(p()) for _ in range(RAY_WORKER_PORTS))]
         head = Component("ray-head", [ray, "start", "--head", "--block", "--node-ip-address", "127.0.0.1", "--port",
-                                      str(head_port), "--ray-client-server-port", str(p()), *node_ports(),
+                                      str(head_port), "--ray-client-server-port", str(p()),
+                                      "--dashboard-port", str(p()), *node_ports(),
                                       "--num-cpus", "1", "--object-store-memory", RAY_OBJECT_STORE,
                                       "--include-dashboard", "false", "--disable-usage-stats", "--temp-dir", ray_tmp],
                          {**self.common_env(), **self.ray_env()}, ports={"gcs": head_port})
