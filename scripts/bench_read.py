@@ -675,6 +675,7 @@ def print_real_hub(rows: list[Row], data_bytes: int, latency_ms: int) -> None:
         print(f"  {name:<26}" + "".join(f"{c:>12}" for c in cells))
 
     def ratio(a: str, b: str) -> float | None:
+        """Throughput of `a` relative to `b`: b's median time over a's."""
         ra, rb = by.get(a), by.get(b)
         return None if not ra or not rb or ra.median is None or rb.median is None else rb.median / ra.median
 
@@ -685,7 +686,7 @@ def print_real_hub(rows: list[Row], data_bytes: int, latency_ms: int) -> None:
         fewer = None if mine is None or native is None else (native / mine if mine else math.inf)
         goals.append((f"{ours}: resolver requests per GB, x fewer than Daft native", fewer, 10.0))
         plain = ours.replace("@hub", f"@{latency_ms}ms")
-        goals.append((f"{ours}: throughput vs {plain} (no redirects)", ratio(plain, ours), 0.8))
+        goals.append((f"{ours}: throughput vs {plain} (no redirects)", ratio(ours, plain), 0.8))
     for desc, value, threshold in goals:
         verdict = "n/a " if value is None else ("PASS" if value >= threshold else "MISS")
         shown = "n/a" if value is None else f"{value:.2f}x"
