@@ -18,7 +18,7 @@ from daft.io.pushdowns import Pushdowns
 from huggingface_hub import CommitOperationAdd
 
 from hfconnect.daft import HuggingFaceSource, read_huggingface
-from hfconnect.daft.source import to_arrow_filter
+from hfconnect.daft.filters import to_arrow_filter
 from hfconnect.errors import ConfigNotFoundError, RepoNotFoundError, SplitNotFoundError
 from hfconnect.options import ReadOptions
 from tests.conftest import READ_TOKEN

@@ -52,6 +52,30 @@ def test_user_schema_selects_columns_and_filters_are_pushed(spark, hub, multi_co
     assert pushed_back == want
 
 
+@pytest.mark.parametrize("where", [
+    "score > 0.5", "score = 'NaN'", "NOT (score < 1.0)",  # Spark: NaN = NaN and NaN above every number
+    "NOT (id IN (1, 2))", "NOT (id <=> 3)", "id IN (1, 3)", "NOT (text LIKE 'a%')",  # with null ids and texts
+])
+def test_pushed_filters_keep_spark_semantics_for_nan_and_null(spark, hub, api, repo_id, tmp_path, where) -> None:
+    """Each filter, pushed to hfconnect, keeps exactly the rows Spark keeps when it evaluates the filter itself
+    (its Parquet reader with its own pushdown off: with it on, Spark 4.3 drops the NaN rows of `score = 'NaN'`)."""
+    from tests.data import parquet_bytes
+
+    table = pa.table({"id": pa.array([1, 2, 3, None, 5, 6], pa.int64()),
+                      "score": pa.array([0.25, float("nan"), 1.5, None, 2.0, float("nan")]),
+                      "text": pa.array(["apple", None, "banana", "avocado", "cherry", None])})
+    data = parquet_bytes(table)
+    (tmp_path / "t.parquet").write_bytes(data)
+    api.upload_file(path_or_fileobj=data, path_in_repo="data/train-00000-of-00001.parquet", repo_id=repo_id,
+                    repo_type="dataset")
+    spark.conf.set("spark.sql.parquet.filterPushdown", "false")
+    try:
+        expected = spark.read.parquet(str(tmp_path / "t.parquet")).where(where).count()
+    finally:
+        spark.conf.unset("spark.sql.parquet.filterPushdown")
+    assert _read(spark, hub, repo_id, pushdown_filters="true").where(where).count() == expected
+
+
 def test_reads_with_filter_pushdown_disabled(spark, hub, multi_config) -> None:
     spark.conf.set("spark.sql.python.filterPushdown.enabled", "false")
     try:

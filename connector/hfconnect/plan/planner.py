@@ -94,12 +94,11 @@ def plan_read(options: ReadOptions, *, filter: object = None, filter_columns: It
 
 
 def _files_of(plan: ReadPlan) -> dict[str, tuple[DataFile, ...]]:
-    """The files behind a plan's shards, per split, each once (split files appear in several shards)."""
-    seen: dict[str, dict[str, DataFile]] = {s: {} for s in plan.splits}
-    for shard in plan.shards:
-        for part in shard.parts:
-            seen.setdefault(part.split, {})[part.path] = DataFile(part.path, part.size, part.format)
-    return {split: tuple(sorted(files.values(), key=lambda f: f.path)) for split, files in seen.items()}
+    """The files behind a plan's shards, per split, each once."""
+    by_split: dict[str, list[DataFile]] = {s: [] for s in plan.splits}
+    for part in plan.files():
+        by_split.setdefault(part.split, []).append(DataFile(part.path, part.size, part.format))
+    return {split: tuple(sorted(files, key=lambda f: f.path)) for split, files in by_split.items()}
 
 
 def _same_filter(a: object, b: object) -> bool:

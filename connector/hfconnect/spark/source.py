@@ -22,7 +22,7 @@ from ..options import ReadOptions
 from ..plan import ReadPlan, Shard, plan_read
 from ..plan.model import SPLIT_COLUMN
 from ..read import read_shard
-from .filters import to_expression, type_checks
+from .filters import filter_column, to_expression
 from .types import spark_compatible_schema
 
 __all__ = ["HuggingFaceDataSource"]
@@ -113,22 +113,15 @@ class HuggingFaceFilteringReader(HuggingFaceReader):
     def pushFilters(self, filters: list[Any]) -> Iterator[Any]:  # noqa: N802 - Spark's name
         arrow_schema = _arrow_target(self.schema)
         for spark_filter in filters:
-            if self.options.split == "all" and spark_filter_column(spark_filter) == SPLIT_COLUMN:
+            if self.options.split == "all" and filter_column(spark_filter) == SPLIT_COLUMN:
                 yield spark_filter  # `split` is added by hfconnect, not stored in the files: Spark evaluates it
                 continue
-            expr = to_expression(spark_filter)
-            if expr is None or not type_checks(expr, arrow_schema):
+            expr = to_expression(spark_filter, arrow_schema)
+            if expr is None:
                 yield spark_filter  # Spark evaluates it
                 continue
             self.expressions.append(expr)
-            self.filter_columns.append(spark_filter_column(spark_filter))
-
-
-def spark_filter_column(spark_filter: Any) -> str:
-    node = spark_filter
-    while not hasattr(node, "attribute"):
-        node = node.child
-    return node.attribute[0]
+            self.filter_columns.append(filter_column(spark_filter))
 
 
 def _pushdown_disabled_by_caller() -> bool:
