@@ -14,9 +14,8 @@ The protocol of `hfconnect.write`, mapped onto Daft's `DataFrame.write_sink`:
   the dataset card. Daft calls no hook when a task fails: then finalize never runs, and nothing is committed
   (`write_huggingface` calls `WriteJob.abort`).
 
-Why Daft's large Arrow types are written as their regular counterparts (large_string -> string, ...): the Hub's
-Parquet files, the Spark writer and `datasets` use the regular ones, and an append must match the split's
-existing schema. Batches are sliced small before the cast, so no array comes near the 2 GiB offset limit.
+Daft's large Arrow types are written as their regular counterparts and batches are sliced before the cast
+(`hfconnect.write.arrow` says why).
 """
 
 from __future__ import annotations
@@ -36,6 +35,8 @@ from daft.schema import Schema
 from ..errors import HfConnectError
 from ..options import WriteOptions
 from ..write import CommitResult, TaskMessage, WriteJob, write_task
+from ..write.arrow import hub_schema as arrow_hub_schema
+from ..write.arrow import sliced
 from ..write.parallel import ParallelFileWriter
 
 if TYPE_CHECKING:
@@ -43,11 +44,8 @@ if TYPE_CHECKING:
 
 __all__ = ["HuggingFaceSink", "hub_schema", "write_huggingface"]
 
-BATCH_BYTES = 64 * 1024 * 1024  # slices handed to the writer: far below 2 GiB per array after the cast
 DEFERRED = -1  # partition id of the WriteResult of a write() whose rows went to the driver's parallel writer
 ENCODERS = max(1, min(4, os.cpu_count() or 1))
-_local_writers: dict[str, ParallelFileWriter] = {}  # job id -> the driver process's writer (native runner)
-_local_lock = threading.Lock()
 RESULT_SCHEMA = {
     "commit_sha": DataType.string(),
     "files": DataType.list(DataType.string()),
@@ -57,42 +55,14 @@ RESULT_SCHEMA = {
 }
 
 
-def _hub_type(t: pa.DataType) -> pa.DataType:
-    if pa.types.is_large_string(t):
-        return pa.string()
-    if pa.types.is_large_binary(t):
-        return pa.binary()
-    if pa.types.is_large_list(t) or pa.types.is_list(t):
-        return pa.list_(_hub_field(t.value_field))
-    if pa.types.is_fixed_size_list(t):
-        return pa.list_(_hub_field(t.value_field), t.list_size)
-    if pa.types.is_struct(t):
-        return pa.struct([_hub_field(f) for f in t])
-    if pa.types.is_map(t):
-        return pa.map_(_hub_field(t.key_field), _hub_field(t.item_field), t.keys_sorted)
-    return t
-
-
-def _hub_field(f: pa.Field) -> pa.Field:
-    return f.with_type(_hub_type(f.type))
-
-
 def hub_schema(schema: Schema | pa.Schema) -> pa.Schema:
     """The Arrow schema the files get: a Daft schema's large types as their regular counterparts."""
-    arrow = schema.to_pyarrow_schema() if isinstance(schema, Schema) else schema
-    return pa.schema([_hub_field(f) for f in arrow], metadata=arrow.metadata)
+    return arrow_hub_schema(schema.to_pyarrow_schema() if isinstance(schema, Schema) else schema)
 
 
 def _batches(micropartitions: Iterable[MicroPartition]) -> Iterator[pa.RecordBatch]:
-    """The task's rows as Arrow batches of at most ~BATCH_BYTES each (the writer buffers them to row groups)."""
-    for part in micropartitions:
-        for batch in part.to_arrow().to_batches():
-            if batch.nbytes <= BATCH_BYTES or batch.num_rows <= 1:
-                yield batch
-                continue
-            step = max(1, batch.num_rows * BATCH_BYTES // batch.nbytes)
-            for start in range(0, batch.num_rows, step):
-                yield batch.slice(start, step)
+    """The task's rows as Arrow batches small enough to cast (the writer buffers them to row groups)."""
+    return sliced(batch for part in micropartitions for batch in part.to_arrow().to_batches())
 
 
 class HuggingFaceSink(DataSink[TaskMessage]):
@@ -111,15 +81,25 @@ class HuggingFaceSink(DataSink[TaskMessage]):
         self.result: CommitResult | None = None
         self.committing = False  # set once finalize starts the commit: from then on, abort is not the truth
         self._started = False
-        self._home = True  # not pickled: write() on this very object (Daft's native runner) defers to one writer
+        # The driver's own object (not a pickled copy): Daft's native runner calls write() on it once per morsel,
+        # one call after the other, and one parallel writer takes all those rows. Copies (Ray tasks) write and
+        # upload their own files. Neither the flag nor the writer is pickled.
+        self._is_original = True
+        self._parallel: ParallelFileWriter | None = None
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"HuggingFaceSink({self.options!r}, job={self.job.job_id})"
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
-        state.pop("_home", None)  # a copy (a Ray task, a pickled task) writes and uploads its own files
+        for local in ("_is_original", "_parallel", "_lock"):
+            state.pop(local)
         return state  # WriteOptions hides the token
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._is_original, self._parallel, self._lock = False, None, threading.Lock()
 
     def name(self) -> str:
         o = self.options
@@ -143,18 +123,16 @@ class HuggingFaceSink(DataSink[TaskMessage]):
                 pass
             yield WriteResult(TaskMessage(job.job_id, DEFERRED, 0, "", ()), bytes_written=0, rows_written=0)
             return
-        if getattr(self, "_home", False):
-            # Native runner: Daft calls write() on this object once per morsel, one after the other.
-            # One writer per job takes them all: files of contiguous rows, encoded and uploaded in parallel.
+        if self._is_original:
+            # Native runner: files of contiguous rows, encoded and uploaded in parallel by one writer per job.
             rows = 0
-            with _local_lock:
-                writer = _local_writers.get(job.job_id)
-                if writer is None:
-                    writer = _local_writers[job.job_id] = ParallelFileWriter(
+            with self._lock:
+                if self._parallel is None:
+                    self._parallel = ParallelFileWriter(
                         self.arrow_schema, self.options, job_id=job.job_id, workers=ENCODERS,
                         file_bytes=2 * self.options.row_group_size, first_partition=secrets.randbits(40) << 8)
                 for batch in _batches(micropartitions):
-                    writer.write(batch)
+                    self._parallel.write(batch)
                     rows += batch.num_rows
             yield WriteResult(TaskMessage(job.job_id, DEFERRED, 0, "", ()), bytes_written=0, rows_written=rows)
             return
@@ -171,8 +149,8 @@ class HuggingFaceSink(DataSink[TaskMessage]):
         results = [r for r in write_results if isinstance(r.result, TaskMessage)]
         messages = [r.result for r in results if r.result.partition_id != DEFERRED]
         deferred_rows = sum(r.rows_written for r in results if r.result.partition_id == DEFERRED)
-        with _local_lock:
-            local = _local_writers.pop(self.job.job_id, None)
+        with self._lock:
+            local, self._parallel = self._parallel, None
         if local is not None:
             messages += local.finish()  # the last file closes and uploads; every upload is waited for
         if (local.rows if local is not None else 0) != deferred_rows:
@@ -184,8 +162,8 @@ class HuggingFaceSink(DataSink[TaskMessage]):
 
     def abort_local(self) -> None:
         """Drop this job's in-process files (a failed write): nothing of them is committed."""
-        with _local_lock:
-            local = _local_writers.pop(self.job.job_id, None)
+        with self._lock:
+            local, self._parallel = self._parallel, None
         if local is not None:
             local.abort()
 
