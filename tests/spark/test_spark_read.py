@@ -76,11 +76,15 @@ def test_pushed_filters_keep_spark_semantics_for_nan_and_null(spark, hub, api, r
     assert _read(spark, hub, repo_id, pushdown_filters="true").where(where).count() == expected
 
 
-def test_reads_with_filter_pushdown_disabled(spark, hub, multi_config) -> None:
+def test_pushdown_asked_for_with_spark_pushdown_disabled_is_a_clear_error(spark, hub, multi_config) -> None:
+    """Option pushdown_filters=true with the conf off: Spark refuses, naming the conf to set; without the option
+    the same read works."""
     spark.conf.set("spark.sql.python.filterPushdown.enabled", "false")
     try:
-        df = _read(spark, hub, multi_config.repo_id, pushdown_filters="true")
-        assert df.where("label = 2").count() == 12_000
+        with pytest.raises(AnalysisException, match=r"DATA_SOURCE_PUSHDOWN_DISABLED.*"
+                                                    r"spark\.sql\.python\.filterPushdown\.enabled"):
+            _read(spark, hub, multi_config.repo_id, pushdown_filters="true").where("label = 2").count()
+        assert _read(spark, hub, multi_config.repo_id).where("label = 2").count() == 12_000
     finally:
         spark.conf.set("spark.sql.python.filterPushdown.enabled", "true")
 

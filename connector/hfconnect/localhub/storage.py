@@ -24,6 +24,8 @@ from typing import Any, BinaryIO
 from .errors import HubError
 
 __all__ = [
+    "GITATTRIBUTES",
+    "LFS_SUFFIXES",
     "Commit",
     "FileEntry",
     "Operation",
@@ -40,14 +42,16 @@ _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _PR_RE = re.compile(r"^refs/pr/(\d+)$")
 _CONVERT_RE = re.compile(r"^refs/convert/([A-Za-z0-9._-]+)$")
 _COMMIT_CACHE_SIZE = 64
-# What a new Hub repo starts with: the LFS patterns the Hub's own .gitattributes template lists.
-GITATTRIBUTES = "".join(
-    f"{pattern} filter=lfs diff=lfs merge=lfs -text\n"
-    for pattern in ("*.7z", "*.arrow", "*.bin", "*.bz2", "*.ckpt", "*.gz", "*.h5", "*.joblib", "*.lz4",
-                    "*.model", "*.msgpack", "*.npy", "*.npz", "*.onnx", "*.parquet", "*.pb", "*.pickle",
-                    "*.pkl", "*.pt", "*.pth", "*.safetensors", "*.tar", "*.tflite", "*.tgz", "*.xz", "*.zip",
-                    "*.zst", "*tfevents*")
+# Suffixes a new Hub repo's .gitattributes sends through LFS whatever their size: the one list, used for the
+# .gitattributes of new repos and for the upload mode preupload answers.
+LFS_SUFFIXES = (
+    ".7z", ".arrow", ".bin", ".bz2", ".ckpt", ".ftz", ".gz", ".h5", ".joblib", ".lz4", ".mds", ".mlmodel",
+    ".model", ".msgpack", ".npy", ".npz", ".onnx", ".ot", ".parquet", ".pb", ".pickle", ".pkl", ".pt",
+    ".pth", ".rar", ".safetensors", ".tar", ".tflite", ".tgz", ".wasm", ".xz", ".zip", ".zst",
+    ".jpg", ".jpeg", ".png", ".webp", ".mp3", ".wav", ".flac", ".ogg", ".mp4", ".db",
 )
+GITATTRIBUTES = "".join(f"{pattern} filter=lfs diff=lfs merge=lfs -text\n"
+                        for pattern in (*(f"*{suffix}" for suffix in LFS_SUFFIXES), "*tfevents*"))
 
 
 def git_blob_oid(data: bytes) -> str:

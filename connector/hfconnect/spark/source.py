@@ -8,7 +8,6 @@ batch_size, max_concurrency, prefetch, pushdown_filters (see `HuggingFaceDataSou
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
@@ -59,7 +58,8 @@ class HuggingFaceDataSource(DataSource):
         return writer_for(self.options, schema, overwrite)
 
     def reader(self, schema: StructType) -> DataSourceReader:
-        """The filtering reader only when asked for twice: option pushdown_filters=true AND Spark's conf.
+        """The filtering reader only when asked for: option pushdown_filters=true (which then needs Spark's conf
+        spark.sql.python.filterPushdown.enabled=true: without it Spark refuses the reader, naming the conf).
 
         Why opt-in: Spark 4.3 caches the read planned with pushed filters on the DataFrame's relation
         (PythonDataSourceV2.readInfo) and reuses it for later queries of the same DataFrame that push no
@@ -68,7 +68,7 @@ class HuggingFaceDataSource(DataSource):
         """
         base = self._plan if self._plan is not None and self._plan.snapshot.revision == self.read_options.revision \
             else None
-        if not self.read_options.pushdown_filters or _pushdown_disabled_by_caller():
+        if not self.read_options.pushdown_filters:
             return HuggingFaceReader(self.read_options, schema, base)
         return HuggingFaceFilteringReader(self.read_options, schema, base)
 
@@ -122,23 +122,6 @@ class HuggingFaceFilteringReader(HuggingFaceReader):
                 continue
             self.expressions.append(expr)
             self.filter_columns.append(filter_column(spark_filter))
-
-
-def _pushdown_disabled_by_caller() -> bool:
-    """Spark refuses readers that define pushFilters when spark.sql.python.filterPushdown.enabled is false.
-
-    The planning worker holds that setting in a local `enable_pushdown` before it asks for the reader; look
-    for it so that reading still works (unfiltered at the source) with the conf off. Covered by a test on
-    both settings, so a Spark release that changes this is caught.
-    """
-    frame = sys._getframe(2)
-    for _ in range(6):
-        if frame is None:
-            break
-        if "enable_pushdown" in frame.f_locals:
-            return not bool(frame.f_locals["enable_pushdown"])
-        frame = frame.f_back
-    return False
 
 
 def _spark_schema(schema: pa.Schema) -> StructType:
