@@ -33,6 +33,11 @@ ROWS_PER_TRAIN_FILE = 15_000
 ROW_GROUP = 3_000  # ~175 KB uncompressed per row group: shard_size=200KB puts one row group in each shard
 
 
+def _sharding(reader: str, size: str = "200KB") -> dict[str, str]:
+    """shard_size cuts hfconnect's reader tasks; Daft's native reader refuses it (it splits files itself)."""
+    return {"shard_size": size} if reader == "hfconnect" else {}
+
+
 def _main_table(start: int, n: int) -> pa.Table:
     return make_table(n, start, columns=MAIN_COLUMNS)
 
@@ -94,7 +99,7 @@ def _expected(dataset, config: str, split: str, where: pc.Expression | None = No
 @pytest.mark.parametrize(("config", "split"), [("main", "train"), ("main", "test"), (None, "test"),
                                                ("extra", "train"), ("extra", "validation")])
 def test_each_config_and_split_equals_pyarrow(dataset, config, split, reader):
-    df = read_huggingface(dataset[0], config=config, split=split, shard_size="200KB", reader=reader)
+    df = read_huggingface(dataset[0], config=config, split=split, reader=reader, **_sharding(reader))
     assert _rows(df.to_arrow()) == _expected(dataset, config or "main", split)
 
 
@@ -120,7 +125,7 @@ def test_projection_is_pushed(dataset, reader):
 
 def test_filter_is_pushed_and_exact(dataset, reader):
     n = 21_500
-    df = read_huggingface(dataset[0], split="train", shard_size="200KB", reader=reader).where(col("id") > n)
+    df = read_huggingface(dataset[0], split="train", reader=reader, **_sharding(reader)).where(col("id") > n)
     assert _rows(df.to_arrow()) == _expected(dataset, "main", "train", pc.field("id") > n)
     source = HuggingFaceSource(ReadOptions.build(repo=dataset[0], split="train", shard_size="200KB",
                                                  daft_reader="hfconnect"))
@@ -148,7 +153,7 @@ def test_filters_daft_evaluates_itself(dataset, reader):
 
 
 def test_limit(dataset, reader):
-    train = read_huggingface(dataset[0], split="train", shard_size="200KB", reader=reader)
+    train = read_huggingface(dataset[0], split="train", reader=reader, **_sharding(reader))
     got = train.limit(7).to_pydict()
     assert len(got["id"]) == 7 and set(got["id"]) <= set(range(2 * ROWS_PER_TRAIN_FILE))
     got = train.where(col("id") > 29_990).limit(5).to_pydict()
@@ -208,7 +213,7 @@ def test_filter_conversion(where, pushed):
 
 
 def test_count_rows(dataset, reader):
-    df = read_huggingface(dataset[0], split="train", shard_size="200KB", reader=reader)
+    df = read_huggingface(dataset[0], split="train", reader=reader, **_sharding(reader))
     assert df.count_rows() == 2 * ROWS_PER_TRAIN_FILE
 
 
@@ -285,7 +290,7 @@ def test_a_column_null_in_one_file_and_typed_in_another_keeps_its_values(api, re
 @pytest.mark.parametrize("rules", FAULT_RULES.values(), ids=FAULT_RULES.keys())
 def test_faults_give_exact_results(tmp_path, rules, reader):
     with hub_with_one_file(tmp_path / "hub") as (hub, table):
-        df = read_huggingface("f/ds", endpoint=hub.endpoint, shard_size="100KB", reader=reader)
+        df = read_huggingface("f/ds", endpoint=hub.endpoint, reader=reader, **_sharding(reader, "100KB"))
         if reader == "native" and rules[0]["action"] == "reset_after":
             # Daft's native reader gives a range 3 tries after a mid-body error (not configurable); one reset
             # in two requests for the whole read can exhaust that, so it gets two resets (hfconnect's resumes).
@@ -304,7 +309,8 @@ from hfconnect.daft import read_huggingface
 endpoint, repo, expected_path = sys.argv[1:4]
 expected = pq.read_table(expected_path)
 for reader in ("native", "hfconnect"):
-    df = read_huggingface(repo, split="train", endpoint=endpoint, shard_size="200KB", reader=reader)
+    shards = {"shard_size": "200KB"} if reader == "hfconnect" else {}
+    df = read_huggingface(repo, split="train", endpoint=endpoint, reader=reader, **shards)
     got = df.where(col("id") > 12_345).select("id", "hex").to_arrow().sort_by("id")
     assert got.to_pydict() == expected.to_pydict(), (reader, got.num_rows, expected.num_rows)
     assert df.count_rows() == 30_000, reader

@@ -192,8 +192,12 @@ def write_huggingface(
     endpoint: str | None = None,
     max_file_size: int | str | None = None,
     row_group_size: int | str | None = None,
+    row_group_rows: int | None = None,
     compression: str | None = None,
+    compression_level: int | None = None,
     cdc: bool | None = None,
+    content_defined_row_groups: bool | None = None,
+    dictionary: bool | None = None,
     page_index: bool | None = None,
     private: bool | None = None,
     create_pr: bool | None = None,
@@ -214,10 +218,11 @@ def write_huggingface(
     to HF_ENDPOINT. For a Daft DataFrame of the result instead, use `df.write_sink(HuggingFaceSink(...))`.
     """
     options = WriteOptions.build(
-        repo=repo, split=split, config=config, mode=mode, data_dir=data_dir, revision=revision, token=token,
-        endpoint=endpoint, max_file_size=max_file_size, row_group_size=row_group_size, compression=compression,
-        cdc=cdc, page_index=page_index, private=private, create_pr=create_pr, commit_message=commit_message,
-        retry_budget=retry_budget,
+        engine="daft", repo=repo, split=split, config=config, mode=mode, data_dir=data_dir, revision=revision,
+        token=token, endpoint=endpoint, max_file_size=max_file_size, row_group_size=row_group_size,
+        row_group_rows=row_group_rows, compression=compression, compression_level=compression_level, cdc=cdc,
+        content_defined_row_groups=content_defined_row_groups, dictionary=dictionary, page_index=page_index,
+        private=private, create_pr=create_pr, commit_message=commit_message, retry_budget=retry_budget,
     )
     sink = HuggingFaceSink(options, df.schema())
     sink.start()  # errors (mode, schema, token) here, before any row is computed or uploaded

@@ -202,7 +202,7 @@ def _storage_config(client: HubClient, target: Target) -> StorageConfig:
 def _native_task(plan: ReadPlan, part: FilePart, target: Target, schema: Schema,
                  pushdowns: Pushdowns) -> DataSourceTask:
     """One file read by Daft's native Parquet reader at the pinned sha, the split name as a partition value."""
-    config = ParquetSourceConfig(coerce_int96_timestamp_unit=PyTimeUnit.microseconds())
+    config = ParquetSourceConfig(coerce_int96_timestamp_unit=PyTimeUnit.microseconds(), chunk_size=plan.batch_size)
     split = RecordBatch.from_pydict({SPLIT_COLUMN: [part.split]}) if plan.add_split_column else None
     return DataSourceTask.parquet(target.url, schema, parquet_config=config, pushdowns=pushdowns,
                                   size_bytes=part.size, partition_values=split,

@@ -1,9 +1,9 @@
 """`spark.read.format("huggingface")`: a Spark 4 Python Data Source over hfconnect's planner and reader.
 
-Options (case-insensitive; unknown ones are rejected with the list of valid ones): config, split ("all" adds
-a `split` column), revision, token, endpoint, data_files, data_dir, columns, filters (JSON DNF), shard_size,
-batch_size, max_concurrency, prefetch, pushdown_filters (see `HuggingFaceDataSource.reader`), retry_budget.
-`.schema("id long, text string")` reads only those columns.
+Options (case-insensitive; unknown ones are rejected with the list of valid ones; the README's table says what
+each does): config, split ("all" adds a `split` column), revision, token, endpoint, data_files, data_dir,
+columns, filters (JSON DNF), shard_size, min_shards, batch_size, max_concurrency, prefetch, pushdown_filters
+(see `HuggingFaceDataSource.reader`), retry_budget. `.schema("id long, text string")` reads only those columns.
 """
 
 from __future__ import annotations

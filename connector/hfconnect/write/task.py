@@ -58,7 +58,10 @@ def schema_fingerprint(schema: pa.Schema) -> str:
 
 def settings_for(options: WriteOptions) -> WriterSettings:
     return WriterSettings(row_group_size=options.row_group_size, max_file_size=options.max_file_size,
-                          compression=options.compression, cdc=options.cdc, page_index=options.page_index)
+                          compression=options.compression, compression_level=options.compression_level,
+                          cdc=options.cdc, page_index=options.page_index, row_group_rows=options.row_group_rows,
+                          content_defined_row_groups=options.content_defined_row_groups,
+                          dictionary=options.dictionary)
 
 
 def write_task(batches: Iterable[pa.RecordBatch], schema: pa.Schema, options: WriteOptions, *, job_id: str,

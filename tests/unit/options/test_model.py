@@ -143,24 +143,37 @@ def test_from_strings_keys_are_case_insensitive_and_path_is_the_repo() -> None:
     assert (w.max_file_size, w.cdc, w.mode) == (2**30, False, "overwrite")  # Spark's save mode wins
 
 
-READ_KEYS = ("batch_size, columns, config, daft_reader, data_dir, data_files, endpoint, filters, max_concurrency, "
+READ_KEYS = ("batch_size, columns, config, data_dir, data_files, endpoint, filters, max_concurrency, "
              "min_shards, prefetch, pushdown_filters, repo, retry_budget, revision, shard_size, split, token")
-WRITE_KEYS = ("cdc, commit_message, compression, config, create_pr, data_dir, endpoint, max_file_size, mode, "
-              "page_index, private, repo, retry_budget, revision, row_group_size, split, token")
+WRITE_KEYS = ("cdc, commit_message, compression, compression_level, config, content_defined_row_groups, "
+              "create_pr, data_dir, dictionary, endpoint, max_file_size, mode, page_index, private, repo, "
+              "retry_budget, revision, row_group_rows, row_group_size, split, token")
 
 
-def test_an_unknown_key_is_an_error_listing_the_valid_ones() -> None:
+def test_an_unknown_key_is_an_error_listing_the_engines_valid_ones() -> None:
     with pytest.raises(OptionError, match=rf"^unknown option 'ShardSize'; valid options: {READ_KEYS}$"):
         ReadOptions.from_strings({"ShardSize": "1MB"}, repo="o/n")
     with pytest.raises(OptionError, match=rf"^unknown option 'rowgroupsize'; valid options: {WRITE_KEYS}$"):
         WriteOptions.from_strings({"rowgroupsize": "1MB"}, repo="o/n")
-    # repo_type is not listed (datasets only), but a key of that name reaches the class's own check
-    with pytest.raises(OptionError, match="^repo_type='model': only dataset repos hold datasets$"):
+    with pytest.raises(OptionError, match="^unknown option 'repo_type'"):  # datasets only: no such option
         ReadOptions.from_strings({"repo_type": "model"}, repo="o/n")
 
 
+def test_another_engines_or_directions_option_says_so() -> None:
+    with pytest.raises(OptionError, match=r"^option 'daft_reader' is a Daft option \(`native`: .*\); Spark does "
+                                          r"not use it$"):
+        ReadOptions.from_strings({"daft_reader": "native"}, repo="o/n")
+    with pytest.raises(OptionError, match=r"^option 'pushdown_filters' is a Spark option .*; Daft does not use it"):
+        ReadOptions.build(engine="daft", repo="o/n", pushdown_filters=True)
+    with pytest.raises(OptionError, match=r"^option 'cdc' is a write option, not a read option$"):
+        ReadOptions.from_strings({"cdc": "true"}, repo="o/n")
+    with pytest.raises(OptionError, match=r"^option 'shard_size' is a read option, not a write option$"):
+        WriteOptions.from_strings({"shard_size": "1MB"}, repo="o/n")
+    assert ReadOptions.build(repo="o/n", reader="hfconnect").daft_reader == "hfconnect"  # the Daft keyword
+
+
 def test_build_names_an_unexpected_keyword() -> None:
-    with pytest.raises(OptionError, match=r"unexpected keyword argument 'nonexistent'"):
+    with pytest.raises(OptionError, match=r"^unknown option 'nonexistent'; valid options: batch_size, "):
         ReadOptions.build(repo="a/b", nonexistent=1)
 
 
@@ -192,7 +205,6 @@ def test_read_defaults_and_typed_values() -> None:
     ({"repo": None}, r"^no dataset given"),
     ({}, r"^no dataset given"),
     ({"repo": "o/n", "daft_reader": "arrow"}, r"^daft_reader='arrow': expected one of native, hfconnect$"),
-    ({"repo": "o/n", "repo_type": "model"}, r"^repo_type='model': only dataset repos hold datasets$"),
 ])
 def test_read_validation_errors(kwargs: dict, message: str) -> None:
     with pytest.raises(OptionError, match=message):
@@ -222,7 +234,6 @@ def test_every_mode_is_accepted(mode: str) -> None:
     ({"repo": "a/b/c"}, r"^repo 'a/b/c': expected 'namespace/name'"),
     ({"repo": "/n"}, r"^repo '/n': expected 'namespace/name'"),
     ({"repo": "o/"}, r"^repo 'o/': expected 'namespace/name'"),
-    ({"repo": "o/n", "repo_type": "model"}, r"^repo_type='model': hfconnect writes dataset repos only$"),
     ({"repo": "o/n", "mode": "sometimes"},
      r"^mode 'sometimes' is not one of append, overwrite, error, errorifexists, ignore$"),
     ({"repo": "o/n", "compression": "zip"}, r"^compression='zip': use zstd, snappy, gzip, brotli, lz4 or none$"),
