@@ -7,15 +7,13 @@ become file-level shards straight from the tree listing's sizes, packed together
 
 from __future__ import annotations
 
-import io
-import json
 import logging
 from collections.abc import Iterable
 from dataclasses import replace
 
 import pyarrow as pa
 
-from ..errors import DataFileError, HfConnectError, OptionError, RevisionNotFoundError, SchemaMismatchError
+from ..errors import HfConnectError, OptionError, RevisionNotFoundError, SchemaMismatchError
 from ..hub.client import HubClient
 from ..hub.datafiles import (
     DataFile,
@@ -29,8 +27,9 @@ from ..hub.snapshot import Snapshot
 from ..options import ReadOptions
 from .footers import FileFacts, inspect_many
 from .model import SPLIT_COLUMN, FilePart, ReadPlan, Shard
+from .textfiles import read_text_table
 
-__all__ = ["plan_read", "read_text_table"]
+__all__ = ["plan_read"]
 
 log = logging.getLogger("hfconnect.plan")
 # whole_files plans: a reader handed whole files (Daft's native one) casts each file to the planned schema,
@@ -214,19 +213,3 @@ def _cut(files: list[tuple[str, DataFile]], facts: dict[str, FileFacts], shard_s
             parts, total = list(last.parts) + parts, last.est_bytes + total
         shards.append(Shard(len(shards), tuple(parts), total))
     return tuple(shards)
-
-
-def read_text_table(data: bytes, f: DataFile) -> pa.Table:
-    """A whole JSON Lines / JSON / CSV file as a table, through pyarrow's readers."""
-    import pyarrow.csv as pacsv
-    import pyarrow.json as pajson
-
-    try:
-        if f.format == "csv":
-            opts = pacsv.ParseOptions(delimiter="\t" if f.path.lower().endswith(".tsv") else ",")
-            return pacsv.read_csv(io.BytesIO(data), parse_options=opts)
-        if data.lstrip()[:1] == b"[":  # a .json file holding one array of records
-            return pa.Table.from_pylist(json.loads(data))
-        return pajson.read_json(io.BytesIO(data))
-    except (pa.ArrowInvalid, ValueError) as exc:
-        raise DataFileError(f"{f.path}: cannot be read as {f.format}: {exc}", path=f.path) from None
