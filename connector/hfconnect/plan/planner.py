@@ -88,8 +88,19 @@ def plan_read(options: ReadOptions, *, filter: object = None, filter_columns: It
         snapshot=snapshot, client=client, config=config, splits=tuple(chosen), file_schema=file_schema, schema=schema,
         shards=shards, filter=filter, filter_columns=filter_columns, batch_size=options.batch_size,
         prefetch=options.prefetch, add_split_column=options.split == "all", layout_source=source,
-        total_files=len(files), total_bytes=total, footers_read=len(facts),
+        total_files=len(files), total_bytes=total, footers_read=len(facts), notes=_pruning(filter, facts),
     )
+
+
+def _pruning(filter: object, facts: dict[str, FileFacts]) -> tuple[str, ...]:
+    """What statistics did with the filter, for explain(): row groups and files it dropped before any read."""
+    if filter is None or not facts:
+        return ()
+    total = sum(len(f.row_group_bytes) for f in facts.values())
+    kept = sum(len(f.kept) for f in facts.values())
+    files = sum(1 for f in facts.values() if f.row_group_bytes and not f.kept)
+    return (f"statistics kept {kept} of {total} row group(s) of the {len(facts)} file(s) whose footers were read; "
+            f"{files} file(s) skipped whole",)
 
 
 def _files_of(plan: ReadPlan) -> dict[str, tuple[DataFile, ...]]:

@@ -69,6 +69,8 @@ class WriteJob:
         self.job_id = job_id or uuid.uuid4().hex[:16]
         self.base: str | None = None
         self.skip = False  # mode=ignore and the split has data
+        self.started = time.monotonic()
+        self._bytes = 0
 
     @property
     def client(self) -> HubClient:
@@ -158,6 +160,21 @@ class WriteJob:
 
     # ---- commit ------------------------------------------------------------------------------
     def commit(self, messages: list[TaskMessage | None], schema: pa.Schema) -> CommitResult:
+        """The job's ONE commit (or none: mode ignore on existing data), then a summary line at INFO. A progress
+        bar shows while it runs on a terminal (huggingface_hub's tqdm; never in a worker's log)."""
+        from huggingface_hub.utils import tqdm
+
+        with tqdm(total=1, desc=f"commit to {self.options.repo}", leave=False, disable=None) as bar:
+            result = self._commit(messages, schema)
+            bar.update(1)
+        if result.commit_sha:
+            o = self.options
+            log.info("hfconnect: committed %d rows in %d file(s) (%s bytes) to %s config %r split %r: commit %s, "
+                     "%.1fs after the job began", result.rows, len(result.files), f"{self._bytes:,}", self.where,
+                     o.config, o.split, result.commit_sha, time.monotonic() - self.started)
+        return result
+
+    def _commit(self, messages: list[TaskMessage | None], schema: pa.Schema) -> CommitResult:
         if self.base is None:
             raise HfConnectError("WriteJob.commit() called before begin()")
         o = self.options
@@ -169,6 +186,7 @@ class WriteJob:
             chosen = [write_task([], schema, o, job_id=self.job_id, partition_id=-1, at_least_one_file=True)]
         uploads = [f for m in chosen for f in sorted(m.files, key=lambda f: f.index)]
         rows = sum(f.rows for f in uploads)
+        self._bytes = sum(f.size for f in uploads)
         client = self.client
         retrier = Retrier(client.policy, f"commit to {o.repo}@{o.revision}")
         base = self.base

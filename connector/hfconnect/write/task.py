@@ -116,12 +116,15 @@ def prehashed_add(path_in_repo: str, f: FinishedFile) -> Any:
 def _upload(client: HubClient, options: WriteOptions, f: FinishedFile, job_id: str, partition_id: int,
             attempt_id: int, index: int) -> UploadedFile:
     """Upload one finished file (nothing is committed), under the one retry policy, then delete it."""
+    from huggingface_hub.utils import disable_progress_bars
+
     staging = f"{options.data_dir}/{options.split}-{job_id}-{partition_id:05d}-{attempt_id}-{index:04d}.parquet"
     try:
         op = prehashed_add(staging, f)
-        client.call(f"upload of a {f.size}-byte file to {options.repo}", client.api().preupload_lfs_files,
-                    options.repo, additions=[op], repo_type="dataset", revision=options.revision,
-                    where=f"dataset {options.repo}@{options.revision}")
+        with disable_progress_bars():  # a bar per file from every task would bury the logs
+            client.call(f"upload of a {f.size}-byte file to {options.repo}", client.api().preupload_lfs_files,
+                        options.repo, additions=[op], repo_type="dataset", revision=options.revision,
+                        where=f"dataset {options.repo}@{options.revision}")
         return UploadedFile(op, f.sha256, f.size, f.rows, f.row_groups, index)
     finally:
         with contextlib.suppress(FileNotFoundError):
