@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import secrets
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -87,19 +87,20 @@ class HuggingFaceSink(DataSink[TaskMessage]):
         self._is_original = True
         self._parallel: ParallelFileWriter | None = None
         self._lock = threading.Lock()
+        self.on_rows: Callable[[int], object] | None = None  # progress on the driver (the CLI's bar); not pickled
 
     def __repr__(self) -> str:
         return f"HuggingFaceSink({self.options!r}, job={self.job.job_id})"
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
-        for local in ("_is_original", "_parallel", "_lock"):
+        for local in ("_is_original", "_parallel", "_lock", "on_rows"):
             state.pop(local)
         return state  # WriteOptions hides the token
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
-        self._is_original, self._parallel, self._lock = False, None, threading.Lock()
+        self._is_original, self._parallel, self._lock, self.on_rows = False, None, threading.Lock(), None
 
     def name(self) -> str:
         o = self.options
@@ -134,6 +135,8 @@ class HuggingFaceSink(DataSink[TaskMessage]):
                 for batch in _batches(micropartitions):
                     self._parallel.write(batch)
                     rows += batch.num_rows
+                    if self.on_rows is not None:
+                        self.on_rows(batch.num_rows)
             yield WriteResult(TaskMessage(job.job_id, DEFERRED, 0, "", ()), bytes_written=0, rows_written=rows)
             return
         # A pickled copy (a Ray task): this call writes and uploads its own files before it returns.

@@ -77,8 +77,12 @@ def parse_list(key: str, value: Any) -> tuple[str, ...]:
 
 
 def parse_filters(key: str, value: Any) -> Any:
-    """pyarrow DNF filters as JSON (`[["id", ">", 5]]` or `[[["a", "=", 1]], [["b", "<", 2]]]`) or an
-    Expression -> `pyarrow.compute.Expression`. No literal_eval: the string is data, never code."""
+    """pyarrow DNF filters -> `pyarrow.compute.Expression`: JSON (`[["id", ">", 5]]`, or OR-ed groups
+    `[[["a", "=", 1]], [["b", "<", 2]]]`), the Python literal form pyspark_huggingface documents
+    (`[("id", ">", 5)]`, sets for `in`), Python lists/tuples, or an Expression. The Python form is read with
+    `ast.literal_eval`, which parses literals only and never runs code."""
+    import ast
+
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
@@ -89,10 +93,13 @@ def parse_filters(key: str, value: Any) -> Any:
         try:
             raw = json.loads(value)
         except ValueError:
-            raise OptionError(
-                f"option {key}={value!r}: expected JSON DNF filters such as [[\"id\", \">\", 5]]") from None
+            try:
+                raw = ast.literal_eval(value.strip())
+            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                raise OptionError(f"option {key}={value!r}: expected DNF filters as JSON or a Python literal, such "
+                                  "as [[\"id\", \">\", 5]] or [(\"id\", \">\", 5)]") from None
     try:
-        dnf = [tuple(t) if isinstance(t, list) and t and isinstance(t[0], str) else
+        dnf = [tuple(t) if isinstance(t, (list, tuple)) and t and isinstance(t[0], str) else
                [tuple(x) for x in t] for t in raw]
         return pq.filters_to_expression(dnf)
     except (TypeError, ValueError, IndexError) as exc:
