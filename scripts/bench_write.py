@@ -184,7 +184,7 @@ def rss_main(rows: str, endpoint: str, repo: str, max_file_size: str, row_group:
     batches = generated_batches(int(rows))
     first = next(batches)
     options = WriteOptions.build(repo=repo, endpoint=endpoint, token=TOKEN, mode="overwrite",
-                                 max_file_size=max_file_size, row_group_size=row_group)
+                                 max_file_size=max_file_size, row_group_bytes=row_group)
     job = WriteJob(options)
     job.begin(first.schema)
     base = hwm()
@@ -257,7 +257,7 @@ def cdc_main(data_dir: str, out_dir: str, cdc: bool) -> dict[str, Any]:
 
     table = ds.dataset(data_dir).to_table().sort_by("id")
     table = table.set_column(0, "id", pa.array(range(0, 10_000 * table.num_rows, 10_000), pa.int64()))
-    settings = WriterSettings(cdc=cdc, max_file_size=64 * 10**6, row_group_size=32 * 1024 * 1024)
+    settings = WriterSettings(cdc=cdc, max_file_size=64 * 10**6, row_group_bytes=32 * 1024 * 1024)
 
     def write(t: Any) -> list[Path]:
         return [Path(f.local_path) for f in write_batches(iter(t.to_batches(max_chunksize=10_000)), t.schema,

@@ -19,7 +19,7 @@ from huggingface_hub import CommitOperationAdd
 
 from hfconnect.daft import HuggingFaceSource, read_huggingface
 from hfconnect.daft.filters import to_arrow_filter
-from hfconnect.errors import ConfigNotFoundError, RepoNotFoundError, SplitNotFoundError
+from hfconnect.errors import ConfigNotFoundError, OptionError, RepoNotFoundError, SplitNotFoundError
 from hfconnect.options import ReadOptions
 from tests.conftest import READ_TOKEN
 from tests.data import FAULT_RULES, card, hub_with_one_file, make_table, parquet_bytes, run_on_ray
@@ -239,11 +239,11 @@ def test_reads_the_commit_resolved_when_the_dataframe_was_made(api, repo_id, rea
     path = "data/train-00000-of-00001.parquet"
     old, new = pa.table({"id": [1, 2, 3]}), pa.table({"id": [10, 20]})
     api.upload_file(path_or_fileobj=_parquet(old, 10), path_in_repo=path, repo_id=repo_id, repo_type="dataset")
-    df = read_huggingface(repo_id, reader=reader)
+    df = read_huggingface(repo_id, split="train", reader=reader)
     api.upload_file(path_or_fileobj=_parquet(new, 10), path_in_repo=path, repo_id=repo_id, repo_type="dataset")
     assert df.to_pydict() == {"id": [1, 2, 3]}
     assert df.where(col("id") > 1).to_pydict() == {"id": [2, 3]}  # re-planned with the filter, same commit
-    assert read_huggingface(repo_id, reader=reader).to_pydict() == {"id": [10, 20]}
+    assert read_huggingface(repo_id, split="train", reader=reader).to_pydict() == {"id": [10, 20]}
 
 
 def test_private_repo_needs_a_token(api, reader):
@@ -255,7 +255,7 @@ def test_private_repo_needs_a_token(api, reader):
     with pytest.raises(RepoNotFoundError,
                        match=rf"^dataset {repo}@main: not found on the Hub: the repo may be private: pass a token"):
         read_huggingface(repo, reader=reader)
-    df = read_huggingface(repo, token=READ_TOKEN, reader=reader)
+    df = read_huggingface(repo, split="train", token=READ_TOKEN, reader=reader)
     assert _rows(df.to_arrow()) == _rows(table)
     source = HuggingFaceSource(ReadOptions.build(repo=repo, token=READ_TOKEN, daft_reader=reader))
     explained = io.StringIO()
@@ -282,7 +282,7 @@ def test_a_column_null_in_one_file_and_typed_in_another_keeps_its_values(api, re
     api.create_commit(repo_id, repo_type="dataset", commit_message="two files", operations=[
         CommitOperationAdd("data/train-00000-of-00002.parquet", _parquet(first, 10)),
         CommitOperationAdd("data/train-00001-of-00002.parquet", _parquet(second, 10))])
-    df = read_huggingface(repo_id, reader=reader)
+    df = read_huggingface(repo_id, split="train", reader=reader)
     assert df.schema()["x"].dtype == DataType.int64()
     assert df.sort("id").to_pydict() == {"id": [1, 2, 3], "x": [None, None, 5]}
 
@@ -290,7 +290,8 @@ def test_a_column_null_in_one_file_and_typed_in_another_keeps_its_values(api, re
 @pytest.mark.parametrize("rules", FAULT_RULES.values(), ids=FAULT_RULES.keys())
 def test_faults_give_exact_results(tmp_path, rules, reader):
     with hub_with_one_file(tmp_path / "hub") as (hub, table):
-        df = read_huggingface("f/ds", endpoint=hub.endpoint, reader=reader, **_sharding(reader, "100KB"))
+        df = read_huggingface("f/ds", endpoint=hub.endpoint, split="train", reader=reader,
+                              **_sharding(reader, "100KB"))
         if reader == "native" and rules[0]["action"] == "reset_after":
             # Daft's native reader gives a range 3 tries after a mid-body error (not configurable); one reset
             # in two requests for the whole read can exhaust that, so it gets two resets (hfconnect's resumes).
@@ -324,3 +325,20 @@ def test_ray_runner_in_its_own_process(dataset, hub, tmp_path):
     pq.write_table(expected, tmp_path / "expected.parquet")
     proc = run_on_ray(RAY_READ, hub.endpoint, dataset[0], str(tmp_path / "expected.parquet"))
     assert proc.returncode == 0 and proc.stdout.strip().endswith("OK"), proc.stdout[-3000:] + proc.stderr[-5000:]
+
+
+def test_a_bare_read_takes_every_split_as_daft_does_and_daft_io_config_works(api, repo_id):
+    """`read_huggingface(repo)` reads every split (Daft's reads every file), with a `split` column; Daft's
+    IOConfig gives the token (anonymous: none at all); Daft's WebDataset format is refused with a pointer."""
+    from daft.io import HuggingFaceConfig, IOConfig
+
+    api.create_commit(repo_id, repo_type="dataset", commit_message="two splits", operations=[
+        CommitOperationAdd("data/train-00000-of-00001.parquet", _parquet(pa.table({"id": [1, 2]}), 10)),
+        CommitOperationAdd("data/test-00000-of-00001.parquet", _parquet(pa.table({"id": [3]}), 10))])
+    got = read_huggingface(repo_id).sort("id").to_pydict()
+    assert got == {"id": [1, 2, 3], "split": ["train", "train", "test"]}
+    with_config = read_huggingface(repo_id, split="test", io_config=IOConfig(hf=HuggingFaceConfig(token=READ_TOKEN)))
+    assert with_config.to_pydict() == {"id": [3]}
+    assert read_huggingface(repo_id, io_config=IOConfig(hf=HuggingFaceConfig(anonymous=True))).count_rows() == 3
+    with pytest.raises(OptionError, match=r"^format='webdataset': hfconnect reads the Parquet, JSON Lines and CSV"):
+        read_huggingface(repo_id, format="webdataset")

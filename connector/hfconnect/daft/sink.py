@@ -32,15 +32,17 @@ from daft.io.sink import DataSink, WriteResult
 from daft.recordbatch import MicroPartition
 from daft.schema import Schema
 
-from ..errors import HfConnectError
+from ..errors import HfConnectError, OptionError
 from ..options import WriteOptions
 from ..write import CommitResult, TaskMessage, WriteJob, write_task
 from ..write.arrow import hub_schema as arrow_hub_schema
 from ..write.arrow import sliced
 from ..write.parallel import ParallelFileWriter
+from .io_config import io_config_values
 
 if TYPE_CHECKING:
     import daft
+    from daft.io import IOConfig
 
 __all__ = ["HuggingFaceSink", "hub_schema", "write_huggingface"]
 
@@ -131,7 +133,7 @@ class HuggingFaceSink(DataSink[TaskMessage]):
                 if self._parallel is None:
                     self._parallel = ParallelFileWriter(
                         self.arrow_schema, self.options, job_id=job.job_id, workers=ENCODERS,
-                        file_bytes=2 * self.options.row_group_size, first_partition=secrets.randbits(40) << 8)
+                        file_bytes=2 * self.options.row_group_bytes, first_partition=secrets.randbits(40) << 8)
                 for batch in _batches(micropartitions):
                     self._parallel.write(batch)
                     rows += batch.num_rows
@@ -188,14 +190,16 @@ def write_huggingface(
     *,
     split: str = "train",
     config: str = "default",
-    mode: str = "append",
+    mode: str | None = None,
+    overwrite: bool | None = None,
     data_dir: str | None = None,
     revision: str = "main",
     token: str | None = None,
     endpoint: str | None = None,
+    io_config: IOConfig | None = None,
     max_file_size: int | str | None = None,
-    row_group_size: int | str | None = None,
-    row_group_rows: int | None = None,
+    row_group_size: int | None = None,
+    row_group_bytes: int | str | None = None,
     compression: str | None = None,
     compression_level: int | None = None,
     cdc: bool | None = None,
@@ -205,28 +209,39 @@ def write_huggingface(
     private: bool | None = None,
     create_pr: bool | None = None,
     commit_message: str | None = None,
+    commit_description: str | None = None,
     retry_budget: float | None = None,
 ) -> CommitResult:
     """Write a Daft DataFrame to a Hub dataset's config/split in exactly ONE commit; return its `CommitResult`.
 
     Modes: append (new files next to the split's), overwrite (replaces exactly this split's files; other
     splits and configs stay), error/errorifexists (fail if the split has files), ignore (do nothing if it has:
-    the DataFrame is not even run). The repo is created if missing (`private`), the mode and, on append, the
-    schema are checked before the DataFrame runs. Each Daft task uploads its own files; the driver commits
-    once, with the dataset card updated so `datasets.load_dataset(repo, split=...)` sees the split. If any task
-    fails, nothing is committed and the branch stays where it was.
+    the DataFrame is not even run). `overwrite=True/False` is Daft's `write_huggingface` way of saying
+    overwrite/append; `io_config` (Daft's `IOConfig(hf=HuggingFaceConfig(...))`) gives the token and its writer
+    settings (row_group_size, target_filesize, use_content_defined_chunking) unless the keywords do. The repo is
+    created if missing (`private`), the mode and, on append, the schema are checked before the DataFrame runs.
+    Each Daft task uploads its own files; the driver commits once, with the dataset card updated so
+    `datasets.load_dataset(repo, split=...)` sees the split. If any task fails, nothing is committed.
 
     Returns `CommitResult(commit_sha, files, deleted, rows, attempts, pr_url)`; commit_sha is None when nothing
-    was committed (ignore on existing data, or an append of no rows). `token` defaults to HF_TOKEN, `endpoint`
-    to HF_ENDPOINT. For a Daft DataFrame of the result instead, use `df.write_sink(HuggingFaceSink(...))`.
+    was committed (ignore on existing data, or an append of no rows). The README's option table says what each
+    keyword does. For a Daft DataFrame of the result instead, use `df.write_sink(HuggingFaceSink(...))`.
     """
-    options = WriteOptions.build(
-        engine="daft", repo=repo, split=split, config=config, mode=mode, data_dir=data_dir, revision=revision,
+    if overwrite is not None:
+        wanted = "overwrite" if overwrite else "append"
+        if mode is not None and mode.lower() != wanted:
+            raise OptionError(f"overwrite={overwrite} and mode={mode!r} disagree: give one of them")
+        mode = wanted
+    given = dict(
+        repo=repo, split=split, config=config, mode=mode, data_dir=data_dir, revision=revision,
         token=token, endpoint=endpoint, max_file_size=max_file_size, row_group_size=row_group_size,
-        row_group_rows=row_group_rows, compression=compression, compression_level=compression_level, cdc=cdc,
+        row_group_bytes=row_group_bytes, compression=compression, compression_level=compression_level, cdc=cdc,
         content_defined_row_groups=content_defined_row_groups, dictionary=dictionary, page_index=page_index,
-        private=private, create_pr=create_pr, commit_message=commit_message, retry_budget=retry_budget,
+        private=private, create_pr=create_pr, commit_message=commit_message, commit_description=commit_description,
+        retry_budget=retry_budget,
     )
+    from_config = {k: v for k, v in io_config_values(io_config, write=True).items() if given.get(k) is None}
+    options = WriteOptions.build(engine="daft", **given, **from_config)
     sink = HuggingFaceSink(options, df.schema())
     sink.start()  # errors (mode, schema, token) here, before any row is computed or uploaded
     if sink.job.skip:

@@ -7,6 +7,7 @@ engine does not use is an error naming the engine that does.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -14,31 +15,46 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import OptionError
 from .parsers import default_endpoint
-from .table import OPTIONS, Option, options_for
+from .table import ALIASES, OPTIONS, PARSERS, Option, options_for
 
 if TYPE_CHECKING:
     from ..hub.client import HubClient
 
 __all__ = ["DAFT_READERS", "MODES", "ReadOptions", "WriteOptions"]
 
+log = logging.getLogger("hfconnect.options")
 DAFT_READERS = ("native", "hfconnect")
 MODES = ("append", "overwrite", "error", "errorifexists", "ignore")
 COMPRESSIONS = ("zstd", "snappy", "gzip", "brotli", "lz4", "none")
 
 
 def _parse(direction: str, values: Mapping[str, Any], *, engine: str | None) -> dict[str, Any]:
-    """Keys (any case, or an alias) -> option names, values parsed; unknown keys and other engines' options are
-    errors that say what to do. None values are left out (their default applies)."""
+    """Keys (any case, an alias, or another library's name for the option) -> option names, values parsed;
+    unknown keys and other engines' options are errors that say what to do. None values are left out (their
+    default applies); other libraries' options hfconnect has no use for are checked, logged and dropped."""
     mine = options_for(direction, engine)
     every = options_for(direction)
     by_key = {k.lower(): o for o in mine.values() for k in (o.name, *o.aliases)}
+    theirs = {a.name: a for a in ALIASES if getattr(a, direction)}
     parsed: dict[str, Any] = {}
+    given_as: dict[str, str] = {}
     for raw_key, value in values.items():
-        option = by_key.get(raw_key.lower())
+        key = raw_key.lower()
+        alias = theirs.get(key)
+        if alias is not None and alias.option is None:
+            if value is not None:
+                PARSERS[alias.kind](raw_key, value)
+                log.info("hfconnect: option %s (%s) is %s", raw_key, alias.origin, alias.note)
+            continue
+        option = by_key.get(alias.option if alias is not None and alias.option else key)
         if option is None:
             raise _unknown(raw_key, direction, engine, mine, every)
         if value is not None:
-            parsed[option.name] = option.parse(value)
+            if option.name in parsed:
+                raise OptionError(f"option {option.name!r} is given twice, as {given_as[option.name]!r} and "
+                                  f"{raw_key!r}: give it once")
+            parsed[option.name] = option.parse(value, raw_key)
+            given_as[option.name] = raw_key
     return parsed
 
 
@@ -54,6 +70,15 @@ def _unknown(key: str, direction: str, engine: str | None, mine: dict[str, Optio
                            f"{direction} option")
     valid = ", ".join(sorted(mine))
     return OptionError(f"unknown option {key!r}; valid options: {valid}")
+
+
+def _with_fixed(options: Mapping[str, Any], **fixed: str | None) -> dict[str, Any]:
+    """Spark's options plus what Spark gives apart (load()'s path, .mode()), which win over the same keys."""
+    names = {k for k, v in fixed.items() if v}
+    if "repo" in names:
+        names.add("path")  # Spark hands the path of load()/save() both ways
+    keep = {k: v for k, v in options.items() if k.lower() not in names}
+    return {**keep, **{k: v for k, v in fixed.items() if v}}
 
 
 def _build(cls: type, direction: str, values: Mapping[str, Any], *, engine: str | None) -> Any:
@@ -118,7 +143,7 @@ class ReadOptions:
     def from_strings(cls, options: Mapping[str, str], repo: str | None = None, *,
                      engine: str | None = "spark") -> ReadOptions:
         """Spark's string options (keys case-insensitive) -> ReadOptions. Unknown keys are rejected."""
-        return _build(cls, "read", {**options, **({"repo": repo} if repo else {})}, engine=engine)
+        return _build(cls, "read", _with_fixed(options, repo=repo), engine=engine)
 
     @classmethod
     def build(cls, *, engine: str | None = None, **values: Any) -> ReadOptions:
@@ -144,8 +169,8 @@ class WriteOptions:
     retry_budget: float = 60.0
     mode: str = "append"
     max_file_size: int = 512_000_000
-    row_group_size: int = 128 * 1024 * 1024
-    row_group_rows: int | None = None
+    row_group_size: int | None = None  # rows, as everyone counts them
+    row_group_bytes: int = 128 * 1024 * 1024
     compression: str = "zstd"
     compression_level: int | None = None
     cdc: bool = True
@@ -155,6 +180,7 @@ class WriteOptions:
     private: bool = False
     create_pr: bool = False
     commit_message: str | None = None
+    commit_description: str | None = None
 
     def __post_init__(self) -> None:
         repo = self.repo
@@ -181,8 +207,7 @@ class WriteOptions:
     def from_strings(cls, options: Mapping[str, str], repo: str | None = None, mode: str | None = None, *,
                      engine: str | None = "spark") -> WriteOptions:
         """Spark's string options (keys case-insensitive) -> WriteOptions. Unknown keys are rejected."""
-        fixed = {k: v for k, v in (("repo", repo), ("mode", mode)) if v}
-        return _build(cls, "write", {**options, **fixed}, engine=engine)
+        return _build(cls, "write", _with_fixed(options, repo=repo, mode=mode), engine=engine)
 
     @classmethod
     def build(cls, *, engine: str | None = None, **values: Any) -> WriteOptions:

@@ -11,9 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import OptionError
 from .parsers import parse_bool, parse_filters, parse_int, parse_list, parse_seconds, parse_size
 
-__all__ = ["ENGINES", "OPTIONS", "Option", "markdown", "options_for"]
+__all__ = ["ALIASES", "ENGINES", "OPTIONS", "Alias", "Option", "aliases_markdown", "markdown", "options_for"]
 
 ENGINES = ("spark", "daft")
 BOTH = frozenset(ENGINES)
@@ -23,12 +24,21 @@ def _string(key: str, value: Any) -> str:
     return str(value)
 
 
+def _rows(key: str, value: Any) -> int:
+    """A row count; a byte size (`64KiB`, `128MB`) is refused, since it used to mean bytes here."""
+    if isinstance(value, str) and not value.strip().lstrip("+").replace("_", "").isdigit():
+        raise OptionError(f"option {key}={value!r}: {key} counts rows (as in pyspark_huggingface, Daft and "
+                          f"pyarrow); for a size in bytes use row_group_bytes={value}")
+    return parse_int(key, value)
+
+
 def _level(key: str, value: Any) -> int:
     return parse_int(key, value, minimum=-131072)  # zstd's fast levels are negative
 
 
 PARSERS: dict[str, Callable[[str, Any], Any]] = {
-    "str": _string, "size": parse_size, "int": parse_int, "level": _level, "bool": parse_bool, "list": parse_list,
+    "str": _string, "size": parse_size, "int": parse_int, "rows": _rows, "level": _level, "bool": parse_bool,
+    "list": parse_list,
     "filters": parse_filters, "seconds": parse_seconds,
 }
 
@@ -44,8 +54,9 @@ class Option:
     engines: frozenset[str] = BOTH
     aliases: tuple[str, ...] = ()
 
-    def parse(self, value: Any) -> Any:
-        return PARSERS[self.kind](self.name, value)
+    def parse(self, value: Any, key: str | None = None) -> Any:
+        """The value parsed; an error names `key`, the name the caller used (ours, an alias or another library's)."""
+        return PARSERS[self.kind](key or self.name, value)
 
     @property
     def engine_names(self) -> str:
@@ -91,9 +102,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("mode", "str", "append", "append, overwrite (exactly the split's files), error/errorifexists, ignore",
            write=True),
     Option("max_file_size", "size", 512_000_000, "roll to a new file past this many bytes", write=True),
-    Option("row_group_size", "size", 128 * 1024 * 1024, "uncompressed bytes per row group", write=True),
-    Option("row_group_rows", "int", None, "also cap rows per row group (then row groups are cut by size only)",
-           write=True),
+    Option("row_group_size", "rows", None, "rows per row group at most, as in pyspark_huggingface, Daft and pyarrow "
+           "(then row groups are cut by size and rows only)", write=True),
+    Option("row_group_bytes", "size", 128 * 1024 * 1024, "uncompressed bytes per row group (with cdc: at least, "
+           "ending where the content says)", write=True),
     Option("compression", "str", "zstd", "zstd, snappy, gzip, brotli, lz4 or none", write=True),
     Option("compression_level", "level", None, "the codec's level (default: the codec's own)", write=True),
     Option("cdc", "bool", True, "content-defined chunking of pages: re-writes dedupe on the Hub's Xet storage",
@@ -107,7 +119,44 @@ OPTIONS: tuple[Option, ...] = (
     Option("create_pr", "bool", False, "commit to a new pull request (refs/pr/N) instead of the branch",
            write=True),
     Option("commit_message", "str", None, "the commit's title", write=True),
+    Option("commit_description", "str", None, "the commit's description (hfconnect adds its job id below it)",
+           write=True),
 )
+
+
+@dataclass(frozen=True)
+class Alias:
+    """Another library's name for one of our options, or for one hfconnect accepts and has no use for."""
+
+    name: str
+    option: str | None  # ours; None: accepted (and checked) but unused, `note` says why
+    origin: str
+    note: str = ""
+    read: bool = False
+    write: bool = False
+    kind: str = "str"  # parser of an unused option's value
+
+
+ALIASES: tuple[Alias, ...] = (
+    Alias("max_bytes_per_file", "max_file_size", "pyspark_huggingface", write=True),
+    Alias("target_filesize", "max_file_size", "Daft (HuggingFaceConfig)", write=True),
+    Alias("use_content_defined_chunking", "cdc", "pyspark_huggingface, Daft", "true/false only: hfconnect picks "
+          "the chunk sizes (a dict of CDC parameters is refused)", write=True),
+    Alias("write_page_index", "page_index", "pyspark_huggingface", write=True),
+    Alias("max_operations_per_commit", None, "pyspark_huggingface, Daft", "unused: hfconnect makes ONE commit per "
+          "job whatever its size", write=True, kind="int"),
+    Alias("streaming", None, "pyspark_huggingface", "unused: hfconnect always streams (nothing is downloaded "
+          "first)", read=True, kind="bool"),
+)
+
+
+def aliases_markdown() -> str:
+    """The README's migration table of other libraries' option names (a test compares)."""
+    rows = ["| their option | from | hfconnect's | note |", "|---|---|---|---|"]
+    for a in ALIASES:
+        ours = f"`{a.option}`" if a.option else "(accepted, unused)"
+        rows.append(f"| `{a.name}` | {a.origin} | {ours} | {a.note or '-'} |")
+    return "\n".join(rows)
 
 
 def markdown(direction: str) -> str:

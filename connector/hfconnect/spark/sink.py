@@ -1,10 +1,10 @@
 """`df.write.format("huggingface")`: every task writes and uploads its own Parquet; the driver commits once.
 
 Options (the README's table says what each does): split, config, data_dir, revision (branch), token, endpoint,
-max_file_size, row_group_size, row_group_rows, compression, compression_level, cdc, content_defined_row_groups,
-dictionary, page_index, private, create_pr, commit_message, retry_budget. Modes: append, overwrite (replaces
-exactly the target split's files), and error/ignore through the `mode` option (Spark's Python sources get only
-append/overwrite from `.mode(...)`).
+max_file_size, row_group_size (rows), row_group_bytes, compression, compression_level, cdc,
+content_defined_row_groups, dictionary, page_index, private, create_pr, commit_message, commit_description,
+retry_budget. Modes: append, overwrite (replaces exactly the target split's files), and error/ignore through the
+`mode` option (Spark's Python sources get only append/overwrite from `.mode(...)`).
 """
 
 from __future__ import annotations

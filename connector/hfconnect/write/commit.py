@@ -203,7 +203,7 @@ class WriteJob:
                     "commit", client.api().create_commit, o.repo, repo_type="dataset", revision=o.revision,
                     operations=ops, parent_commit=head.sha, create_pr=o.create_pr, retry=False, where=self.where,
                     commit_message=o.commit_message or f"hfconnect: {o.mode} {rows} rows to {o.config}/{o.split}",
-                    commit_description=f"{JOB_MARKER} {self.job_id}")
+                    commit_description=self._description())
                 return CommitResult(info.oid, tuple(names), tuple(deleted), rows, attempt, info.pr_url)
             except HubRequestError as exc:
                 status = getattr(exc, "status", None)
@@ -225,6 +225,11 @@ class WriteJob:
                                headers=getattr(exc, "headers", None))
         raise CommitConflictError(f"could not commit to {o.repo}@{o.revision} after {COMMIT_ATTEMPTS} attempts "
                                   "(the branch kept moving); nothing was committed", repo=o.repo)
+
+    def _description(self) -> str:
+        """The user's description, if any, then the job marker the landed check looks for."""
+        mine = self.options.commit_description
+        return f"{mine}\n\n{JOB_MARKER} {self.job_id}" if mine else f"{JOB_MARKER} {self.job_id}"
 
     def _recheck_mode(self, head: _Head) -> None:
         o = self.options

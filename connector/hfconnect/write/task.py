@@ -57,9 +57,9 @@ def schema_fingerprint(schema: pa.Schema) -> str:
 
 
 def settings_for(options: WriteOptions) -> WriterSettings:
-    return WriterSettings(row_group_size=options.row_group_size, max_file_size=options.max_file_size,
+    return WriterSettings(row_group_bytes=options.row_group_bytes, max_file_size=options.max_file_size,
                           compression=options.compression, compression_level=options.compression_level,
-                          cdc=options.cdc, page_index=options.page_index, row_group_rows=options.row_group_rows,
+                          cdc=options.cdc, page_index=options.page_index, row_group_rows=options.row_group_size,
                           content_defined_row_groups=options.content_defined_row_groups,
                           dictionary=options.dictionary)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from hfconnect.options import OPTIONS, ReadOptions, WriteOptions, options_for
-from hfconnect.options.table import markdown
+from hfconnect.options.table import ALIASES, aliases_markdown, markdown
 
 PACKAGE = Path(__file__).resolve().parents[3] / "connector" / "hfconnect"
 README = Path(__file__).resolve().parents[3] / "README.md"
@@ -57,8 +57,8 @@ def _keywords(module: str, function: str) -> set[str]:
 
 
 @pytest.mark.parametrize(("module", "function", "direction", "extra"), [
-    ("daft/__init__.py", "read_huggingface", "read", set()),
-    ("daft/sink.py", "write_huggingface", "write", {"df"}),
+    ("daft/__init__.py", "read_huggingface", "read", {"io_config", "format"}),  # Daft's own keywords too
+    ("daft/sink.py", "write_huggingface", "write", {"df", "overwrite", "io_config"}),
 ])
 def test_the_daft_functions_take_every_daft_option(module: str, function: str, direction: str,
                                                    extra: set[str]) -> None:
@@ -70,3 +70,9 @@ def test_the_daft_functions_take_every_daft_option(module: str, function: str, d
 @pytest.mark.parametrize("direction", ["read", "write"])
 def test_the_readme_shows_the_table(direction: str) -> None:
     assert markdown(direction) in README.read_text(), "run scripts/options_table.py and update README 'Options'"
+
+
+def test_the_readme_shows_the_other_libraries_names() -> None:
+    assert aliases_markdown() in README.read_text(), "run scripts/options_table.py and update README 'Migrating'"
+    for alias in ALIASES:
+        assert alias.option is None or any(o.name == alias.option for o in OPTIONS), alias
