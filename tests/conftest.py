@@ -3,7 +3,7 @@
 `pytest_configure` reserves the hub's port and sets HF_ENDPOINT before test modules import huggingface_hub/
 datasets, because those read HF_ENDPOINT and HF_HUB_DISABLE_XET once, at import time: nothing imported here
 may import them. The hub process itself starts with the first test that uses the `hub` fixture, so the unit
-layer (tests/unit) never starts it.
+layer (tests/unit) never starts it. A test that counts a hub's requests or sets fault rules uses `own_hub`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,14 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from hfconnect.localhub import LocalHub
+
+if TYPE_CHECKING:  # not at import: pytest_configure sets HF_ENDPOINT first
+    from huggingface_hub import HfApi
 
 WRITE_TOKEN = "hf_test_write_4f1c2a"
 READ_TOKEN = "hf_test_read_9b7d3e"
@@ -75,6 +79,23 @@ def api(hub: LocalHub):
     from huggingface_hub import HfApi
 
     return HfApi(endpoint=hub.endpoint, token=WRITE_TOKEN)
+
+
+@pytest.fixture
+def own_hub(tmp_path: Path) -> Iterator[LocalHub]:
+    """A hub of this test alone (~0.5 s to start): its counters and fault rules concern this test only. Clients
+    reach it only through its endpoint (HF_ENDPOINT is the session hub's): pass `own_hub.endpoint` explicitly."""
+    with LocalHub(tmp_path / "own-hub", tokens={WRITE_TOKEN: "write", READ_TOKEN: "read"},
+                  log_file=tmp_path / "own-hub.log") as own:
+        yield own
+
+
+@pytest.fixture
+def own_api(own_hub: LocalHub) -> HfApi:
+    """An HfApi with the write token on `own_hub`."""
+    from huggingface_hub import HfApi
+
+    return HfApi(endpoint=own_hub.endpoint, token=WRITE_TOKEN)
 
 
 @pytest.fixture
