@@ -14,6 +14,7 @@ import pytest
 from pyspark.errors import AnalysisException
 
 from tests.conftest import READ_TOKEN
+from tests.data import publish_multi_config
 
 pytestmark = pytest.mark.integration
 
@@ -35,18 +36,20 @@ def test_auto_registered_and_reads_every_config_split(spark, hub, multi_config) 
         assert got.sort_by("id").equals(table), (config, split)
 
 
-def test_user_schema_selects_columns_and_filters_are_pushed(spark, hub, multi_config) -> None:
-    df = (spark.read.format("huggingface").option("endpoint", hub.endpoint).schema("id long, score double")
-          .option("pushdown_filters", "true").load(multi_config.repo_id))
+def test_user_schema_selects_columns_and_filters_are_pushed(spark, own_hub, own_api) -> None:
+    """The multi-config dataset on a hub of its own, which counts the bytes this query was served."""
+    published = publish_multi_config(own_api)
+    df = (spark.read.format("huggingface").option("endpoint", own_hub.endpoint).schema("id long, score double")
+          .option("pushdown_filters", "true").load(published.repo_id))
     assert df.columns == ["id", "score"]
-    hub.reset_counters()
+    own_hub.reset_counters()
     rows = df.where("id >= 30000 and id < 30010").orderBy("id").collect()
     assert [r.id for r in rows] == list(range(30000, 30010))
-    served = hub.counters()["resolve"]["bytes_sent"]
-    assert served < sum(len(b) for b in multi_config.files.values()) / 2  # footers dominate on small files
-    pushed_back = (_read(spark, hub, multi_config.repo_id, pushdown_filters="true")
+    served = own_hub.counters()["resolve"]["bytes_sent"]
+    assert served < sum(len(b) for b in published.files.values()) / 2  # footers dominate on small files
+    pushed_back = (_read(spark, own_hub, published.repo_id, pushdown_filters="true")
                    .where("id % 7 = 0 and text like 'text 7%'").count())
-    table = multi_config.tables[("reviews", "train")]
+    table = published.tables[("reviews", "train")]
     want = sum(1 for i, t in zip(table["id"].to_pylist(), table["text"].to_pylist(), strict=True)
                if i % 7 == 0 and t.startswith("text 7"))
     assert pushed_back == want
