@@ -27,7 +27,7 @@ from tests.data import commits, make_table, run_on_ray
 pytestmark = pytest.mark.integration
 
 N = 50_000
-SMALL = {"max_file_size": "100KB", "row_group_size": "64KB"}  # several files, several row groups per file
+SMALL = {"max_file_size": "100KB", "row_group_bytes": "64KB"}  # several files, several row groups per file
 
 
 def _table(n: int, offset: int = 0) -> pa.Table:
@@ -83,7 +83,7 @@ def test_one_commit_and_read_back_three_ways(written, hub, api):
                                                                              "README.md"])
     expected = _rows(table)
     # 1. hfconnect's own Daft reader
-    assert _rows(read_huggingface(repo).to_arrow()) == expected
+    assert _rows(read_huggingface(repo, split="train").to_arrow()) == expected
     # 2. pyarrow over the resolve URLs, pinned to the commit
     files = [pq.read_table(io.BytesIO(_resolve(hub, repo, result.commit_sha, p))) for p in result.files]
     assert sum(f.num_rows for f in files) == N
@@ -142,7 +142,7 @@ def test_append_twice_keeps_both(api):
     files = _split_files(api, repo, "train")
     assert files == sorted(r1.files + r2.files) and len(set(files)) == len(files)
     assert all(f.startswith("data/train-") for f in files)
-    got = read_huggingface(repo).to_arrow()
+    got = read_huggingface(repo, split="train").to_arrow()
     assert got.num_rows == 10_000 and _rows(got) == _rows(pa.concat_tables([first, second]))
     import datasets
 
@@ -187,10 +187,10 @@ def test_a_failing_write_commits_nothing(own_hub, own_api):
     df = daft.from_arrow(_table(N, 0)).into_batches(5_000)
     df = df.with_column("id", _fails_late(df["id"]))
     with pytest.raises(DaftCoreException, match=r"ValueError: bad row 4[5-9]\d{3}"):
-        write_huggingface(df, repo, mode="overwrite", max_file_size="100KB", row_group_size="32KB", **at)
+        write_huggingface(df, repo, mode="overwrite", max_file_size="100KB", row_group_bytes="32KB", **at)
     assert own_hub.counters()["upload"]["requests"] > uploads  # files were uploaded from the task before it failed
     assert commits(api, repo) == before and _head(api, repo) == sha
-    assert _rows(read_huggingface(repo, endpoint=own_hub.endpoint).to_arrow()) == _rows(kept)
+    assert _rows(read_huggingface(repo, split="train", endpoint=own_hub.endpoint).to_arrow()) == _rows(kept)
 
 
 def test_read_only_token_fails_before_anything_is_committed(own_hub, own_api):
@@ -235,7 +235,7 @@ def test_write_sink_returns_a_result_frame_and_tasks_commit_once(api):
     got = out.to_pydict()
     assert got["commit_sha"] == [_head(api, repo)] and got["rows"] == [3_000]
     assert got["files"][0] == list(sink.result.files) and len(got["files"][0]) >= 3
-    assert _rows(read_huggingface(repo).to_arrow()) == _rows(pa.concat_tables(parts))
+    assert _rows(read_huggingface(repo, split="train").to_arrow()) == _rows(pa.concat_tables(parts))
     # and through DataFrame.write_sink: a one-row DataFrame of the same summary
     frame = daft.from_arrow(_table(10, 5_000)).write_sink(
         HuggingFaceSink(WriteOptions.build(repo=repo, split="test", token=WRITE_TOKEN), schema))
@@ -289,5 +289,5 @@ def test_ray_runner_in_its_own_process(hub, api):
     assert out["rows"] == 30_000
     assert commits(api, repo) == before + 1  # the good write committed once; the failing one not at all
     assert out["sha"] == _head(api, repo) and len(out["files"]) >= 3  # one file (at least) per partition
-    got = read_huggingface(repo).to_arrow()
+    got = read_huggingface(repo, split="train").to_arrow()
     assert got.num_rows == 30_000 and got.sort_by("id")["id"].to_pylist() == list(range(30_000))

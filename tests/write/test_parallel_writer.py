@@ -35,7 +35,7 @@ SCHEMA = pa.schema([("id", pa.int64()), ("text", pa.string())])
 
 def test_files_hold_contiguous_rows_and_commit_once(hub, api, tmp_path) -> None:
     repo = f"tests/par-{uuid.uuid4().hex[:8]}"
-    options = WriteOptions.build(repo=repo, endpoint=hub.endpoint, token=WRITE_TOKEN, row_group_size="64KiB")
+    options = WriteOptions.build(repo=repo, endpoint=hub.endpoint, token=WRITE_TOKEN, row_group_bytes="64KiB")
     job = WriteJob(options)
     job.begin(SCHEMA)
     before = commits(api, repo)
@@ -64,7 +64,7 @@ def test_files_hold_contiguous_rows_and_commit_once(hub, api, tmp_path) -> None:
 def test_a_failed_upload_fails_finish_and_leaves_no_temp_files(own_hub, own_api) -> None:
     """Every upload refused (a fault rule on a hub of its own): finish fails, nothing is committed."""
     repo = "tests/par-refused"
-    options = WriteOptions.build(repo=repo, endpoint=own_hub.endpoint, token=WRITE_TOKEN, row_group_size="64KiB")
+    options = WriteOptions.build(repo=repo, endpoint=own_hub.endpoint, token=WRITE_TOKEN, row_group_bytes="64KiB")
     job = WriteJob(options)
     job.begin(SCHEMA)
     before = set(glob.glob(os.path.join(tempfile.gettempdir(), "hfconnect-*.parquet")))

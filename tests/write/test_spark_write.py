@@ -56,7 +56,7 @@ def test_spark_write_one_commit_read_back_by_every_client(spark, hub, api, tmp_p
 
     repo = _repo()
     before = commits(api, repo)
-    _write(_frame(spark, 30_000), hub, repo, split="train", row_group_size="64KiB")
+    _write(_frame(spark, 30_000), hub, repo, split="train", row_group_bytes="64KiB")
     _write(_frame(spark, 3_000, 1_000_000, parts=2), hub, repo, split="test")
     assert commits(api, repo) - before == 2
     files = _parquet_files(api, repo)
@@ -71,7 +71,7 @@ def test_spark_write_one_commit_read_back_by_every_client(spark, hub, api, tmp_p
     assert sorted(loaded["train"]["id"]) == list(range(30_000))
     from hfconnect.daft import read_huggingface
 
-    daft_rows = read_huggingface(repo, endpoint=hub.endpoint).to_arrow().sort_by("id")
+    daft_rows = read_huggingface(repo, split="train", endpoint=hub.endpoint).to_arrow().sort_by("id")
     assert daft_rows.column("text").to_pylist() == want.column("text").to_pylist()
     sha = _head(api, repo)
     frames = [pd.read_parquet(f"hf://datasets/{repo}@{sha}/{f}") for f in files if "/train-" in f]
