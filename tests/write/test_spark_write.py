@@ -110,7 +110,7 @@ def test_error_and_ignore_modes_and_bad_options(spark, hub, api) -> None:
     _write(_frame(spark, 10), hub, repo, **{"mode": "ignore"})
     assert _head(api, repo) == sha
     with pytest.raises(AnalysisException, match=r"hfconnect\.errors\.OptionError: unknown option 'rowgroupsize'; "
-                                                 r"valid options: cdc, commit_message, "):
+                                                 r"valid options: cdc, commit_description, commit_message, "):
         _write(_frame(spark, 10), hub, repo, rowgroupsize="1MB")
     with pytest.raises(AnalysisException, match=r"hfconnect\.errors\.OptionError: mode 'sometimes' is not one of "
                                                  r"append, overwrite, error, errorifexists, ignore"):
