@@ -876,9 +876,8 @@ def verdicts(res: Result, goal_ids: list[str]) -> str:
     if not found:
         return "-"
     passed = sum(g["verdict"] == "PASS" for g in found)
-    missed = sum(g["verdict"] == "MISS" for g in found)
-    text = f"{passed}/{len(found)} PASS"
-    return text + (f", {missed} MISS" if missed else "")
+    others = [f"{n} {v}" for v in ("MISS", "n/a") if (n := sum(g["verdict"] == v for g in found))]
+    return f"{passed}/{len(found)} PASS" + (f" ({', '.join(others)})" if others else "")
 
 
 def headline_block(results: dict[str, Result], report: Path, readme: Path) -> str:
