@@ -8,6 +8,7 @@ the commit they belong to, and shows at a glance where hfconnect stands against 
 
     .venv/bin/python scripts/bench_report.py [--size-read 2GB] [--size-write 1GB] [--rounds 3] [--quick] [--out bench/]
     .venv/bin/python scripts/bench_report.py --from-json bench/      # re-draw from saved results, run nothing
+    .venv/bin/python scripts/bench_report.py --benchmarks write --write-args=--skip-peer   # one benchmark again
 
 Each benchmark's JSON (contract: scripts/_bench_json.py) and printed output land in the output folder as
 `<name>.json` and `<name>.txt`; the report is drawn from every `<name>.json` there, so a benchmark can be re-run
@@ -20,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shlex
 import subprocess
 import sys
@@ -50,7 +50,6 @@ GOAL_COLOR = "#b3261e"
 MB = 1_000_000
 # The sizes and rounds a reference run uses; anything less is a smoke run.
 REFERENCE = {"read": 2 << 30, "write": 10**9, "localhub": 1 << 30}
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
 
 # Human names of the benchmarks' variants (a name not here is shown as it is).
 LABELS = {
@@ -78,14 +77,6 @@ CDC_LABELS = {"append": "1% rows appended", "runs": "1% inserted as 10 runs", "i
 
 
 # ---- numbers ---------------------------------------------------------------------------------------------------
-
-def parse_size(text: str) -> int:
-    """`2GB`, `100MB`, `1073741824` -> bytes, binary as bench_read.py reads them (1GB = 1024**3 bytes)."""
-    m = _SIZE_RE.match(text)
-    if not m:
-        raise argparse.ArgumentTypeError(f"bad size {text!r}: use e.g. 2GB, 100MB or a byte count")
-    return int(float(m.group(1)) * 1024 ** " kmgt".index(m.group(2).lower() or " "))
-
 
 def num(x: float | None, unit: str = "") -> str:
     """A figure for people, with the precision the benchmarks print: ratios to 2 decimals, counts whole, other
@@ -188,18 +179,20 @@ def load_results(folder: Path) -> dict[str, Result]:
 
 
 def is_smoke(results: dict[str, Result]) -> list[str]:
-    """Why these are not reference figures (empty if they are)."""
+    """Why these are not reference figures, per benchmark (empty if they are)."""
     why = []
     for name, res in results.items():
-        p = res.params
+        p, reasons = res.params, []
         if name in REFERENCE and p.get("size") is not None and p["size"] < REFERENCE[name]:
-            why.append(f"{name}: {gb(p['size'])} (reference {gb(REFERENCE[name])})")
-        elif p.get("rounds") is not None and p["rounds"] < 3:
-            why.append(f"{name}: {p['rounds']} round(s)")
-        elif p.get("quick"):
-            why.append(f"{name}: --quick")
-        elif p.get("only"):
-            why.append(f"{name}: only variants matching {p['only']!r}")
+            reasons.append(f"{gb(p['size'])} (reference {gb(REFERENCE[name])})")
+        if p.get("rounds") is not None and p["rounds"] < 3:
+            reasons.append(f"{p['rounds']} round(s)")
+        if p.get("quick"):
+            reasons.append("--quick")
+        if p.get("only"):
+            reasons.append(f"only the variants matching {p['only']!r}")
+        if reasons:
+            why.append(f"{name}: {', '.join(reasons)}")
     return why
 
 
@@ -963,7 +956,8 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"which to run, comma-separated (default {','.join(BENCHMARKS)}); the report still shows "
                     "the last results of the others found in --out")
     for name in BENCHMARKS:
-        ap.add_argument(f"--{name}-args", default="", help=f"more arguments for {BENCHMARKS[name]} (one string)")
+        ap.add_argument(f"--{name}-args", default="", metavar="ARGS",
+                        help=f"more arguments for {BENCHMARKS[name]}, as one string (--{name}-args='--x y')")
     ap.add_argument("--from-json", type=Path, default=None, metavar="DIR",
                     help="draw the report from DIR/<benchmark>.json, running nothing")
     ap.add_argument("--out", type=Path, default=ROOT / "bench", help="where REPORT.md and the charts go (bench/)")
