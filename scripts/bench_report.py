@@ -266,13 +266,13 @@ class Mark:
     verdict: str
 
 
-def _figure(title: str, subtitle: str) -> tuple[Any, Any, Any]:
+def _figure(title: str, subtitle: str) -> tuple[Any, Any, Any, Any]:
     """900x500 px; the title at the figure's left edge (however long the bar labels), details below it."""
     fig, ax = plt.subplots(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, layout="constrained")
-    fig.suptitle(title, x=0.01, ha="left", fontsize=13, fontweight="bold")
+    head = fig.suptitle(title, x=0.01, ha="left", fontsize=13, fontweight="bold")
     sub = ax.set_title(subtitle, loc="left", fontsize=9, color="#555555")
     ax.spines[["top", "right"]].set_visible(False)
-    return fig, ax, sub
+    return fig, ax, head, sub
 
 
 def _fit_subtitle(fig: Any, text: Any) -> None:
@@ -312,10 +312,11 @@ def _overlaps(box: Any, others: list[Any], pad: float = 2.0) -> bool:
 
 
 def hbar_chart(path: Path, title: str, subtitle: str, xlabel: str, bars: list[Bar], marks: list[Mark],
-               fmt: Callable[[float], str], log: bool = False, unit: str = "") -> None:
+               fmt: Callable[[float], str], log: bool = False,
+               unit: str = "") -> list[tuple[float, float, float, float]]:
     """Horizontal bars (labels stay readable however long), value at each bar's end, goals as dashed marks; labels
-    are moved until none overlaps another or leaves the plot."""
-    fig, ax, sub = _figure(title, subtitle)
+    are moved until none overlaps another or leaves the plot. Returns the text boxes drawn (pixels), for tests."""
+    fig, ax, head, sub = _figure(title, subtitle)
     ys = list(range(len(bars)))
     values = [b.value if b.value is not None else 0.0 for b in bars]
     ax.barh(ys, values, height=0.56, color=[COLORS[b.kind] for b in bars], zorder=2)
@@ -353,14 +354,18 @@ def hbar_chart(path: Path, title: str, subtitle: str, xlabel: str, bars: list[Ba
     _fit_subtitle(fig, sub)
     _place_labels(fig, ax, bars, marks, value_texts, mark_texts)
     fig.savefig(path, dpi=DPI)
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in [*value_texts, *mark_texts, *ax.get_yticklabels(), sub, head]]
     plt.close(fig)
+    return [(float(b.x0), float(b.y0), float(b.x1), float(b.y1)) for b in boxes]
 
 
 def _place_labels(fig: Any, ax: Any, bars: list[Bar], marks: list[Mark], value_texts: list[Any],
                   mark_texts: list[Any]) -> None:
     """A value label crossed by a goal mark moves past the mark; a goal label that would overlap another label or
-    a bar tries the other side of its mark, then below its bar. Labels that leave the plot widen the x range.
-    The figure was just drawn (_fit_subtitle); an annotation's extent follows its moves without another draw."""
+    a bar, or start left of the plot, tries the other side of its mark, then below its bar. Labels that leave the
+    plot widen the x range. The figure was just drawn (_fit_subtitle); an annotation's extent follows its moves
+    without another draw."""
     for attempt in range(3):
         if attempt:
             fig.canvas.draw()  # the x range changed
@@ -377,6 +382,7 @@ def _place_labels(fig: Any, ax: Any, bars: list[Bar], marks: list[Mark], value_t
                 text.set_position((6, 0))
         placed = [t.get_window_extent(renderer) for t in value_texts]
         bar_boxes = [p.get_window_extent(renderer) for p in ax.patches]
+        inside = ax.get_window_extent(renderer)
         for m, text in zip(marks, mark_texts, strict=True):
             options = [((3, 1), "left", "bottom", m.bar - 0.4), ((-3, 1), "right", "bottom", m.bar - 0.4),
                        ((3, -1), "left", "top", m.bar + 0.4), ((-3, -1), "right", "top", m.bar + 0.4)]
@@ -386,7 +392,7 @@ def _place_labels(fig: Any, ax: Any, bars: list[Bar], marks: list[Mark], value_t
                 text.set_ha(ha)
                 text.set_va(va)
                 box = text.get_window_extent(renderer)
-                if not _overlaps(box, placed + bar_boxes, pad=1.0):
+                if box.x0 >= inside.x0 and not _overlaps(box, placed + bar_boxes, pad=1.0):
                     break
             placed.append(text.get_window_extent(renderer))
         axes_box = ax.get_window_extent(renderer)
@@ -580,8 +586,8 @@ def write_charts(res: Result, out: Path) -> list[Chart]:
 
 def dedup_chart(path: Path, cdc: dict[str, Any], goal: dict[str, Any] | None) -> None:
     """Grouped vertical bars: per pattern, new bytes with CDC on and off."""
-    fig, ax, sub = _figure("Dedup after re-writing a dataset with 1% more rows",
-                      "new bytes a content-defined chunk store (Xet-like, ~64 KiB chunks) has not seen before")
+    fig, ax, _, sub = _figure("Dedup after re-writing a dataset with 1% more rows",
+                              "new bytes a content-defined chunk store (Xet-like, ~64 KiB chunks) has not seen before")
     patterns = list(cdc)
     width = 0.36
     for k, (mode, color) in enumerate((("on", COLORS["hfconnect"]), ("off", COLORS["peer"]))):
@@ -597,14 +603,24 @@ def dedup_chart(path: Path, cdc: dict[str, Any], goal: dict[str, Any] | None) ->
     ax.grid(axis="y", color="#e3e3e3", zorder=0)
     extra = [Patch(color=COLORS["hfconnect"], label="hfconnect, CDC on (default)"),
              Patch(color=COLORS["peer"], label="hfconnect, CDC off")]
+    label = None
     if goal and "append" in patterns:
+        # Over the CDC-on bar only (the goal is for CDC on), its label above the line, or below if that is taken.
         i = patterns.index("append")
-        ax.hlines(goal["threshold"], i - 0.45, i + 0.45, colors=GOAL_COLOR, linestyles="--", lw=2, zorder=4)
-        ax.annotate(f"≤{threshold(goal['threshold'], '%')} ({goal['verdict']})", (i + 0.45, goal["threshold"]),
-                    xytext=(3, 0), textcoords="offset points", va="center", fontsize=8, color=GOAL_COLOR)
+        ax.hlines(goal["threshold"], i - width - 0.08, i + 0.02, colors=GOAL_COLOR, linestyles=(0, (3, 1.5)), lw=2,
+                  zorder=4)
+        label = ax.annotate(f"≤{threshold(goal['threshold'], '%')} ({goal['verdict']})",
+                            (i - width - 0.08, goal["threshold"]), xytext=(0, 2), textcoords="offset points",
+                            va="bottom", fontsize=8, color=GOAL_COLOR)
         extra.append(Line2D([], [], color=GOAL_COLOR, linestyle="--", lw=2, label="goal"))
     fig.legend(handles=extra, loc="outside lower center", ncol=len(extra), frameon=False, fontsize=9)
     _fit_subtitle(fig, sub)
+    if label is not None:
+        renderer = fig.canvas.get_renderer()
+        others = [t.get_window_extent(renderer) for t in ax.texts if t is not label]
+        if _overlaps(label.get_window_extent(renderer), others):
+            label.set_position((0, -2))
+            label.set_va("top")
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
 

@@ -190,6 +190,34 @@ def test_goal_marks_sit_where_the_bar_must_reach() -> None:
     assert [(m.bar, m.value, m.text) for m in hub] == [(0, 31.0, "10× fewer than Daft native")]
 
 
+@pytest.mark.parametrize("case", ["close marks", "tiny bars", "mark past every bar"])
+def test_no_chart_label_overlaps_another_or_leaves_the_image(tmp_path: Path, case: str) -> None:
+    """Goal labels next to each other, over short bars or beyond the longest bar, long bar labels: every text
+    (title, subtitle, bar labels, values, goal labels) stays inside the 900x500 image and clear of the others."""
+    Bar, Mark = bench_report.Bar, bench_report.Mark
+    values = {"close marks": [352.0, 56.6, 430.0, 632.0, 614.0],
+              "tiny bars": [2.6, 1.9, 10.5, 139.0, 119.0],
+              "mark past every bar": [105.0, 25.1, 245.0, 169.0, 130.0]}[case]
+    bars = [Bar("Spark · hfconnect", values[0], "hfconnect"),
+            Bar("Spark · pyspark_huggingface 2.0.0", values[1], "peer"),
+            Bar("pyarrow → local disk + sha256 (the limit)", values[2], "limit"),
+            Bar("Daft · hfconnect", values[3], "hfconnect"), Bar("Daft · write_huggingface", values[4], "peer"),
+            Bar("Spark · pyspark_huggingface, real-Hub mode", None, "peer", "timeout after 900s")]
+    marks = [Mark(0, 4 * values[1], "≥4× pyspark_huggingface", "MISS"),
+             Mark(0, 0.8 * values[2], "≥0.8× parquet", "MISS"),
+             Mark(3, values[4], "≥1× write_huggingface", "PASS"),
+             Mark(3, 0.7 * values[2] * 1.4, "≥0.7× the limit", "MISS")]
+    if case == "mark past every bar":
+        marks.append(Mark(4, 3 * max(values), "≥3× something far away", "MISS"))
+    boxes = bench_report.hbar_chart(tmp_path / "c.png", "A title that is long but fits", "a subtitle, " * 14,
+                                    "MB/s", bars, marks, lambda x: f"{x:,.0f} MB/s")
+    assert png_size(tmp_path / "c.png") == (900, 500)
+    for i, (x0, y0, x1, y1) in enumerate(boxes):
+        assert min(x0, y0) >= 0 and x1 <= 900 and y1 <= 500, (i, boxes[i])
+        for j, (a0, b0, a1, b1) in enumerate(boxes[:i]):
+            assert not (x0 < a1 and a0 < x1 and y0 < b1 and b0 < y1), f"text {i} overlaps {j}: {boxes[i]} {boxes[j]}"
+
+
 # ---- the JSON writer the benchmarks share ---------------------------------------------------------------------
 
 @pytest.mark.parametrize(("value", "threshold", "direction", "verdict"), [
