@@ -64,9 +64,12 @@ class _Head:
 class WriteJob:
     """One write job. Create on the driver, call begin(), ship (options, job_id) to tasks, then commit()."""
 
-    def __init__(self, options: WriteOptions, job_id: str | None = None) -> None:
+    def __init__(self, options: WriteOptions, job_id: str | None = None, *, description: str = "",
+                 file_tag: str | None = None) -> None:
         self.options = options
         self.job_id = job_id or uuid.uuid4().hex[:16]
+        self.description = description  # more lines for the commit description, after the job id marker
+        self.file_tag = file_tag or self.job_id[:8]  # what appended files' names end with (unique per job)
         self.base: str | None = None
         self.skip = False  # mode=ignore and the split has data
 
@@ -185,7 +188,7 @@ class WriteJob:
                     "commit", client.api().create_commit, o.repo, repo_type="dataset", revision=o.revision,
                     operations=ops, parent_commit=head.sha, create_pr=o.create_pr, retry=False, where=self.where,
                     commit_message=o.commit_message or f"hfconnect: {o.mode} {rows} rows to {o.config}/{o.split}",
-                    commit_description=f"{JOB_MARKER} {self.job_id}")
+                    commit_description="\n".join(filter(None, [f"{JOB_MARKER} {self.job_id}", self.description])))
                 return CommitResult(info.oid, tuple(names), tuple(deleted), rows, attempt, info.pr_url)
             except HubRequestError as exc:
                 status = getattr(exc, "status", None)
@@ -232,7 +235,7 @@ class WriteJob:
         ordered = list(uploads)  # partition order, then file order within a task
         n = len(ordered)
         replacing = o.mode == "overwrite" or not head.split_files
-        suffix = "" if replacing else f"-{self.job_id[:8]}"
+        suffix = "" if replacing else f"-{self.file_tag}"
         names = [f"{o.data_dir}/{o.split}-{i:05d}-of-{n:05d}{suffix}.parquet" for i in range(n)]
         ops: list[Any] = []
         deleted: list[str] = []
