@@ -68,9 +68,15 @@ def wait_for(condition: Callable[[], Any], timeout: float, what: str, driver: Dr
 
 
 def stream_batches(api: Any, repo: str) -> list[tuple[str, int]]:
-    """(query id, batch id) of every streaming commit on main, oldest first."""
+    """(query id, batch id) of every streaming commit on main, oldest first ([] while the repo does not exist)."""
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    try:
+        commits = api.list_repo_commits(repo, repo_type="dataset")
+    except RepositoryNotFoundError:
+        return []
     out = []
-    for c in reversed(api.list_repo_commits(repo, repo_type="dataset")):
+    for c in reversed(commits):
         out += [(m["query"], int(m["batch"])) for m in _MARKER.finditer(c.message or "")]
     return out
 
