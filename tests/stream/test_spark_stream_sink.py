@@ -132,3 +132,36 @@ def test_a_read_token_fails_the_query_before_any_upload(spark, hub, api, tmp_pat
         query.awaitTermination(120)
     assert hub.counters()["upload"]["requests"] == before
     assert stream_batches(api, repo) == []
+
+
+def test_a_commit_refused_for_its_rate_fails_the_batch_and_a_restart_commits_it_once(spark, tmp_path) -> None:
+    from huggingface_hub import HfApi
+
+    from hfconnect.localhub import HubMode, LocalHub
+
+    inputs = tmp_path / "in"
+    write_inputs(inputs, [rows_table(i * 100, 100) for i in range(4)])
+    mode = HubMode.real_hub(commit_quota=2)  # two commits per repo per hour
+    with LocalHub(tmp_path / "hub", tokens={WRITE_TOKEN: "write"}, mode=mode) as hub:
+        api = HfApi(endpoint=hub.endpoint, token=WRITE_TOKEN)
+
+        def run():
+            source = spark.readStream.schema("id long, text string").option("maxFilesPerTrigger", 1)
+            return (source.parquet(str(inputs)).writeStream.format("huggingface").option("endpoint", hub.endpoint)
+                    .option("token", WRITE_TOKEN).option("checkpointLocation", str(tmp_path / "ck"))
+                    .trigger(availableNow=True).start("me/limited"))
+
+        query = run()
+        with pytest.raises(StreamingQueryException) as failure:
+            query.awaitTermination(180)
+        message = str(failure.value)
+        assert "batch 2 of streaming query" in message and "was not committed to dataset me/limited@main" in message
+        assert "'commits' rate limit is used up" in message and "restarting it from its checkpoint" in message
+        assert [b for _, b in stream_batches(api, "me/limited")] == [0, 1]
+        hub.reset_limits()  # the window is over
+        query = run()
+        query.awaitTermination(180)
+        assert query.exception() is None, query.exception()
+        batches = stream_batches(api, "me/limited")
+        assert [b for _, b in batches] == [0, 1, 2, 3]
+        assert sorted(repo_rows(hub.endpoint, "me/limited").column("id").to_pylist()) == list(range(400))
