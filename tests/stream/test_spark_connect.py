@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def connect_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    pytest.importorskip("grpc", reason="the Spark Connect client needs pyspark[connect] (scripts/test installs it)")
+    import grpc  # noqa: F401 - the Connect client's dependency (pyspark[connect], in the test extras): fail clearly
     port = free_port()
     log = tmp_path_factory.mktemp("connect") / "server.log"
     with open(log, "wb") as out:
