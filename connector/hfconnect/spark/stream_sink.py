@@ -2,8 +2,9 @@
 ONE Hub commit, exactly once across driver crashes (`hfconnect.stream.sink`).
 
 Spark makes this writer anew for every micro-batch and again, in another process, for its commit: the
-constructor checks the target (token, repo, schema) once per process only. Tasks write and upload their Parquet files (`write_task`) under a job id derived
-from the query id and batch id they read from Spark's task properties; the driver commits in `commit`.
+constructor checks the target (token, repo, schema) once per process only. Tasks write and upload their
+Parquet files (`write_task`) under a job id derived from the query id and batch id they read from Spark's task
+properties; the driver commits in `commit`.
 Output mode append only: Spark itself refuses `update` for this sink, and `complete` (which would replace the
 split on every batch) is refused here.
 """

@@ -34,8 +34,8 @@ def test_the_output_schema_is_the_given_one_projected_and_split_all_adds_the_spl
     # min_shards=1: no file is larger than a shard, so no footer is needed (files larger than a shard are split)
     assert plan_files(_options(columns="text", min_shards=1), SNAPSHOT, {"train": f}, config="c", file_schema=SCHEMA
                       ).schema.names == ["text"]
-    both = plan_files(_options(split="all", min_shards=1), SNAPSHOT, {"train": f, "test": (DataFile("data/b.parquet", 10,
-                      "parquet"),)}, config="c", file_schema=SCHEMA)
+    splits = {"train": f, "test": (DataFile("data/b.parquet", 10, "parquet"),)}
+    both = plan_files(_options(split="all", min_shards=1), SNAPSHOT, splits, config="c", file_schema=SCHEMA)
     assert both.schema.names == ["id", "text", "split"] and both.splits == ("train", "test")
     assert {(p.path, p.split) for s in both.shards for p in s.parts} == {("data/a.parquet", "train"),
                                                                          ("data/b.parquet", "test")}
