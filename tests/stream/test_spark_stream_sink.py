@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from pyspark.errors import StreamingQueryException
 
-from hfconnect.spark.stream_sink import PAUSE_AFTER_COMMIT_ENV
+from hfconnect.spark.stream_sink import PAUSE_ENV
 from tests.conftest import WRITE_TOKEN
 from tests.stream.common import Driver, repo_rows, rows_table, stream_batches, wait_for, write_inputs
 
@@ -38,7 +38,7 @@ def test_driver_killed_after_the_hub_commit_and_mid_stream_every_row_lands_once(
 
     # 1. Killed right after batch 2's Hub commit, before Spark records the batch as done.
     paused = tmp_path / "paused"
-    first = Driver(config, tmp_path / "run1.log", env={PAUSE_AFTER_COMMIT_ENV: f"2:{paused}"})
+    first = Driver(config, tmp_path / "run1.log", env={PAUSE_ENV: f"2:{paused}"})
     wait_for(paused.exists, 180, "the sink to pause after batch 2's commit", first)
     first.kill()
     landed = stream_batches(api, repo)

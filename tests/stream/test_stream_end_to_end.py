@@ -11,6 +11,7 @@ import json
 import threading
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,10 +44,10 @@ SECOND_RUN_FAULTS = [
 ]
 
 
-def commit_part(api: HfApi, i: int) -> None:
+def commit_part(api: HfApi, i: int, repo: str = SOURCE) -> None:
     """Part i of A: ROWS rows in one Parquet file, one commit, as an upstream writer makes them."""
     op = CommitOperationAdd(f"data/train-{i:04d}.parquet", parquet_file(rows_table(i * ROWS, ROWS)))
-    api.create_commit(SOURCE, repo_type="dataset", operations=[op], commit_message=f"part {i}")
+    api.create_commit(repo, repo_type="dataset", operations=[op], commit_message=f"part {i}")
 
 
 class Producer(threading.Thread):
@@ -160,3 +161,33 @@ def test_a_to_b_with_faults_during_streaming(spark, tmp_path) -> None:
     with LocalHub(tmp_path / "hub", tokens=TOKENS) as hub:
         fired = run_end_to_end(spark, hub, tmp_path, (FIRST_RUN_FAULTS, SECOND_RUN_FAULTS))
     assert all(fired), list(zip(FIRST_RUN_FAULTS + SECOND_RUN_FAULTS, fired, strict=True))  # every fault happened
+
+
+def test_a_batch_replayed_after_a_crash_reads_what_it_planned(hub, tmp_path) -> None:
+    """starting=latest, then the driver is killed with a batch planned and uploaded but not committed; more commits
+    land upstream while it is down. Restarted, the query replays that batch with the files it planned (the
+    logged offsets name them), then reads the rest: B holds every row committed to A after the query first
+    started, once. (Spark's batch 0 runs from the starting offset to itself: it reads nothing.)"""
+    from hfconnect.spark.stream_sink import PAUSE_ENV
+    from tests.stream.common import Driver
+
+    source, sink = f"tests/e2e-{uuid.uuid4().hex[:8]}", f"tests/e2e-{uuid.uuid4().hex[:8]}"
+    api = HfApi(endpoint=hub.endpoint, token=WRITE_TOKEN)
+    api.create_repo(source, repo_type="dataset")
+    commit_part(api, 0, source)  # before the query: not read (starting=latest)
+    checkpoint = tmp_path / "ck"
+    config = {"endpoint": hub.endpoint, "token": WRITE_TOKEN, "checkpoint": str(checkpoint), "sink_repo": sink,
+              "source": {"repo": source, "starting": "latest"}, "transform": True, "trigger": 1}
+    paused = tmp_path / "paused"
+    first = Driver(config, tmp_path / "run1.log", env={PAUSE_ENV: f"before:1:{paused}"})
+    wait_for(lambda: (checkpoint / "commits" / "0").exists(), 180, "the query's first (empty) batch", first)
+    commit_part(api, 1, source)
+    wait_for(paused.exists, 180, "batch 1 to stop before its commit", first)
+    first.kill()
+    assert stream_batches(api, sink) == [] and not (checkpoint / "commits" / "1").exists()
+    commit_part(api, 2, source)  # while the driver is down
+    second = Driver({**config, "trigger": "available_now"}, tmp_path / "run2.log")
+    assert second.wait(240) == 0, second.output()[-4000:]
+    rows = repo_rows(hub.endpoint, sink).sort_by("id")
+    assert rows.column("id").to_pylist() == list(range(ROWS, 3 * ROWS))
+    assert [b for _, b in stream_batches(api, sink)] == [1, 2]  # batch 1 = part 1, as planned; batch 2 = part 2

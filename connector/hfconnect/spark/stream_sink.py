@@ -33,8 +33,10 @@ log = logging.getLogger("hfconnect.stream")
 QUERY_ID_PROPERTY = "sql.streaming.queryId"  # Spark's task properties during a micro-batch
 BATCH_ID_PROPERTY = "streaming.sql.batchId"
 # Test hook (the crash tests): "<batch id>:<file>" makes the driver, right after batch <batch id>'s Hub commit and
-# before Spark records it in the checkpoint, create <file> and wait there, so the test can kill -9 it at that point.
-PAUSE_AFTER_COMMIT_ENV = "HFCONNECT_TEST_PAUSE_AFTER_COMMIT"
+# before Spark records it in the checkpoint, create <file> and wait there, so the test can kill -9 it at that point;
+# "before:<batch id>:<file>" makes it wait just before that batch's commit instead (its files uploaded, nothing
+# committed).
+PAUSE_ENV = "HFCONNECT_TEST_PAUSE_AT_COMMIT"
 
 
 @dataclass
@@ -91,21 +93,26 @@ class HuggingFaceStreamWriter(DataSourceStreamArrowWriter):
             raise HfConnectError(f"micro-batch {batchId}: task messages from several queries or batches "
                                  f"({sorted(queries)}): nothing was committed")
         query_id = queries.pop()
+        _pause_if_asked("before", batchId)
         result = commit_batch(self.options, query_id, batchId, [m.message for m in ours], self.arrow_schema)
         if result is not None and result.commit_sha and result.files:
             log.info("hfconnect: streaming batch %d of query %s -> commit %s (%d rows, %d files)", batchId,
                      query_id, result.commit_sha, result.rows, len(result.files))
-        _pause_if_asked(batchId)
+        _pause_if_asked("after", batchId)
 
     def abort(self, messages: list[WriterCommitMessage | None], batchId: int) -> None:  # noqa: N803
         log.warning("hfconnect: streaming batch %d to %s aborted: nothing committed (uploaded objects stay "
                     "unreferenced)", batchId, self.options.repo)
 
 
-def _pause_if_asked(batch_id: int) -> None:
-    spec = os.environ.get(PAUSE_AFTER_COMMIT_ENV, "")
-    batch, _, path = spec.partition(":")
-    if not path or batch != str(batch_id):
+def _pause_if_asked(when: str, batch_id: int) -> None:
+    spec = os.environ.get(PAUSE_ENV, "")
+    if not spec:
+        return
+    if not spec.startswith("before:"):
+        spec = f"after:{spec}"
+    at, batch, path = (spec.split(":", 2) + ["", ""])[:3]
+    if at != when or batch != str(batch_id) or not path:
         return
     with open(path, "w") as f:
         f.write(str(batch_id))

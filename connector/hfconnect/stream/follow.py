@@ -92,7 +92,8 @@ class DatasetFollower:
 
     def latest_offset(self, start: StreamOffset, limited: bool) -> StreamOffset:
         """Where the next micro-batch ends: the rest of a span cut by a limit (no Hub call), else the new head."""
-        if start.base is not None:
+        if start.taken is not None:
+            assert start.base is not None  # from_json guarantees it
             span = self.span(start.base, start.sha)
             base, taken = start.base, start.taken
         else:
@@ -105,7 +106,7 @@ class DatasetFollower:
         take = admit(rest, self.stream.max_files_per_trigger, self.stream.max_bytes_per_trigger) if limited \
             else len(rest)
         if taken + take >= len(span.added):
-            return StreamOffset(span.sha)
+            return StreamOffset(span.sha, base)
         return StreamOffset(span.sha, base, taken + take)
 
     def _take_polled(self) -> str | None:
@@ -115,9 +116,9 @@ class DatasetFollower:
     # ---- spans and plans ---------------------------------------------------------------------------
     def plan(self, start: StreamOffset, end: StreamOffset) -> ReadPlan | None:
         """The plan of the micro-batch start -> end, or None when it reads no file."""
-        if start == end:
+        if start == end or (what := batch_span(start, end)) is None:
             return None
-        base, sha, first, stop = batch_span(start, end)
+        base, sha, first, stop = what
         span = self.span(base, sha)
         files = span.added[first:stop]
         if not files:
