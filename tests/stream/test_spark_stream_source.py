@@ -223,6 +223,14 @@ def test_projection_and_filters_reach_the_stream_reader(spark, own_hub, tmp_path
     query.awaitTermination(120)
     assert sink.ids() == list(range(150, 200))
     assert all(t.column_names == ["id"] for _, t, _ in sink.seen)
+    # split="all": every split's new files, with the `split` column the batch read adds.
+    _publish(own_hub, repo, {"data/test-0.parquet": (500, 5)}, create=False)
+    sink = Batches()
+    query = _start(_reader(spark, own_hub, split="all").load(repo), str(tmp_path / "all"), sink, {"availableNow": True})
+    query.awaitTermination(120)
+    rows = pa.concat_tables([t for _, t, _ in sink.seen]).sort_by("id")
+    assert rows.column_names == ["id", "text", "split"]
+    assert rows.column("split").to_pylist() == ["train"] * 200 + ["test"] * 5
 
 
 def test_stream_options_are_refused_by_a_batch_read_and_bad_values_are_named(spark, hub, api) -> None:
@@ -239,3 +247,17 @@ def test_stream_options_are_refused_by_a_batch_read_and_bad_values_are_named(spa
                        {"availableNow": True})
         with pytest.raises(StreamingQueryException, match=message):
             query.awaitTermination(120)
+
+
+def test_a_stream_given_its_schema_follows_a_dataset_before_it_has_data(spark, own_hub, tmp_path) -> None:
+    from huggingface_hub import HfApi
+
+    repo = "me/empty-at-first"
+    HfApi(endpoint=own_hub.endpoint, token=WRITE_TOKEN).create_repo(repo, repo_type="dataset")
+    with pytest.raises(Exception, match=r"nothing hfconnect can read \(spark.readStream can follow it before it has "
+                                        r"data when given the schema"):
+        _reader(spark, own_hub).load(repo)
+    checkpoint = str(tmp_path / "ck")
+    assert _available_now(spark, own_hub, repo, checkpoint).ids() == []  # no split yet: the stream waits
+    _publish(own_hub, repo, {"data/train-0.parquet": (0, 10)}, create=False)
+    assert _available_now(spark, own_hub, repo, checkpoint).ids() == list(range(10))
