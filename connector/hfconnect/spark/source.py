@@ -76,9 +76,7 @@ class HuggingFaceDataSource(DataSource):
         filter, which then silently miss rows. With the option on, build a fresh DataFrame per query. The
         `filters` option (JSON DNF) is part of the relation itself and is always safe.
         """
-        if self.read_options and self._stream_options:
-            raise OptionError(f"option(s) {', '.join(sorted(self._stream_options))} apply to "
-                              "spark.readStream only; remove them from this batch read")
+        _reject_stream_options(self)
         base = self._plan if self._plan is not None and self._plan.snapshot.revision == self.read_options.revision \
             else None
         if not self.read_options.pushdown_filters or _pushdown_disabled_by_caller():
@@ -97,6 +95,14 @@ class HuggingFaceDataSource(DataSource):
         from .stream_sink import stream_writer_for
 
         return stream_writer_for(self.options, schema, overwrite)
+
+
+def _reject_stream_options(source: HuggingFaceDataSource) -> None:
+    """A readStream option on a batch read would be silently ignored: an error instead."""
+    source.read_options  # noqa: B018 - parsing sets _stream_options
+    if source._stream_options:
+        raise OptionError(f"option(s) {', '.join(sorted(source._stream_options))} apply to spark.readStream only; "
+                          "remove them from this batch read")
 
 
 class ShardPartition(InputPartition):

@@ -60,7 +60,6 @@ class DatasetFollower:
             file_schema = file_schema.remove(file_schema.get_field_index(SPLIT_COLUMN))
         self.file_schema = file_schema
         self.client = options.client
-        self.polls = 0  # head polls made (the tests count them against the hub's counters)
         self._commits: OrderedDict[str, _Commit] = OrderedDict()
         self._spans: OrderedDict[tuple[str, str], Span] = OrderedDict()
         self._polled: str | None = None  # a head polled by initial_offset, for the same trigger's latest_offset
@@ -74,7 +73,6 @@ class DatasetFollower:
     # ---- offsets -----------------------------------------------------------------------------
     def poll(self) -> str:
         """The branch's current commit: the one API call a trigger makes."""
-        self.polls += 1
         return self.client.snapshot(self.options.repo, self.options.revision).sha
 
     def initial_offset(self) -> StreamOffset:
@@ -123,12 +121,13 @@ class DatasetFollower:
         files = span.added[first:stop]
         if not files:
             return None
-        by_split: dict[str, tuple[DataFile, ...]] = {}
+        by_split: dict[str, list[DataFile]] = {}
         for f in files:
-            by_split[span.splits[f.path]] = (*by_split.get(span.splits[f.path], ()), f)
+            by_split.setdefault(span.splits[f.path], []).append(f)
         o = self.options
         snapshot = Snapshot(o.repo, sha, o.revision, o.endpoint)
-        return plan_files(o, snapshot, by_split, config=span.config, file_schema=self.file_schema)
+        return plan_files(o, snapshot, {split: tuple(fs) for split, fs in by_split.items()}, config=span.config,
+                          file_schema=self.file_schema)
 
     def span(self, base: str, sha: str) -> Span:
         """The followed split's files added between `base` ("" = from nothing) and `sha`; deleted or rewritten
