@@ -1,18 +1,20 @@
 """Hub dataset A -> transform -> Hub dataset B, both streaming, while a producer keeps committing to A and the
 query is restarted in the middle: B ends up with exactly the transformed rows of A.
 
-Three hubs: the plain local hub; the real-Hub mode (302s to expiring signed URLs on another host, rate-limit
-windows small enough to be hit); and a hub injecting faults while the query runs (429 bursts, 503s, dropped
-connections on uploads and on commits that landed)."""
+In the real-Hub mode (302s to expiring signed URLs on another host, rate-limit windows small enough to be hit),
+on a hub injecting faults while the query runs (429 bursts, 503s, dropped connections on uploads and on commits
+that landed), and with the driver in its own process killed -9 at three points of a micro-batch."""
 
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +22,7 @@ from huggingface_hub import CommitOperationAdd, HfApi
 
 from hfconnect.localhub import HubMode, LocalHub
 from tests.conftest import READ_TOKEN, WRITE_TOKEN
-from tests.stream.common import parquet_file, repo_rows, rows_table, stream_batches, wait_for
+from tests.stream.common import Driver, parquet_file, repo_rows, rows_table, stream_batches, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -137,11 +139,6 @@ def run_end_to_end(spark, hub: LocalHub, tmp_path, faults: tuple[list[dict[str, 
     return fired
 
 
-def test_a_to_b_with_a_restart(spark, hub, tmp_path) -> None:
-    with LocalHub(tmp_path / "hub", tokens=TOKENS) as own:
-        run_end_to_end(spark, own, tmp_path)
-
-
 @pytest.fixture
 def real_mode_hub(tmp_path) -> Iterator[LocalHub]:
     """Redirects to expiring signed URLs on 127.0.0.2 and 4-second rate-limit windows small enough to be hit."""
@@ -163,31 +160,62 @@ def test_a_to_b_with_faults_during_streaming(spark, tmp_path) -> None:
     assert all(fired), list(zip(FIRST_RUN_FAULTS + SECOND_RUN_FAULTS, fired, strict=True))  # every fault happened
 
 
-def test_a_batch_replayed_after_a_crash_reads_what_it_planned(hub, tmp_path) -> None:
-    """starting=latest, then the driver is killed with a batch planned and uploaded but not committed; more commits
-    land upstream while it is down. Restarted, the query replays that batch with the files it planned (the
-    logged offsets name them), then reads the rest: B holds every row committed to A after the query first
-    started, once. (Spark's batch 0 runs from the starting offset to itself: it reads nothing.)"""
+def _ids(directory: Path) -> set[int]:
+    return {int(p.name) for p in directory.iterdir() if p.name.isdigit()} if directory.is_dir() else set()
+
+
+def test_driver_killed_at_every_point_of_a_batch_b_gets_every_row_of_a_once(hub, tmp_path) -> None:
+    """A Spark driver streaming A -> transform -> B in its own process, one file of A per micro-batch, killed -9
+    three times and restarted from its checkpoint each time: (1) with a batch uploaded but not committed (the
+    sink's test hook stops it just before the commit), while more commits land upstream; (2) right after a
+    batch's Hub commit, before Spark's checkpoint records it; (3) while a later batch runs. A last run with
+    Trigger.AvailableNow finishes. Every row of A is in B once, and every batch was committed once."""
     from hfconnect.spark.stream_sink import PAUSE_ENV
-    from tests.stream.common import Driver
 
     source, sink = f"tests/e2e-{uuid.uuid4().hex[:8]}", f"tests/e2e-{uuid.uuid4().hex[:8]}"
     api = HfApi(endpoint=hub.endpoint, token=WRITE_TOKEN)
     api.create_repo(source, repo_type="dataset")
-    commit_part(api, 0, source)  # before the query: not read (starting=latest)
+    ops = [CommitOperationAdd(f"data/train-{i:04d}.parquet", parquet_file(rows_table(i * ROWS, ROWS)))
+           for i in range(6)]
+    api.create_commit(source, repo_type="dataset", operations=ops, commit_message="parts 0-5")
     checkpoint = tmp_path / "ck"
     config = {"endpoint": hub.endpoint, "token": WRITE_TOKEN, "checkpoint": str(checkpoint), "sink_repo": sink,
-              "source": {"repo": source, "starting": "latest"}, "transform": True, "trigger": 1}
-    paused = tmp_path / "paused"
-    first = Driver(config, tmp_path / "run1.log", env={PAUSE_ENV: f"before:1:{paused}"})
-    wait_for(lambda: (checkpoint / "commits" / "0").exists(), 180, "the query's first (empty) batch", first)
-    commit_part(api, 1, source)
-    wait_for(paused.exists, 180, "batch 1 to stop before its commit", first)
-    first.kill()
-    assert stream_batches(api, sink) == [] and not (checkpoint / "commits" / "1").exists()
-    commit_part(api, 2, source)  # while the driver is down
-    second = Driver({**config, "trigger": "available_now"}, tmp_path / "run2.log")
-    assert second.wait(240) == 0, second.output()[-4000:]
+              "source": {"repo": source, "maxFilesPerTrigger": 1}, "transform": True, "trigger": 1}
+
+    # 1. Batch 1 planned, uploaded, not committed; two more commits upstream while the driver is down.
+    paused = tmp_path / "paused-1"
+    run = Driver(config, tmp_path / "run1.log", env={PAUSE_ENV: f"before:1:{paused}"})
+    wait_for(paused.exists, 180, "batch 1 to stop before its commit", run)
+    run.kill()
+    landed = stream_batches(api, sink)
+    query = landed[0][0]
+    assert landed == [(query, 0)] and not (checkpoint / "commits" / "1").exists()
+    commit_part(api, 6, source)
+    commit_part(api, 7, source)
+
+    # 2. Batch 1 replayed (the same file of A: its offsets are logged) and committed; killed right after batch
+    #    2's Hub commit.
+    paused = tmp_path / "paused-2"
+    run = Driver(config, tmp_path / "run2.log", env={PAUSE_ENV: f"2:{paused}"})
+    wait_for(paused.exists, 180, "batch 2 to stop after its commit", run)
+    run.kill()
+    assert stream_batches(api, sink) == [(query, 0), (query, 1), (query, 2)]
+    assert not (checkpoint / "commits" / "2").exists()  # Spark never recorded batch 2
+    assert "the Hub takes about 100 commits per hour per repo" in run.output()  # 1 s triggers: warned
+
+    # 3. Batch 2 replayed and found on the Hub; killed while batch 4 or later runs (offsets logged, no commit).
+    run = Driver(config, tmp_path / "run3.log")
+    wait_for(lambda: f"batch 2 of streaming query {query} is already on" in run.output(), 180, "batch 2's replay", run)
+    wait_for(lambda: {i for i in _ids(checkpoint / "offsets") - _ids(checkpoint / "commits") if i >= 4}, 180,
+             "batch 4 or later in flight", run)
+    time.sleep(random.Random(7).uniform(0.0, 0.5))  # somewhere inside it
+    run.kill()
+
+    # 4. Trigger.AvailableNow finishes what A holds, and stops.
+    run = Driver({**config, "trigger": "available_now"}, tmp_path / "run4.log")
+    assert run.wait(240) == 0, run.output()[-4000:]
     rows = repo_rows(hub.endpoint, sink).sort_by("id")
-    assert rows.column("id").to_pylist() == list(range(ROWS, 3 * ROWS))
-    assert [b for _, b in stream_batches(api, sink)] == [1, 2]  # batch 1 = part 1, as planned; batch 2 = part 2
+    assert rows.column("id").to_pylist() == list(range(8 * ROWS))  # every row of A exactly once
+    assert rows.column("text").to_pylist() == [f"ROW {i}" for i in range(8 * ROWS)]
+    assert rows.column("doubled").to_pylist() == [2 * i for i in range(8 * ROWS)]
+    assert stream_batches(api, sink) == [(query, b) for b in range(8)]  # one batch per file of A, each once
