@@ -129,7 +129,8 @@ def _layout(options: ReadOptions, client: HubClient) -> tuple[DatasetLayout, Sna
     except RevisionNotFoundError:
         raise HfConnectError(
             f"{options.repo}@{options.revision} has no Parquet, JSON Lines or CSV data files and no "
-            "refs/convert/parquet branch: nothing hfconnect can read", repo=options.repo) from None
+            "refs/convert/parquet branch: nothing hfconnect can read (spark.readStream can follow it before it has "
+            "data when given the schema, e.g. .schema('id long, text string'))", repo=options.repo) from None
     return convert_branch_layout(list(client.list_files(converted))), converted
 
 

@@ -14,13 +14,22 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyspark.sql.datasource import DataSource, DataSourceReader, DataSourceWriter, InputPartition
+from pyspark.sql.datasource import (
+    DataSource,
+    DataSourceReader,
+    DataSourceStreamReader,
+    DataSourceStreamWriter,
+    DataSourceWriter,
+    InputPartition,
+)
 from pyspark.sql.types import StructType
 
+from ..errors import OptionError
 from ..options import ReadOptions
 from ..plan import ReadPlan, Shard, plan_read
 from ..plan.model import SPLIT_COLUMN
 from ..read import read_shard
+from ..stream.options import STREAM_READ_KEYS, StreamReadOptions, split_stream_options
 from .filters import filter_column, to_expression
 from .types import spark_compatible_schema
 
@@ -38,12 +47,13 @@ class HuggingFaceDataSource(DataSource):
         super().__init__(options)
         self._read_options: ReadOptions | None = None
         self._plan: ReadPlan | None = None  # made for schema(); Spark pickles this object after it
+        self._stream_options: dict[str, str] = {}
 
     @property
     def read_options(self) -> ReadOptions:
         """Parsed on first use: a write's options are parsed by the writer instead."""
         if self._read_options is None:
-            values = dict(self.options)
+            self._stream_options, values = split_stream_options(self.options, STREAM_READ_KEYS)  # readStream's
             repo = values.pop("path", None)
             self._read_options = ReadOptions.from_strings(values, repo=repo)
         return self._read_options
@@ -66,11 +76,33 @@ class HuggingFaceDataSource(DataSource):
         filter, which then silently miss rows. With the option on, build a fresh DataFrame per query. The
         `filters` option (JSON DNF) is part of the relation itself and is always safe.
         """
+        _reject_stream_options(self)
         base = self._plan if self._plan is not None and self._plan.snapshot.revision == self.read_options.revision \
             else None
         if not self.read_options.pushdown_filters:
             return HuggingFaceReader(self.read_options, schema, base)
         return HuggingFaceFilteringReader(self.read_options, schema, base)
+
+    def streamReader(self, schema: StructType) -> DataSourceStreamReader:  # noqa: N802 - Spark's name
+        """`spark.readStream.format("huggingface")`: see hfconnect.spark.stream_source."""
+        from .stream_source import HuggingFaceStreamReader
+
+        return HuggingFaceStreamReader(self.read_options, StreamReadOptions.from_strings(self._stream_options),
+                                       schema)
+
+    def streamWriter(self, schema: StructType, overwrite: bool) -> DataSourceStreamWriter:  # noqa: N802
+        """`df.writeStream.format("huggingface")`: see hfconnect.spark.stream_sink."""
+        from .stream_sink import stream_writer_for
+
+        return stream_writer_for(self.options, schema, overwrite)
+
+
+def _reject_stream_options(source: HuggingFaceDataSource) -> None:
+    """A readStream option on a batch read would be silently ignored: an error instead."""
+    source.read_options  # noqa: B018 - parsing sets _stream_options
+    if source._stream_options:
+        raise OptionError(f"option(s) {', '.join(sorted(source._stream_options))} apply to spark.readStream only; "
+                          "remove them from this batch read")
 
 
 class ShardPartition(InputPartition):

@@ -64,9 +64,12 @@ class _Head:
 class WriteJob:
     """One write job. Create on the driver, call begin(), ship (options, job_id) to tasks, then commit()."""
 
-    def __init__(self, options: WriteOptions, job_id: str | None = None) -> None:
+    def __init__(self, options: WriteOptions, job_id: str | None = None, *, description: str = "",
+                 file_tag: str | None = None) -> None:
         self.options = options
         self.job_id = job_id or uuid.uuid4().hex[:16]
+        self.description = description  # more lines for the commit description, after the job id marker
+        self.file_tag = file_tag or self.job_id[:8]  # what appended files' names end with (unique per job)
         self.base: str | None = None
         self.skip = False  # mode=ignore and the split has data
         self.started = time.monotonic()
@@ -227,9 +230,10 @@ class WriteJob:
                                   "(the branch kept moving); nothing was committed", repo=o.repo)
 
     def _description(self) -> str:
-        """The user's description, if any, then the job marker the landed check looks for."""
+        """The user's description, if any, then the job marker the landed check looks for and our extra lines."""
         mine = self.options.commit_description
-        return f"{mine}\n\n{JOB_MARKER} {self.job_id}" if mine else f"{JOB_MARKER} {self.job_id}"
+        ours = "\n".join(filter(None, [f"{JOB_MARKER} {self.job_id}", self.description]))
+        return f"{mine}\n\n{ours}" if mine else ours
 
     def _recheck_mode(self, head: _Head) -> None:
         o = self.options
@@ -255,7 +259,7 @@ class WriteJob:
         ordered = list(uploads)  # partition order, then file order within a task
         n = len(ordered)
         replacing = o.mode == "overwrite" or not head.split_files
-        suffix = "" if replacing else f"-{self.job_id[:8]}"
+        suffix = "" if replacing else f"-{self.file_tag}"
         names = [f"{o.data_dir}/{o.split}-{i:05d}-of-{n:05d}{suffix}.parquet" for i in range(n)]
         ops: list[Any] = []
         deleted: list[str] = []
