@@ -11,7 +11,10 @@ cache (nothing is dropped from it). Throughput variants run `--rounds` times, in
 the same file over loopback TCP from a bare sendfile loop in a child process (no HTTP, no event loop): roughly
 what the transport and a Python client allow on this machine, which tells a slow server from a slow transport.
 
-    .venv/bin/python scripts/bench_localhub.py [--size 1GB] [--rounds 3] [--api-seconds 5]
+    .venv/bin/python scripts/bench_localhub.py [--size 1GB] [--rounds 3] [--api-seconds 5] [--json PATH]
+
+`--json PATH` also writes every figure and goal printed to PATH (scripts/_bench_json.py), which
+scripts/bench_report.py turns into charts and bench/REPORT.md.
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import _bench_json
 import aiohttp
 import requests
 
@@ -422,6 +427,47 @@ def report(args: argparse.Namespace, size: int, results: dict[str, list[Sample]]
     return "\n".join(lines)
 
 
+def results_doc(args: argparse.Namespace, size: int, results: dict[str, list[Sample]], api: ApiResult,
+                verify_sample: Sample, counters_ok: str) -> dict[str, Any]:
+    """The figures report() prints, as JSON (scripts/_bench_json.py)."""
+    med = {k: statistics.median(s.mbps for s in v) for k, v in results.items()}
+    variants = []
+    for key, label in LABELS.items():
+        samples = results[key]
+        srv = [s.server_cpu for s in samples if s.server_cpu is not None]
+        variants.append({
+            "name": key, "label": label, "kind": "hfconnect" if key.startswith("srv") else "limit",
+            "section": "throughput", "runs": len(samples),
+            "seconds": _bench_json.seconds_stats(s.seconds for s in samples),
+            "mb_per_s": med[key], "mb_per_s_min": min(s.mbps for s in samples),
+            "mb_per_s_max": max(s.mbps for s in samples), "bytes": size,
+            "server_cpu": statistics.median(srv) if srv else None,
+            "client_cpu": statistics.median(s.client_cpu for s in samples), "errors": [], "unavailable": None})
+    threshold = max(GOAL_MBPS, GOAL_RATIO * med["disk_8"])  # both halves of the goal in one number
+    goals = [
+        _bench_json.goal("ranged-vs-disk", f"8 readers >= {GOAL_RATIO:.0%} of disk throughput and >= "
+                         f"{GOAL_MBPS:.0f} MB/s", med["srv_8"], "MB/s", threshold, ">=", section="throughput",
+                         metric="mb_per_s", variant="srv_8", baseline="disk_8"),
+        _bench_json.goal("api-rps", f">= {GOAL_RPS:.0f} API requests/s", api.rps, "req/s", GOAL_RPS, ">=",
+                         section="api", metric="rps", variant="api"),
+    ]
+    info = {
+        "verify_full_get": {"mb_per_s": verify_sample.mbps, "server_cpu": verify_sample.server_cpu,
+                            "client_cpu": verify_sample.client_cpu},
+        "api": {"concurrency": API_CONCURRENCY, "seconds": api.seconds, "requests": api.requests,
+                "errors": api.errors, "rps": api.rps, "p50_ms": api.pct(0.50), "p99_ms": api.pct(0.99),
+                "server_cpu": api.server_cpu, "client_cpu": api.client_cpu},
+        "ratios": {"full_vs_disk_seq": med["srv_full"] / med["disk_seq"],
+                   "ranged_vs_disk_8": med["srv_8"] / med["disk_8"],
+                   "full_vs_tcp_1": med["srv_full"] / med["tcp_1"], "ranged_vs_tcp_8": med["srv_8"] / med["tcp_8"]},
+        "counters": counters_ok, "uvloop": importlib.util.find_spec("uvloop") is not None,
+        "load_average_at_start": args.load_before,
+    }
+    params = {"size": size, "rounds": args.rounds, "files": 1, "api_seconds": args.api_seconds, "readers": READERS,
+              "range_size": RANGE_SIZE}
+    return _bench_json.document("localhub", params, variants, goals, info)
+
+
 LABELS = {
     "disk_seq": "disk: sequential read, 1 MiB reads",
     "disk_8": f"disk: {READERS} threads os.pread, 8 MiB chunks",
@@ -442,6 +488,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="file size, e.g. 1GB, 256MB (binary units; default 1GB)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per throughput variant (default 3)")
     parser.add_argument("--api-seconds", type=float, default=5.0, help="duration of the API test (default 5)")
+    parser.add_argument("--json", default=None, metavar="PATH",
+                        help="also write the results and goals as JSON to PATH (for scripts/bench_report.py)")
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.api_seconds <= 0:
         parser.error("--rounds must be >= 1 and --api-seconds > 0")
@@ -450,13 +498,15 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="hfconnect-bench-") as tmp:
         hub_log = Path(tmp) / "hub.log"
         try:
-            table = run(args, Path(tmp), hub_log)
+            table, doc = run(args, Path(tmp), hub_log)
         except BaseException:
             if hub_log.exists():
                 print(f"---- last lines of the hub's log ({hub_log}) ----\n{hub_log.read_text()[-3000:]}",
                       file=sys.stderr)
             raise
     print(table)
+    if args.json:
+        _bench_json.write(args.json, doc)
     return 0
 
 
@@ -473,7 +523,7 @@ def probe(url: str, path: Path) -> None:
                            f"than the file's: {resp.content[:60]!r}")
 
 
-def run(args: argparse.Namespace, tmp: Path, hub_log: Path) -> str:
+def run(args: argparse.Namespace, tmp: Path, hub_log: Path) -> tuple[str, dict[str, Any]]:
     size: int = args.size
     src = tmp / FILENAME
     log(f"writing {human(size)} of random bytes to {src}")
@@ -531,7 +581,8 @@ def run(args: argparse.Namespace, tmp: Path, hub_log: Path) -> str:
 
         log(f"API: {args.api_seconds:g}s of GET {api_url}, concurrency {API_CONCURRENCY}")
         api = api_bench(api_url, args.api_seconds, pid)
-    return report(args, size, results, api, verify_sample, counters_ok)
+    return (report(args, size, results, api, verify_sample, counters_ok),
+            results_doc(args, size, results, api, verify_sample, counters_ok))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,10 @@ cannot run (an adapter not importable, the peer's venv missing, a crash, a timeo
 row; the table always prints.
 
     .venv/bin/python scripts/bench_read.py [--size 2GB] [--files 16] [--rounds 3] [--quick] [--only REGEX]
+                                           [--real-hub] [--json PATH]
+
+`--json PATH` also writes every figure of the table and the goals to PATH (scripts/_bench_json.py), which
+scripts/bench_report.py turns into charts and bench/REPORT.md.
 
 Sizes are binary (1GB = 1024**3 bytes); throughput is reported in MB/s (10**6 bytes per second).
 """
@@ -42,6 +46,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import _bench_json
 
 REPO = "bench/read"
 MANY_REPO = "bench/many"
@@ -531,7 +537,9 @@ def fmt(x: float | None, digits: int = 2) -> str:
     return "-" if x is None else f"{x:.{digits}f}"
 
 
-def print_table(rows: list[Row], data_bytes: int, exp: dict[str, Any], many: int, rounds: int) -> None:
+def print_table(rows: list[Row], data_bytes: int, exp: dict[str, Any], many: int,
+                rounds: int) -> list[dict[str, Any]]:
+    """Print the results table; return its rows as records for --json."""
     titles = {"a-all": "(a) scan, all columns", "a-agg": "(a) projected aggregate count+sum(f)",
               "b": "(b) selective: 1% id range, 2 of 6 columns", "c": f"(c) planning a {many:,}-file repo",
               "d": "(d) all columns, latency injected on api+resolve",
@@ -544,12 +552,20 @@ def print_table(rows: list[Row], data_bytes: int, exp: dict[str, Any], many: int
     print("=" * len(head))
     print(head)
     section = ""
+    records: list[dict[str, Any]] = []
     for row in rows:
         v = row.variant
         if v.section != section:
             section = v.section
             print(f"-- {titles[section]}")
         times = row.times
+        record: dict[str, Any] = {
+            "name": v.name, "label": v.name, "kind": _bench_json.kind_of(v.name), "section": v.section,
+            "section_title": titles[v.section], "runs": len(row.runs), "seconds": _bench_json.seconds_stats(times),
+            "mb_per_s": None, "remote": v.remote, "served_bytes": None, "served_pct": None, "api_calls": None,
+            "gets": None, "real": None, "errors": [r.error for r in row.runs if r.error],
+            "unavailable": None if times else row.reason(), "notes": []}
+        records.append(record)
         if not times:
             print(f"{v.name:<28} {'n/a (' + row.reason() + ')'}")
             continue
@@ -569,14 +585,24 @@ def print_table(rows: list[Row], data_bytes: int, exp: dict[str, Any], many: int
             notes.append(f"{ok_runs[0].result.get('shards')} shards")
         remote = v.remote
         share = f"{100 * served / data_bytes:.2f}" if remote and v.section != "c" else "-"  # (c): another repo
+        record.update(mb_per_s=mbps, notes=notes, checked=not bad)
+        if remote:
+            record.update(served_bytes=served, api_calls=api, gets=gets,
+                          served_pct=100 * served / data_bytes if v.section != "c" else None)
+        if v.real:
+            record["real"] = {k: statistics.median(r.real.get(k, 0) for r in ok_runs)
+                              for k in ("resolvers", "api", "cdn")}
+            record["real"].update({k: max(r.real.get(k, 0) for r in ok_runs) for k in ("limited", "token_at_cdn")})
         print(f"{v.name:<28} {fmt(min(times)):>7} {fmt(med):>7} {fmt(max(times)):>7} {fmt(mbps, 0):>7} "
               f"{(f'{served / MB:,.1f}' if remote else '-'):>10} "
               f"{share:>7} "
               f"{(str(api) if remote else '-'):>5} {(f'{gets:.0f}' if remote else '-'):>6}  {'; '.join(notes)}")
     print("=" * len(head))
+    return records
 
 
-def print_goals(rows: list[Row], data_bytes: int, latency_ms: int) -> None:
+def print_goals(rows: list[Row], data_bytes: int, latency_ms: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Print the goal lines; return them (and the info lines' figures) for --json."""
     by = {r.variant.name: r for r in rows}
 
     def med(name: str) -> float | None:
@@ -598,29 +624,35 @@ def print_goals(rows: list[Row], data_bytes: int, latency_ms: int) -> None:
         return max(r.api_calls for r in ok) if ok else None
 
     lat = f"@{latency_ms}ms"
-    goals: list[tuple[str, float | None, str, float, bool]] = [
-        # (description, measured, unit, threshold, higher is better)
-        ("hfconnect-Spark all-columns vs pyspark_huggingface", speedup("spark-hfconnect-all", "spark-psh-all"),
-         "x", 4.0, True),
-        ("hfconnect-Spark all-columns vs spark.read.parquet (local)",
-         speedup("spark-hfconnect-all", "spark-parquet-all"), "x", 0.8, True),
-        ("hfconnect-Daft all-columns vs Daft native read_parquet",
-         speedup("daft-hfconnect-all", "daft-native-all"), "x", 1.0, True),
-        ("hfconnect-Daft count+sum(f) vs Daft native read_parquet",
-         speedup("daft-hfconnect-agg", "daft-native-agg"), "x", 1.0, True),
-        ("hfconnect-Daft all-columns vs pyarrow read_table (local)",
-         speedup("daft-hfconnect-all", "pyarrow-all"), "x", 0.8, True),
-        ("(b) hfconnect-Spark selective: bytes served", served_pct("spark-hfconnect-sel"), "%", 3.0, False),
-        ("(b) hfconnect-Daft selective: bytes served", served_pct("daft-hfconnect-sel"), "%", 3.0, False),
-        ("(c) planning: API calls (max over rounds)", plan_calls(), "", 15, False),
-        ("(c) planning: seconds (median)", med("plan-hfconnect-many"), "s", 5.0, False),
-        (f"(d) hfconnect-Spark throughput {lat} vs 0 ms",
-         speedup(f"spark-hfconnect-all{lat}", "spark-hfconnect-all"), "x", 0.6, True),
-        (f"(d) hfconnect-Daft throughput {lat} vs 0 ms",
-         speedup(f"daft-hfconnect-all{lat}", "daft-hfconnect-all"), "x", 0.6, True),
+    sa, da = "spark-hfconnect-all", "daft-hfconnect-all"
+    # (id, description, measured, unit, threshold, higher is better, metric, variant, baseline)
+    goals: list[tuple[str, str, float | None, str, float, bool, str, str, str | None]] = [
+        ("spark-vs-psh", "hfconnect-Spark all-columns vs pyspark_huggingface", speedup(sa, "spark-psh-all"),
+         "x", 4.0, True, "throughput", sa, "spark-psh-all"),
+        ("spark-vs-parquet", "hfconnect-Spark all-columns vs spark.read.parquet (local)",
+         speedup(sa, "spark-parquet-all"), "x", 0.8, True, "throughput", sa, "spark-parquet-all"),
+        ("daft-vs-native", "hfconnect-Daft all-columns vs Daft native read_parquet",
+         speedup(da, "daft-native-all"), "x", 1.0, True, "throughput", da, "daft-native-all"),
+        ("daft-agg-vs-native", "hfconnect-Daft count+sum(f) vs Daft native read_parquet",
+         speedup("daft-hfconnect-agg", "daft-native-agg"), "x", 1.0, True, "throughput", "daft-hfconnect-agg",
+         "daft-native-agg"),
+        ("daft-vs-pyarrow", "hfconnect-Daft all-columns vs pyarrow read_table (local)",
+         speedup(da, "pyarrow-all"), "x", 0.8, True, "throughput", da, "pyarrow-all"),
+        ("spark-sel-served", "(b) hfconnect-Spark selective: bytes served", served_pct("spark-hfconnect-sel"), "%",
+         3.0, False, "served_pct", "spark-hfconnect-sel", None),
+        ("daft-sel-served", "(b) hfconnect-Daft selective: bytes served", served_pct("daft-hfconnect-sel"), "%",
+         3.0, False, "served_pct", "daft-hfconnect-sel", None),
+        ("plan-api-calls", "(c) planning: API calls (max over rounds)", plan_calls(), "", 15, False, "api_calls",
+         "plan-hfconnect-many", None),
+        ("plan-seconds", "(c) planning: seconds (median)", med("plan-hfconnect-many"), "s", 5.0, False, "seconds",
+         "plan-hfconnect-many", None),
+        ("spark-latency", f"(d) hfconnect-Spark throughput {lat} vs 0 ms", speedup(f"{sa}{lat}", sa), "x", 0.6,
+         True, "throughput", f"{sa}{lat}", sa),
+        ("daft-latency", f"(d) hfconnect-Daft throughput {lat} vs 0 ms", speedup(f"{da}{lat}", da), "x", 0.6, True,
+         "throughput", f"{da}{lat}", da),
     ]
     print("Goals (ratios are throughput ratios from median times: peer time / hfconnect time)")
-    for desc, value, unit, threshold, higher in goals:
+    for _, desc, value, unit, threshold, higher, *_ in goals:
         if value is None:
             verdict, shown = "n/a ", "n/a"
         else:
@@ -635,18 +667,25 @@ def print_goals(rows: list[Row], data_bytes: int, latency_ms: int) -> None:
           f"Spark's Python data source path): {'n/a' if ceiling is None else f'{ceiling:.2f}x'}")
     ttfr = [(n, med(n)) for n in ("spark-hfconnect-first", "daft-hfconnect-first")]
     print("  info  (c) time to first row: " + ", ".join(f"{n} {fmt(t)} s" for n, t in ttfr))
+    sections = {v.name: v.section for v in build_variants(latency_ms)}
+    records = [_bench_json.goal(gid, desc, value, unit, threshold, ">=" if higher else "<=", metric=metric,
+                                variant=variant, baseline=baseline, section=sections[variant])
+               for gid, desc, value, unit, threshold, higher, metric, variant, baseline in goals]
+    return records, {"served_pct_peers": dict(info), "spark_vs_python_source_ceiling": ceiling,
+                     "time_to_first_row_s": dict(ttfr)}
 
 
 # The Hub's quotas per 5-minute window (hub-docs rate-limits.md): resolver requests and API calls.
 PLANS = {"anonymous": (3_000, 500), "free": (5_000, 1_000), "PRO": (12_000, 2_500), "Enterprise": (50_000, 6_000)}
 
 
-def print_real_hub(rows: list[Row], data_bytes: int, latency_ms: int) -> None:
+def print_real_hub(rows: list[Row], data_bytes: int,
+                   latency_ms: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """(e): requests per GB each reader costs on huggingface.co, what that lets each plan read per window, and
-    hfconnect's throughput with redirects against without (same latency)."""
+    hfconnect's throughput with redirects against without (same latency). Returns the goals and figures."""
     real = [r for r in rows if r.variant.real and r.times]
     if not real:
-        return
+        return [], {}
     gb = data_bytes / 1e9
     by = {r.variant.name: r for r in rows}
     print()
@@ -667,29 +706,42 @@ def print_real_hub(rows: list[Row], data_bytes: int, latency_ms: int) -> None:
     print("GB each reader can read per 5-minute window (min of resolver quota / resolvers per GB and API quota / "
           "API calls per GB):")
     print(f"  {'variant':<26}" + "".join(f"{plan:>12}" for plan in PLANS))
+    gb_per_window: dict[str, dict[str, float | None]] = {}
     for name, (res_gb, api_gb) in per_gb.items():
         cells = []
-        for res_q, api_q in PLANS.values():
+        gb_per_window[name] = {}
+        for plan, (res_q, api_q) in PLANS.items():
             limit = min(res_q / res_gb if res_gb else math.inf, api_q / api_gb if api_gb else math.inf)
             cells.append("unbounded" if math.isinf(limit) else f"{limit:,.0f}")
+            gb_per_window[name][plan] = None if math.isinf(limit) else limit
         print(f"  {name:<26}" + "".join(f"{c:>12}" for c in cells))
 
     def ratio(a: str, b: str) -> float | None:
+        """Throughput of `a` relative to `b`: b's median time over a's."""
         ra, rb = by.get(a), by.get(b)
         return None if not ra or not rb or ra.median is None or rb.median is None else rb.median / ra.median
 
     native = per_gb.get("daft-native-all@hub", (None, None))[0]
     goals = []
+    records = []
     for ours in ("spark-hfconnect-all@hub", "daft-hfconnect-all@hub"):
         mine = per_gb.get(ours, (None, None))[0]
         fewer = None if mine is None or native is None else (native / mine if mine else math.inf)
         goals.append((f"{ours}: resolver requests per GB, x fewer than Daft native", fewer, 10.0))
+        records.append(_bench_json.goal(f"{ours.split('-')[0]}-hub-resolvers", goals[-1][0], fewer, "x", 10.0,
+                                        ">=", section="e", metric="resolvers_fewer", variant=ours,
+                                        baseline="daft-native-all@hub"))
         plain = ours.replace("@hub", f"@{latency_ms}ms")
-        goals.append((f"{ours}: throughput vs {plain} (no redirects)", ratio(plain, ours), 0.8))
+        goals.append((f"{ours}: throughput vs {plain} (no redirects)", ratio(ours, plain), 0.8))
+        records.append(_bench_json.goal(f"{ours.split('-')[0]}-hub-throughput", goals[-1][0], goals[-1][1], "x",
+                                        0.8, ">=", section="e", metric="throughput", variant=ours, baseline=plain))
     for desc, value, threshold in goals:
         verdict = "n/a " if value is None else ("PASS" if value >= threshold else "MISS")
         shown = "n/a" if value is None else f"{value:.2f}x"
         print(f"  {verdict}  {desc:<75} {shown:>8}  (goal >= {threshold:g}x)")
+    figures = {"per_gb": {n: {"resolvers": r, "api": a} for n, (r, a) in per_gb.items()},
+               "gb_per_window": gb_per_window, "plans": {p: {"resolvers": r, "api": a} for p, (r, a) in PLANS.items()}}
+    return records, figures
 
 
 def setup_psh(python: str) -> None:
@@ -726,6 +778,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--psh-python", default=os.environ.get("BENCH_PSH_PYTHON", DEFAULT_PSH_PYTHON),
                     help="python of a venv with pyspark_huggingface (never the project's venv)")
     ap.add_argument("--setup-psh", action="store_true", help="create that venv with pip, then run")
+    ap.add_argument("--json", default=None, metavar="PATH",
+                    help="also write the results and goals as JSON to PATH (for scripts/bench_report.py)")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--ctx", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -831,10 +885,19 @@ def main(argv: list[str] | None = None) -> int:
                 shown = f"{run.seconds:.2f}s" if run.seconds is not None else f"n/a ({err})"
                 print(f"  round {rnd + 1}/{args.rounds} {v.name:<28} {shown}  served "
                       f"{run.served / MB:,.1f} MB, {run.api_calls} API calls", flush=True)
-        print_table(rows, data["bytes"], exp, many, args.rounds)
-        print_goals(rows, data["bytes"], args.latency_ms)
-        print_real_hub(rows, data["bytes"], args.latency_ms)
-        print(f"total wall time {time.monotonic() - wall:.0f}s (generation, upload and all runs)")
+        records = print_table(rows, data["bytes"], exp, many, args.rounds)
+        goals, info = print_goals(rows, data["bytes"], args.latency_ms)
+        real_goals, real_info = print_real_hub(rows, data["bytes"], args.latency_ms)
+        total = time.monotonic() - wall
+        print(f"total wall time {total:.0f}s (generation, upload and all runs)")
+        if args.json:
+            params = {"size": args.size, "data_bytes": data["bytes"], "rows": data["rows"], "files": args.files,
+                      "row_groups": data["row_groups"], "rounds": args.rounds, "quick": args.quick,
+                      "many_files": many, "latency_ms": args.latency_ms, "real_hub": args.real_hub,
+                      "real_window": args.real_window, "only": args.only, "seed": args.seed,
+                      "select_fraction": SELECT_FRACTION, "wall_seconds": total}
+            _bench_json.write(args.json, _bench_json.document(
+                "read", params, records, goals + real_goals, dict(info, real_hub=real_info)))
     finally:
         if real_hub is not None:
             real_hub.stop()

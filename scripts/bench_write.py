@@ -6,7 +6,10 @@ the table, the peers show where we stand. Also measured: commits per job, peak R
 file sizes (memory must not grow with the file), and how much of a re-written dataset's bytes are new to a
 content-defined-chunk store (Xet-like, FastCDC ~64 KiB) with CDC on and off.
 
-    python scripts/bench_write.py --size 1GB --rounds 3
+    python scripts/bench_write.py --size 1GB --rounds 3 [--json PATH]
+
+`--json PATH` also writes every figure and goal printed to PATH (scripts/_bench_json.py), which
+scripts/bench_report.py turns into charts and bench/REPORT.md.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -21,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import _bench_json
 
 HERE = Path(__file__).resolve().parent
 TOKEN = "hf_bench_write"
@@ -184,7 +190,7 @@ def rss_main(rows: str, endpoint: str, repo: str, max_file_size: str, row_group:
     batches = generated_batches(int(rows))
     first = next(batches)
     options = WriteOptions.build(repo=repo, endpoint=endpoint, token=TOKEN, mode="overwrite",
-                                 max_file_size=max_file_size, row_group_size=row_group)
+                                 max_file_size=max_file_size, row_group_bytes=row_group)
     job = WriteJob(options)
     job.begin(first.schema)
     base = hwm()
@@ -257,7 +263,7 @@ def cdc_main(data_dir: str, out_dir: str, cdc: bool) -> dict[str, Any]:
 
     table = ds.dataset(data_dir).to_table().sort_by("id")
     table = table.set_column(0, "id", pa.array(range(0, 10_000 * table.num_rows, 10_000), pa.int64()))
-    settings = WriterSettings(cdc=cdc, max_file_size=64 * 10**6, row_group_size=32 * 1024 * 1024)
+    settings = WriterSettings(cdc=cdc, max_file_size=64 * 10**6, row_group_bytes=32 * 1024 * 1024)
 
     def write(t: Any) -> list[Path]:
         return [Path(f.local_path) for f in write_batches(iter(t.to_batches(max_chunksize=10_000)), t.schema,
@@ -317,6 +323,9 @@ def main() -> int:
     parser.add_argument("--cdc-size", default="200MB", help="data size for the CDC dedup measurement")
     parser.add_argument("--skip-peer", action="store_true", help="skip pyspark_huggingface 2.0.0")
     parser.add_argument("--only-rss", action="store_true", help="only the peak-RSS measurement")
+    parser.add_argument("--only", default=None, help="regex: run only the write variants whose name matches")
+    parser.add_argument("--json", default=None, metavar="PATH",
+                        help="also write the results and goals as JSON to PATH (for scripts/bench_report.py)")
     args = parser.parse_args()
     os.environ["HF_HUB_DISABLE_XET"] = "1"
     from hfconnect.localhub import LocalHub
@@ -331,6 +340,8 @@ def main() -> int:
         variants = [] if args.only_rss else ["limit", "spark-null-sink", "spark-hfconnect", "daft-hfconnect",
                                              "daft-native"] + (
             ["spark-psh200"] if psh else [])
+        if args.only:
+            variants = [v for v in variants if re.search(args.only, v)]
         times: dict[str, list[float]] = {v: [] for v in variants}
         commits: dict[str, list[int]] = {v: [] for v in variants}
         errors: dict[str, str] = {}
@@ -410,7 +421,48 @@ def main() -> int:
         goal = f"  {'PASS' if on <= 10 else 'MISS'} (goal <= 10% with CDC on)" if pattern == "append" else ""
         print(f"  dedup, {what}: new bytes {on:.1f}% with CDC on, {off:.1f}% off{goal}")
     print("=" * 100)
+    if args.json:
+        write_json(args, rows, nbytes, variants, times, commits, errors, goals, ceiling, one, rss, cdc)
     return 0
+
+
+GOAL_IDS = ("spark-vs-psh200", "daft-vs-native", "spark-vs-limit", "daft-vs-limit")
+
+
+def write_json(args: argparse.Namespace, rows: int, nbytes: int, variants: list[str], times: dict[str, list[float]],
+               commits: dict[str, list[int]], errors: dict[str, str],
+               goals: list[tuple[str, float | None, float]], ceiling: float | None, one: bool,
+               rss: dict[str, dict[str, Any]], cdc: dict[bool, dict[str, Any]]) -> None:
+    """The printed figures as JSON (scripts/_bench_json.py); the verdicts are the printed ones."""
+    mb = nbytes / 1e6
+    records = []
+    for v in variants:
+        stats = _bench_json.seconds_stats(times[v])
+        records.append({
+            "name": v, "label": v, "kind": _bench_json.kind_of(v), "section": "write", "runs": args.rounds,
+            "seconds": stats, "mb_per_s": mb / stats["median"] if stats and stats["median"] else None,
+            "commits": commits[v] if v != "limit" else None, "errors": [errors[v]] if v in errors else [],
+            "unavailable": None if times[v] else errors.get(v, "no run")})
+    pairs = [("spark-hfconnect", "spark-psh200"), ("daft-hfconnect", "daft-native"), ("spark-hfconnect", "limit"),
+             ("daft-hfconnect", "limit")]
+    out = [_bench_json.goal(gid, label, value, "x", threshold, ">=", section="write", metric="throughput",
+                            variant=ours, baseline=peer)
+           for gid, (label, value, threshold), (ours, peer) in zip(GOAL_IDS, goals, pairs, strict=True)]
+    hf_commits = [c for v, cs in commits.items() if v.endswith("hfconnect") for c in cs]
+    worst = max(hf_commits, key=lambda c: abs(c - 1)) if hf_commits else None
+    out.append(_bench_json.goal("one-commit", "exactly 1 commit per hfconnect job", worst, "", 1, "==",
+                                section="write", metric="commits", verdict_="PASS" if one else "MISS"))
+    shares = {pattern: {("on" if on else "off"): (100 * res[pattern]["new_share"] if pattern in res else None)
+                        for on, res in cdc.items()} for pattern in CDC_PATTERNS}
+    append_on = shares["append"].get("on")
+    out.append(_bench_json.goal("cdc-append", "dedup after a 1% append: new bytes with CDC on", append_on, "%", 10,
+                                "<=", section="cdc", metric="new_share_pct", variant="append"))
+    info = {"ceiling_vs_null_sink": ceiling, "rss": rss, "rss_limit_bytes": (2 * 64 + 200) * 2**20,
+            "cdc": {p: {"description": CDC_PATTERNS[p], "new_share_pct": shares[p]} for p in CDC_PATTERNS}}
+    params = {"size": parse_size(args.size), "data_bytes": nbytes, "rows": rows, "files": args.files,
+              "rounds": args.rounds, "cdc_size": parse_size(args.cdc_size), "skip_peer": args.skip_peer,
+              "only": args.only, "only_rss": args.only_rss}
+    _bench_json.write(args.json, _bench_json.document("write", params, records, out, info))
 
 
 if __name__ == "__main__":

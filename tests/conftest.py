@@ -3,7 +3,8 @@
 `pytest_configure` reserves the hub's port and sets HF_ENDPOINT before test modules import huggingface_hub/
 datasets, because those read HF_ENDPOINT and HF_HUB_DISABLE_XET once, at import time: nothing imported here
 may import them. The hub process itself starts with the first test that uses the `hub` fixture, so the unit
-layer (tests/unit) never starts it.
+layer (tests/unit) never starts it. Tests share that hub, so none reads its counters or sets its fault rules:
+those that must use `own_hub`, a hub of their own.
 """
 
 from __future__ import annotations
@@ -14,10 +15,14 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from hfconnect.localhub import LocalHub
+
+if TYPE_CHECKING:  # not at import: pytest_configure sets HF_ENDPOINT first
+    from huggingface_hub import HfApi
 
 WRITE_TOKEN = "hf_test_write_4f1c2a"
 READ_TOKEN = "hf_test_read_9b7d3e"
@@ -55,6 +60,31 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         hub.close()
 
 
+class SessionHub(LocalHub):
+    """The session hub. Every test of the run shares it, so its global counters and fault rules mean nothing to
+    any one test (another test's requests, or rules it left behind, change them): they are refused here. A test
+    that counts requests or injects faults uses `own_hub`; one that counts commits counts its own repo's."""
+
+    def _shared(self, what: str) -> AssertionError:
+        return AssertionError(f"{what} on the session hub, which every test shares: use the `own_hub` fixture "
+                              "(or tests.data.commits for a repo's commits)")
+
+    def counters(self) -> dict[str, Any]:
+        raise self._shared("counters()")
+
+    def reset_counters(self) -> None:
+        raise self._shared("reset_counters()")
+
+    def set_faults(self, rules: list[dict[str, Any]], seed: int | None = None) -> dict[str, Any]:
+        raise self._shared("set_faults()")
+
+    def clear_faults(self) -> None:
+        raise self._shared("clear_faults()")
+
+    def reset_limits(self) -> None:
+        raise self._shared("reset_limits()")
+
+
 @pytest.fixture(scope="session")
 def hub() -> LocalHub:
     """The session hub at HF_ENDPOINT, started on first use."""
@@ -62,8 +92,8 @@ def hub() -> LocalHub:
     if found is None:
         port = _state["port"]
         assert isinstance(port, int)
-        found = LocalHub(tokens={WRITE_TOKEN: "write", READ_TOKEN: "read"}, port=port,
-                         log_file=os.path.join(str(_state["home"]), "localhub.log"))
+        found = SessionHub(tokens={WRITE_TOKEN: "write", READ_TOKEN: "read"}, port=port,
+                           log_file=os.path.join(str(_state["home"]), "localhub.log"))
         _state["hub"] = found.start()
         assert found.endpoint == os.environ["HF_ENDPOINT"], (found.endpoint, os.environ["HF_ENDPOINT"])
     assert isinstance(found, LocalHub)
@@ -75,6 +105,23 @@ def api(hub: LocalHub):
     from huggingface_hub import HfApi
 
     return HfApi(endpoint=hub.endpoint, token=WRITE_TOKEN)
+
+
+@pytest.fixture
+def own_hub(tmp_path: Path) -> Iterator[LocalHub]:
+    """A hub of this test alone (~0.5 s to start): its counters and fault rules concern this test only. Clients
+    reach it only through its endpoint (HF_ENDPOINT is the session hub's): pass `own_hub.endpoint` explicitly."""
+    with LocalHub(tmp_path / "own-hub", tokens={WRITE_TOKEN: "write", READ_TOKEN: "read"},
+                  log_file=tmp_path / "own-hub.log") as own:
+        yield own
+
+
+@pytest.fixture
+def own_api(own_hub: LocalHub) -> HfApi:
+    """An HfApi with the write token on `own_hub`."""
+    from huggingface_hub import HfApi
+
+    return HfApi(endpoint=own_hub.endpoint, token=WRITE_TOKEN)
 
 
 @pytest.fixture
@@ -102,6 +149,16 @@ def spark():
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def connect_server(tmp_path_factory: pytest.TempPathFactory):
+    """One Spark Connect server (local[2], hfconnect installed in its Python) for the whole run, started on first
+    use: tests/connect and tests/stream share it (see tests/connect_server.py)."""
+    from tests.connect_server import VENV, running
+
+    with running("installed", VENV / "bin" / "python", tmp_path_factory.mktemp("connect")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

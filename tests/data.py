@@ -1,5 +1,5 @@
-"""What tests share: the one table builder, Parquet bytes, card YAML, the Ray runner preamble, and the datasets
-published once per session to the session hub."""
+"""What tests share: the one table builder, Parquet bytes, card YAML, the Ray runner preamble, the datasets
+published once per session to the session hub, and a repo's own commit count."""
 
 from __future__ import annotations
 
@@ -13,12 +13,15 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
+
+if TYPE_CHECKING:  # not at import: conftest sets HF_ENDPOINT first
+    from huggingface_hub import HfApi
 
 
 def _text(i: int) -> str:
@@ -125,7 +128,13 @@ class Published:
 
 @pytest.fixture(scope="session")
 def multi_config(api) -> Published:
-    """Config 'reviews' (train in 3 files of several row groups, test in 1) and config 'extra'."""
+    """Config 'reviews' (train in 3 files of several row groups, test in 1) and config 'extra', on the session hub."""
+    return publish_multi_config(api)
+
+
+def publish_multi_config(api: HfApi) -> Published:
+    """The `multi_config` dataset on the hub of `api`: tests that count a hub's requests publish it
+    on a hub of their own."""
     from huggingface_hub import CommitOperationAdd  # not at import: conftest sets HF_ENDPOINT first
 
     repo_id = f"tests/multi-{uuid.uuid4().hex[:8]}"
@@ -138,6 +147,23 @@ def multi_config(api) -> Published:
     info = api.create_commit(repo_id, repo_type="dataset", operations=ops, commit_message="data")
     tables = {("reviews", "train"): train, ("reviews", "test"): test, ("extra", "train"): extra}
     return Published(repo_id, info.oid, tables, files)
+
+
+def commits(api: HfApi, repo: str) -> int:
+    """Commits made to dataset `repo` since create_repo, on every branch, tag and pull request;
+    0 while the repo does not exist. What the hub's global commit counter counted, for this repo only: tests
+    count their own repo's commits, never a shared hub's."""
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    try:
+        refs = api.list_repo_refs(repo, repo_type="dataset", include_pull_requests=True)
+    except RepositoryNotFoundError:
+        return 0
+    heads = {ref.target_commit for ref in (*refs.branches, *refs.converts, *refs.tags, *(refs.pull_requests or ()))}
+    seen: set[str] = set()
+    for head in heads:
+        seen.update(c.commit_id for c in api.list_repo_commits(repo, repo_type="dataset", revision=head))
+    return len(seen) - 1  # the commit that created the repo is not one anybody made
 
 
 # Faults every reader must survive with exact results (each test runs its own hub: the rules are global).

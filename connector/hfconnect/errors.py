@@ -21,6 +21,7 @@ __all__ = [
     "RevisionNotFoundError",
     "SchemaMismatchError",
     "SplitNotFoundError",
+    "UpstreamRewriteError",
 ]
 
 
@@ -83,3 +84,7 @@ class HubRequestError(HfConnectError, OSError):
 
 class CommitConflictError(HfConnectError):
     """The branch moved under the job and the commit could not be rebased within the retry budget."""
+
+
+class UpstreamRewriteError(HfConnectError):
+    """A commit a stream follows deleted or rewrote files it may already have read (an overwrite upstream)."""

@@ -48,7 +48,8 @@ def test_a_failing_ray_job_leaves_its_target_as_it_was(cluster: Cluster) -> None
     the Ray workers import hfconnect from: what runtime_env shipped, not an installed copy."""
     api = cluster.api()
     assert not api.repo_exists("demo/never", repo_type="dataset")
-    cluster.admin("PUT", "faults", {"rules": [{"route": "upload", "action": "status", "status": 500}]})
+    cluster.admin("PUT", "faults", {"rules": [{"route": "upload", "action": "status", "status": 500,
+                                               "match": "demo/never"}]})  # this test's target only
     try:
         run = cluster.run(_command("select").replace("demo/reviews-early-daft", "demo/never")
                           + " --retry-budget 1 --debug")

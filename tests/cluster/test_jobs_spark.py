@@ -9,6 +9,7 @@ import re
 import pytest
 
 from tests.cluster.conftest import Cluster, files_of, parquet_schema, readme_commands
+from tests.data import commits
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -98,8 +99,10 @@ def test_a_failing_job_leaves_its_target_as_it_was_and_says_so_in_one_line(clust
     hfconnect from: the shipped zip."""
     api = cluster.api()
     refs_before = api.list_repo_refs("demo/reviews", repo_type="dataset", include_pull_requests=True)
-    commits_before = cluster.admin("GET", "counters")["commits"]
-    cluster.admin("PUT", "faults", {"rules": [{"route": "commit", "action": "status", "status": 500}]})
+    commits_before = commits(api, "demo/reviews")
+    # the commit of this repo only: the rule concerns this test's target, not what other tests write
+    cluster.admin("PUT", "faults", {"rules": [{"route": "commit", "action": "status", "status": 500,
+                                               "match": "demo/reviews"}]})
     try:
         command = _command("optimize").replace(" --pr", " --branch optimized --retry-budget 1 --debug")
         run = cluster.run(command)
@@ -116,4 +119,4 @@ def test_a_failing_job_leaves_its_target_as_it_was_and_says_so_in_one_line(clust
     assert driver.endswith("/dist/hfconnect.zip/hfconnect/__init__.py"), driver
     assert all(w.endswith("hfconnect.zip/hfconnect/__init__.py") for w in workers.split(", ")), workers
     assert api.list_repo_refs("demo/reviews", repo_type="dataset", include_pull_requests=True) == refs_before
-    assert cluster.admin("GET", "counters")["commits"] == commits_before
+    assert commits(api, "demo/reviews") == commits_before

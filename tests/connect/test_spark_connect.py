@@ -16,7 +16,7 @@ import uuid
 import pytest
 
 from tests.conftest import WRITE_TOKEN
-from tests.data import make_table, parquet_bytes
+from tests.data import commits, make_table, parquet_bytes
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -53,35 +53,34 @@ def _expected_filtered() -> int:
     return sum(1 for i, label in zip(ids, labels, strict=True) if i >= 1000 and label == 2)
 
 
-def _check_read_and_write(results: list[dict], hub, api, out: str, commits_before: int) -> None:
+def _check_read_and_write(results: list[dict], api, out: str) -> None:
     steps = {r["step"]: r for r in results}
     assert steps["count"]["n"] == N and steps["filtered"]["n"] == _expected_filtered()
     assert steps["columns"]["cols"] == ["id", "text"]
     assert steps["read back"]["splits"] == {"train": N - N // 10, "test": N // 10}
-    assert hub.counters()["commits"] - commits_before == 1  # both splits in one commit
+    assert commits(api, out) == 1  # both splits in one commit (creating the repo is none)
     files = api.list_repo_files(out, repo_type="dataset")
     assert {f.split("/")[1].split("-")[0] for f in files if f.endswith(".parquet")} == {"train", "test"}
 
 
-def test_a_server_with_hfconnect_installed_finds_the_source_itself(connect_servers, hub, api, dataset) -> None:
+def test_a_server_with_hfconnect_installed_finds_the_source_itself(connect_server, hub, api, dataset) -> None:
     out = f"{dataset}-out"
-    before = hub.counters()["commits"]
-    results = connect_servers["installed"].client(READ_AND_WRITE, hub.endpoint, dataset, out, WRITE_TOKEN)
-    _check_read_and_write(results, hub, api, out, before)
+    results = connect_server.client(READ_AND_WRITE, hub.endpoint, dataset, out, WRITE_TOKEN)
+    _check_read_and_write(results, api, out)
 
 
-def test_registering_from_the_client_works_when_the_server_can_import_hfconnect(connect_servers, hub,
+def test_registering_from_the_client_works_when_the_server_can_import_hfconnect(connect_server, hub,
                                                                                  dataset) -> None:
     script = """
 from hfconnect.spark import register
 register(spark)
 say(n=spark.read.format("huggingface").option("endpoint", sys.argv[1]).load(sys.argv[2]).count())
 """
-    assert connect_servers["installed"].client(script, hub.endpoint, dataset) == [{"n": N}]
+    assert connect_server.client(script, hub.endpoint, dataset) == [{"n": N}]
 
 
-def test_a_server_without_hfconnect_gets_it_shipped_as_a_session_artifact(connect_servers, hub, api, dataset,
-                                                                           hfconnect_zip) -> None:
+def test_a_server_without_hfconnect_gets_it_shipped_as_a_session_artifact(bare_connect_server, hub, api,
+                                                                           dataset, hfconnect_zip) -> None:
     out = f"{dataset}-shipped"
     script = """
 from hfconnect.spark import register
@@ -101,10 +100,9 @@ from pyspark.sql.functions import udf
 where = udf(lambda _: __import__("hfconnect").__file__, "string")
 say(step="where", path=spark.range(1).select(where("id")).first()[0])
 """ + READ_AND_WRITE.replace("ep, repo, out, token = sys.argv[1:5]\n", "")
-    before = hub.counters()["commits"]
-    results = connect_servers["bare"].client(script, hub.endpoint, dataset, out, WRITE_TOKEN, str(hfconnect_zip))
+    results = bare_connect_server.client(script, hub.endpoint, dataset, out, WRITE_TOKEN, str(hfconnect_zip))
     steps = {r["step"]: r for r in results}
     assert "[DATA_SOURCE_NOT_FOUND] Failed to find the data source: huggingface" in steps["unknown"]["error"]
     assert "ModuleNotFoundError: No module named 'hfconnect'" in steps["unimportable"]["error"]
     assert steps["where"]["path"].endswith("hfconnect.zip/hfconnect/__init__.py")
-    _check_read_and_write(results, hub, api, out, before)
+    _check_read_and_write(results, api, out)

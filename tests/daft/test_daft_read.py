@@ -18,8 +18,8 @@ from daft.io.pushdowns import Pushdowns
 from huggingface_hub import CommitOperationAdd
 
 from hfconnect.daft import HuggingFaceSource, read_huggingface
-from hfconnect.daft.source import to_arrow_filter
-from hfconnect.errors import ConfigNotFoundError, RepoNotFoundError, SplitNotFoundError
+from hfconnect.daft.filters import to_arrow_filter
+from hfconnect.errors import ConfigNotFoundError, OptionError, RepoNotFoundError, SplitNotFoundError
 from hfconnect.options import ReadOptions
 from tests.conftest import READ_TOKEN
 from tests.data import FAULT_RULES, card, hub_with_one_file, make_table, parquet_bytes, run_on_ray
@@ -31,6 +31,11 @@ CARD = card({"main": {"train": "main/train-*.parquet", "test": "main/test-*.parq
 MAIN_COLUMNS = ("id", "hex", "value", "kind", "fraction")  # hex: text that barely compresses; kind: has nulls
 ROWS_PER_TRAIN_FILE = 15_000
 ROW_GROUP = 3_000  # ~175 KB uncompressed per row group: shard_size=200KB puts one row group in each shard
+
+
+def _sharding(reader: str, size: str = "200KB") -> dict[str, str]:
+    """shard_size cuts hfconnect's reader tasks; Daft's native reader refuses it (it splits files itself)."""
+    return {"shard_size": size} if reader == "hfconnect" else {}
 
 
 def _main_table(start: int, n: int) -> pa.Table:
@@ -94,7 +99,7 @@ def _expected(dataset, config: str, split: str, where: pc.Expression | None = No
 @pytest.mark.parametrize(("config", "split"), [("main", "train"), ("main", "test"), (None, "test"),
                                                ("extra", "train"), ("extra", "validation")])
 def test_each_config_and_split_equals_pyarrow(dataset, config, split, reader):
-    df = read_huggingface(dataset[0], config=config, split=split, shard_size="200KB", reader=reader)
+    df = read_huggingface(dataset[0], config=config, split=split, reader=reader, **_sharding(reader))
     assert _rows(df.to_arrow()) == _expected(dataset, config or "main", split)
 
 
@@ -120,7 +125,7 @@ def test_projection_is_pushed(dataset, reader):
 
 def test_filter_is_pushed_and_exact(dataset, reader):
     n = 21_500
-    df = read_huggingface(dataset[0], split="train", shard_size="200KB", reader=reader).where(col("id") > n)
+    df = read_huggingface(dataset[0], split="train", reader=reader, **_sharding(reader)).where(col("id") > n)
     assert _rows(df.to_arrow()) == _expected(dataset, "main", "train", pc.field("id") > n)
     source = HuggingFaceSource(ReadOptions.build(repo=dataset[0], split="train", shard_size="200KB",
                                                  daft_reader="hfconnect"))
@@ -148,7 +153,7 @@ def test_filters_daft_evaluates_itself(dataset, reader):
 
 
 def test_limit(dataset, reader):
-    train = read_huggingface(dataset[0], split="train", shard_size="200KB", reader=reader)
+    train = read_huggingface(dataset[0], split="train", reader=reader, **_sharding(reader))
     got = train.limit(7).to_pydict()
     assert len(got["id"]) == 7 and set(got["id"]) <= set(range(2 * ROWS_PER_TRAIN_FILE))
     got = train.where(col("id") > 29_990).limit(5).to_pydict()
@@ -208,7 +213,7 @@ def test_filter_conversion(where, pushed):
 
 
 def test_count_rows(dataset, reader):
-    df = read_huggingface(dataset[0], split="train", shard_size="200KB", reader=reader)
+    df = read_huggingface(dataset[0], split="train", reader=reader, **_sharding(reader))
     assert df.count_rows() == 2 * ROWS_PER_TRAIN_FILE
 
 
@@ -234,11 +239,11 @@ def test_reads_the_commit_resolved_when_the_dataframe_was_made(api, repo_id, rea
     path = "data/train-00000-of-00001.parquet"
     old, new = pa.table({"id": [1, 2, 3]}), pa.table({"id": [10, 20]})
     api.upload_file(path_or_fileobj=_parquet(old, 10), path_in_repo=path, repo_id=repo_id, repo_type="dataset")
-    df = read_huggingface(repo_id, reader=reader)
+    df = read_huggingface(repo_id, split="train", reader=reader)
     api.upload_file(path_or_fileobj=_parquet(new, 10), path_in_repo=path, repo_id=repo_id, repo_type="dataset")
     assert df.to_pydict() == {"id": [1, 2, 3]}
     assert df.where(col("id") > 1).to_pydict() == {"id": [2, 3]}  # re-planned with the filter, same commit
-    assert read_huggingface(repo_id, reader=reader).to_pydict() == {"id": [10, 20]}
+    assert read_huggingface(repo_id, split="train", reader=reader).to_pydict() == {"id": [10, 20]}
 
 
 def test_private_repo_needs_a_token(api, reader):
@@ -250,7 +255,7 @@ def test_private_repo_needs_a_token(api, reader):
     with pytest.raises(RepoNotFoundError,
                        match=rf"^dataset {repo}@main: not found on the Hub: the repo may be private: pass a token"):
         read_huggingface(repo, reader=reader)
-    df = read_huggingface(repo, token=READ_TOKEN, reader=reader)
+    df = read_huggingface(repo, split="train", token=READ_TOKEN, reader=reader)
     assert _rows(df.to_arrow()) == _rows(table)
     source = HuggingFaceSource(ReadOptions.build(repo=repo, token=READ_TOKEN, daft_reader=reader))
     explained = io.StringIO()
@@ -277,7 +282,7 @@ def test_a_column_null_in_one_file_and_typed_in_another_keeps_its_values(api, re
     api.create_commit(repo_id, repo_type="dataset", commit_message="two files", operations=[
         CommitOperationAdd("data/train-00000-of-00002.parquet", _parquet(first, 10)),
         CommitOperationAdd("data/train-00001-of-00002.parquet", _parquet(second, 10))])
-    df = read_huggingface(repo_id, reader=reader)
+    df = read_huggingface(repo_id, split="train", reader=reader)
     assert df.schema()["x"].dtype == DataType.int64()
     assert df.sort("id").to_pydict() == {"id": [1, 2, 3], "x": [None, None, 5]}
 
@@ -285,7 +290,8 @@ def test_a_column_null_in_one_file_and_typed_in_another_keeps_its_values(api, re
 @pytest.mark.parametrize("rules", FAULT_RULES.values(), ids=FAULT_RULES.keys())
 def test_faults_give_exact_results(tmp_path, rules, reader):
     with hub_with_one_file(tmp_path / "hub") as (hub, table):
-        df = read_huggingface("f/ds", endpoint=hub.endpoint, shard_size="100KB", reader=reader)
+        df = read_huggingface("f/ds", endpoint=hub.endpoint, split="train", reader=reader,
+                              **_sharding(reader, "100KB"))
         if reader == "native" and rules[0]["action"] == "reset_after":
             # Daft's native reader gives a range 3 tries after a mid-body error (not configurable); one reset
             # in two requests for the whole read can exhaust that, so it gets two resets (hfconnect's resumes).
@@ -304,7 +310,8 @@ from hfconnect.daft import read_huggingface
 endpoint, repo, expected_path = sys.argv[1:4]
 expected = pq.read_table(expected_path)
 for reader in ("native", "hfconnect"):
-    df = read_huggingface(repo, split="train", endpoint=endpoint, shard_size="200KB", reader=reader)
+    shards = {"shard_size": "200KB"} if reader == "hfconnect" else {}
+    df = read_huggingface(repo, split="train", endpoint=endpoint, reader=reader, **shards)
     got = df.where(col("id") > 12_345).select("id", "hex").to_arrow().sort_by("id")
     assert got.to_pydict() == expected.to_pydict(), (reader, got.num_rows, expected.num_rows)
     assert df.count_rows() == 30_000, reader
@@ -318,3 +325,20 @@ def test_ray_runner_in_its_own_process(dataset, hub, tmp_path):
     pq.write_table(expected, tmp_path / "expected.parquet")
     proc = run_on_ray(RAY_READ, hub.endpoint, dataset[0], str(tmp_path / "expected.parquet"))
     assert proc.returncode == 0 and proc.stdout.strip().endswith("OK"), proc.stdout[-3000:] + proc.stderr[-5000:]
+
+
+def test_a_bare_read_takes_every_split_as_daft_does_and_daft_io_config_works(api, repo_id):
+    """`read_huggingface(repo)` reads every split (Daft's reads every file), with a `split` column; Daft's
+    IOConfig gives the token (anonymous: none at all); Daft's WebDataset format is refused with a pointer."""
+    from daft.io import HuggingFaceConfig, IOConfig
+
+    api.create_commit(repo_id, repo_type="dataset", commit_message="two splits", operations=[
+        CommitOperationAdd("data/train-00000-of-00001.parquet", _parquet(pa.table({"id": [1, 2]}), 10)),
+        CommitOperationAdd("data/test-00000-of-00001.parquet", _parquet(pa.table({"id": [3]}), 10))])
+    got = read_huggingface(repo_id).sort("id").to_pydict()
+    assert got == {"id": [1, 2, 3], "split": ["train", "train", "test"]}
+    with_config = read_huggingface(repo_id, split="test", io_config=IOConfig(hf=HuggingFaceConfig(token=READ_TOKEN)))
+    assert with_config.to_pydict() == {"id": [3]}
+    assert read_huggingface(repo_id, io_config=IOConfig(hf=HuggingFaceConfig(anonymous=True))).count_rows() == 3
+    with pytest.raises(OptionError, match=r"^format='webdataset': hfconnect reads the Parquet, JSON Lines and CSV"):
+        read_huggingface(repo_id, format="webdataset")

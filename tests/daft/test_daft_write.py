@@ -22,12 +22,12 @@ from hfconnect.errors import AuthenticationError, HfConnectError, SchemaMismatch
 from hfconnect.options import WriteOptions
 from hfconnect.write.parquet_writer import CDC_DEFAULTS, METADATA_KEY
 from tests.conftest import READ_TOKEN, WRITE_TOKEN
-from tests.data import make_table, run_on_ray
+from tests.data import commits, make_table, run_on_ray
 
 pytestmark = pytest.mark.integration
 
 N = 50_000
-SMALL = {"max_file_size": "100KB", "row_group_size": "64KB"}  # several files, several row groups per file
+SMALL = {"max_file_size": "100KB", "row_group_bytes": "64KB"}  # several files, several row groups per file
 
 
 def _table(n: int, offset: int = 0) -> pa.Table:
@@ -40,10 +40,6 @@ def _rows(table: pa.Table) -> dict[str, list]:
 
 def _repo() -> str:
     return f"tests/daft-w-{uuid.uuid4().hex[:10]}"  # not created: the write creates it
-
-
-def _commits(hub) -> int:
-    return hub.counters()["commits"]
 
 
 def _head(api, repo: str) -> str:
@@ -69,11 +65,11 @@ def _fails_late(x: int) -> int:
 
 @pytest.fixture(scope="module")
 def written(hub, api):
-    """One 50k-row write to a new repo: (repo, table, CommitResult, commits before, commits after)."""
+    """One 50k-row write to a new repo: (repo, table, CommitResult, the repo's commits before, and after)."""
     repo, table = _repo(), _table(N)
-    before = _commits(hub)
+    before = commits(api, repo)
     result = write_huggingface(daft.from_arrow(table), repo, token=WRITE_TOKEN, **SMALL)
-    return repo, table, result, before, _commits(hub)
+    return repo, table, result, before, commits(api, repo)
 
 
 def test_one_commit_and_read_back_three_ways(written, hub, api):
@@ -87,7 +83,7 @@ def test_one_commit_and_read_back_three_ways(written, hub, api):
                                                                              "README.md"])
     expected = _rows(table)
     # 1. hfconnect's own Daft reader
-    assert _rows(read_huggingface(repo).to_arrow()) == expected
+    assert _rows(read_huggingface(repo, split="train").to_arrow()) == expected
     # 2. pyarrow over the resolve URLs, pinned to the commit
     files = [pq.read_table(io.BytesIO(_resolve(hub, repo, result.commit_sha, p))) for p in result.files]
     assert sum(f.num_rows for f in files) == N
@@ -114,17 +110,17 @@ def test_files_carry_page_index_and_writer_metadata(written, hub):
         assert meta.row_group(0).column(0).compression == "ZSTD"
 
 
-def test_overwrite_one_split_keeps_the_other(hub, api):
+def test_overwrite_one_split_keeps_the_other(api):
     repo = _repo()
     write_huggingface(daft.from_arrow(_table(2_000)), repo, token=WRITE_TOKEN)
     test_rows = _table(500, 100_000)
     write_huggingface(daft.from_arrow(test_rows), repo, split="test", token=WRITE_TOKEN)
     old_train = _split_files(api, repo, "train")
-    before = _commits(hub)
+    before = commits(api, repo)
     new_train = _table(3_000, 10_000)
     result = write_huggingface(daft.from_arrow(new_train), repo, mode="overwrite", token=WRITE_TOKEN,
                                max_file_size="100KB")
-    assert _commits(hub) == before + 1 and result.rows == 3_000
+    assert commits(api, repo) == before + 1 and result.rows == 3_000
     assert _split_files(api, repo, "train") == sorted(result.files)
     assert set(old_train) - set(result.files) <= set(result.deleted)
     assert _rows(read_huggingface(repo, split="train").to_arrow()) == _rows(new_train)
@@ -135,81 +131,86 @@ def test_overwrite_one_split_keeps_the_other(hub, api):
     assert datasets.load_dataset(repo, split="train").num_rows == 3_000
 
 
-def test_append_twice_keeps_both(hub, api):
+def test_append_twice_keeps_both(api):
     repo = _repo()
     first, second = _table(4_000), _table(6_000, 50_000)
-    before = _commits(hub)
+    before = commits(api, repo)
     r1 = write_huggingface(daft.from_arrow(first), repo, token=WRITE_TOKEN, max_file_size="100KB")
     r2 = write_huggingface(daft.from_arrow(second), repo, mode="append", token=WRITE_TOKEN, max_file_size="100KB")
-    assert _commits(hub) == before + 2
+    assert commits(api, repo) == before + 2
     assert r1.rows + r2.rows == 10_000 and not set(r1.files) & set(r2.files)
     files = _split_files(api, repo, "train")
     assert files == sorted(r1.files + r2.files) and len(set(files)) == len(files)
     assert all(f.startswith("data/train-") for f in files)
-    got = read_huggingface(repo).to_arrow()
+    got = read_huggingface(repo, split="train").to_arrow()
     assert got.num_rows == 10_000 and _rows(got) == _rows(pa.concat_tables([first, second]))
     import datasets
 
     assert datasets.load_dataset(repo, split="train").num_rows == 10_000
 
 
-def test_modes_error_and_ignore_commit_nothing(hub, api):
-    repo = _repo()
+def test_modes_error_and_ignore_commit_nothing(own_hub, own_api):
+    """On a hub of its own, which counts this test's uploads only."""
+    repo, api, at = _repo(), own_api, {"endpoint": own_hub.endpoint, "token": WRITE_TOKEN}
     df = daft.from_arrow(_table(100))
-    write_huggingface(df, repo, mode="error", token=WRITE_TOKEN)  # no data yet: error and ignore write
-    sha, before = _head(api, repo), _commits(hub)
+    write_huggingface(df, repo, mode="error", **at)  # no data yet: error and ignore write
+    sha, before = _head(api, repo), commits(api, repo)
     for mode in ("error", "errorifexists"):
         with pytest.raises(HfConnectError, match=rf"{repo} config 'default' split 'train' already has 1 file\(s\) "
                                                  rf"and mode is '{mode}'") as exc:
-            write_huggingface(df, repo, mode=mode, token=WRITE_TOKEN)
+            write_huggingface(df, repo, mode=mode, **at)
         assert type(exc.value) is HfConnectError  # the base class itself: no subclass says "exists"
     # ignore on existing data: nothing committed, and the DataFrame does not even run
     failing = df.with_column("id", _fails_late(df["id"] + 45_000))
-    result = write_huggingface(failing, repo, mode="ignore", token=WRITE_TOKEN)
+    result = write_huggingface(failing, repo, mode="ignore", **at)
     assert result.commit_sha is None and result.files == () and result.rows == 0
     # an append whose columns differ from the split's is refused before anything is uploaded
-    uploads = hub.counters()["upload"]["requests"]
+    uploads = own_hub.counters()["upload"]["requests"]
     with pytest.raises(SchemaMismatchError, match=rf"cannot append to {repo} split 'train': its files have columns "
                                                   r"\[id:int64,.*\] but the new rows have \[other:int64\]"):
-        write_huggingface(daft.from_pydict({"other": [1, 2]}), repo, token=WRITE_TOKEN)
-    assert hub.counters()["upload"]["requests"] == uploads
-    assert _commits(hub) == before and _head(api, repo) == sha
+        write_huggingface(daft.from_pydict({"other": [1, 2]}), repo, **at)
+    assert own_hub.counters()["upload"]["requests"] == uploads
+    assert commits(api, repo) == before and _head(api, repo) == sha
     # ignore and error on a split without data do write, once
-    assert write_huggingface(df, repo, split="test", mode="ignore", token=WRITE_TOKEN).rows == 100
-    assert write_huggingface(df, repo, split="validation", mode="error", token=WRITE_TOKEN).rows == 100
-    assert _commits(hub) == before + 2
+    assert write_huggingface(df, repo, split="test", mode="ignore", **at).rows == 100
+    assert write_huggingface(df, repo, split="validation", mode="error", **at).rows == 100
+    assert commits(api, repo) == before + 2
 
 
-def test_a_failing_write_commits_nothing(written, hub, api):
-    """Rows 45k+ fail in a UDF after earlier batches were written and uploaded: no commit, branch unchanged."""
-    repo = written[0]
-    sha, before, uploads = _head(api, repo), _commits(hub), hub.counters()["upload"]["requests"]
+def test_a_failing_write_commits_nothing(own_hub, own_api):
+    """Rows 45k+ fail in a UDF after earlier batches were written and uploaded: no commit, branch unchanged.
+    On a hub of its own, which counts this test's uploads only."""
+    repo, api, at = _repo(), own_api, {"endpoint": own_hub.endpoint, "token": WRITE_TOKEN}
+    kept = _table(1_000, 100_000)
+    write_huggingface(daft.from_arrow(kept), repo, **at)
+    sha, before, uploads = _head(api, repo), commits(api, repo), own_hub.counters()["upload"]["requests"]
     df = daft.from_arrow(_table(N, 0)).into_batches(5_000)
     df = df.with_column("id", _fails_late(df["id"]))
     with pytest.raises(DaftCoreException, match=r"ValueError: bad row 4[5-9]\d{3}"):
-        write_huggingface(df, repo, mode="overwrite", token=WRITE_TOKEN, max_file_size="100KB",
-                          row_group_size="32KB")
-    assert hub.counters()["upload"]["requests"] > uploads  # files were uploaded from the task before it failed
-    assert _commits(hub) == before and _head(api, repo) == sha
-    assert read_huggingface(repo).count_rows() == N
+        write_huggingface(df, repo, mode="overwrite", max_file_size="100KB", row_group_bytes="32KB", **at)
+    assert own_hub.counters()["upload"]["requests"] > uploads  # files were uploaded from the task before it failed
+    assert commits(api, repo) == before and _head(api, repo) == sha
+    assert _rows(read_huggingface(repo, split="train", endpoint=own_hub.endpoint).to_arrow()) == _rows(kept)
 
 
-def test_read_only_token_fails_before_anything_is_committed(written, hub, api):
-    new = _repo()
+def test_read_only_token_fails_before_anything_is_committed(own_hub, own_api):
+    """On a hub of its own, which counts this test's uploads and commits only."""
+    api, repo, new = own_api, _repo(), _repo()
+    write_huggingface(daft.from_arrow(_table(10)), repo, endpoint=own_hub.endpoint, token=WRITE_TOKEN)
+    sha = _head(api, repo)
+    own_hub.reset_counters()
     with pytest.raises(AuthenticationError, match=rf"^the token given for {new} is read-only: writing needs a "
                                                   r"write token$"):  # found in begin: no repo, nothing uploaded
-        write_huggingface(daft.from_arrow(_table(10)), new, token=READ_TOKEN)
+        write_huggingface(daft.from_arrow(_table(10)), new, endpoint=own_hub.endpoint, token=READ_TOKEN)
     assert new not in [d.id for d in api.list_datasets(author="tests")]
-    repo = written[0]
-    sha = _head(api, repo)
-    hub.reset_counters()
     with pytest.raises(AuthenticationError, match="read-only"):  # existing repo: refused in begin, before rows
-        write_huggingface(daft.from_arrow(_table(10)), repo, token=READ_TOKEN)
-    assert hub.counters()["upload"]["requests"] == 0 and hub.counters()["commits"] == 0
+        write_huggingface(daft.from_arrow(_table(10)), repo, endpoint=own_hub.endpoint, token=READ_TOKEN)
+    counters = own_hub.counters()
+    assert counters["upload"]["requests"] == 0 and counters["commits"] == 0
     assert _head(api, repo) == sha
 
 
-def test_write_sink_returns_a_result_frame_and_tasks_commit_once(hub, api):
+def test_write_sink_returns_a_result_frame_and_tasks_commit_once(api):
     """The DataSink by hand, as a distributed run drives it: pickled to three tasks, one finalize, one commit."""
     repo = _repo()
     parts = [_table(1_000, i * 1_000) for i in range(3)]
@@ -217,30 +218,30 @@ def test_write_sink_returns_a_result_frame_and_tasks_commit_once(hub, api):
     sink = HuggingFaceSink(WriteOptions.build(repo=repo, token=WRITE_TOKEN, max_file_size="20KB"), schema)
     assert WRITE_TOKEN not in repr(sink) and WRITE_TOKEN not in sink.name()
     assert sink.arrow_schema == hub_schema(schema) and sink.arrow_schema.field("text").type == pa.string()
-    before = _commits(hub)
+    before = commits(api, repo)
     sink.start()
     results = []
     for part in parts:
         task = pickle.loads(pickle.dumps(sink))
         micro = daft.from_arrow(part).to_arrow()
         results += list(task.write(iter([daft.recordbatch.MicroPartition.from_arrow(micro)])))
-    assert _commits(hub) == before  # tasks upload, never commit
+    assert commits(api, repo) == before  # tasks upload, never commit
     ids = {r.result.partition_id for r in results}
     assert len(ids) == 3 and all(r.rows_written == 1_000 for r in results)
     out = sink.finalize(results)
-    assert _commits(hub) == before + 1
+    assert commits(api, repo) == before + 1
     with pytest.raises(RuntimeError, match="writes once"):
         daft.from_arrow(parts[0]).write_sink(sink)
     got = out.to_pydict()
     assert got["commit_sha"] == [_head(api, repo)] and got["rows"] == [3_000]
     assert got["files"][0] == list(sink.result.files) and len(got["files"][0]) >= 3
-    assert _rows(read_huggingface(repo).to_arrow()) == _rows(pa.concat_tables(parts))
+    assert _rows(read_huggingface(repo, split="train").to_arrow()) == _rows(pa.concat_tables(parts))
     # and through DataFrame.write_sink: a one-row DataFrame of the same summary
     frame = daft.from_arrow(_table(10, 5_000)).write_sink(
         HuggingFaceSink(WriteOptions.build(repo=repo, split="test", token=WRITE_TOKEN), schema))
     row = frame.to_pydict()
     assert row["rows"] == [10] and row["commit_sha"] == [_head(api, repo)] and row["deleted"] == [[]]
-    assert _commits(hub) == before + 2
+    assert commits(api, repo) == before + 2
 
 
 RAY_WRITE = """
@@ -278,7 +279,7 @@ print(json.dumps({"sha": result.commit_sha, "files": list(result.files), "rows":
 @pytest.mark.slow
 def test_ray_runner_in_its_own_process(hub, api):
     repo = _repo()
-    before = _commits(hub)
+    before = commits(api, repo)
     proc = run_on_ray(RAY_WRITE, hub.endpoint, repo, WRITE_TOKEN)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -286,7 +287,7 @@ def test_ray_runner_in_its_own_process(hub, api):
     assert re.match(r"RayTaskError\(DaftCoreException\): .*ValueError: bad row", out["failed"], re.DOTALL), \
         out["failed"]
     assert out["rows"] == 30_000
-    assert _commits(hub) == before + 1  # the good write committed once; the failing one not at all
+    assert commits(api, repo) == before + 1  # the good write committed once; the failing one not at all
     assert out["sha"] == _head(api, repo) and len(out["files"]) >= 3  # one file (at least) per partition
-    got = read_huggingface(repo).to_arrow()
+    got = read_huggingface(repo, split="train").to_arrow()
     assert got.num_rows == 30_000 and got.sort_by("id")["id"].to_pylist() == list(range(30_000))

@@ -157,13 +157,15 @@ def test_create_pr_makes_pr_ref(api: HfApi, repo_id: str) -> None:
     assert {"pr.txt", "pr2.txt"} <= set(api.list_repo_files(repo_id, repo_type="dataset", revision="refs/pr/1"))
 
 
-def test_list_repo_tree_over_1000_files_paginates(api: HfApi, repo_id: str, hub) -> None:
+def test_list_repo_tree_over_1000_files_paginates(own_api: HfApi, own_hub) -> None:
+    api, repo_id = own_api, "tests/many"  # a hub of its own: it counts the pages' requests
+    api.create_repo(repo_id, repo_type="dataset")
     ops = [CommitOperationAdd(f"many/part-{i:05d}.txt", f"{i}".encode()) for i in range(2100)]
     api.create_commit(repo_id, repo_type="dataset", commit_message="many", operations=ops)
-    hub.reset_counters()
+    own_hub.reset_counters()
     entries = list(api.list_repo_tree(repo_id, path_in_repo="many", repo_type="dataset"))
     assert len(entries) == 2100
-    assert hub.counters()["api"]["requests"] == 3  # 1000 + 1000 + 100
+    assert own_hub.counters()["api"]["requests"] == 3  # 1000 + 1000 + 100
     recursive = [e.path for e in api.list_repo_tree(repo_id, repo_type="dataset", recursive=True)]
     assert len(recursive) == 2100 + 2  # + .gitattributes + the "many" directory
     assert len(api.list_repo_files(repo_id, repo_type="dataset")) == 2101

@@ -69,10 +69,14 @@ def test_full_get_and_empty_file(hub, served) -> None:
     assert r.status_code == 200 and r.content == b""
 
 
-def test_counters_count_bytes_served(hub, served) -> None:
-    rid, _ = served
-    hub.reset_counters()
-    requests.get(f"{hub.endpoint}/datasets/{rid}/resolve/main/blob.parquet", headers={"Range": "bytes=0-999"})
-    c = hub.counters()
+def test_counters_count_bytes_served(own_hub, own_api) -> None:
+    """On a hub of its own: the counters are global to a hub."""
+    own_api.create_repo("tests/ranges", repo_type="dataset")
+    own_api.create_commit("tests/ranges", repo_type="dataset", commit_message="x",
+                          operations=[CommitOperationAdd("blob.parquet", PAYLOAD)])
+    own_hub.reset_counters()
+    requests.get(f"{own_hub.endpoint}/datasets/tests/ranges/resolve/main/blob.parquet",
+                 headers={"Range": "bytes=0-999"})
+    c = own_hub.counters()
     assert c["resolve"]["requests"] == 1 and c["resolve"]["bytes_sent"] == 1000
     assert c["api"]["requests"] == 0

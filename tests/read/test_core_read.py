@@ -29,7 +29,7 @@ from hfconnect.options import ReadOptions
 from hfconnect.plan import plan_read
 from hfconnect.read import read_shard
 from tests.conftest import READ_TOKEN, WRITE_TOKEN
-from tests.data import FAULT_RULES, hub_with_one_file, make_table, parquet_bytes
+from tests.data import FAULT_RULES, hub_with_one_file, make_table, parquet_bytes, publish_multi_config
 
 pytestmark = pytest.mark.integration
 
@@ -74,15 +74,16 @@ def test_balanced_shards_split_large_files_by_row_group(hub, multi_config) -> No
     assert read_all(plan, hub.endpoint).sort_by("id").equals(multi_config.tables[("reviews", "train")])
 
 
-def test_small_files_need_no_footer_reads_and_few_api_calls(hub, api) -> None:
-    repo = f"tests/small-{uuid.uuid4().hex[:8]}"
-    api.create_repo(repo, repo_type="dataset")
+def test_small_files_need_no_footer_reads_and_few_api_calls(own_hub, own_api) -> None:
+    """On a hub of its own, which counts the plan's requests only."""
+    repo = "tests/small"
+    own_api.create_repo(repo, repo_type="dataset")
     ops = [CommitOperationAdd(f"data/train-{i:05d}-of-01500.parquet", parquet_bytes(make_table(3, i * 3)))
            for i in range(1500)]
-    api.create_commit(repo, repo_type="dataset", operations=ops, commit_message="many")
-    hub.reset_counters()
-    plan = plan_read(opts(hub, repo))
-    c = hub.counters()
+    own_api.create_commit(repo, repo_type="dataset", operations=ops, commit_message="many")
+    own_hub.reset_counters()
+    plan = plan_read(opts(own_hub, repo))
+    c = own_hub.counters()
     assert c["api"]["requests"] <= 4  # 1 revision + 2 tree pages (1000 per page)
     assert plan.footers_read == 1  # the schema's: the first file only
     assert c["resolve"]["requests"] == 1
@@ -94,17 +95,19 @@ def test_small_files_need_no_footer_reads_and_few_api_calls(hub, api) -> None:
     assert len(pickle.dumps(plan)) < 200_000
 
 
-def test_filter_prunes_row_groups_and_is_exact(hub, multi_config) -> None:
+def test_filter_prunes_row_groups_and_is_exact(own_hub, own_api) -> None:
+    """The multi-config dataset on a hub of its own, which counts the bytes this read was served."""
+    published = publish_multi_config(own_api)
     expr = (pc.field("id") >= 25_000) & (pc.field("id") < 25_100)
-    plan = plan_read(opts(hub, multi_config.repo_id, columns="score"), filter=expr)
+    plan = plan_read(opts(own_hub, published.repo_id, columns="score"), filter=expr)
     parts = [p for s in plan.shards for p in s.parts]
     assert [(p.path, p.row_groups) for p in parts] == [("reviews/train-1.parquet", (1,))]
-    hub.reset_counters()
-    got = read_all(plan, hub.endpoint)
-    want = multi_config.tables[("reviews", "train")].filter(expr).select(["score"])
+    own_hub.reset_counters()
+    got = read_all(plan, own_hub.endpoint)
+    want = published.tables[("reviews", "train")].filter(expr).select(["score"])
     assert got.equals(want)
-    served = hub.counters()["resolve"]["bytes_sent"]  # the footer tail + one row group's id and score chunks
-    assert served < len(multi_config.files["reviews/train-1.parquet"]) / 2
+    served = own_hub.counters()["resolve"]["bytes_sent"]  # the footer tail + one row group's id and score chunks
+    assert served < len(published.files["reviews/train-1.parquet"]) / 2
 
 
 def test_dnf_filters_option_and_projection(hub, multi_config) -> None:

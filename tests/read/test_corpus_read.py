@@ -104,7 +104,8 @@ def test_daft_reads_every_corpus_file(hub, corpus_repo, reader) -> None:
     failures = set()
     for path, table in readable:
         try:
-            df = read_huggingface(repo, endpoint=hub.endpoint, data_files=f"files/{path.name}", reader=reader)
+            df = read_huggingface(repo, endpoint=hub.endpoint, data_files=f"files/{path.name}", split="train",
+                                  reader=reader)
             got = df.to_arrow()
             if not _same(got, table.cast(got.schema)):
                 failures.add(f"{path.name}: values differ")

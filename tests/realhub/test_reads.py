@@ -150,8 +150,8 @@ def test_daft_read_outlasting_url_expiry(slow_cdn_hub, reader) -> None:
     hub, ds = slow_cdn_hub
     _forget_signed_urls()
     hub.reset_counters()
-    table = read_huggingface(ds.repo_id, endpoint=hub.endpoint, token=READ_TOKEN, reader=reader,
-                             shard_size="150KB").to_arrow()
+    shards = {"shard_size": "150KB"} if reader == "hfconnect" else {}
+    table = read_huggingface(ds.repo_id, endpoint=hub.endpoint, token=READ_TOKEN, reader=reader, **shards).to_arrow()
     assert sorted_rows(table).equals(sorted_rows(ds.table))
     assert counts(hub)["cdn_with_token"] == 0
 

@@ -14,6 +14,7 @@ import pytest
 from pyspark.errors import AnalysisException
 
 from tests.conftest import READ_TOKEN
+from tests.data import publish_multi_config
 
 pytestmark = pytest.mark.integration
 
@@ -35,28 +36,58 @@ def test_auto_registered_and_reads_every_config_split(spark, hub, multi_config) 
         assert got.sort_by("id").equals(table), (config, split)
 
 
-def test_user_schema_selects_columns_and_filters_are_pushed(spark, hub, multi_config) -> None:
-    df = (spark.read.format("huggingface").option("endpoint", hub.endpoint).schema("id long, score double")
-          .option("pushdown_filters", "true").load(multi_config.repo_id))
+def test_user_schema_selects_columns_and_filters_are_pushed(spark, own_hub, own_api) -> None:
+    """The multi-config dataset on a hub of its own, which counts the bytes this query was served."""
+    published = publish_multi_config(own_api)
+    df = (spark.read.format("huggingface").option("endpoint", own_hub.endpoint).schema("id long, score double")
+          .option("pushdown_filters", "true").load(published.repo_id))
     assert df.columns == ["id", "score"]
-    hub.reset_counters()
+    own_hub.reset_counters()
     rows = df.where("id >= 30000 and id < 30010").orderBy("id").collect()
     assert [r.id for r in rows] == list(range(30000, 30010))
-    served = hub.counters()["resolve"]["bytes_sent"]
-    assert served < sum(len(b) for b in multi_config.files.values()) / 2  # footers dominate on small files
-    pushed_back = (_read(spark, hub, multi_config.repo_id, pushdown_filters="true")
+    served = own_hub.counters()["resolve"]["bytes_sent"]
+    assert served < sum(len(b) for b in published.files.values()) / 2  # footers dominate on small files
+    pushed_back = (_read(spark, own_hub, published.repo_id, pushdown_filters="true")
                    .where("id % 7 = 0 and text like 'text 7%'").count())
-    table = multi_config.tables[("reviews", "train")]
+    table = published.tables[("reviews", "train")]
     want = sum(1 for i, t in zip(table["id"].to_pylist(), table["text"].to_pylist(), strict=True)
                if i % 7 == 0 and t.startswith("text 7"))
     assert pushed_back == want
 
 
-def test_reads_with_filter_pushdown_disabled(spark, hub, multi_config) -> None:
+@pytest.mark.parametrize("where", [
+    "score > 0.5", "score = 'NaN'", "NOT (score < 1.0)",  # Spark: NaN = NaN and NaN above every number
+    "NOT (id IN (1, 2))", "NOT (id <=> 3)", "id IN (1, 3)", "NOT (text LIKE 'a%')",  # with null ids and texts
+])
+def test_pushed_filters_keep_spark_semantics_for_nan_and_null(spark, hub, api, repo_id, tmp_path, where) -> None:
+    """Each filter, pushed to hfconnect, keeps exactly the rows Spark keeps when it evaluates the filter itself
+    (its Parquet reader with its own pushdown off: with it on, Spark 4.3 drops the NaN rows of `score = 'NaN'`)."""
+    from tests.data import parquet_bytes
+
+    table = pa.table({"id": pa.array([1, 2, 3, None, 5, 6], pa.int64()),
+                      "score": pa.array([0.25, float("nan"), 1.5, None, 2.0, float("nan")]),
+                      "text": pa.array(["apple", None, "banana", "avocado", "cherry", None])})
+    data = parquet_bytes(table)
+    (tmp_path / "t.parquet").write_bytes(data)
+    api.upload_file(path_or_fileobj=data, path_in_repo="data/train-00000-of-00001.parquet", repo_id=repo_id,
+                    repo_type="dataset")
+    spark.conf.set("spark.sql.parquet.filterPushdown", "false")
+    try:
+        expected = spark.read.parquet(str(tmp_path / "t.parquet")).where(where).count()
+    finally:
+        spark.conf.unset("spark.sql.parquet.filterPushdown")
+    assert _read(spark, hub, repo_id, pushdown_filters="true").where(where).count() == expected
+
+
+def test_pushdown_asked_for_with_spark_pushdown_disabled_is_a_clear_error(spark, hub, multi_config) -> None:
+    """Option pushdown_filters=true with the conf off: Spark refuses, naming the conf to set; without the option
+    the same read works."""
     spark.conf.set("spark.sql.python.filterPushdown.enabled", "false")
     try:
-        df = _read(spark, hub, multi_config.repo_id, pushdown_filters="true")
-        assert df.where("label = 2").count() == 12_000
+        with pytest.raises(AnalysisException, match=r"DATA_SOURCE_PUSHDOWN_DISABLED.*"
+                                                    r"spark\.sql\.python\.filterPushdown\.enabled"):
+            _read(spark, hub, multi_config.repo_id, pushdown_filters="true").where("label = 2").count()
+        assert _read(spark, hub, multi_config.repo_id).where("label = 2").count() == 12_000
     finally:
         spark.conf.set("spark.sql.python.filterPushdown.enabled", "true")
 

@@ -19,6 +19,7 @@ from hfconnect.options import WriteOptions
 from hfconnect.write import WriteJob
 from hfconnect.write.parallel import ParallelFileWriter
 from tests.conftest import WRITE_TOKEN
+from tests.data import commits
 
 pytestmark = pytest.mark.integration
 
@@ -32,12 +33,12 @@ def _batches(n: int, size: int):
 SCHEMA = pa.schema([("id", pa.int64()), ("text", pa.string())])
 
 
-def test_files_hold_contiguous_rows_and_commit_once(hub, tmp_path) -> None:
+def test_files_hold_contiguous_rows_and_commit_once(hub, api, tmp_path) -> None:
     repo = f"tests/par-{uuid.uuid4().hex[:8]}"
-    options = WriteOptions.build(repo=repo, endpoint=hub.endpoint, token=WRITE_TOKEN, row_group_size="64KiB")
+    options = WriteOptions.build(repo=repo, endpoint=hub.endpoint, token=WRITE_TOKEN, row_group_bytes="64KiB")
     job = WriteJob(options)
     job.begin(SCHEMA)
-    before = hub.counters()["commits"]
+    before = commits(api, repo)
     writer = ParallelFileWriter(SCHEMA, options, job_id=job.job_id, workers=2, file_bytes=200_000)
     threads_seen = set()
     for batch in _batches(60_000, 5_000):
@@ -45,9 +46,9 @@ def test_files_hold_contiguous_rows_and_commit_once(hub, tmp_path) -> None:
         threads_seen |= {t.name for t in threading.enumerate() if t.name.startswith("hfconnect-encode")}
     messages = writer.finish()
     assert len(messages) >= 3 and len(threads_seen) >= 2 and writer.rows == 60_000
-    assert hub.counters()["commits"] == before  # uploads only
+    assert commits(api, repo) == before  # uploads only
     result = job.commit(messages, SCHEMA)
-    assert hub.counters()["commits"] == before + 1 and result.rows == 60_000
+    assert commits(api, repo) == before + 1 and result.rows == 60_000
     ranges = []
     for name in result.files:
         table = pq.read_table(hf_hub_download(repo, name, repo_type="dataset", endpoint=hub.endpoint,
@@ -60,22 +61,21 @@ def test_files_hold_contiguous_rows_and_commit_once(hub, tmp_path) -> None:
     assert all(nxt[0] == prev[1] + 1 for prev, nxt in zip(ranges, ranges[1:], strict=False))
 
 
-def test_a_failed_upload_fails_finish_and_leaves_no_temp_files(hub, tmp_path) -> None:
-    repo = f"tests/par-{uuid.uuid4().hex[:8]}"
-    options = WriteOptions.build(repo=repo, endpoint=hub.endpoint, token=WRITE_TOKEN, row_group_size="64KiB")
+def test_a_failed_upload_fails_finish_and_leaves_no_temp_files(own_hub, own_api) -> None:
+    """Every upload refused (a fault rule on a hub of its own): finish fails, nothing is committed."""
+    repo = "tests/par-refused"
+    options = WriteOptions.build(repo=repo, endpoint=own_hub.endpoint, token=WRITE_TOKEN, row_group_bytes="64KiB")
     job = WriteJob(options)
     job.begin(SCHEMA)
     before = set(glob.glob(os.path.join(tempfile.gettempdir(), "hfconnect-*.parquet")))
-    hub.set_faults([{"route": "upload", "action": "status", "status": 403}])
-    try:
-        writer = ParallelFileWriter(SCHEMA, options, job_id=job.job_id, workers=2, file_bytes=200_000)
-        with pytest.raises(AuthenticationError, match=rf"^dataset {repo}@main: HTTP 403: the token lacks the rights "
-                                                      r"needed \(a read token cannot write"):
-            for batch in _batches(60_000, 5_000):
-                writer.write(batch)
-            writer.finish()
-        writer.abort()
-    finally:
-        hub.clear_faults()
+    own_hub.set_faults([{"route": "upload", "action": "status", "status": 403}])
+    writer = ParallelFileWriter(SCHEMA, options, job_id=job.job_id, workers=2, file_bytes=200_000)
+    with pytest.raises(AuthenticationError, match=rf"^dataset {repo}@main: HTTP 403: the token lacks the rights "
+                                                  r"needed \(a read token cannot write"):
+        for batch in _batches(60_000, 5_000):
+            writer.write(batch)
+        writer.finish()
+    writer.abort()
     after = set(glob.glob(os.path.join(tempfile.gettempdir(), "hfconnect-*.parquet")))
     assert after <= before
+    assert own_hub.counters()["upload"]["faults"] > 0 and commits(own_api, repo) == 0

@@ -18,6 +18,7 @@ from py4j.protocol import Py4JJavaError
 from pyspark.errors import AnalysisException, PythonException
 
 from tests.conftest import READ_TOKEN, WRITE_TOKEN
+from tests.data import commits
 
 pytestmark = pytest.mark.integration
 
@@ -54,10 +55,10 @@ def test_spark_write_one_commit_read_back_by_every_client(spark, hub, api, tmp_p
     import pandas as pd
 
     repo = _repo()
-    before = hub.counters()["commits"]
-    _write(_frame(spark, 30_000), hub, repo, split="train", row_group_size="64KiB")
+    before = commits(api, repo)
+    _write(_frame(spark, 30_000), hub, repo, split="train", row_group_bytes="64KiB")
     _write(_frame(spark, 3_000, 1_000_000, parts=2), hub, repo, split="test")
-    assert hub.counters()["commits"] - before == 2
+    assert commits(api, repo) - before == 2
     files = _parquet_files(api, repo)
     assert files == ["data/test-00000-of-00002.parquet", "data/test-00001-of-00002.parquet",
                      "data/train-00000-of-00003.parquet", "data/train-00001-of-00003.parquet",
@@ -70,7 +71,7 @@ def test_spark_write_one_commit_read_back_by_every_client(spark, hub, api, tmp_p
     assert sorted(loaded["train"]["id"]) == list(range(30_000))
     from hfconnect.daft import read_huggingface
 
-    daft_rows = read_huggingface(repo, endpoint=hub.endpoint).to_arrow().sort_by("id")
+    daft_rows = read_huggingface(repo, split="train", endpoint=hub.endpoint).to_arrow().sort_by("id")
     assert daft_rows.column("text").to_pylist() == want.column("text").to_pylist()
     sha = _head(api, repo)
     frames = [pd.read_parquet(f"hf://datasets/{repo}@{sha}/{f}") for f in files if "/train-" in f]
@@ -109,7 +110,7 @@ def test_error_and_ignore_modes_and_bad_options(spark, hub, api) -> None:
     _write(_frame(spark, 10), hub, repo, **{"mode": "ignore"})
     assert _head(api, repo) == sha
     with pytest.raises(AnalysisException, match=r"hfconnect\.errors\.OptionError: unknown option 'rowgroupsize'; "
-                                                 r"valid options: cdc, commit_message, "):
+                                                 r"valid options: cdc, commit_description, commit_message, "):
         _write(_frame(spark, 10), hub, repo, rowgroupsize="1MB")
     with pytest.raises(AnalysisException, match=r"hfconnect\.errors\.OptionError: mode 'sometimes' is not one of "
                                                  r"append, overwrite, error, errorifexists, ignore"):
@@ -120,24 +121,26 @@ def test_error_and_ignore_modes_and_bad_options(spark, hub, api) -> None:
     assert _head(api, repo) == sha
 
 
-def test_append_with_conflicting_schema_fails_before_upload(spark, hub, api) -> None:
+def test_append_with_conflicting_schema_fails_before_upload(spark, own_hub, own_api) -> None:
+    """On a hub of its own, which counts this job's uploads only."""
     repo = _repo()
-    _write(_frame(spark, 100), hub, repo)
-    sha = _head(api, repo)
-    hub.reset_counters()
+    _write(_frame(spark, 100), own_hub, repo)
+    sha = _head(own_api, repo)
+    own_hub.reset_counters()
     other = spark.range(5).selectExpr("cast(id as string) as id", "id as extra")
     with pytest.raises(AnalysisException, match=rf"hfconnect\.errors\.SchemaMismatchError: cannot append to {repo} "
                                                  r"split 'train': its files have columns \[id:int64,.*\] but the new "
                                                  r"rows have \[id:string,extra:int64\]"):
-        _write(other, hub, repo)
-    assert hub.counters()["upload"]["requests"] == 0
-    assert _head(api, repo) == sha
+        _write(other, own_hub, repo)
+    counters = own_hub.counters()
+    assert counters["upload"]["requests"] == 0 and counters["commits"] == 0
+    assert _head(own_api, repo) == sha
 
 
 def test_no_token_or_read_token_commits_nothing(spark, hub, api) -> None:
     repo = _repo()
     _write(_frame(spark, 10), hub, repo)
-    sha = _head(api, repo)
+    sha, before = _head(api, repo), commits(api, repo)
     for token, why in ((READ_TOKEN, f"the token given for {repo} is read-only: writing needs a write token"),
                        (None, f"writing to {repo} needs a token with write access: pass option token, set HF_TOKEN")):
         writer = _frame(spark, 10).write.format("huggingface").mode("append").option("endpoint", hub.endpoint)
@@ -145,7 +148,7 @@ def test_no_token_or_read_token_commits_nothing(spark, hub, api) -> None:
             writer = writer.option("token", token)
         with pytest.raises(AnalysisException, match=rf"hfconnect\.errors\.AuthenticationError: {why}"):
             writer.save(repo)
-    assert _head(api, repo) == sha
+    assert _head(api, repo) == sha and commits(api, repo) == before
 
 
 def test_failed_task_is_retried_and_rows_land_exactly_once(hub, api, tmp_path) -> None:
@@ -170,18 +173,18 @@ df = spark.createDataFrame(df.rdd.mapPartitions(flaky), df.schema)
 print("ROWS", spark.read.format("huggingface").option("endpoint", sys.argv[1]).load(sys.argv[3]).count(), flush=True)
 spark.stop()
 """
-    before = hub.counters()["commits"]
+    before = commits(api, repo)
     out = subprocess.run([sys.executable, "-c", code, hub.endpoint, WRITE_TOKEN, repo], capture_output=True,
                          text=True, timeout=300, env=dict(os.environ, PYSPARK_PYTHON=sys.executable))
     assert "ROWS 40000" in out.stdout, out.stderr[-3000:]
-    assert hub.counters()["commits"] - before == 1  # one commit for the job, whatever the retries
+    assert commits(api, repo) - before == 1  # one commit for the job, whatever the retries
     assert len(_parquet_files(api, repo)) == 4
 
 
 def test_failure_before_commit_leaves_the_branch_unchanged(spark, hub, api) -> None:
     repo = _repo()
     _write(_frame(spark, 100), hub, repo)
-    sha = _head(api, repo)
+    sha, before = _head(api, repo), commits(api, repo)
     from pyspark.sql.functions import udf
 
     @udf("long")
@@ -193,7 +196,7 @@ def test_failure_before_commit_leaves_the_branch_unchanged(spark, hub, api) -> N
     bad = _frame(spark, 10_000, parts=4).withColumn("id", boom("id"))
     with pytest.raises(PythonException, match="ValueError: injected failure in one task"):
         _write(bad, hub, repo)
-    assert _head(api, repo) == sha
+    assert _head(api, repo) == sha and commits(api, repo) == before
 
 
 @pytest.mark.parametrize("rules", [
@@ -204,17 +207,18 @@ def test_failure_before_commit_leaves_the_branch_unchanged(spark, hub, api) -> N
     [{"route": "commit", "action": "reset_after", "times": 1}],
     [{"route": "commit", "action": "status", "status": 429, "retry_after": 0.2, "times": 1}],
 ], ids=["upload-503", "upload-reset", "upload-429", "commit-500", "commit-reset-after-landing", "commit-429"])
-def test_faults_on_upload_and_commit_are_survived_exactly_once(spark, hub, api, rules) -> None:
+def test_faults_on_upload_and_commit_are_survived_exactly_once(spark, own_hub, own_api, rules) -> None:
+    """The fault rules are set on a hub of this test alone: they are global to a hub."""
     repo = _repo()
-    _write(_frame(spark, 10), hub, repo, split="test")
-    before = hub.counters()["commits"]
-    hub.set_faults(rules)
-    try:
-        _write(_frame(spark, 2_000, parts=2), hub, repo)
-    finally:
-        hub.clear_faults()
-    assert hub.counters()["commits"] - before == 1  # exactly one commit, even after an ambiguous failure
-    got = spark.read.format("huggingface").option("endpoint", hub.endpoint).load(repo)
+    _write(_frame(spark, 10), own_hub, repo, split="test")
+    before = commits(own_api, repo)
+    own_hub.set_faults(rules)
+    _write(_frame(spark, 2_000, parts=2), own_hub, repo)
+    injected = own_hub.counters()
+    own_hub.clear_faults()  # the read-back below is not under test
+    assert injected[rules[0]["route"]]["faults"] > 0, "no fault was injected: the test proves nothing"
+    assert commits(own_api, repo) - before == 1  # exactly one commit, even after an ambiguous failure
+    got = spark.read.format("huggingface").option("endpoint", own_hub.endpoint).load(repo)
     assert got.count() == 2_000 and got.select("id").distinct().count() == 2_000
 
 

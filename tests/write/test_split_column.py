@@ -15,6 +15,7 @@ from hfconnect.daft import write_huggingface
 from hfconnect.errors import OptionError
 from hfconnect.write.card import split_card
 from tests.conftest import WRITE_TOKEN
+from tests.data import commits
 
 pytestmark = pytest.mark.integration
 
@@ -63,10 +64,13 @@ def test_spark_writes_three_splits_in_one_commit(spark, hub, api) -> None:
     repo = _repo()
     api.create_repo(repo, repo_type="dataset")
     history = _commits(api, repo)
-    before = hub.counters()["commits"]
-    _write(_frame(spark), hub, repo)
-    assert hub.counters()["commits"] - before == 1
+    before = commits(api, repo)
+    _write(_frame(spark), hub, repo, commit_description="three splits from the warehouse")
+    assert commits(api, repo) - before == 1  # on any ref
     assert len(_commits(api, repo)) == len(history) + 1  # ONE new commit in the history
+    [commit] = api.list_repo_commits(repo, repo_type="dataset")[:1]
+    assert commit.title == "hfconnect: overwrite 10000 rows to default/train,validation,test"
+    assert "three splits from the warehouse" in commit.message and "hfconnect-job-id: " in commit.message
     assert _parquet(api, repo) == [f"data/{s}-0000{i}-of-00003.parquet" for s in ("test", "train", "validation")
                                    for i in range(3)]  # each of the 3 tasks wrote a file of each split
     loaded = datasets.load_dataset(repo)
@@ -95,9 +99,9 @@ def test_spark_overwrite_replaces_exactly_the_splits_written(spark, hub, api) ->
     assert {s: loaded[s].num_rows for s in loaded} == {"train": 1_500, "validation": 2_000, "test": 500}
     assert _card_splits(api, repo) == {"train": 1_500, "validation": 2_000, "test": 500}
     # append adds next to each split's files, still one commit
-    commits = len(_commits(api, repo))
+    history = len(_commits(api, repo))
     _write(_frame(spark, 20, parts=2), hub, repo, save_mode="append")
-    assert len(_commits(api, repo)) == commits + 1
+    assert len(_commits(api, repo)) == history + 1
     assert _card_splits(api, repo) == {"train": 1_514, "validation": 2_004, "test": 502}
 
 
@@ -117,7 +121,8 @@ def test_spark_a_bad_split_value_fails_the_job_and_commits_nothing(spark, hub, a
     assert api.dataset_info(repo).sha == sha
 
 
-def test_spark_a_missing_or_non_string_split_column_fails_before_any_upload(spark, hub, api) -> None:
+def test_spark_a_missing_or_non_string_split_column_fails_before_any_upload(spark, own_hub, own_api) -> None:
+    hub, api = own_hub, own_api  # a hub of this test's own: its upload counter
     repo = _repo()
     _write(_frame(spark, 100), hub, repo)
     sha = api.dataset_info(repo).sha
@@ -150,10 +155,9 @@ def test_daft_writes_three_splits_in_one_commit_and_overwrites_exactly_those(hub
     ids = list(range(10_000))
     names = ["train" if i % 10 < 7 else "validation" if i % 10 < 9 else "test" for i in ids]
     df = daft.from_pydict({"id": ids, "text": [f"row {i}" for i in ids], "split": names})
-    before = hub.counters()["commits"]
     result = write_huggingface(df, repo, token=WRITE_TOKEN, endpoint=hub.endpoint, split_column="split",
                                mode="overwrite")
-    assert hub.counters()["commits"] - before == 1
+    assert commits(api, repo) == 1  # the job's ONE commit (creating the repo is none)
     assert result.rows == 10_000 and dict(result.split_rows) == EXPECTED
     assert [c.commit_id for c in api.list_repo_commits(repo, repo_type="dataset")][0] == result.commit_sha
     loaded = datasets.load_dataset(repo)

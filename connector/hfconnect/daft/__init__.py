@@ -7,14 +7,17 @@ read to one commit. This one plans once on the driver and reads the same snapsho
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from ..errors import OptionError
 from ..options import ReadOptions
+from .io_config import io_config_values
 from .sink import HuggingFaceSink, write_huggingface
 from .source import HuggingFaceSource, HuggingFaceTask
 
 if TYPE_CHECKING:
     import daft
+    from daft.io import IOConfig
 
 __all__ = ["HuggingFaceSink", "HuggingFaceSource", "HuggingFaceTask", "read_huggingface", "write_huggingface"]
 
@@ -23,29 +26,49 @@ def read_huggingface(
     repo: str,
     *,
     config: str | None = None,
-    split: str = "train",
+    split: str | None = None,
     revision: str = "main",
     token: str | None = None,
     endpoint: str | None = None,
+    io_config: IOConfig | None = None,
+    format: str | None = None,
     data_files: list[str] | tuple[str, ...] | str | None = None,
     data_dir: str | None = None,
-    shard_size: int | str | None = None,
-    batch_size: int | None = None,
+    columns: list[str] | tuple[str, ...] | str | None = None,
+    filters: Any = None,
     reader: str = "native",
+    shard_size: int | str | None = None,
+    min_shards: int | None = None,
+    batch_size: int | None = None,
+    max_concurrency: int | None = None,
+    prefetch: bool | None = None,
     retry_budget: float | None = None,
 ) -> daft.DataFrame:
-    """A Hub dataset's split as a lazy Daft DataFrame (split="all" reads every split and adds a `split` column).
+    """A Hub dataset as a lazy Daft DataFrame, pinned to one commit.
 
-    The repo is resolved and planned here, so a wrong repo, config, split or token fails at once, with the
-    available configs/splits in the message; rows are read when the DataFrame runs, one task per shard,
-    with column, filter and limit pushdowns. `token` defaults to HF_TOKEN, `endpoint` to HF_ENDPOINT.
-    `reader="native"` hands each Parquet file (pinned URL, token) to Daft's native reader, the fastest way
-    Daft reads; `reader="hfconnect"` uses hfconnect's own reader, one task per planned shard (row groups).
+    Splits: by default every split of the config, with a `split` column (a partition column: a filter on it
+    skips the other splits' files), as `daft.read_huggingface` reads every Parquet file of the repo (which adds
+    no column and mixes configs); `split="train"` reads one. `io_config` (Daft's `IOConfig(hf=...)`) gives the
+    token; `format` may only be "parquet" (hfconnect reads Parquet, JSON Lines and CSV; Daft's WebDataset reader
+    stays Daft's). The repo is resolved and planned here, so a wrong repo, config, split or token fails at once,
+    with the available configs/splits in the message; rows are read when the DataFrame runs, with column, filter
+    and limit pushdowns. `reader="native"` hands each Parquet file (at its signed URL) to Daft's native reader,
+    which splits files by row group itself (so `shard_size` and `min_shards`, which cut hfconnect's tasks, are
+    refused with it); `reader="hfconnect"` uses hfconnect's own reader, one task per planned shard. The README's
+    option table says what each keyword does and its default.
     """
+    if format not in (None, "parquet"):
+        raise OptionError(f"format={format!r}: hfconnect reads the Parquet, JSON Lines and CSV files of a dataset; "
+                          "for WebDataset shards use daft.read_huggingface(repo, format='webdataset')")
+    if reader == "native" and (shard_size is not None or min_shards is not None):
+        raise OptionError("shard_size and min_shards cut hfconnect's reader tasks; Daft's native reader splits "
+                          "files by row group itself: drop them, or pass reader='hfconnect'")
+    token = token if token is not None else io_config_values(io_config, write=False).get("token")
     options = ReadOptions.build(
-        repo=repo, config=config, split=split, revision=revision, token=token, endpoint=endpoint,
-        data_files=data_files, data_dir=data_dir, shard_size=shard_size, batch_size=batch_size,
-        daft_reader=reader, retry_budget=retry_budget,
+        engine="daft", repo=repo, config=config, split=split or "all", revision=revision, token=token,
+        endpoint=endpoint, data_files=data_files, data_dir=data_dir, columns=columns, filters=filters,
+        daft_reader=reader, shard_size=shard_size, min_shards=min_shards, batch_size=batch_size,
+        max_concurrency=max_concurrency, prefetch=prefetch, retry_budget=retry_budget,
     )
     source = HuggingFaceSource(options)
     source.plan  # noqa: B018 - plan now: errors surface here, not at collect()

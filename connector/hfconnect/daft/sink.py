@@ -14,9 +14,8 @@ The protocol of `hfconnect.write`, mapped onto Daft's `DataFrame.write_sink`:
   the dataset card. Daft calls no hook when a task fails: then finalize never runs, and nothing is committed
   (`write_huggingface` calls `WriteJob.abort`).
 
-Why Daft's large Arrow types are written as their regular counterparts (large_string -> string, ...): the Hub's
-Parquet files, the Spark writer and `datasets` use the regular ones, and an append must match the split's
-existing schema. Batches are sliced small before the cast, so no array comes near the 2 GiB offset limit.
+Daft's large Arrow types are written as their regular counterparts and batches are sliced before the cast
+(`hfconnect.write.arrow` says why).
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from __future__ import annotations
 import os
 import secrets
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -33,21 +32,22 @@ from daft.io.sink import DataSink, WriteResult
 from daft.recordbatch import MicroPartition
 from daft.schema import Schema
 
-from ..errors import HfConnectError
+from ..errors import HfConnectError, OptionError
 from ..options import WriteOptions
 from ..write import CommitResult, TaskMessage, WriteJob, write_task
+from ..write.arrow import hub_schema as arrow_hub_schema
+from ..write.arrow import sliced
 from ..write.parallel import ParallelFileWriter
+from .io_config import io_config_values
 
 if TYPE_CHECKING:
     import daft
+    from daft.io import IOConfig
 
 __all__ = ["HuggingFaceSink", "hub_schema", "write_huggingface"]
 
-BATCH_BYTES = 64 * 1024 * 1024  # slices handed to the writer: far below 2 GiB per array after the cast
 DEFERRED = -1  # partition id of the WriteResult of a write() whose rows went to the driver's parallel writer
 ENCODERS = max(1, min(4, os.cpu_count() or 1))
-_local_writers: dict[str, ParallelFileWriter] = {}  # job id -> the driver process's writer (native runner)
-_local_lock = threading.Lock()
 RESULT_SCHEMA = {
     "commit_sha": DataType.string(),
     "files": DataType.list(DataType.string()),
@@ -57,42 +57,14 @@ RESULT_SCHEMA = {
 }
 
 
-def _hub_type(t: pa.DataType) -> pa.DataType:
-    if pa.types.is_large_string(t):
-        return pa.string()
-    if pa.types.is_large_binary(t):
-        return pa.binary()
-    if pa.types.is_large_list(t) or pa.types.is_list(t):
-        return pa.list_(_hub_field(t.value_field))
-    if pa.types.is_fixed_size_list(t):
-        return pa.list_(_hub_field(t.value_field), t.list_size)
-    if pa.types.is_struct(t):
-        return pa.struct([_hub_field(f) for f in t])
-    if pa.types.is_map(t):
-        return pa.map_(_hub_field(t.key_field), _hub_field(t.item_field), t.keys_sorted)
-    return t
-
-
-def _hub_field(f: pa.Field) -> pa.Field:
-    return f.with_type(_hub_type(f.type))
-
-
 def hub_schema(schema: Schema | pa.Schema) -> pa.Schema:
     """The Arrow schema the files get: a Daft schema's large types as their regular counterparts."""
-    arrow = schema.to_pyarrow_schema() if isinstance(schema, Schema) else schema
-    return pa.schema([_hub_field(f) for f in arrow], metadata=arrow.metadata)
+    return arrow_hub_schema(schema.to_pyarrow_schema() if isinstance(schema, Schema) else schema)
 
 
 def _batches(micropartitions: Iterable[MicroPartition]) -> Iterator[pa.RecordBatch]:
-    """The task's rows as Arrow batches of at most ~BATCH_BYTES each (the writer buffers them to row groups)."""
-    for part in micropartitions:
-        for batch in part.to_arrow().to_batches():
-            if batch.nbytes <= BATCH_BYTES or batch.num_rows <= 1:
-                yield batch
-                continue
-            step = max(1, batch.num_rows * BATCH_BYTES // batch.nbytes)
-            for start in range(0, batch.num_rows, step):
-                yield batch.slice(start, step)
+    """The task's rows as Arrow batches small enough to cast (the writer buffers them to row groups)."""
+    return sliced(batch for part in micropartitions for batch in part.to_arrow().to_batches())
 
 
 class HuggingFaceSink(DataSink[TaskMessage]):
@@ -111,15 +83,26 @@ class HuggingFaceSink(DataSink[TaskMessage]):
         self.result: CommitResult | None = None
         self.committing = False  # set once finalize starts the commit: from then on, abort is not the truth
         self._started = False
-        self._home = True  # not pickled: write() on this very object (Daft's native runner) defers to one writer
+        # The driver's own object (not a pickled copy): Daft's native runner calls write() on it once per morsel,
+        # one call after the other, and one parallel writer takes all those rows. Copies (Ray tasks) write and
+        # upload their own files. Neither the flag nor the writer is pickled.
+        self._is_original = True
+        self._parallel: ParallelFileWriter | None = None
+        self._lock = threading.Lock()
+        self.on_rows: Callable[[int], object] | None = None  # progress on the driver (the CLI's bar); not pickled
 
     def __repr__(self) -> str:
         return f"HuggingFaceSink({self.options!r}, job={self.job.job_id})"
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
-        state.pop("_home", None)  # a copy (a Ray task, a pickled task) writes and uploads its own files
+        for local in ("_is_original", "_parallel", "_lock", "on_rows"):
+            state.pop(local)
         return state  # WriteOptions hides the token
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._is_original, self._parallel, self._lock, self.on_rows = False, None, threading.Lock(), None
 
     def name(self) -> str:
         o = self.options
@@ -144,19 +127,19 @@ class HuggingFaceSink(DataSink[TaskMessage]):
                 pass
             yield WriteResult(TaskMessage(job.job_id, DEFERRED, 0, "", ()), bytes_written=0, rows_written=0)
             return
-        if getattr(self, "_home", False):
-            # Native runner: Daft calls write() on this object once per morsel, one after the other.
-            # One writer per job takes them all: files of contiguous rows, encoded and uploaded in parallel.
+        if self._is_original:
+            # Native runner: files of contiguous rows, encoded and uploaded in parallel by one writer per job.
             rows = 0
-            with _local_lock:
-                writer = _local_writers.get(job.job_id)
-                if writer is None:
-                    writer = _local_writers[job.job_id] = ParallelFileWriter(
+            with self._lock:
+                if self._parallel is None:
+                    self._parallel = ParallelFileWriter(
                         self.arrow_schema, self.options, job_id=job.job_id, workers=ENCODERS,
-                        file_bytes=2 * self.options.row_group_size, first_partition=secrets.randbits(40) << 8)
+                        file_bytes=2 * self.options.row_group_bytes, first_partition=secrets.randbits(40) << 8)
                 for batch in _batches(micropartitions):
-                    writer.write(batch)
+                    self._parallel.write(batch)
                     rows += batch.num_rows
+                    if self.on_rows is not None:
+                        self.on_rows(batch.num_rows)
             yield WriteResult(TaskMessage(job.job_id, DEFERRED, 0, "", ()), bytes_written=0, rows_written=rows)
             return
         # A pickled copy (a Ray task): this call writes and uploads its own files before it returns.
@@ -172,8 +155,8 @@ class HuggingFaceSink(DataSink[TaskMessage]):
         results = [r for r in write_results if isinstance(r.result, TaskMessage)]
         messages = [r.result for r in results if r.result.partition_id != DEFERRED]
         deferred_rows = sum(r.rows_written for r in results if r.result.partition_id == DEFERRED)
-        with _local_lock:
-            local = _local_writers.pop(self.job.job_id, None)
+        with self._lock:
+            local, self._parallel = self._parallel, None
         if local is not None:
             messages += local.finish()  # the last file closes and uploads; every upload is waited for
         if (local.rows if local is not None else 0) != deferred_rows:
@@ -185,8 +168,8 @@ class HuggingFaceSink(DataSink[TaskMessage]):
 
     def abort_local(self) -> None:
         """Drop this job's in-process files (a failed write): nothing of them is committed."""
-        with _local_lock:
-            local = _local_writers.pop(self.job.job_id, None)
+        with self._lock:
+            local, self._parallel = self._parallel, None
         if local is not None:
             local.abort()
 
@@ -208,19 +191,26 @@ def write_huggingface(
     *,
     split: str = "train",
     config: str = "default",
-    mode: str = "append",
+    mode: str | None = None,
+    overwrite: bool | None = None,
     data_dir: str | None = None,
     revision: str = "main",
     token: str | None = None,
     endpoint: str | None = None,
+    io_config: IOConfig | None = None,
     max_file_size: int | str | None = None,
-    row_group_size: int | str | None = None,
+    row_group_size: int | None = None,
+    row_group_bytes: int | str | None = None,
     compression: str | None = None,
+    compression_level: int | None = None,
     cdc: bool | None = None,
+    content_defined_row_groups: bool | None = None,
+    dictionary: bool | None = None,
     page_index: bool | None = None,
     private: bool | None = None,
     create_pr: bool | None = None,
     commit_message: str | None = None,
+    commit_description: str | None = None,
     retry_budget: float | None = None,
     split_column: str | None = None,
 ) -> CommitResult:
@@ -228,26 +218,37 @@ def write_huggingface(
 
     Modes: append (new files next to the split's), overwrite (replaces exactly this split's files; other
     splits and configs stay), error/errorifexists (fail if the split has files), ignore (do nothing if it has:
-    the DataFrame is not even run). The repo is created if missing (`private`), the mode and, on append, the
-    schema are checked before the DataFrame runs. Each Daft task uploads its own files; the driver commits
-    once, with the dataset card updated so `datasets.load_dataset(repo, split=...)` sees the split. If any task
-    fails, nothing is committed and the branch stays where it was.
+    the DataFrame is not even run). `overwrite=True/False` is Daft's `write_huggingface` way of saying
+    overwrite/append; `io_config` (Daft's `IOConfig(hf=HuggingFaceConfig(...))`) gives the token and its writer
+    settings (row_group_size, target_filesize, use_content_defined_chunking) unless the keywords do. The repo is
+    created if missing (`private`), the mode and, on append, the schema are checked before the DataFrame runs.
+    Each Daft task uploads its own files; the driver commits once, with the dataset card updated so
+    `datasets.load_dataset(repo, split=...)` sees the split. If any task fails, nothing is committed.
 
     `split_column="split"` writes several splits in that one commit: each row goes to the split the column
     names (it is not written into the files); overwrite then replaces exactly the splits written, error/ignore
     look at every split of the config, and the card lists every split.
 
     Returns `CommitResult(commit_sha, files, deleted, rows, attempts, pr_url, split_rows)`; commit_sha is None
-    when nothing was committed (ignore on existing data, or no rows with split_column). `token` defaults to
-    HF_TOKEN, `endpoint` to HF_ENDPOINT. For a Daft DataFrame of the result instead, use
+    when nothing was committed (ignore on existing data, an append of no rows, or no rows with split_column). The
+    README's option table says what each keyword does. For a Daft DataFrame of the result instead, use
     `df.write_sink(HuggingFaceSink(...))`.
     """
-    options = WriteOptions.build(
-        repo=repo, split=split, config=config, mode=mode, data_dir=data_dir, revision=revision, token=token,
-        endpoint=endpoint, max_file_size=max_file_size, row_group_size=row_group_size, compression=compression,
-        cdc=cdc, page_index=page_index, private=private, create_pr=create_pr, commit_message=commit_message,
+    if overwrite is not None:
+        wanted = "overwrite" if overwrite else "append"
+        if mode is not None and mode.lower() != wanted:
+            raise OptionError(f"overwrite={overwrite} and mode={mode!r} disagree: give one of them")
+        mode = wanted
+    given = dict(
+        repo=repo, split=split, config=config, mode=mode, data_dir=data_dir, revision=revision,
+        token=token, endpoint=endpoint, max_file_size=max_file_size, row_group_size=row_group_size,
+        row_group_bytes=row_group_bytes, compression=compression, compression_level=compression_level, cdc=cdc,
+        content_defined_row_groups=content_defined_row_groups, dictionary=dictionary, page_index=page_index,
+        private=private, create_pr=create_pr, commit_message=commit_message, commit_description=commit_description,
         retry_budget=retry_budget, split_column=split_column,
     )
+    from_config = {k: v for k, v in io_config_values(io_config, write=True).items() if given.get(k) is None}
+    options = WriteOptions.build(engine="daft", **given, **from_config)
     sink = HuggingFaceSink(options, df.schema())
     sink.start()  # errors (mode, schema, token) here, before any row is computed or uploaded
     if sink.job.skip:

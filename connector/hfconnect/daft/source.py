@@ -14,20 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import datetime
-import functools
 import logging
-import math
-import operator
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import huggingface_hub.hf_api  # noqa: F401  # read_huggingface plans with it: import it with the adapter
 import pyarrow as pa
-import pyarrow.compute as pc
 from daft.daft import PyTimeUnit
-from daft.expressions.visitor import PredicateVisitor
 from daft.io import HTTPConfig, IOConfig
 from daft.io.partitioning import PartitionField
 from daft.io.source import DataSource, DataSourceTask, ParquetSourceConfig, StorageConfig
@@ -40,214 +34,14 @@ from ..options import ReadOptions
 from ..plan import FilePart, ReadPlan, Shard, plan_read
 from ..plan.model import SPLIT_COLUMN
 from ..read import read_shard
+from .filters import ArrowFilter, to_arrow_filter
 
 if TYPE_CHECKING:
-    from daft.expressions import Expression
     from daft.io.pushdowns import Pushdowns
 
-__all__ = ["ArrowFilter", "HuggingFaceSource", "HuggingFaceTask", "to_arrow_filter"]
+__all__ = ["HuggingFaceSource", "HuggingFaceTask"]
 
 log = logging.getLogger("hfconnect.daft")
-
-
-# --- Daft filter -> pyarrow.compute.Expression -------------------------------------------------------------
-
-class _Unsupported(Exception):
-    """A node Daft evaluates but we cannot translate with the same semantics: it stays with Daft."""
-
-
-@dataclasses.dataclass(frozen=True)
-class _Col:
-    name: str
-
-
-@dataclasses.dataclass(frozen=True)
-class _Lit:
-    value: Any
-
-
-@dataclasses.dataclass(frozen=True)
-class _And:
-    left: Expression
-    right: Expression
-
-
-@dataclasses.dataclass(frozen=True)
-class ArrowFilter:
-    """The part of a Daft filter pushed to the reader. `exact` means all of it (so a limit may stop early)."""
-
-    expression: pc.Expression | None
-    columns: tuple[str, ...]
-    exact: bool
-
-
-def _is_float(t: pa.DataType) -> bool:
-    return pa.types.is_floating(t) or (pa.types.is_dictionary(t) and pa.types.is_floating(t.value_type))
-
-
-class _ToArrow(PredicateVisitor[Any]):
-    """Daft expression -> pyarrow expression, for the nodes whose semantics match exactly.
-
-    Refused: functions, casts, nulls or NaN as literals, and comparisons on floating-point columns (Daft
-    orders NaN above every number and treats NaN == NaN as true; pyarrow does neither).
-    """
-
-    _LITERALS = (bool, int, float, str, bytes, datetime.date)
-
-    def __init__(self, schema: pa.Schema) -> None:
-        self.schema = schema
-        self.columns: set[str] = set()
-        self.split_and = False
-
-    def predicate(self, expr: Expression) -> pc.Expression:
-        node = self.visit(expr)
-        if isinstance(node, _Col) and pa.types.is_boolean(self._type(node)):
-            return pc.field(node.name)
-        if not isinstance(node, pc.Expression):
-            raise _Unsupported(node)
-        return node
-
-    def _type(self, node: _Col) -> pa.DataType:
-        if node.name not in self.schema.names:  # e.g. the `split` column added for split="all"
-            raise _Unsupported(node.name)
-        self.columns.add(node.name)
-        return self.schema.field(node.name).type
-
-    def _operand(self, node: Any) -> pc.Expression:
-        if isinstance(node, _Col):
-            if _is_float(self._type(node)):
-                raise _Unsupported(node.name)
-            return pc.field(node.name)
-        if isinstance(node, _Lit):
-            value = node.value
-            if (value is None or isinstance(value, datetime.datetime) or not isinstance(value, self._LITERALS)
-                    or (isinstance(value, float) and math.isnan(value))):
-                raise _Unsupported(value)
-            return pc.scalar(value)
-        raise _Unsupported(node)
-
-    def _compare(self, left: Expression, right: Expression, op: Callable[[Any, Any], pc.Expression]) -> Any:
-        a, b = self.visit(left), self.visit(right)
-        if not (isinstance(a, _Col) or isinstance(b, _Col)):
-            raise _Unsupported((a, b))
-        return op(self._operand(a), self._operand(b))
-
-    def visit_col(self, name: str) -> _Col:
-        return _Col(name)
-
-    def visit_lit(self, value: Any) -> _Lit:
-        return _Lit(value)
-
-    def visit_alias(self, expr: Expression, alias: str) -> Any:
-        return self.visit(expr)
-
-    def visit_cast(self, expr: Expression, dtype: Any) -> Any:
-        raise _Unsupported("cast")
-
-    def visit_function(self, name: str, args: list[Expression]) -> Any:
-        raise _Unsupported(name)
-
-    def visit_coalesce(self, args: list[Expression]) -> Any:
-        raise _Unsupported("coalesce")
-
-    def visit_and(self, left: Expression, right: Expression) -> Any:
-        if self.split_and:
-            return _And(left, right)
-        return self.predicate(left) & self.predicate(right)
-
-    def visit_or(self, left: Expression, right: Expression) -> Any:
-        return self.predicate(left) | self.predicate(right)
-
-    def visit_not(self, expr: Expression) -> Any:
-        return ~self.predicate(expr)
-
-    def visit_equal(self, left: Expression, right: Expression) -> Any:
-        return self._compare(left, right, operator.eq)
-
-    def visit_not_equal(self, left: Expression, right: Expression) -> Any:
-        return self._compare(left, right, operator.ne)
-
-    def visit_less_than(self, left: Expression, right: Expression) -> Any:
-        return self._compare(left, right, operator.lt)
-
-    def visit_less_than_or_equal(self, left: Expression, right: Expression) -> Any:
-        return self._compare(left, right, operator.le)
-
-    def visit_greater_than(self, left: Expression, right: Expression) -> Any:
-        return self._compare(left, right, operator.gt)
-
-    def visit_greater_than_or_equal(self, left: Expression, right: Expression) -> Any:
-        return self._compare(left, right, operator.ge)
-
-    def visit_between(self, expr: Expression, lower: Expression, upper: Expression) -> Any:
-        return self._compare(lower, expr, operator.le) & self._compare(expr, upper, operator.le)
-
-    def visit_is_in(self, expr: Expression, items: list[Expression]) -> Any:
-        node = self.visit(expr)
-        if not isinstance(node, _Col):
-            raise _Unsupported(node)
-        field = self._operand(node)
-        values = [self.visit(item) for item in items]
-        if not all(isinstance(v, _Lit) for v in values):
-            raise _Unsupported(values)
-        for v in values:  # refuses null: pyarrow's isin matches null rows to it, Daft never does
-            self._operand(v)
-        return field.isin([v.value for v in values])
-
-    def visit_is_null(self, expr: Expression) -> Any:
-        node = self.visit(expr)
-        if not isinstance(node, _Col):
-            raise _Unsupported(node)
-        self._type(node)
-        return pc.field(node.name).is_null()
-
-    def visit_not_null(self, expr: Expression) -> Any:
-        return ~self.visit_is_null(expr)
-
-
-def _convert(expr: Expression, schema: pa.Schema) -> tuple[pc.Expression, set[str]] | None:
-    """One conjunct, translated and checked against the schema (types pyarrow cannot compare are refused)."""
-    visitor = _ToArrow(schema)
-    try:
-        converted = visitor.predicate(expr)
-        schema.empty_table().filter(converted)
-    except (_Unsupported, pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError):
-        return None
-    return converted, visitor.columns
-
-
-def _conjuncts(expr: Expression, schema: pa.Schema) -> Iterable[Expression]:
-    visitor = _ToArrow(schema)
-    visitor.split_and = True
-    try:
-        node = visitor.visit(expr)
-    except (_Unsupported, TypeError, ValueError):
-        node = None
-    if isinstance(node, _And):
-        yield from _conjuncts(node.left, schema)
-        yield from _conjuncts(node.right, schema)
-    else:
-        yield expr
-
-
-def to_arrow_filter(expr: Expression | None, schema: pa.Schema) -> ArrowFilter:
-    """The convertible conjuncts of a Daft filter as one pyarrow expression over `schema` (the file schema).
-
-    Daft re-applies its whole filter after the scan, so pushing a subset of the conjuncts is safe; the
-    pushed part prunes row groups by statistics and drops rows early.
-    """
-    if expr is None:
-        return ArrowFilter(None, (), True)
-    parts, columns, exact = [], set(), True
-    for conjunct in _conjuncts(expr, schema):
-        converted = _convert(conjunct, schema)
-        if converted is None:
-            exact = False
-            continue
-        parts.append(converted[0])
-        columns |= converted[1]
-    pushed = functools.reduce(operator.and_, parts) if parts else None
-    return ArrowFilter(pushed, tuple(sorted(columns)), exact)
 
 
 # --- the source and its tasks ------------------------------------------------------------------------------
@@ -337,7 +131,7 @@ class HuggingFaceSource(DataSource):
 
     async def get_tasks(self, pushdowns: Pushdowns) -> AsyncIterator[DataSourceTask]:
         if self.options.daft_reader == "native" and _native_readable(self.plan):
-            files = [part for part in _files_of(self.plan) if part.split in _splits_kept(self.plan, pushdowns)]
+            files = [part for part in self.plan.files() if part.split in _splits_kept(self.plan, pushdowns)]
             targets = await asyncio.to_thread(_download_targets, self.plan, files, self.options.max_concurrency)
             if targets is not None:
                 # Daft applies the pushdowns itself (projection, row-group pruning by statistics, filter, limit).
@@ -365,16 +159,6 @@ def _splits_kept(plan: ReadPlan, pushdowns: Pushdowns) -> set[str]:
 def _native_readable(plan: ReadPlan) -> bool:
     """Daft's native reader takes Parquet files; JSON Lines and CSV stay with hfconnect's reader."""
     return all(part.format == "parquet" for shard in plan.shards for part in shard.parts)
-
-
-def _files_of(plan: ReadPlan) -> list[FilePart]:
-    """Each file the plan reads, once. Daft's native tasks take whole files (it ignores a task's row-group
-    list), prune row groups by statistics with the pushed filter, and split large files by row groups."""
-    seen: dict[str, FilePart] = {}
-    for shard in plan.shards:
-        for part in shard.parts:
-            seen.setdefault(part.path, part)
-    return list(seen.values())
 
 
 # Daft creates every task before it runs any, and its reader cannot ask for a new URL when one expires. Signed
@@ -418,7 +202,7 @@ def _storage_config(client: HubClient, target: Target) -> StorageConfig:
 def _native_task(plan: ReadPlan, part: FilePart, target: Target, schema: Schema,
                  pushdowns: Pushdowns) -> DataSourceTask:
     """One file read by Daft's native Parquet reader at the pinned sha, the split name as a partition value."""
-    config = ParquetSourceConfig(coerce_int96_timestamp_unit=PyTimeUnit.microseconds())
+    config = ParquetSourceConfig(coerce_int96_timestamp_unit=PyTimeUnit.microseconds(), chunk_size=plan.batch_size)
     split = RecordBatch.from_pydict({SPLIT_COLUMN: [part.split]}) if plan.add_split_column else None
     return DataSourceTask.parquet(target.url, schema, parquet_config=config, pushdowns=pushdowns,
                                   size_bytes=part.size, partition_values=split,

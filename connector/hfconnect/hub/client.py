@@ -28,8 +28,9 @@ T = TypeVar("T")
 
 def resolve_token(token: str | None) -> str | None:
     """The token to use: the one given, else HF_TOKEN, else the login saved by `hf auth login` (found by
-    huggingface_hub's own `get_token`). Called on the driver; tasks get the result inside the plan."""
-    if token:
+    huggingface_hub's own `get_token`). The empty token means anonymous on purpose: no fallback. Called on the
+    driver; tasks get the result inside the plan."""
+    if token is not None:
         return token
     if os.environ.get("HF_TOKEN"):
         return os.environ["HF_TOKEN"]

@@ -16,19 +16,12 @@ from aiohttp import web
 
 from .context import RequestContext, json_response, read_json
 from .errors import HubError
-from .storage import Operation, validate_repo_path
+from .storage import LFS_SUFFIXES, Operation, validate_repo_path
 
 __all__ = ["commit", "lfs_batch", "lfs_upload", "lfs_verify", "preupload"]
 
 LFS_THRESHOLD = 10 * 1024 * 1024
 LFS_JSON = "application/vnd.git-lfs+json"
-# The default .gitattributes of a new Hub repo sends these through LFS whatever their size.
-LFS_SUFFIXES = (
-    ".7z", ".arrow", ".bin", ".bz2", ".ckpt", ".ftz", ".gz", ".h5", ".joblib", ".lz4", ".mds", ".mlmodel",
-    ".model", ".msgpack", ".npy", ".npz", ".onnx", ".ot", ".parquet", ".pb", ".pickle", ".pkl", ".pt",
-    ".pth", ".rar", ".safetensors", ".tar", ".tflite", ".tgz", ".wasm", ".xz", ".zip", ".zst",
-    ".jpg", ".jpeg", ".png", ".webp", ".mp3", ".wav", ".flac", ".ogg", ".mp4", ".db",
-)
 _OID_RE = re.compile(r"^[0-9a-f]{64}$")
 
 

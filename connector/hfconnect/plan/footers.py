@@ -75,12 +75,25 @@ def inspect_parquet(client: HubClient, snapshot: Snapshot, path: str, size: int,
     return FileFacts(path, footer.schema, rg_bytes, kept)
 
 
+PROGRESS_FROM = 32  # footers: fewer are read too fast for a progress bar to mean anything
+
+
 def inspect_many(client: HubClient, snapshot: Snapshot, files: Iterable[tuple[str, int]], *,
                  filter: object = None, concurrency: int = 16) -> dict[str, FileFacts]:
-    """Footers of many files in parallel (bounded); only their small facts are kept."""
+    """Footers of many files in parallel (bounded); only their small facts are kept. A progress bar shows on a
+    terminal (huggingface_hub's tqdm: HF_HUB_DISABLE_PROGRESS_BARS turns it off), never in a worker's log."""
+    from huggingface_hub.utils import tqdm
+
     files = list(files)
     if not files:
         return {}
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(files)))) as pool:
-        facts = list(pool.map(lambda f: inspect_parquet(client, snapshot, f[0], f[1], filter), files))
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(files)))) as pool, \
+            tqdm(total=len(files), desc=f"footers of {snapshot.repo_id}", unit="file", leave=False,
+                 disable=True if len(files) < PROGRESS_FROM else None) as bar:
+        def one(f: tuple[str, int]) -> FileFacts:
+            facts = inspect_parquet(client, snapshot, f[0], f[1], filter)
+            bar.update(1)
+            return facts
+
+        facts = list(pool.map(one, files))
     return {f.path: f for f in facts}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pyarrow as pa
@@ -62,6 +62,14 @@ class ReadPlan:
     @property
     def columns(self) -> tuple[str, ...]:
         return tuple(self.schema.names)
+
+    def files(self) -> tuple[FilePart, ...]:
+        """Each file the plan reads, once, whole (a file split by row group appears in several shards)."""
+        seen: dict[str, FilePart] = {}
+        for shard in self.shards:
+            for part in shard.parts:
+                seen.setdefault(part.path, replace(part, row_groups=None))
+        return tuple(seen.values())
 
     def explain(self) -> str:
         """What will be read, from which commit, in how many shards. Never the token."""

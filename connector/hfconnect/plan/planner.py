@@ -7,15 +7,13 @@ become file-level shards straight from the tree listing's sizes, packed together
 
 from __future__ import annotations
 
-import io
-import json
 import logging
 from collections.abc import Iterable
 from dataclasses import replace
 
 import pyarrow as pa
 
-from ..errors import DataFileError, HfConnectError, OptionError, RevisionNotFoundError, SchemaMismatchError
+from ..errors import HfConnectError, OptionError, RevisionNotFoundError, SchemaMismatchError
 from ..hub.client import HubClient
 from ..hub.datafiles import (
     DataFile,
@@ -29,8 +27,9 @@ from ..hub.snapshot import Snapshot
 from ..options import ReadOptions
 from .footers import FileFacts, inspect_many
 from .model import SPLIT_COLUMN, FilePart, ReadPlan, Shard
+from .textfiles import read_text_table
 
-__all__ = ["plan_read", "read_text_table"]
+__all__ = ["plan_read"]
 
 log = logging.getLogger("hfconnect.plan")
 # whole_files plans: a reader handed whole files (Daft's native one) casts each file to the planned schema,
@@ -89,17 +88,27 @@ def plan_read(options: ReadOptions, *, filter: object = None, filter_columns: It
         snapshot=snapshot, client=client, config=config, splits=tuple(chosen), file_schema=file_schema, schema=schema,
         shards=shards, filter=filter, filter_columns=filter_columns, batch_size=options.batch_size,
         prefetch=options.prefetch, add_split_column=options.split == "all", layout_source=source,
-        total_files=len(files), total_bytes=total, footers_read=len(facts),
+        total_files=len(files), total_bytes=total, footers_read=len(facts), notes=_pruning(filter, facts),
     )
 
 
+def _pruning(filter: object, facts: dict[str, FileFacts]) -> tuple[str, ...]:
+    """What statistics did with the filter, for explain(): row groups and files it dropped before any read."""
+    if filter is None or not facts:
+        return ()
+    total = sum(len(f.row_group_bytes) for f in facts.values())
+    kept = sum(len(f.kept) for f in facts.values())
+    files = sum(1 for f in facts.values() if f.row_group_bytes and not f.kept)
+    return (f"statistics kept {kept} of {total} row group(s) of the {len(facts)} file(s) whose footers were read; "
+            f"{files} file(s) skipped whole",)
+
+
 def _files_of(plan: ReadPlan) -> dict[str, tuple[DataFile, ...]]:
-    """The files behind a plan's shards, per split, each once (split files appear in several shards)."""
-    seen: dict[str, dict[str, DataFile]] = {s: {} for s in plan.splits}
-    for shard in plan.shards:
-        for part in shard.parts:
-            seen.setdefault(part.split, {})[part.path] = DataFile(part.path, part.size, part.format)
-    return {split: tuple(sorted(files.values(), key=lambda f: f.path)) for split, files in seen.items()}
+    """The files behind a plan's shards, per split, each once."""
+    by_split: dict[str, list[DataFile]] = {s: [] for s in plan.splits}
+    for part in plan.files():
+        by_split.setdefault(part.split, []).append(DataFile(part.path, part.size, part.format))
+    return {split: tuple(sorted(files, key=lambda f: f.path)) for split, files in by_split.items()}
 
 
 def _same_filter(a: object, b: object) -> bool:
@@ -120,7 +129,8 @@ def _layout(options: ReadOptions, client: HubClient) -> tuple[DatasetLayout, Sna
     except RevisionNotFoundError:
         raise HfConnectError(
             f"{options.repo}@{options.revision} has no Parquet, JSON Lines or CSV data files and no "
-            "refs/convert/parquet branch: nothing hfconnect can read", repo=options.repo) from None
+            "refs/convert/parquet branch: nothing hfconnect can read (spark.readStream can follow it before it has "
+            "data when given the schema, e.g. .schema('id long, text string'))", repo=options.repo) from None
     return convert_branch_layout(list(client.list_files(converted))), converted
 
 
@@ -215,19 +225,3 @@ def _cut(files: list[tuple[str, DataFile]], facts: dict[str, FileFacts], shard_s
             parts, total = list(last.parts) + parts, last.est_bytes + total
         shards.append(Shard(len(shards), tuple(parts), total))
     return tuple(shards)
-
-
-def read_text_table(data: bytes, f: DataFile) -> pa.Table:
-    """A whole JSON Lines / JSON / CSV file as a table, through pyarrow's readers."""
-    import pyarrow.csv as pacsv
-    import pyarrow.json as pajson
-
-    try:
-        if f.format == "csv":
-            opts = pacsv.ParseOptions(delimiter="\t" if f.path.lower().endswith(".tsv") else ",")
-            return pacsv.read_csv(io.BytesIO(data), parse_options=opts)
-        if data.lstrip()[:1] == b"[":  # a .json file holding one array of records
-            return pa.Table.from_pylist(json.loads(data))
-        return pajson.read_json(io.BytesIO(data))
-    except (pa.ArrowInvalid, ValueError) as exc:
-        raise DataFileError(f"{f.path}: cannot be read as {f.format}: {exc}", path=f.path) from None

@@ -20,7 +20,7 @@ from ..hub.datafiles import DataFile
 from ..hub.rangefile import coalesce
 from ..plan.footers import Footer, open_fragment
 from ..plan.model import SPLIT_COLUMN, FilePart, ReadPlan, Shard
-from ..plan.planner import read_text_table
+from ..plan.textfiles import read_text_table
 
 __all__ = ["read_shard"]
 

@@ -3,6 +3,13 @@
 If pyspark_huggingface is installed as well, both register the name "huggingface" and Spark keeps the one it
 finds last on sys.path; `register(spark)` makes hfconnect the one that answers (explicit registration wins).
 
+Writes from another Python thread (orchestrators run actions from worker threads): Spark 4.3 looks Python data
+sources up, for a write, through the calling thread's ACTIVE session, and a new Python thread has none (PySpark
+pins each Python thread to a new JVM thread; the active session is a thread-local there). The write then fails
+with `[DATA_SOURCE_NOT_FOUND] huggingface`; reads pass their session explicitly and work. No code of hfconnect
+runs in that thread before Spark's lookup, so it cannot be fixed from here: call `activate(spark)` at the start
+of a thread that writes.
+
 `HuggingFaceDataSource` is imported on first use, so that the pure-Arrow `hfconnect.spark.types` imports
 without pyspark.
 """
@@ -14,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .source import HuggingFaceDataSource
 
-__all__ = ["HuggingFaceDataSource", "register"]
+__all__ = ["HuggingFaceDataSource", "activate", "register"]
 
 
 def __getattr__(name: str) -> Any:
@@ -23,6 +30,15 @@ def __getattr__(name: str) -> Any:
 
         return HuggingFaceDataSource
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def activate(spark: Any) -> None:
+    """Make `spark` the calling thread's active session, so `df.write.format("huggingface")` works from it.
+
+    PySpark has no public setter for the JVM-side active session: this reaches through `spark._jvm`, the one
+    place hfconnect does (checked on pyspark 4.3; tests/spark/test_threads.py fails if Spark changes).
+    """
+    spark._jvm.SparkSession.setActiveSession(spark._jsparkSession)
 
 
 def register(spark: Any) -> None:

@@ -1,7 +1,7 @@
-"""Spark's pushed filters -> one `pyarrow.compute.Expression` (the core's neutral filter model).
+"""Spark's pushed filters -> one `pyarrow.compute.Expression`, through the core's `PredicateBuilder`.
 
-A filter that cannot be translated exactly, or does not type-check against the schema, is handed back to
-Spark, which then evaluates it itself: results are always exact.
+This module only maps Spark's `Filter` classes onto the builder; what is translated, and what is handed back to
+Spark to evaluate itself (so results stay exact), is decided there.
 """
 
 from __future__ import annotations
@@ -11,54 +11,49 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["to_expression"]
+from ..plan.filters import Column, Literal, PredicateBuilder, Unsupported
+
+__all__ = ["filter_column", "to_expression"]
 
 
-def _field(attribute: tuple[str, ...]) -> pc.Expression:
-    return pc.field(*attribute) if len(attribute) > 1 else pc.field(attribute[0])
+
+def to_expression(spark_filter: Any, schema: pa.Schema) -> pc.Expression | None:
+    """One pyspark.sql.datasource Filter -> Expression over `schema`, or None when Spark must evaluate it."""
+    builder = PredicateBuilder(schema)
+    try:
+        return builder.checked(_build(builder, spark_filter))
+    except Unsupported:
+        return None
 
 
-def to_expression(spark_filter: Any) -> pc.Expression | None:
-    """One pyspark.sql.datasource Filter -> Expression, or None when it has no exact translation."""
+def _build(b: PredicateBuilder, node: Any) -> pc.Expression:
     from pyspark.sql import datasource as f
 
-    if isinstance(spark_filter, f.Not):
-        child = to_expression(spark_filter.child)
-        return None if child is None else ~child
-    attr = getattr(spark_filter, "attribute", None)
-    if not attr:
-        return None
-    col = _field(tuple(attr))
-    value = getattr(spark_filter, "value", None)
-    if isinstance(spark_filter, (f.EqualTo, f.EqualNullSafe)):
-        if value is None:
-            return col.is_null() if isinstance(spark_filter, f.EqualNullSafe) else None
-        return None if isinstance(value, (list, tuple, dict)) else col == value
-    comparisons = {f.GreaterThan: "__gt__", f.GreaterThanOrEqual: "__ge__", f.LessThan: "__lt__",
-                   f.LessThanOrEqual: "__le__"}
-    for cls, op in comparisons.items():
-        if isinstance(spark_filter, cls):
-            return None if value is None or isinstance(value, (list, tuple, dict)) else getattr(col, op)(value)
-    if isinstance(spark_filter, f.In):
-        values = [v for v in spark_filter.value if v is not None]
-        return col.isin(values) if values and len(values) == len(spark_filter.value) else None
-    if isinstance(spark_filter, f.IsNull):
-        return col.is_null()
-    if isinstance(spark_filter, f.IsNotNull):
-        return col.is_valid()
-    if isinstance(spark_filter, f.StringStartsWith):
-        return pc.starts_with(col, pattern=value)
-    if isinstance(spark_filter, f.StringEndsWith):
-        return pc.ends_with(col, pattern=value)
-    if isinstance(spark_filter, f.StringContains):
-        return pc.match_substring(col, pattern=value)
-    return None
+    if isinstance(node, f.Not):
+        return b.not_(_build(b, node.child))
+    column = Column(tuple(node.attribute))
+    comparisons = {f.EqualTo: "==", f.GreaterThan: ">", f.GreaterThanOrEqual: ">=", f.LessThan: "<",
+                   f.LessThanOrEqual: "<="}
+    strings = {f.StringStartsWith: "starts_with", f.StringEndsWith: "ends_with", f.StringContains: "contains"}
+    kind = type(node)
+    if kind in comparisons:
+        return b.compare(comparisons[kind], column, Literal(node.value))
+    if kind in strings:
+        return b.string_match(strings[kind], column, node.value)
+    if isinstance(node, f.EqualNullSafe):
+        return b.null_safe_equal(column, node.value)
+    if isinstance(node, f.In):
+        return b.is_in(column, node.value)
+    if isinstance(node, f.IsNull):
+        return b.is_null(column)
+    if isinstance(node, f.IsNotNull):
+        return b.is_not_null(column)
+    raise Unsupported(kind.__name__)
 
 
-def type_checks(expression: pc.Expression, schema: pa.Schema) -> bool:
-    """Whether pyarrow can evaluate the expression on this schema (binds types without reading data)."""
-    try:
-        pa.table({n.name: pa.array([], n.type) for n in schema}).filter(expression)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, KeyError, TypeError):
-        return False
-    return True
+def filter_column(spark_filter: Any) -> str:
+    """The top-level column a (possibly negated) filter is about."""
+    node = spark_filter
+    while not hasattr(node, "attribute"):
+        node = node.child
+    return node.attribute[0]

@@ -1,28 +1,36 @@
 """`spark.read.format("huggingface")`: a Spark 4 Python Data Source over hfconnect's planner and reader.
 
-Options (case-insensitive; unknown ones are rejected with the list of valid ones): config, split ("all" adds
-a `split` column), revision, token, endpoint, data_files, data_dir, columns, filters (JSON DNF), shard_size,
-batch_size, max_concurrency, prefetch, pushdown_filters (see `HuggingFaceDataSource.reader`), retry_budget.
-`.schema("id long, text string")` reads only those columns.
+Options (case-insensitive; unknown ones are rejected with the list of valid ones; the README's table says what
+each does): config, split ("all" adds a `split` column), revision, token, endpoint, data_files, data_dir,
+columns, filters (JSON DNF), shard_size, min_shards, batch_size, max_concurrency, prefetch, pushdown_filters
+(see `HuggingFaceDataSource.reader`), retry_budget. `.schema("id long, text string")` reads only those columns.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyspark.sql.datasource import DataSource, DataSourceReader, DataSourceWriter, InputPartition
+from pyspark.sql.datasource import (
+    DataSource,
+    DataSourceReader,
+    DataSourceStreamReader,
+    DataSourceStreamWriter,
+    DataSourceWriter,
+    InputPartition,
+)
 from pyspark.sql.types import StructType
 
+from ..errors import OptionError
 from ..options import ReadOptions
 from ..plan import ReadPlan, Shard, plan_read
 from ..plan.model import SPLIT_COLUMN
 from ..read import read_shard
-from .filters import to_expression, type_checks
+from ..stream.options import STREAM_READ_KEYS, StreamReadOptions, split_stream_options
+from .filters import filter_column, to_expression
 from .types import spark_compatible_schema
 
 __all__ = ["HuggingFaceDataSource"]
@@ -39,12 +47,13 @@ class HuggingFaceDataSource(DataSource):
         super().__init__(options)
         self._read_options: ReadOptions | None = None
         self._plan: ReadPlan | None = None  # made for schema(); Spark pickles this object after it
+        self._stream_options: dict[str, str] = {}
 
     @property
     def read_options(self) -> ReadOptions:
         """Parsed on first use: a write's options are parsed by the writer instead."""
         if self._read_options is None:
-            values = dict(self.options)
+            self._stream_options, values = split_stream_options(self.options, STREAM_READ_KEYS)  # readStream's
             repo = values.pop("path", None)
             self._read_options = ReadOptions.from_strings(values, repo=repo)
         return self._read_options
@@ -59,18 +68,41 @@ class HuggingFaceDataSource(DataSource):
         return writer_for(self.options, schema, overwrite)
 
     def reader(self, schema: StructType) -> DataSourceReader:
-        """The filtering reader only when asked for twice: option pushdown_filters=true AND Spark's conf.
+        """The filtering reader only when asked for: option pushdown_filters=true (which then needs Spark's conf
+        spark.sql.python.filterPushdown.enabled=true: without it Spark refuses the reader, naming the conf).
 
         Why opt-in: Spark 4.3 caches the read planned with pushed filters on the DataFrame's relation
         (PythonDataSourceV2.readInfo) and reuses it for later queries of the same DataFrame that push no
         filter, which then silently miss rows. With the option on, build a fresh DataFrame per query. The
         `filters` option (JSON DNF) is part of the relation itself and is always safe.
         """
+        _reject_stream_options(self)
         base = self._plan if self._plan is not None and self._plan.snapshot.revision == self.read_options.revision \
             else None
-        if not self.read_options.pushdown_filters or _pushdown_disabled_by_caller():
+        if not self.read_options.pushdown_filters:
             return HuggingFaceReader(self.read_options, schema, base)
         return HuggingFaceFilteringReader(self.read_options, schema, base)
+
+    def streamReader(self, schema: StructType) -> DataSourceStreamReader:  # noqa: N802 - Spark's name
+        """`spark.readStream.format("huggingface")`: see hfconnect.spark.stream_source."""
+        from .stream_source import HuggingFaceStreamReader
+
+        return HuggingFaceStreamReader(self.read_options, StreamReadOptions.from_strings(self._stream_options),
+                                       schema)
+
+    def streamWriter(self, schema: StructType, overwrite: bool) -> DataSourceStreamWriter:  # noqa: N802
+        """`df.writeStream.format("huggingface")`: see hfconnect.spark.stream_sink."""
+        from .stream_sink import stream_writer_for
+
+        return stream_writer_for(self.options, schema, overwrite)
+
+
+def _reject_stream_options(source: HuggingFaceDataSource) -> None:
+    """A readStream option on a batch read would be silently ignored: an error instead."""
+    source.read_options  # noqa: B018 - parsing sets _stream_options
+    if source._stream_options:
+        raise OptionError(f"option(s) {', '.join(sorted(source._stream_options))} apply to spark.readStream only; "
+                          "remove them from this batch read")
 
 
 class ShardPartition(InputPartition):
@@ -113,39 +145,15 @@ class HuggingFaceFilteringReader(HuggingFaceReader):
     def pushFilters(self, filters: list[Any]) -> Iterator[Any]:  # noqa: N802 - Spark's name
         arrow_schema = _arrow_target(self.schema)
         for spark_filter in filters:
-            if self.options.split == "all" and spark_filter_column(spark_filter) == SPLIT_COLUMN:
+            if self.options.split == "all" and filter_column(spark_filter) == SPLIT_COLUMN:
                 yield spark_filter  # `split` is added by hfconnect, not stored in the files: Spark evaluates it
                 continue
-            expr = to_expression(spark_filter)
-            if expr is None or not type_checks(expr, arrow_schema):
+            expr = to_expression(spark_filter, arrow_schema)
+            if expr is None:
                 yield spark_filter  # Spark evaluates it
                 continue
             self.expressions.append(expr)
-            self.filter_columns.append(spark_filter_column(spark_filter))
-
-
-def spark_filter_column(spark_filter: Any) -> str:
-    node = spark_filter
-    while not hasattr(node, "attribute"):
-        node = node.child
-    return node.attribute[0]
-
-
-def _pushdown_disabled_by_caller() -> bool:
-    """Spark refuses readers that define pushFilters when spark.sql.python.filterPushdown.enabled is false.
-
-    The planning worker holds that setting in a local `enable_pushdown` before it asks for the reader; look
-    for it so that reading still works (unfiltered at the source) with the conf off. Covered by a test on
-    both settings, so a Spark release that changes this is caught.
-    """
-    frame = sys._getframe(2)
-    for _ in range(6):
-        if frame is None:
-            break
-        if "enable_pushdown" in frame.f_locals:
-            return not bool(frame.f_locals["enable_pushdown"])
-        frame = frame.f_back
-    return False
+            self.filter_columns.append(filter_column(spark_filter))
 
 
 def _spark_schema(schema: pa.Schema) -> StructType:

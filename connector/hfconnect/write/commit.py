@@ -60,11 +60,16 @@ class CommitResult:
 class WriteJob:
     """One write job. Create on the driver, call begin(), ship (options, job_id) to tasks, then commit()."""
 
-    def __init__(self, options: WriteOptions, job_id: str | None = None) -> None:
+    def __init__(self, options: WriteOptions, job_id: str | None = None, *, description: str = "",
+                 file_tag: str | None = None) -> None:
         self.options = options
         self.job_id = job_id or uuid.uuid4().hex[:16]
+        self.description = description  # more lines for the commit description, after the job id marker
+        self.file_tag = file_tag or self.job_id[:8]  # what appended files' names end with (unique per job)
         self.base: str | None = None
         self.skip = False  # mode=ignore and the split has data
+        self.started = time.monotonic()
+        self._bytes = 0
 
     @property
     def client(self) -> HubClient:
@@ -162,6 +167,22 @@ class WriteJob:
 
     # ---- commit ------------------------------------------------------------------------------
     def commit(self, messages: list[TaskMessage | None], schema: pa.Schema) -> CommitResult:
+        """The job's ONE commit (or none: mode ignore on existing data), then a summary line at INFO. A progress
+        bar shows while it runs on a terminal (huggingface_hub's tqdm; never in a worker's log)."""
+        from huggingface_hub.utils import tqdm
+
+        with tqdm(total=1, desc=f"commit to {self.options.repo}", leave=False, disable=None) as bar:
+            result = self._commit(messages, schema)
+            bar.update(1)
+        if result.commit_sha:
+            o = self.options
+            splits = ",".join(s for s, _ in result.split_rows) or o.split
+            log.info("hfconnect: committed %d rows in %d file(s) (%s bytes) to %s config %r split %r: commit %s, "
+                     "%.1fs after the job began", result.rows, len(result.files), f"{self._bytes:,}", self.where,
+                     o.config, splits, result.commit_sha, time.monotonic() - self.started)
+        return result
+
+    def _commit(self, messages: list[TaskMessage | None], schema: pa.Schema) -> CommitResult:
         if self.base is None:
             raise HfConnectError("WriteJob.commit() called before begin()")
         o = self.options
@@ -177,6 +198,7 @@ class WriteJob:
             chosen = [write_task([], schema, o, job_id=self.job_id, partition_id=-1, at_least_one_file=True)]
         uploads = [f for m in chosen for f in sorted(m.files, key=lambda f: (f.split, f.index))]
         rows = sum(f.rows for f in uploads)
+        self._bytes = sum(f.size for f in uploads)
         client = self.client
         retrier = Retrier(client.policy, f"commit to {o.repo}@{o.revision}")
         base = self.base
@@ -187,7 +209,7 @@ class WriteJob:
                 self._recheck_mode(head)
                 if self.skip:
                     return CommitResult(None, (), (), 0, attempt)
-            content = commit_content(o, self.job_id, head, uploads, schema)
+            content = commit_content(o, self.file_tag, head, uploads, schema)
             names, deleted, per_split = tuple(content.names), tuple(content.deleted), tuple(content.split_rows)
             splits = ",".join(s for s, _ in per_split)
             try:
@@ -196,7 +218,7 @@ class WriteJob:
                     operations=content.operations, parent_commit=head.sha, create_pr=o.create_pr, retry=False,
                     where=self.where, commit_message=o.commit_message or f"hfconnect: {o.mode} {rows} rows to "
                                                                          f"{o.config}/{splits}",
-                    commit_description=f"{JOB_MARKER} {self.job_id}")
+                    commit_description=self._description())
                 return CommitResult(info.oid, names, deleted, rows, attempt, info.pr_url, per_split)
             except HubRequestError as exc:
                 status = getattr(exc, "status", None)
@@ -218,6 +240,12 @@ class WriteJob:
                                headers=getattr(exc, "headers", None))
         raise CommitConflictError(f"could not commit to {o.repo}@{o.revision} after {COMMIT_ATTEMPTS} attempts "
                                   "(the branch kept moving); nothing was committed", repo=o.repo)
+
+    def _description(self) -> str:
+        """The user's description, if any, then the job marker the landed check looks for and our extra lines."""
+        mine = self.options.commit_description
+        ours = "\n".join(filter(None, [f"{JOB_MARKER} {self.job_id}", self.description]))
+        return f"{mine}\n\n{ours}" if mine else ours
 
     def _recheck_mode(self, head: BranchState) -> None:
         o = self.options

@@ -46,10 +46,10 @@ def split_of(upload: UploadedFile, options: WriteOptions) -> str:
     return upload.split or options.split
 
 
-def commit_content(options: WriteOptions, job_id: str, head: BranchState, uploads: Sequence[UploadedFile],
+def commit_content(options: WriteOptions, file_tag: str, head: BranchState, uploads: Sequence[UploadedFile],
                    schema: pa.Schema) -> CommitContent:
     """Every split's files named `{data_dir}/{split}-NNNNN-of-NNNNN.parquet` (appends next to existing files
-    get the job's suffix), on overwrite exactly those splits' old files deleted, and the card's configs and
+    end with the job's `file_tag`), on overwrite exactly those splits' old files deleted, and the card's configs and
     dataset_info updated for every split written, all in one list of operations."""
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 
@@ -64,7 +64,7 @@ def commit_content(options: WriteOptions, job_id: str, head: BranchState, upload
         files = by_split[split]
         existing = head.splits.get(split, [])
         replacing = o.mode == "overwrite" or not existing
-        suffix = "" if replacing else f"-{job_id[:8]}"
+        suffix = "" if replacing else f"-{file_tag}"
         names = [f"{o.data_dir}/{split}-{i:05d}-of-{len(files):05d}{suffix}.parquet" for i in range(len(files))]
         if o.mode == "overwrite":
             deleted = [p for p in existing if p not in names]

@@ -1,14 +1,14 @@
 """Optimized Parquet from a stream of Arrow batches: content-defined chunking, page index, sane row groups.
 
 Why buffer: engines hand over small batches (Spark: 10k rows); written as they come, they would become tiny
-row groups. Batches are buffered to `row_group_size` bytes (uncompressed, as Arrow counts them) and flushed
+row groups. Batches are buffered to `row_group_bytes` bytes (uncompressed, as Arrow counts them) and flushed
 as one row group. Files spill to a local temp file (never whole in memory), roll at `max_file_size`, and
 their sha256 is computed while they are written, so the upload needs no second read to hash them.
 
 Dedup after an edit (CDC on): pyarrow's CDC makes *page* boundaries depend on content, but an insertion also
 shifts every later row-group boundary when row groups are cut by size, and with them every later column
 chunk's first and last pages and dictionaries. So row groups are content-defined too: a row group holds at
-least `row_group_size` bytes' worth of rows (a row count fixed from the first row group) and ends, within the
+least `row_group_bytes` bytes' worth of rows (a row count fixed from the first row group) and ends, within the
 next quarter of that, at the row whose content hash is the largest. An insertion moves a boundary only when
 it moves that row in or out of the window, and the next boundary is found again from the same rows, so
 boundaries re-synchronise right after an insertion. Dictionary encoding is kept for low-cardinality flat
@@ -45,14 +45,14 @@ METADATA_KEY = b"hfconnect.writer"
 
 @dataclass(frozen=True)
 class WriterSettings:
-    row_group_size: int = 128 * 1024 * 1024  # bytes, uncompressed
+    row_group_bytes: int = 128 * 1024 * 1024  # uncompressed
     max_file_size: int = 512 * 1000 * 1000  # bytes on disk, checked after each row group
     compression: str = "zstd"
     compression_level: int | None = None
     cdc: bool = True
     page_index: bool = True
     row_group_rows: int | None = None  # also cap rows per row group (None: bytes only)
-    # with cdc: row_group_size is a minimum and a row group ends where the row content says (see module doc);
+    # with cdc: row_group_bytes is a minimum and a row group ends where the row content says (see module doc);
     # ignored when row_group_rows is set
     content_defined_row_groups: bool = True
     dictionary: bool | None = None  # None: low-cardinality flat columns only with cdc, all columns without
@@ -125,7 +125,8 @@ class RollingParquetWriter:
     def _describe(self) -> bytes:
         s = self.settings
         return json.dumps({"cdc": CDC_DEFAULTS if s.cdc else None, "page_index": s.page_index,
-                           "compression": s.compression, "row_group_size": s.row_group_size}).encode()
+                           "compression": s.compression, "row_group_bytes": s.row_group_bytes,
+                           "row_group_rows": s.row_group_rows}).encode()
 
     def write(self, batch: pa.RecordBatch) -> None:
         if batch.num_rows == 0:
@@ -150,7 +151,7 @@ class RollingParquetWriter:
         if self._min_rows and self._content_defined():
             return self._buffered_rows >= self._min_rows
         rows_cap = s.row_group_rows
-        return self._buffered_bytes >= s.row_group_size or bool(rows_cap and self._buffered_rows >= rows_cap)
+        return self._buffered_bytes >= s.row_group_bytes or bool(rows_cap and self._buffered_rows >= rows_cap)
 
     def _flush_row_group(self, final: bool = False) -> None:
         table = pa.Table.from_batches(self._buffer, schema=self.schema)
@@ -162,17 +163,17 @@ class RollingParquetWriter:
             return
         if self.settings.row_group_rows:
             rows = min(rows, self.settings.row_group_rows)
-        if self._buffered_bytes > self.settings.row_group_size and table.num_rows:
+        if self._buffered_bytes > self.settings.row_group_bytes and table.num_rows:
             per_row = max(1, self._buffered_bytes // table.num_rows)
-            rows = min(rows, max(1, self.settings.row_group_size // per_row))
+            rows = min(rows, max(1, self.settings.row_group_bytes // per_row))
         self._emit(table, rows)
 
     def _content_defined_cut(self, table: pa.Table, final: bool) -> int:
         """Rows of the next row group, 0 when more rows are needed to find its end."""
         n = table.num_rows
-        if not self._min_rows:  # rows for row_group_size bytes, rounded up to 4 significant bits, so that a
+        if not self._min_rows:  # rows for row_group_bytes bytes, rounded up to 4 significant bits, so that a
             per_row = max(1, self._buffered_bytes // max(1, n))  # slightly different start gives the same count
-            est = max(16, -(-self.settings.row_group_size // per_row))
+            est = max(16, -(-self.settings.row_group_bytes // per_row))
             k = est.bit_length() - 4
             self._min_rows = -(-est >> k) << k
         lo, hi = self._min_rows, self._min_rows + max(1, self._min_rows // _RG_WINDOW)

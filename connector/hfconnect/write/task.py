@@ -58,8 +58,11 @@ def schema_fingerprint(schema: pa.Schema) -> str:
 
 
 def settings_for(options: WriteOptions) -> WriterSettings:
-    return WriterSettings(row_group_size=options.row_group_size, max_file_size=options.max_file_size,
-                          compression=options.compression, cdc=options.cdc, page_index=options.page_index)
+    return WriterSettings(row_group_bytes=options.row_group_bytes, max_file_size=options.max_file_size,
+                          compression=options.compression, compression_level=options.compression_level,
+                          cdc=options.cdc, page_index=options.page_index, row_group_rows=options.row_group_size,
+                          content_defined_row_groups=options.content_defined_row_groups,
+                          dictionary=options.dictionary)
 
 
 class SplitFileWriter:
@@ -149,12 +152,15 @@ def prehashed_add(path_in_repo: str, f: FinishedFile) -> Any:
 def _upload(client: HubClient, options: WriteOptions, f: FinishedFile, split: str, job_id: str, partition_id: int,
             attempt_id: int, index: int) -> UploadedFile:
     """Upload one finished file (nothing is committed), under the one retry policy, then delete it."""
+    from huggingface_hub.utils import disable_progress_bars
+
     staging = f"{options.data_dir}/{split}-{job_id}-{partition_id:05d}-{attempt_id}-{index:04d}.parquet"
     try:
         op = prehashed_add(staging, f)
-        client.call(f"upload of a {f.size}-byte file to {options.repo}", client.api().preupload_lfs_files,
-                    options.repo, additions=[op], repo_type="dataset", revision=options.revision,
-                    where=f"dataset {options.repo}@{options.revision}")
+        with disable_progress_bars():  # a bar per file from every task would bury the logs
+            client.call(f"upload of a {f.size}-byte file to {options.repo}", client.api().preupload_lfs_files,
+                        options.repo, additions=[op], repo_type="dataset", revision=options.revision,
+                        where=f"dataset {options.repo}@{options.revision}")
         return UploadedFile(op, f.sha256, f.size, f.rows, f.row_groups, index, split)
     finally:
         with contextlib.suppress(FileNotFoundError):

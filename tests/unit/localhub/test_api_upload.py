@@ -63,3 +63,13 @@ def test_malformed_bodies_are_400_naming_the_line(lines: tuple, message: str) ->
 def test_upload_mode_follows_the_hub(path: str, size: int, sample: bytes, mode: str) -> None:
     """LFS for large files, binary samples and the suffixes of a new repo's .gitattributes; regular otherwise."""
     assert upload_mode(path, size, sample) == mode
+
+
+def test_every_lfs_pattern_of_a_new_repo_is_uploaded_as_lfs() -> None:
+    """One list: what .gitattributes sends through LFS is what preupload answers 'lfs' for, whatever the size."""
+    from hfconnect.localhub.storage import GITATTRIBUTES
+
+    suffixes = [line.split()[0].removeprefix("*") for line in GITATTRIBUTES.splitlines() if line.startswith("*.")]
+    assert ".parquet" in suffixes and len(suffixes) > 30
+    assert {upload_mode(f"data/x{s}", 10, b"text") for s in suffixes} == {"lfs"}
+    assert upload_mode("notes.txt", 10, b"text") == "regular"

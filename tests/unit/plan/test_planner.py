@@ -11,13 +11,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from hfconnect.errors import DataFileError, OptionError, SchemaMismatchError
+from hfconnect.errors import OptionError, SchemaMismatchError
 from hfconnect.hub import HubClient
 from hfconnect.hub.datafiles import DataFile
 from hfconnect.hub.snapshot import Snapshot
 from hfconnect.plan.footers import PARQUET_FORMAT, FileFacts
 from hfconnect.plan.model import FilePart, ReadPlan, Shard
-from hfconnect.plan.planner import _cut, _files_of, _merge_schemas, _output_schema, read_text_table
+from hfconnect.plan.planner import _cut, _files_of, _merge_schemas, _output_schema
 from tests.data import make_table, parquet_bytes
 
 SNAPSHOT = Snapshot("o/n", "a" * 40, "main", "http://hub.invalid")
@@ -190,23 +190,6 @@ def test_output_schema_errors_name_the_columns() -> None:
         _output_schema(SCHEMA, ("id", "nope", "split"), False)
     with pytest.raises(OptionError, match=r"^split='all' adds a 'split' column, but the data already has one"):
         _output_schema(pa.schema([("split", pa.string())]), None, True)
-
-
-@pytest.mark.parametrize(("path", "data", "rows"), [
-    ("a.csv", b"id,name\n1,x\n2,y\n", {"id": [1, 2], "name": ["x", "y"]}),
-    ("a.tsv", b"id\tname\n1\tx\n", {"id": [1], "name": ["x"]}),
-    ("a.jsonl", b'{"id": 1}\n{"id": 2, "name": "y"}\n', {"id": [1, 2], "name": [None, "y"]}),
-    ("a.json", b' [{"id": 1}, {"id": 2}]', {"id": [1, 2]}),
-])
-def test_text_files_read_as_tables(path: str, data: bytes, rows: dict) -> None:
-    fmt = "csv" if path.endswith(("csv", "tsv")) else "json"
-    assert read_text_table(data, DataFile(path, len(data), fmt)).to_pydict() == rows
-
-
-def test_an_unreadable_text_file_is_named() -> None:
-    with pytest.raises(DataFileError, match=r"^data/bad\.jsonl: cannot be read as json: ") as exc:
-        read_text_table(b'{"id": 1}\n{not json\n', DataFile("data/bad.jsonl", 20, "json"))
-    assert exc.value.path == "data/bad.jsonl"
 
 
 def test_plans_are_small_picklable_and_explain_without_secrets() -> None:

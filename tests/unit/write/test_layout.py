@@ -47,7 +47,7 @@ def _readme(content) -> str:
 
 def test_a_new_repo_gets_every_split_numbered_apart_and_a_card_listing_them() -> None:
     options = WriteOptions.build(repo="o/n", split_column="split", mode="overwrite")
-    content = commit_content(options, JOB, _state({}), _uploads(), SCHEMA)
+    content = commit_content(options, JOB[:8], _state({}), _uploads(), SCHEMA)
     assert content.names == ["data/train-00000-of-00002.parquet", "data/train-00001-of-00002.parquet",
                              "data/validation-00000-of-00001.parquet", "data/test-00000-of-00001.parquet"]
     assert content.deleted == []
@@ -63,13 +63,13 @@ def test_a_new_repo_gets_every_split_numbered_apart_and_a_card_listing_them() ->
 
 def test_overwrite_deletes_exactly_the_written_splits_old_files() -> None:
     options = WriteOptions.build(repo="o/n", split_column="split", mode="overwrite")
-    first = commit_content(options, "aaaaaaaa00000000", _state({}), [_upload(s, 0, 1) for s in SPLITS], SCHEMA)
+    first = commit_content(options, "aaaaaaaa", _state({}), [_upload(s, 0, 1) for s in SPLITS], SCHEMA)
     readme = _readme(first)  # a card written by an earlier job lists the three splits
     before = {"data/train-00000-of-00003.parquet": 1, "data/train-00001-of-00003.parquet": 1,
               "data/train-00002-of-00003.parquet": 1, "data/test-00000-of-00001.parquet": 1,
               "data/validation-00000-of-00001.parquet": 5, "README.md": len(readme)}
     uploads = [_upload("train", 0, 100), _upload("test", 0, 10)]
-    content = commit_content(options, JOB, _state(before, readme), uploads, SCHEMA)
+    content = commit_content(options, JOB[:8], _state(before, readme), uploads, SCHEMA)
     assert content.names == ["data/train-00000-of-00001.parquet", "data/test-00000-of-00001.parquet"]
     # every old train file goes; test's only file is replaced in place by the new one of the same name
     assert sorted(content.deleted) == ["data/train-00000-of-00003.parquet", "data/train-00001-of-00003.parquet",
@@ -84,11 +84,11 @@ def test_overwrite_deletes_exactly_the_written_splits_old_files() -> None:
 
 def test_append_next_to_existing_files_suffixes_names_and_adds_to_the_card_counts() -> None:
     readme_options = WriteOptions.build(repo="o/n", split_column="split", mode="overwrite")
-    first = commit_content(readme_options, "aaaaaaaa00000000", _state({}), [_upload("train", 0, 100)], SCHEMA)
+    first = commit_content(readme_options, "aaaaaaaa", _state({}), [_upload("train", 0, 100)], SCHEMA)
     readme = _readme(first)
     state = _state({"data/train-00000-of-00001.parquet": 100, "README.md": len(readme)}, readme)
     options = WriteOptions.build(repo="o/n", split_column="split", mode="append")
-    content = commit_content(options, JOB, state, [_upload("train", 0, 30), _upload("test", 0, 5)], SCHEMA)
+    content = commit_content(options, JOB[:8], state, [_upload("train", 0, 30), _upload("test", 0, 5)], SCHEMA)
     assert content.names == [f"data/train-00000-of-00001-{JOB[:8]}.parquet", "data/test-00000-of-00001.parquet"]
     assert content.deleted == []
     assert _card_splits(_readme(content)) == {"train": 130, "test": 5}
@@ -97,7 +97,7 @@ def test_append_next_to_existing_files_suffixes_names_and_adds_to_the_card_count
 def test_one_split_without_split_column_is_as_before() -> None:
     options = WriteOptions.build(repo="o/n", split="test")
     plain = [UploadedFile(_upload("", 0, 3).operation, "0" * 64, 3, 3, 1, 0)]  # no split tag: the option's
-    content = commit_content(options, JOB, _state({}), plain, SCHEMA)
+    content = commit_content(options, JOB[:8], _state({}), plain, SCHEMA)
     assert content.names == ["data/test-00000-of-00001.parquet"]
     assert content.split_rows == [("test", 3)]
     assert isinstance(content.operations[0], CommitOperationAdd)

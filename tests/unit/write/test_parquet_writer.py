@@ -55,21 +55,21 @@ def test_content_defined_row_groups_resynchronise_after_an_insertion(tmp_path) -
     old = _table(np.arange(0, 120_000) * 10)
     inserted = _table(np.arange(36_000 * 10 - 700, 36_000 * 10 - 100), seed=1)  # 600 new rows at 30%
     new = pa.concat_tables([old.slice(0, 36_000), inserted, old.slice(36_000)])
-    a = _boundaries(_write(old, tmp_path, row_group_size=256 * 1024))
-    b = _boundaries(_write(new, tmp_path, row_group_size=256 * 1024))
+    a = _boundaries(_write(old, tmp_path, row_group_bytes=256 * 1024))
+    b = _boundaries(_write(new, tmp_path, row_group_bytes=256 * 1024))
     assert len(a) >= 10
     after = [x for x in a if x > 36_000 * 10]
     # An insertion moves at most the boundary next to it: every later one is found again from the same rows.
     assert len(set(after) - set(b)) <= 1, (a, b)
     # Size-based cuts (CDC off) shift every later boundary: the test above could fail.
-    c = _boundaries(_write(old, tmp_path, row_group_size=256 * 1024, cdc=False))
-    d = _boundaries(_write(new, tmp_path, row_group_size=256 * 1024, cdc=False))
+    c = _boundaries(_write(old, tmp_path, row_group_bytes=256 * 1024, cdc=False))
+    d = _boundaries(_write(new, tmp_path, row_group_bytes=256 * 1024, cdc=False))
     assert len({x for x in c if x > 36_000 * 10} - set(d)) > len(after) // 2
 
 
 def test_row_groups_are_at_least_row_group_size_and_at_most_a_quarter_more(tmp_path) -> None:
     table = _table(np.arange(100_000))
-    files = _write(table, tmp_path, row_group_size=512 * 1024)
+    files = _write(table, tmp_path, row_group_bytes=512 * 1024)
     meta = pq.ParquetFile(files[0].local_path).metadata
     rows = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
     per_row = table.nbytes / table.num_rows
@@ -86,14 +86,14 @@ def test_dictionary_only_for_low_cardinality_columns_with_cdc(tmp_path) -> None:
         return {cols.column(i).path_in_schema for i in range(cols.num_columns)
                 if cols.column(i).has_dictionary_page}
 
-    assert dictionary_columns(_write(table, tmp_path, row_group_size=256 * 1024)) == {"label"}
-    assert dictionary_columns(_write(table, tmp_path, row_group_size=256 * 1024, cdc=False)) >= {"text", "label"}
+    assert dictionary_columns(_write(table, tmp_path, row_group_bytes=256 * 1024)) == {"label"}
+    assert dictionary_columns(_write(table, tmp_path, row_group_bytes=256 * 1024, cdc=False)) >= {"text", "label"}
 
 
 @pytest.mark.parametrize("cdc", [True, False])
 def test_files_roll_at_max_file_size_and_hash_what_is_on_disk(tmp_path, cdc) -> None:
     table = _table(np.arange(200_000))
-    files = _write(table, tmp_path, row_group_size=128 * 1024, max_file_size=400_000, cdc=cdc)
+    files = _write(table, tmp_path, row_group_bytes=128 * 1024, max_file_size=400_000, cdc=cdc)
     assert len(files) >= 3
     got = pa.concat_tables([pq.read_table(f.local_path) for f in files])
     assert got.select(table.column_names).equals(table)
@@ -116,7 +116,7 @@ def test_an_empty_stream_writes_one_schema_only_file_when_asked(tmp_path) -> Non
 
 def test_abort_removes_every_temp_file(tmp_path) -> None:
     table = _table(np.arange(60_000))
-    writer = RollingParquetWriter(table.schema, WriterSettings(row_group_size=64 * 1024, max_file_size=100_000),
+    writer = RollingParquetWriter(table.schema, WriterSettings(row_group_bytes=64 * 1024, max_file_size=100_000),
                                   tmp_dir=str(tmp_path))
     for batch in table.to_batches(max_chunksize=5_000):
         writer.write(batch)
@@ -139,7 +139,7 @@ def test_a_failing_stream_leaves_no_file(tmp_path) -> None:
         raise RuntimeError("the engine failed")
 
     with pytest.raises(RuntimeError, match="the engine failed"):
-        write_batches(batches(), table.schema, WriterSettings(row_group_size=64 * 1024), tmp_dir=str(tmp_path))
+        write_batches(batches(), table.schema, WriterSettings(row_group_bytes=64 * 1024), tmp_dir=str(tmp_path))
     assert os.listdir(tmp_path) == []
 
 
@@ -164,7 +164,7 @@ def test_file_metadata_says_how_it_was_written(tmp_path, cdc: bool, page_index: 
     meta = pq.ParquetFile(files[0].local_path).metadata
     described = json.loads(meta.metadata[METADATA_KEY])
     assert described == {"cdc": CDC_DEFAULTS if cdc else None, "page_index": page_index, "compression": compression,
-                         "row_group_size": 128 * 1024 * 1024}
+                         "row_group_bytes": 128 * 1024 * 1024, "row_group_rows": None}
     column = meta.row_group(0).column(0)
     assert column.compression == compression.upper()
     assert (column.has_offset_index, column.has_column_index) == (page_index, page_index)

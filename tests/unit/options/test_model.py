@@ -119,9 +119,9 @@ def test_filters_pass_expressions_and_none_through() -> None:
 
 
 @pytest.mark.parametrize(("text", "why"), [
-    ('[["id", ">", 5]', 'expected JSON DNF filters such as [["id", ">", 5]]'),
-    ("id > 5", "expected JSON DNF filters"),
-    ("__import__('os')", "expected JSON DNF filters"),  # data, never code: no literal_eval
+    ('[["id", ">", 5]', 'expected DNF filters as JSON or a Python literal, such as [["id", ">", 5]]'),
+    ("id > 5", "expected DNF filters as JSON or a Python literal"),
+    ("__import__('os')", "expected DNF filters as JSON or a Python literal"),  # literal_eval never runs code
     ("[]", "not valid DNF filters (Malformed filters)"), ("[[]]", "not valid DNF filters (Malformed filters)"),
     ('[["id", ">"]]', "not valid DNF filters (not enough values to unpack (expected 3, got 2))"),
     ('[["id", "~", 5]]', 'not valid DNF filters ("id" is not a valid operator in predicates.)'),
@@ -143,24 +143,37 @@ def test_from_strings_keys_are_case_insensitive_and_path_is_the_repo() -> None:
     assert (w.max_file_size, w.cdc, w.mode) == (2**30, False, "overwrite")  # Spark's save mode wins
 
 
-READ_KEYS = ("batch_size, columns, config, daft_reader, data_dir, data_files, endpoint, filters, max_concurrency, "
+READ_KEYS = ("batch_size, columns, config, data_dir, data_files, endpoint, filters, max_concurrency, "
              "min_shards, prefetch, pushdown_filters, repo, retry_budget, revision, shard_size, split, token")
-WRITE_KEYS = ("cdc, commit_message, compression, config, create_pr, data_dir, endpoint, max_file_size, mode, "
-              "page_index, private, repo, retry_budget, revision, row_group_size, split, split_column, token")
+WRITE_KEYS = ("cdc, commit_description, commit_message, compression, compression_level, config, "
+              "content_defined_row_groups, create_pr, data_dir, dictionary, endpoint, max_file_size, mode, page_index, "
+              "private, repo, retry_budget, revision, row_group_bytes, row_group_size, split, split_column, token")
 
 
-def test_an_unknown_key_is_an_error_listing_the_valid_ones() -> None:
+def test_an_unknown_key_is_an_error_listing_the_engines_valid_ones() -> None:
     with pytest.raises(OptionError, match=rf"^unknown option 'ShardSize'; valid options: {READ_KEYS}$"):
         ReadOptions.from_strings({"ShardSize": "1MB"}, repo="o/n")
     with pytest.raises(OptionError, match=rf"^unknown option 'rowgroupsize'; valid options: {WRITE_KEYS}$"):
         WriteOptions.from_strings({"rowgroupsize": "1MB"}, repo="o/n")
-    # repo_type is not listed (datasets only), but a key of that name reaches the class's own check
-    with pytest.raises(OptionError, match="^repo_type='model': only dataset repos hold datasets$"):
+    with pytest.raises(OptionError, match="^unknown option 'repo_type'"):  # datasets only: no such option
         ReadOptions.from_strings({"repo_type": "model"}, repo="o/n")
 
 
+def test_another_engines_or_directions_option_says_so() -> None:
+    with pytest.raises(OptionError, match=r"^option 'daft_reader' is a Daft option \(`native`: .*\); Spark does "
+                                          r"not use it$"):
+        ReadOptions.from_strings({"daft_reader": "native"}, repo="o/n")
+    with pytest.raises(OptionError, match=r"^option 'pushdown_filters' is a Spark option .*; Daft does not use it"):
+        ReadOptions.build(engine="daft", repo="o/n", pushdown_filters=True)
+    with pytest.raises(OptionError, match=r"^option 'cdc' is a write option, not a read option$"):
+        ReadOptions.from_strings({"cdc": "true"}, repo="o/n")
+    with pytest.raises(OptionError, match=r"^option 'shard_size' is a read option, not a write option$"):
+        WriteOptions.from_strings({"shard_size": "1MB"}, repo="o/n")
+    assert ReadOptions.build(repo="o/n", reader="hfconnect").daft_reader == "hfconnect"  # the Daft keyword
+
+
 def test_build_names_an_unexpected_keyword() -> None:
-    with pytest.raises(OptionError, match=r"unexpected keyword argument 'nonexistent'"):
+    with pytest.raises(OptionError, match=r"^unknown option 'nonexistent'; valid options: batch_size, "):
         ReadOptions.build(repo="a/b", nonexistent=1)
 
 
@@ -192,7 +205,6 @@ def test_read_defaults_and_typed_values() -> None:
     ({"repo": None}, r"^no dataset given"),
     ({}, r"^no dataset given"),
     ({"repo": "o/n", "daft_reader": "arrow"}, r"^daft_reader='arrow': expected one of native, hfconnect$"),
-    ({"repo": "o/n", "repo_type": "model"}, r"^repo_type='model': only dataset repos hold datasets$"),
 ])
 def test_read_validation_errors(kwargs: dict, message: str) -> None:
     with pytest.raises(OptionError, match=message):
@@ -201,9 +213,10 @@ def test_read_validation_errors(kwargs: dict, message: str) -> None:
 
 def test_write_defaults() -> None:
     w = WriteOptions.build(repo="o/n")
-    assert (w.split, w.config, w.data_dir, w.mode, w.revision, w.max_file_size, w.row_group_size, w.compression,
-            w.cdc, w.page_index, w.private, w.create_pr, w.commit_message) == (
-        "train", "default", "data", "append", "main", 512_000_000, 128 * 2**20, "zstd", True, True, False, False, None)
+    assert (w.split, w.config, w.data_dir, w.mode, w.revision, w.max_file_size, w.row_group_size, w.row_group_bytes,
+            w.compression, w.cdc, w.page_index, w.private, w.create_pr, w.commit_message) == (
+        "train", "default", "data", "append", "main", 512_000_000, None, 128 * 2**20, "zstd", True, True, False, False,
+        None)
     assert WriteOptions.build(repo="o/n", config="fr").data_dir == "fr"  # a config writes under its own name
     assert WriteOptions.build(repo="o/n", data_dir="/x/y/").data_dir == "x/y"
     assert WriteOptions.build(repo="datasets/o/n").repo == "o/n"
@@ -222,7 +235,6 @@ def test_every_mode_is_accepted(mode: str) -> None:
     ({"repo": "a/b/c"}, r"^repo 'a/b/c': expected 'namespace/name'"),
     ({"repo": "/n"}, r"^repo '/n': expected 'namespace/name'"),
     ({"repo": "o/"}, r"^repo 'o/': expected 'namespace/name'"),
-    ({"repo": "o/n", "repo_type": "model"}, r"^repo_type='model': hfconnect writes dataset repos only$"),
     ({"repo": "o/n", "mode": "sometimes"},
      r"^mode 'sometimes' is not one of append, overwrite, error, errorifexists, ignore$"),
     ({"repo": "o/n", "compression": "zip"}, r"^compression='zip': use zstd, snappy, gzip, brotli, lz4 or none$"),
@@ -269,3 +281,36 @@ def test_no_repo_at_all_says_what_to_pass() -> None:
         ReadOptions.from_strings({"split": "train"})
     with pytest.raises(OptionError, match=r"^repo '': expected 'namespace/name' of a dataset repo$"):
         WriteOptions.from_strings({"split": "train"})
+
+
+def test_filters_in_pyspark_huggingfaces_python_form() -> None:
+    """Their README's example: a list of tuples, as Python; sets for `in`; OR-ed groups."""
+    assert parse_filters("filters", '[("language_score", ">", 0.99)]').equals(
+        pq.filters_to_expression([("language_score", ">", 0.99)]))
+    assert parse_filters("filters", "[[('a', 'in', {1, 2})], [('b', '<', 2)]]").equals(
+        pq.filters_to_expression([[("a", "in", {1, 2})], [("b", "<", 2)]]))
+
+
+def test_other_libraries_option_names() -> None:
+    w = WriteOptions.from_strings({"max_bytes_per_file": "1000000", "use_content_defined_chunking": "false",
+                                   "write_page_index": "false", "max_operations_per_commit": "100",
+                                   "row_group_size": "100000"}, repo="o/n")
+    assert (w.max_file_size, w.cdc, w.page_index, w.row_group_size) == (1_000_000, False, False, 100_000)
+    assert WriteOptions.build(repo="o/n", target_filesize=5_000_000).max_file_size == 5_000_000
+    assert ReadOptions.from_strings({"streaming": "true"}, repo="o/n").repo == "o/n"  # accepted, unused
+    with pytest.raises(OptionError, match=r"^option max_operations_per_commit='many': expected a whole number"):
+        WriteOptions.from_strings({"max_operations_per_commit": "many"}, repo="o/n")
+    with pytest.raises(OptionError, match=r"^option use_content_defined_chunking=.*: expected true or false$"):
+        WriteOptions.from_strings({"use_content_defined_chunking": "{'min_chunk_size': 1}"}, repo="o/n")
+    with pytest.raises(OptionError, match=r"^option 'max_file_size' is given twice, as 'max_file_size' and "
+                                          r"'max_bytes_per_file': give it once$"):
+        WriteOptions.build(repo="o/n", max_file_size="1MB", max_bytes_per_file="2MB")
+
+
+@pytest.mark.parametrize("value", ["64KiB", "128MB", "1e6"])
+def test_row_group_size_counts_rows_and_a_byte_size_says_where_it_goes(value: str) -> None:
+    with pytest.raises(OptionError, match=rf"^option row_group_size={value!r}: row_group_size counts rows \(as in "
+                                          r"pyspark_huggingface, Daft and pyarrow\); for a size in bytes use "
+                                          rf"row_group_bytes={value}$"):
+        WriteOptions.from_strings({"row_group_size": value}, repo="o/n")
+    assert WriteOptions.build(repo="o/n", row_group_size=5_000, row_group_bytes="64KiB").row_group_bytes == 65_536

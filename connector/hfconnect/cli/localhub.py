@@ -1,0 +1,67 @@
+"""`hfconnect localhub serve`: the offline Hub-compatible server (what LocalHub runs in a child process)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+__all__ = ["app", "token_lines"]
+
+app = typer.Typer(help="the offline Hub-compatible server", no_args_is_help=True)
+
+
+@app.command()
+def serve(
+    root: Annotated[str, typer.Option(help="directory holding the hub's state (created if missing)")],
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="0 picks a free port")] = 8000,
+    token: Annotated[list[str] | None, typer.Option(
+        metavar="TOKEN:ROLE[:USER]", help="accept this bearer token; ROLE is read or write (repeatable). With no "
+        "token at all the hub is a single-user dev server where anyone may write.")] = None,
+    token_file: Annotated[list[str] | None, typer.Option(
+        metavar="PATH", help="read more TOKEN:ROLE[:USER] lines from this file (blank lines and # comments "
+        "skipped), so tokens stay out of process listings (repeatable)")] = None,
+    fault: Annotated[list[str] | None, typer.Option(
+        metavar="SPEC", help="fault rule, e.g. route=resolve,action=status,status=429,retry_after=1,every=3")] = None,
+    seed: Annotated[int, typer.Option(help="seed for probabilistic faults")] = 0,
+    ready_file: Annotated[str | None, typer.Option(help="write {endpoint, port, pid} here once listening")] = None,
+    log_level: Annotated[str, typer.Option(help="the server's log level")] = "WARNING",
+    real_hub: Annotated[bool, typer.Option("--real-hub", help="--redirects and --rate-limits with a free user's "
+                                           "quotas: what a client meets on the real Hub")] = False,
+    redirects: Annotated[bool, typer.Option("--redirects", help="answer /resolve/ of LFS files with 302 to an "
+                                            "expiring signed URL on another host (--cdn-host)")] = False,
+    cdn_host: Annotated[str, typer.Option(help="address of the signed-URL listener (another loopback address, so "
+                                          "clients see another host)")] = "127.0.0.2",
+    cdn_port: Annotated[int, typer.Option(help="its port (0 picks a free one)")] = 0,
+    url_expiry: Annotated[float, typer.Option(help="seconds a signed URL is valid (then 403)")] = 3600.0,
+    rate_limits: Annotated[bool, typer.Option("--rate-limits", help="per-token (anonymous: per-IP) fixed-window "
+                                              "limits on API calls, resolver requests and commits per repo, "
+                                              "answered with 429 + RateLimit")] = False,
+    rate_window: Annotated[float, typer.Option(help="window length in seconds (Hub: 300)")] = 300.0,
+    quota: Annotated[str, typer.Option(metavar="BUCKET=N,...", help="requests per window per token (Hub, free "
+                                       "user: api=1000,resolvers=5000)")] = "api=1000,resolvers=5000",
+    anonymous_quota: Annotated[str, typer.Option(metavar="BUCKET=N,...", help="requests per window per IP "
+                                                 "without a token")] = "api=500,resolvers=3000",
+    commit_quota: Annotated[int, typer.Option(help="commits per repo per --commit-window")] = 100,
+    commit_window: Annotated[float, typer.Option(help="seconds")] = 3600.0,
+) -> None:
+    """Serve a hub rooted at a local directory until interrupted."""
+    from ..localhub import serve as run
+    from ..localhub.mode import HubMode, parse_quotas
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    mode = HubMode(redirects=redirects or real_hub, cdn_host=cdn_host, url_expiry=url_expiry,
+                   rate_limits=rate_limits or real_hub, window=rate_window, quotas=parse_quotas(quota),
+                   anonymous_quotas=parse_quotas(anonymous_quota), commit_quota=commit_quota,
+                   commit_window=commit_window)
+    tokens = [*(token or []), *(line for path in token_file or [] for line in token_lines(path))]
+    run(root, host=host, port=port, tokens=tokens, faults=fault or [], seed=seed, ready_file=ready_file,
+        mode=mode, cdn_port=cdn_port)
+
+
+def token_lines(path: str) -> list[str]:
+    """The TOKEN:ROLE[:USER] lines of a token file (blank lines and # comments skipped)."""
+    with open(path, encoding="utf-8") as fh:
+        return [line.strip() for line in fh if line.strip() and not line.lstrip().startswith("#")]

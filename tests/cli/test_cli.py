@@ -1,0 +1,96 @@
+"""The `hfconnect` command, run as a user runs it (a subprocess) against a hub of its own."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from hfconnect.localhub import LocalHub
+from tests.conftest import READ_TOKEN, WRITE_TOKEN
+from tests.data import make_table, parquet_bytes
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def cli_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalHub]:
+    """A hub with dataset c/src: train in 3 files of 4 row groups, test in 1 file."""
+    from huggingface_hub import CommitOperationAdd, HfApi
+
+    with LocalHub(tmp_path_factory.mktemp("cli-hub"), tokens={WRITE_TOKEN: "write", READ_TOKEN: "read"}) as hub:
+        api = HfApi(endpoint=hub.endpoint, token=WRITE_TOKEN)
+        api.create_repo("c/src", repo_type="dataset")
+        ops = [CommitOperationAdd(f"data/train-{i:05d}-of-00003.parquet", parquet_bytes(make_table(20_000, i * 20_000)))
+               for i in range(3)]
+        ops.append(CommitOperationAdd("data/test-00000-of-00001.parquet", parquet_bytes(make_table(5_000, 100_000))))
+        api.create_commit("c/src", repo_type="dataset", operations=ops, commit_message="data")
+        yield hub
+
+
+def hfconnect(hub: LocalHub, *args: str, token: str | None = WRITE_TOKEN) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "HF_TOKEN"}
+    env["HF_ENDPOINT"] = hub.endpoint
+    if token:
+        env["HF_TOKEN"] = token
+    return subprocess.run([sys.executable, "-m", "hfconnect.cli", *args], env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+@pytest.mark.parametrize("command", [[], ["localhub", "serve"], ["inspect"], ["plan"], ["copy"]])
+def test_every_command_has_help(cli_hub, command) -> None:
+    out = hfconnect(cli_hub, *command, "--help")
+    assert out.returncode == 0 and "Usage: hfconnect" in out.stdout
+
+
+def test_inspect_shows_commit_splits_files_and_what_is_optimized(cli_hub) -> None:
+    out = hfconnect(cli_hub, "inspect", "c/src", token=READ_TOKEN)
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "dataset c/src at commit " in text and "schema: id: int64, text: string" in text
+    assert "split train: 3 file(s)" in text and "60,000 rows; 0 of 3 Parquet file(s) optimized" in text
+    assert "data/train-00000-of-00003.parquet  " in text and "20,000 rows  4 row group(s)" in text
+    assert "SNAPPY  page index: no  CDC: unknown  not optimized" in text
+    assert "split test: 1 file(s)" in text and "5,000 rows" in text
+
+
+def test_plan_shows_shards_and_what_a_filter_prunes(cli_hub) -> None:
+    out = hfconnect(cli_hub, "plan", "c/src", "--filter", '[("id", "<", 5000)]', "--shard-size", "200KB")
+    assert out.returncode == 0, out.stderr
+    assert "pushed filter: (id < 5000)" in out.stdout
+    assert "statistics kept 1 of 12 row group(s) of the 3 file(s) whose footers were read; 2 file(s) skipped" \
+        in out.stdout
+    assert "shard 0: ~" in out.stdout and "data/train-00000-of-00003.parquet [row groups 0]" in out.stdout
+    plain = hfconnect(cli_hub, "plan", "c/src", "--min-shards", "4").stdout
+    shards = int(re.search(r"-> (\d+) shard\(s\)", plain).group(1))  # type: ignore[union-attr]
+    assert shards >= 4 and plain.count("\n  shard ") == shards
+
+
+def test_copy_writes_every_split_as_optimized_parquet(cli_hub) -> None:
+    out = hfconnect(cli_hub, "copy", "c/src", "c/copy")
+    assert out.returncode == 0, out.stderr
+    assert "copying c/src@" in out.stdout and "-> c/copy" in out.stdout
+    assert "train: 60,000 rows in " in out.stdout and "test: 5,000 rows in " in out.stdout
+    check = hfconnect(cli_hub, "inspect", "c/copy", token=READ_TOKEN)
+    assert "split train: " in check.stdout and "60,000 rows; 1 of 1 Parquet file(s) optimized" in check.stdout
+    assert "ZSTD  page index: yes  CDC: yes  optimized" in check.stdout
+    again = hfconnect(cli_hub, "copy", "c/src", "c/copy", "--split", "test")  # mode error: the split has data
+    assert again.returncode == 1 and "already has 1 file(s) and mode is 'error'" in again.stderr
+
+
+def test_errors_are_one_line_and_a_hint_and_debug_shows_the_traceback(cli_hub) -> None:
+    out = hfconnect(cli_hub, "inspect", "c/missing", token=READ_TOKEN)
+    assert out.returncode == 1 and out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert lines == ["hfconnect: error: dataset c/missing@main: not found on the Hub: check the name, or that this "
+                     "token can read it",
+                     "hint: check the repo id and --endpoint (HF_ENDPOINT), or pass a token that can read it"]
+    bad = hfconnect(cli_hub, "plan", "c/src", "--filter", "__import__('os')")
+    assert bad.returncode == 1 and "expected DNF filters as JSON or a Python literal" in bad.stderr
+    debug = hfconnect(cli_hub, "--debug", "inspect", "c/missing", token=READ_TOKEN)
+    assert debug.returncode == 1 and "Traceback (most recent call last)" in debug.stderr
+    assert "RepoNotFoundError" in debug.stderr

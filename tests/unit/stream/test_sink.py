@@ -1,0 +1,58 @@
+"""The pure parts of the exactly-once streaming sink: one job id per (query, batch), the marker its commit
+carries and how the history walk recognises it, and the warning for a query that commits too often."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from hfconnect.stream import sink
+from hfconnect.stream.history import _MARKER, QueryCommit, batch_marker
+from hfconnect.stream.sink import batch_job_id
+
+QUERY = "5f0c7a8e-3b1d-4c2a-9e4f-0a1b2c3d4e5f"
+
+
+def test_a_batch_has_one_job_id_on_every_attempt_and_none_other_shares_it() -> None:
+    assert batch_job_id(QUERY, 7) == batch_job_id(QUERY, 7)
+    ids = {batch_job_id(q, b) for q in (QUERY, QUERY.replace("5", "6")) for b in range(2000)}
+    assert len(ids) == 4000
+    assert all(len(i) == 16 and int(i, 16) >= 0 for i in ids)
+
+
+def test_the_marker_names_query_and_batch_and_is_found_in_a_commit_message() -> None:
+    text = f"hfconnect-job-id: {batch_job_id(QUERY, 12)}\n{batch_marker(QUERY, 12)}"
+    found = [(m["query"], int(m["batch"])) for m in _MARKER.finditer(text)]
+    assert found == [(QUERY, 12)]
+    # Batch 1 is not batch 12, and another query's marker is not this query's.
+    assert [int(m["batch"]) for m in _MARKER.finditer(batch_marker(QUERY, 1))] == [1]
+    assert all(m["query"] != QUERY for m in _MARKER.finditer(batch_marker("other-query", 12)))
+
+
+def _commit(seconds_ago: float) -> QueryCommit:
+    return QueryCommit("f" * 40, 3, datetime.now(UTC) - timedelta(seconds=seconds_ago))
+
+
+@pytest.fixture(autouse=True)
+def _forget_warnings():
+    sink._warned.clear()
+    yield
+    sink._warned.clear()
+
+
+def test_a_query_committing_faster_than_the_hub_allows_is_warned_once(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="hfconnect.stream")
+    sink._warn_if_too_frequent(_commit(10), QUERY, 4, "dataset o/n@main")
+    sink._warn_if_too_frequent(_commit(10), QUERY, 5, "dataset o/n@main")
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "about 100 commits per hour per repo" in warnings[0] and "processingTime='36 seconds'" in warnings[0]
+
+
+@pytest.mark.parametrize("previous", [None, _commit(40), QueryCommit("f" * 40, 3, None)])
+def test_no_warning_for_a_first_batch_or_a_slow_enough_query(previous, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="hfconnect.stream")
+    sink._warn_if_too_frequent(previous, QUERY, 4, "dataset o/n@main")
+    assert not caplog.records
