@@ -4,7 +4,8 @@ A server is `spark-submit --class ...SparkConnectServer --master local[2]` (the 
 pip package has no sbin/start-connect-server.sh) listening on 127.0.0.1, in its own process group so stopping
 it stops its JVM and Python workers. Its Python workers run `python`: this venv's (hfconnect installed, as a
 server set up for it would be) or `python_without_hfconnect()` (a shared server a client ships hfconnect to).
-The session hub's HF_ENDPOINT/HF_TOKEN are not passed: clients give endpoint and token as options.
+The session hub's HF_ENDPOINT/HF_TOKEN are not passed on: clients give the endpoint as an option and the token
+as an option or through the server's own environment (`running(..., env=...)`).
 
 Clients run in child processes (`sc://127.0.0.1:PORT`): a Connect session and a classic session do not share a
 process.
@@ -44,10 +45,10 @@ class ConnectServer:
     log: Path
 
     def client(self, script: str, *args: str, timeout: float = 300) -> list[dict]:
-        """Run `script` (Python, `spark` is the Connect session, `say(**kv)` reports) in a child process; the
-        JSON lines it said."""
-        prelude = ("import json, sys\nfrom pyspark.sql import SparkSession\n"
-                   f"spark = SparkSession.builder.remote({self.url!r}).getOrCreate()\n"
+        """Run `script` (Python: `spark` is a Connect session, `URL` the server's, `say(**kv)` reports) in a child
+        process; the JSON lines it said."""
+        prelude = (f"import json, sys\nfrom pyspark.sql import SparkSession\nURL = {self.url!r}\n"
+                   "spark = SparkSession.builder.remote(URL).getOrCreate()\n"
                    "def say(**kv):\n    print('RESULT ' + json.dumps(kv), flush=True)\n")
         env = {k: v for k, v in os.environ.items() if k != "HF_TOKEN"}
         out = subprocess.run([sys.executable, "-c", prelude + script, *args], capture_output=True, text=True,
@@ -65,11 +66,11 @@ def python_without_hfconnect(home: Path) -> Path:
     return home / "bin" / "python"
 
 
-def _start(name: str, python: Path, tmp: Path) -> ConnectServer:
+def _start(name: str, python: Path, tmp: Path, env_extra: dict[str, str]) -> ConnectServer:
     port = free_port()
     log = tmp / f"{name}.log"
     env = {k: v for k, v in os.environ.items() if k not in ("HF_TOKEN", "HF_ENDPOINT", "PYSPARK_DRIVER_PYTHON")}
-    env.update(PYSPARK_PYTHON=str(python), SPARK_LOCAL_IP="127.0.0.1", HF_HUB_DISABLE_XET="1")
+    env.update(PYSPARK_PYTHON=str(python), SPARK_LOCAL_IP="127.0.0.1", HF_HUB_DISABLE_XET="1", **env_extra)
     with open(log, "wb") as fh:
         process = subprocess.Popen(
             [str(VENV / "bin" / "spark-submit"), "--class", SERVER_CLASS, "--master", "local[2]",
@@ -104,11 +105,12 @@ def _stop(server: ConnectServer) -> None:
 
 
 @contextmanager
-def running(name: str, python: Path, tmp: Path) -> Iterator[ConnectServer]:
-    """A server listening until the block ends, then stopped with everything it started."""
+def running(name: str, python: Path, tmp: Path, env: dict[str, str] | None = None) -> Iterator[ConnectServer]:
+    """A server listening until the block ends, then stopped with everything it started. `env`: more of the
+    server's environment (e.g. HF_TOKEN, which then never travels in a plan)."""
     import grpc  # noqa: F401 - the Connect client's dependency (pyspark[connect], test extras): fail, never skip
 
-    server = _start(name, python, tmp)
+    server = _start(name, python, tmp, env or {})
     try:
         t0 = time.monotonic()
         _wait(server, t0 + START_TIMEOUT)

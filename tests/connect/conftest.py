@@ -1,6 +1,7 @@
 """Spark Connect: the session's `connect_server` (hfconnect installed in its Python, tests/conftest.py) and a
 `bare_connect_server` whose Python has hfconnect's dependencies but not hfconnect, as a shared server would: a
-client ships hfconnect with `spark.addArtifacts(zip, pyfile=True)`. Both stop at the end of the session."""
+client ships hfconnect with `spark.addArtifacts(zip, pyfile=True)`; the token is in that server's environment
+(HF_TOKEN), as for a server you run, so clients never send it. Both stop at the end of the session."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import WRITE_TOKEN
 from tests.connect_server import ROOT, ConnectServer, python_without_hfconnect, running
 
 
 @pytest.fixture(scope="session")
 def bare_connect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectServer]:
     tmp = tmp_path_factory.mktemp("connect-bare")
-    with running("bare", python_without_hfconnect(tmp / "bare-python"), tmp) as server:
+    with running("bare", python_without_hfconnect(tmp / "bare-python"), tmp, env={"HF_TOKEN": WRITE_TOKEN}) as server:
         yield server
 
 

@@ -3,10 +3,12 @@ the real local hub: registration included.
 
 - A server whose Python has hfconnect installed finds the source by itself (its Python workers scan `pyspark_*`
   modules), and `hfconnect.spark.register(spark)` from the client works too (the class travels pickled by
-  reference: the server imports it).
+  reference: the server imports it). Writes from another client thread work with no `activate()`.
 - A server whose Python lacks hfconnect does not know "huggingface", and a registration from the client fails
   on the server (ModuleNotFoundError); `spark.addArtifacts("hfconnect.zip", pyfile=True)` ships the package
-  into the session, after which the registration, reads and writes work.
+  into the session, after which the registration, reads and writes work. Its token is in its environment: the
+  client sends none, and the server's log never shows it (a `.option("token")` travels in the plan, which the
+  server logs).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 N = 20_000
 READ_AND_WRITE = """
-ep, repo, out, token = sys.argv[1:5]
+ep, repo, out, token = sys.argv[1:5]  # token "": the server's own HF_TOKEN
 read = lambda: spark.read.format("huggingface").option("endpoint", ep).load(repo)  # noqa: E731
 say(step="count", n=read().count())
 # a fresh DataFrame for the pushed filter (see the README on pushdown_filters)
@@ -30,8 +32,8 @@ pushed = spark.read.format("huggingface").option("endpoint", ep).option("pushdow
 say(step="filtered", n=pushed.where("id >= 1000 and label = 2").count())
 say(step="columns", cols=read().select("id", "text").columns)
 parts = read().selectExpr("id", "text", "case when id % 10 = 0 then 'test' else 'train' end as split")
-(parts.write.format("huggingface").mode("overwrite").option("endpoint", ep).option("token", token)
- .option("split_column", "split").save(out))
+writer = parts.write.format("huggingface").mode("overwrite").option("endpoint", ep).option("split_column", "split")
+(writer.option("token", token) if token else writer).save(out)
 back = spark.read.format("huggingface").option("endpoint", ep).option("split", "all").load(out)
 say(step="read back", splits={r["split"]: r["count"] for r in back.groupBy("split").count().collect()})
 """
@@ -94,15 +96,51 @@ try:
     spark.read.format("huggingface").option("endpoint", ep).load(repo).count()
 except Exception as exc:
     say(step="unimportable", error=[line for line in str(exc).splitlines() if "Error" in line][0])
+fresh = SparkSession.builder.remote(URL).create()  # a session that never registered the source
+fresh.addArtifacts(package, pyfile=True)
+try:
+    fresh.read.format("huggingface").option("endpoint", ep).load(repo).count()
+    say(step="shipped, unregistered", error=None)
+except Exception as exc:
+    say(step="shipped, unregistered", error=str(exc).splitlines()[0])
+fresh.stop()
 spark.addArtifacts(package, pyfile=True)
 register(spark)
 from pyspark.sql.functions import udf
 where = udf(lambda _: __import__("hfconnect").__file__, "string")
 say(step="where", path=spark.range(1).select(where("id")).first()[0])
 """ + READ_AND_WRITE.replace("ep, repo, out, token = sys.argv[1:5]\n", "")
-    results = bare_connect_server.client(script, hub.endpoint, dataset, out, WRITE_TOKEN, str(hfconnect_zip))
+    results = bare_connect_server.client(script, hub.endpoint, dataset, out, "", str(hfconnect_zip))
     steps = {r["step"]: r for r in results}
     assert "[DATA_SOURCE_NOT_FOUND] Failed to find the data source: huggingface" in steps["unknown"]["error"]
     assert "ModuleNotFoundError: No module named 'hfconnect'" in steps["unimportable"]["error"]
+    # shipped artifacts are not scanned for `pyspark_*` sources: register() is what makes it known
+    assert "[DATA_SOURCE_NOT_FOUND]" in steps["shipped, unregistered"]["error"]
     assert steps["where"]["path"].endswith("hfconnect.zip/hfconnect/__init__.py")
     _check_read_and_write(results, api, out)
+    assert WRITE_TOKEN not in bare_connect_server.log.read_text(errors="replace")
+
+
+def test_a_write_from_another_client_thread_needs_no_activate(connect_server, hub, api) -> None:
+    """Unlike a classic session (tests/spark/test_threads.py), the server runs the plan in the client's session
+    whatever thread sent it; `activate()` does nothing on a Connect session."""
+    out = f"tests/connect-thread-{uuid.uuid4().hex[:8]}"
+    script = """
+import threading
+from hfconnect.spark import activate
+ep, out, token = sys.argv[1:4]
+errors = []
+def write():
+    try:
+        (spark.range(100).write.format("huggingface").mode("append").option("endpoint", ep).option("token", token)
+         .save(out))
+    except Exception as exc:
+        errors.append(repr(exc))
+t = threading.Thread(target=write)
+t.start()
+t.join(300)
+activate(spark)
+say(errors=errors)
+"""
+    assert connect_server.client(script, hub.endpoint, out, WRITE_TOKEN) == [{"errors": []}]
+    assert commits(api, out) == 1

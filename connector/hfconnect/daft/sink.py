@@ -32,7 +32,7 @@ from daft.io.sink import DataSink, WriteResult
 from daft.recordbatch import MicroPartition
 from daft.schema import Schema
 
-from ..errors import HfConnectError, OptionError
+from ..errors import HfConnectError, OptionError, find_hfconnect_error
 from ..options import WriteOptions
 from ..write import CommitResult, TaskMessage, WriteJob, write_task
 from ..write.arrow import hub_schema as arrow_hub_schema
@@ -259,24 +259,10 @@ def write_huggingface(
         sink.abort_local()
         if not sink.committing:
             sink.job.abort([])
-        ours = _hfconnect_error(exc)
+        ours = find_hfconnect_error(exc)
         if ours is not None and ours is not exc:  # Daft wraps a task's error: raise ours, Daft's as the cause
             raise type(ours)(ours.message, **ours.details) from exc
         raise
     assert sink.result is not None
     return sink.result
 
-
-def _hfconnect_error(exc: BaseException) -> HfConnectError | None:
-    """Our error under Daft's wrapping (RuntimeError from DataSink.safe_write; Ray adds RayTaskError.cause)."""
-    seen: set[int] = set()
-    todo: list[BaseException] = [exc]
-    while todo:
-        e = todo.pop(0)
-        if id(e) in seen:
-            continue
-        seen.add(id(e))
-        if isinstance(e, HfConnectError):
-            return e
-        todo += [c for c in (e.__cause__, e.__context__, getattr(e, "cause", None)) if isinstance(c, BaseException)]
-    return None

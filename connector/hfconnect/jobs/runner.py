@@ -18,7 +18,7 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ..errors import HfConnectError
+from ..errors import find_hfconnect_error
 
 __all__ = ["Job", "JobFailed", "Summary", "human_bytes", "one_line"]
 
@@ -63,16 +63,9 @@ def human_bytes(n: int | None) -> str:
 
 def one_line(exc: BaseException) -> str:
     """hfconnect's error under whatever wraps it (Spark, Daft, Ray), else the exception's first line."""
-    seen: set[int] = set()
-    todo: list[BaseException] = [exc]
-    while todo:
-        e = todo.pop(0)
-        if id(e) in seen:
-            continue
-        seen.add(id(e))
-        if isinstance(e, HfConnectError):
-            return f"{type(e).__name__}: {e.message.splitlines()[0] if e.message else ''}"
-        todo += [c for c in (e.__cause__, e.__context__, getattr(e, "cause", None)) if isinstance(c, BaseException)]
+    ours = find_hfconnect_error(exc)
+    if ours is not None:
+        return f"{type(ours).__name__}: {ours.message.splitlines()[0] if ours.message else ''}"
     text = str(exc)
     found = _OURS_IN_TEXT.search(text)  # Spark carries a task's Python error as text
     if found:
