@@ -2,7 +2,7 @@
 
 The source is a Hub dataset whose splits are JSON Lines / CSV files (every split is converted), or files Spark
 can read (a path or URL, globs allowed: local, hdfs://, s3a://, ...), which become one split (--split). The
-target gets optimized Parquet (zstd, content-defined chunking, page index, row groups of --row-group-size) and
+target gets optimized Parquet (zstd, content-defined chunking, page index, row groups of --row-group-bytes) and
 a card whose YAML lists each split's files, features and number of rows, so `datasets.load_dataset` reads it.
 
   spark-submit --master spark://HOST:7077 --py-files dist/hfconnect.zip jobs/convert.py org/raw org/raw-parquet
@@ -39,7 +39,7 @@ def build() -> Job:
     p.add_argument("--config", help="with a Hub source: the config to convert (default: the default config)")
     p.add_argument("--format", choices=["jsonl", "csv"], help="with files: their format (default: from the name)")
     p.add_argument("--split", default="train", help="with files: the split they become (default train)")
-    p.add_argument("--row-group-size", default="128MiB", help="row groups of about this many bytes")
+    p.add_argument("--row-group-bytes", default="128MiB", help="row groups of about this many bytes")
     return job
 
 
@@ -62,7 +62,7 @@ def file_format(source: str, given: str | None) -> str:
 
 def run(job: Job) -> Summary:
     a = job.args
-    write = {"row_group_size": str(parse_size("--row-group-size", a.row_group_size)),
+    write = {"row_group_bytes": str(parse_size("--row-group-bytes", a.row_group_bytes)),
              "retry_budget": str(a.retry_budget), "endpoint": a.endpoint}
     if is_hub_dataset(a.source):
         plan = plan_source(a, a.source, split="all", config=a.config)

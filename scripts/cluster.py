@@ -236,7 +236,7 @@ class Cluster:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{master}/json/", timeout=2) as resp:
                     info = json.load(resp)
-            except OSError:
+            except (OSError, ValueError):  # not listening yet, or a starting master's empty/partial answer
                 return False
             if c.name == "spark-master":
                 return info.get("status") == "ALIVE"
