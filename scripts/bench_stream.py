@@ -8,8 +8,12 @@ that costs in commits, and how long an upstream commit takes to reach a query th
 2. Source: readStream.format("huggingface") following a dataset with a 1 s trigger (`--latency-trigger`); the
    benchmark commits a Parquet file with HfApi every few seconds and times each commit's rows arriving in the
    query (foreachBatch), from the moment create_commit returned.
+3. Beside the sink, the same rate query into Spark's `noop` sink: what Spark and the rate source sustain on
+   this machine with nothing written (the ceiling for the sink's figure).
 
-    python scripts/bench_stream.py --seconds 60
+    python scripts/bench_stream.py --seconds 60 [--json results.json]
+
+`--json PATH` writes the figures as scripts/_bench_json.py describes (scripts/bench_report.py charts them).
 """
 
 from __future__ import annotations
@@ -38,6 +42,33 @@ def _spark() -> Any:
     return spark
 
 
+def _rate_frame(spark: Any, rows_per_second: int) -> Any:
+    return (spark.readStream.format("rate").option("rowsPerSecond", rows_per_second)
+            .option("numPartitions", 2).load()
+            .selectExpr("value as id", "concat('event ', cast(value as string), ' ', uuid()) as text"))
+
+
+def _steady(progress: list[dict[str, Any]]) -> tuple[int | None, list[float]]:
+    """Rows/s from the end of the first batch (Spark and its Python workers warming up) to the end of the last
+    one, over the batches in between; and those batches' durations."""
+    ends = [_end(p) for p in progress]
+    steady_rows = sum(p["numInputRows"] for p in progress[1:])
+    steady_time = ends[-1] - ends[0] if len(ends) > 1 else 0.0
+    durations = [p["durationMs"]["triggerExecution"] / 1000 for p in progress[1:]]
+    return (round(steady_rows / steady_time) if steady_time else None), durations
+
+
+def bench_noop(spark: Any, seconds: float, rows_per_second: int, trigger: float) -> dict[str, Any]:
+    """The same rate query into Spark's noop sink: the ceiling with nothing written."""
+    query = (_rate_frame(spark, rows_per_second).writeStream.format("noop")
+             .option("checkpointLocation", tempfile.mkdtemp(prefix="bench-stream-noop-"))
+             .trigger(processingTime=f"{trigger:g} seconds").start())
+    time.sleep(seconds)
+    query.stop()
+    rows_per_s, durations = _steady([p for p in query.recentProgress if p["numInputRows"]])
+    return {"rows_per_s": rows_per_s, "mean_batch_s": round(statistics.mean(durations), 2) if durations else None}
+
+
 def bench_sink(spark: Any, endpoint: str, seconds: float, rows_per_second: int, trigger: float) -> dict[str, Any]:
     """Rate source -> sink for `seconds`; rows/s from the rows the Hub got, between the query's start and the
     last commit."""
@@ -46,9 +77,7 @@ def bench_sink(spark: Any, endpoint: str, seconds: float, rows_per_second: int, 
     from hfconnect.stream.history import _MARKER
 
     repo = "bench/stream-sink"
-    frame = (spark.readStream.format("rate").option("rowsPerSecond", rows_per_second)
-             .option("numPartitions", 2).load()
-             .selectExpr("value as id", "concat('event ', cast(value as string), ' ', uuid()) as text"))
+    frame = _rate_frame(spark, rows_per_second)
     checkpoint = tempfile.mkdtemp(prefix="bench-stream-ck-")
     started = time.monotonic()
     query = (frame.writeStream.format("huggingface").option("endpoint", endpoint).option("token", TOKEN)
@@ -60,18 +89,13 @@ def bench_sink(spark: Any, endpoint: str, seconds: float, rows_per_second: int, 
     progress = [p for p in query.recentProgress if p["numInputRows"]]
     api = HfApi(endpoint=endpoint, token=TOKEN)
     commits = [c for c in api.list_repo_commits(repo, repo_type="dataset") if _MARKER.search(c.message or "")]
-    # Steady state: from the end of the first batch (Spark and its Python workers warming up) to the end of the
-    # last one, the rows of the batches in between.
-    ends = [_end(p) for p in progress]
-    steady_rows = sum(p["numInputRows"] for p in progress[1:])
-    steady_time = ends[-1] - ends[0] if len(ends) > 1 else 0.0
-    durations = [p["durationMs"]["triggerExecution"] / 1000 for p in progress[1:]]
+    rows_per_s, durations = _steady(progress)
     span = (max(c.created_at for c in commits) - min(c.created_at for c in commits)).total_seconds() \
         if len(commits) > 1 else 0.0
     return {
         "trigger_s": trigger, "rate_source_rows_per_s": rows_per_second, "run_s": round(time.monotonic() - started),
         "batches": len(progress), "commits": len(commits), "rows": sum(p["numInputRows"] for p in progress),
-        "rows_per_s": round(steady_rows / steady_time) if steady_time else None,
+        "rows_per_s": rows_per_s,
         "mean_batch_s": round(statistics.mean(durations), 2) if durations else None,
         "max_batch_s": round(max(durations), 2) if durations else None,
         "commits_per_hour_observed": round(3600 * (len(commits) - 1) / span) if span else None,
@@ -148,6 +172,7 @@ def main() -> int:
     parser.add_argument("--latency-commits", type=int, default=8)
     parser.add_argument("--latency-gap", type=float, default=3.0, help="seconds between upstream commits")
     parser.add_argument("--latency-trigger", type=float, default=1.0, help="the source query's trigger, seconds")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON (scripts/_bench_json.py)")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_DISABLE_XET", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -157,20 +182,49 @@ def main() -> int:
         spark = _spark()
         try:
             sink = bench_sink(spark, hub.endpoint, args.seconds, args.rows_per_second, args.trigger)
+            noop = bench_noop(spark, args.seconds, args.rows_per_second, args.trigger)
             latency = bench_latency(spark, hub.endpoint, args.latency_commits, args.latency_gap, args.latency_trigger)
         finally:
             spark.stop()
     print(f"sink:   rate source {sink['rate_source_rows_per_s']:,} rows/s, {sink['trigger_s']:g}s trigger, "
           f"{sink['run_s']}s run: {sink['rows']:,} rows in {sink['batches']} batches / {sink['commits']} commits")
-    print(f"        sustained {sink['rows_per_s']:,} rows/s after the first batch; batch time mean "
+    print(f"        sustained {_num(sink['rows_per_s'])} rows/s after the first batch; batch time mean "
           f"{sink['mean_batch_s']}s, max {sink['max_batch_s']}s: "
           f"{'kept up with the trigger' if sink['kept_up'] else 'FELL BEHIND the trigger'}")
     print(f"        {sink['commits_per_hour']} commits/hour implied (one per trigger; observed over the run: "
           f"{sink['commits_per_hour_observed']}); the Hub takes about 100 per hour per repo")
+    ratio = sink["rows_per_s"] / noop["rows_per_s"] if sink["rows_per_s"] and noop["rows_per_s"] else None
+    print(f"noop:   the same query into Spark's noop sink: {_num(noop['rows_per_s'])} rows/s; the sink "
+          f"{'n/a' if ratio is None else f'{ratio:.2f}x'} of it")
     print(f"source: {latency['trigger_s']:g}s trigger: upstream commit -> its rows in the query: median "
           f"{latency['median_s']}s, min {latency['min_s']}s, max {latency['max_s']}s "
           f"({latency['arrived']}/{latency['commits']} commits)")
+    if args.json:
+        _write_json(args, sink, noop, latency)
     return 0
+
+
+def _num(value: int | None) -> str:
+    return "n/a (fewer than 2 batches: run longer)" if value is None else f"{value:,}"
+
+
+def _write_json(args: argparse.Namespace, sink: dict[str, Any], noop: dict[str, Any],
+                latency: dict[str, Any]) -> None:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import _bench_json
+
+    def variant(name: str, label: str, figures: dict[str, Any]) -> dict[str, Any]:
+        return {"name": name, "label": label, "kind": _bench_json.kind_of(name), "section": "sink",
+                "seconds": None, "mb_per_s": None, "runs": 1, "errors": [], "unavailable": None, **figures}
+
+    variants = [variant("hfconnect-sink", f"hfconnect sink, {args.trigger:g} s trigger", sink),
+                variant("noop-sink-limit", "Spark noop sink (nothing written)", noop)]
+    params = {"rounds": 1, "seconds": args.seconds, "rows_per_second": args.rows_per_second,
+              "trigger_s": args.trigger, "latency_commits": args.latency_commits,
+              "latency_gap_s": args.latency_gap, "latency_trigger_s": args.latency_trigger}
+    info = {"sections": {"sink": "Streaming sink: sustained rows/s (rate source, local hub)"},
+            "latency": latency, "commits_per_hour": sink["commits_per_hour"]}
+    _bench_json.write(args.json, _bench_json.document("stream", params, variants, [], info))
 
 
 if __name__ == "__main__":

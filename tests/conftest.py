@@ -26,6 +26,9 @@ if TYPE_CHECKING:  # not at import: pytest_configure sets HF_ENDPOINT first
 
 WRITE_TOKEN = "hf_test_write_4f1c2a"
 READ_TOKEN = "hf_test_read_9b7d3e"
+# The tokens the anchors' documented examples pass (tests/compat runs those examples unchanged): write tokens of
+# the session hub, so the examples need no edit.
+EXAMPLE_TOKENS = ("hf_xxx", "your_token")
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "parquet-testing"
 
 _state: dict[str, object] = {}
@@ -92,7 +95,8 @@ def hub() -> LocalHub:
     if found is None:
         port = _state["port"]
         assert isinstance(port, int)
-        found = SessionHub(tokens={WRITE_TOKEN: "write", READ_TOKEN: "read"}, port=port,
+        found = SessionHub(tokens={WRITE_TOKEN: "write", READ_TOKEN: "read", **dict.fromkeys(EXAMPLE_TOKENS, "write")},
+                           port=port,
                            log_file=os.path.join(str(_state["home"]), "localhub.log"))
         _state["hub"] = found.start()
         assert found.endpoint == os.environ["HF_ENDPOINT"], (found.endpoint, os.environ["HF_ENDPOINT"])

@@ -80,7 +80,7 @@ def test_files_upload_while_the_source_is_still_producing(tmp_path) -> None:
     with LocalHub(tmp_path / "hub", tokens={WRITE_TOKEN: "write"}) as hub:
         df = GatedSource(hub.endpoint, str(report)).read()
         result = write_huggingface(df, "me/rolling", endpoint=hub.endpoint, token=WRITE_TOKEN,
-                                   row_group_size="64KiB")
+                                   row_group_bytes="64KiB")
         seen = json.loads(report.read_text())
         assert seen["uploads_before_exhausted"] > 0 and seen["batches_left"] == BATCHES - GATE
         assert len(result.files) >= 4 and result.rows == BATCHES * ROWS_PER_BATCH

@@ -11,6 +11,7 @@ import pytest
 from pyspark.errors import StreamingQueryException
 
 from tests.conftest import WRITE_TOKEN
+from tests.data import commits
 from tests.stream.common import repo_rows, rows_table, stream_batches, write_inputs
 
 pytestmark = pytest.mark.integration
@@ -29,7 +30,6 @@ def test_available_now_commits_each_batch_and_empty_batches_commit_nothing(spark
     inputs = tmp_path / "in"
     write_inputs(inputs, [rows_table(i * 100, 100) for i in range(4)])
     repo = _sink_repo()
-    commits_before = hub.counters()["commits"]
     source = spark.readStream.schema("id long, text string").option("maxFilesPerTrigger", 1).parquet(str(inputs))
     # Batches 1 and 3 (ids 100-199, 300-399) are filtered out entirely: their micro-batches are empty.
     kept = source.where("floor(id / 100) % 2 = 0")
@@ -39,8 +39,7 @@ def test_available_now_commits_each_batch_and_empty_batches_commit_nothing(spark
     assert query.exception() is None
     assert [p["numInputRows"] for p in query.recentProgress if p["numInputRows"]] == [100, 100, 100, 100]
     assert [b for _, b in stream_batches(api, repo)] == [0, 2]  # batches 1 and 3 made no commit
-    # 2 data commits, and the repo's creation made none.
-    assert hub.counters()["commits"] - commits_before == 2
+    assert commits(api, repo) == 2  # 2 data commits, and the repo's creation made none
     rows = repo_rows(hub.endpoint, repo).sort_by("id")
     assert rows.column("id").to_pylist() == list(range(100)) + list(range(200, 300))
     card = api.hf_hub_download(repo, "README.md", repo_type="dataset")
@@ -66,11 +65,12 @@ def test_output_modes_other_than_append_and_batch_only_options_are_refused(spark
             query.awaitTermination(120)
 
 
-def test_a_read_token_fails_the_query_before_any_upload(spark, hub, api, tmp_path) -> None:
+def test_a_read_token_fails_the_query_before_any_upload(spark, own_hub, own_api, tmp_path) -> None:
     from tests.conftest import READ_TOKEN
 
     repo = _sink_repo()
-    api.create_repo(repo, repo_type="dataset")
+    own_api.create_repo(repo, repo_type="dataset")
+    hub, api = own_hub, own_api
     before = hub.counters()["upload"]["requests"]
     query = (_rate_frame(spark).writeStream.format("huggingface").option("endpoint", hub.endpoint)
              .option("token", READ_TOKEN).option("checkpointLocation", str(tmp_path / "ck"))
