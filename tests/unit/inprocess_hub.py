@@ -92,3 +92,22 @@ def running_hub(root: Path, *, mode: HubMode | None = None,
         thread.join(10)
         loop.close()
 
+
+
+def request(method: str, url: str, *, headers: dict[str, str] | None = None, body: bytes | None = None,
+            token: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    """One plain HTTP request (redirects not followed): (status, headers, body)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        sent = dict(headers or {})
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        conn.request(method, parts.path + (f"?{parts.query}" if parts.query else ""), body=body, headers=sent)
+        resp = conn.getresponse()
+        return resp.status, dict(resp.getheaders()), resp.read()
+    finally:
+        conn.close()
