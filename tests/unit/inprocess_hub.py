@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -64,9 +65,11 @@ def running_hub(root: Path, *, mode: HubMode | None = None,
     bound: dict[str, str] = {}
 
     async def start() -> None:
-        apps = [("main", build_app(state), "127.0.0.1")]
-        if state.mode.redirects:
-            apps.append(("cdn", build_cdn_app(state), state.mode.cdn_host))
+        with warnings.catch_warnings():  # aiohttp's NotAppKeyWarning about app["state"]: harmless here
+            warnings.simplefilter("ignore")
+            apps = [("main", build_app(state), "127.0.0.1")]
+            if state.mode.redirects:
+                apps.append(("cdn", build_cdn_app(state), state.mode.cdn_host))
         for kind, app, host in apps:
             runner = web.AppRunner(app, access_log=None, handle_signals=False)
             await runner.setup()
