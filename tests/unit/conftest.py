@@ -16,9 +16,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 @pytest.fixture
-def inproc_hub(tmp_path):  # noqa: ANN001, ANN201 - InProcessHub
+def inproc_hub():  # noqa: ANN201 - InProcessHub
     """This test's own local hub: the real aiohttp app in a thread of this process (no subprocess)."""
     from tests.unit.inprocess_hub import running_hub
 
-    with running_hub(tmp_path / "hub") as hub:
+    with running_hub() as hub:
         yield hub

@@ -5,6 +5,9 @@ in a temp dir, and no subprocess. A test owns its hub, so it may read its counte
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import tempfile
 import threading
 import warnings
 from collections.abc import Iterator
@@ -56,9 +59,25 @@ class InProcessHub:
                                  commit_description=description or None).oid
 
 
+def _memory_dir() -> tempfile.TemporaryDirectory[str]:
+    """The hub's root in memory when the machine has a tmpfs: the hub fsyncs every write (~8 ms a commit on
+    disk, ~0.1 ms in /dev/shm), and the unit layer has a time budget."""
+    shm = Path("/dev/shm")
+    where = str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+    return tempfile.TemporaryDirectory(prefix="hfconnect-unit-hub-", dir=where)
+
+
 @contextmanager
-def running_hub(root: Path, *, mode: HubMode | None = None,
+def running_hub(root: Path | None = None, *, mode: HubMode | None = None,
                 tokens: tuple[str, ...] = (f"{WRITE_TOKEN}:write", f"{READ_TOKEN}:read")) -> Iterator[InProcessHub]:
+    """A hub of its own for the caller, rooted at `root` (default: a temp dir in memory, removed after)."""
+    with contextlib.ExitStack() as stack:
+        if root is None:
+            root = Path(stack.enter_context(_memory_dir()))
+        yield from _running(root, mode, tokens)
+
+
+def _running(root: Path, mode: HubMode | None, tokens: tuple[str, ...]) -> Iterator[InProcessHub]:
     state = HubState.open(root, dict(parse_token_spec(t) for t in tokens), FaultPlan([]), mode)
     loop = asyncio.new_event_loop()
     runners: list[web.AppRunner] = []

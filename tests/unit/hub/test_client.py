@@ -177,8 +177,8 @@ def test_without_retry_a_failure_comes_back_at_once_with_its_status(
     assert client.call("whoami", client.api().whoami, where="x")["name"] == "hfuser"
 
 
-def test_signed_urls_travel_with_the_plan_and_daft_gets_no_token_for_them(tmp_path: Path) -> None:
-    with running_hub(tmp_path, mode=HubMode(redirects=True)) as hub:
+def test_signed_urls_travel_with_the_plan_and_daft_gets_no_token_for_them() -> None:
+    with running_hub(mode=HubMode(redirects=True)) as hub:
         hub.dataset("o/r", {"data/x.parquet": BLOB})
         client = HubClient(hub.endpoint, WRITE_TOKEN, FAST)
         snap = client.snapshot("o/r", "main")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -20,8 +19,8 @@ PATH = "data/train-00000-of-00001.parquet"  # an LFS path on a new repo (.gitatt
 
 
 @pytest.fixture
-def cdn_hub(tmp_path: Path) -> Iterator[InProcessHub]:
-    with running_hub(tmp_path, mode=HubMode(redirects=True)) as hub:
+def cdn_hub() -> Iterator[InProcessHub]:
+    with running_hub(mode=HubMode(redirects=True)) as hub:
         hub.dataset("o/cdn", {PATH: BLOB, "notes.txt": b"small text"})
         yield hub
 
@@ -110,8 +109,8 @@ def test_unsatisfiable_ranges_unknown_paths_and_injected_faults(cdn_hub: InProce
     assert cdn_hub.counters()["cdn"]["faults"] == 1
 
 
-def test_without_redirects_the_hub_serves_lfs_files_itself(tmp_path: Path) -> None:
-    with running_hub(tmp_path) as hub:
+def test_without_redirects_the_hub_serves_lfs_files_itself() -> None:
+    with running_hub() as hub:
         hub.dataset("o/plain", {PATH: BLOB})
         status, _, body = request("GET", f"{hub.endpoint}/datasets/o/plain/resolve/main/{PATH}",
                                   headers={"Range": "bytes=-16"})

@@ -42,9 +42,9 @@ def test_private_repos_are_invisible_without_a_token(inproc_hub: InProcessHub) -
     assert request("GET", f"{inproc_hub.endpoint}/api/datasets/o/secret", token=READ_TOKEN)[0] == 200
 
 
-def test_with_no_tokens_configured_anyone_may_write(tmp_path: Path) -> None:
+def test_with_no_tokens_configured_anyone_may_write() -> None:
     """A single-user dev server: anonymous and any bearer string act as the local writer."""
-    with running_hub(tmp_path, tokens=()) as hub:
+    with running_hub(tokens=()) as hub:
         assert hub.state.open_mode
         assert _create(hub, "a", None)[0] == 200
         assert _create(hub, "b", "hf_anything")[0] == 200

@@ -5,7 +5,6 @@ counted)."""
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 from huggingface_hub.utils import parse_ratelimit_headers
 
@@ -95,10 +94,10 @@ def test_headers_are_what_huggingface_hub_and_our_retry_policy_read() -> None:
     assert wait is not None and wait[0] == 55.0 and "'api' rate limit" in wait[1]
 
 
-def test_the_hub_answers_429_with_the_headers_per_token_and_per_ip(tmp_path: Path) -> None:
+def test_the_hub_answers_429_with_the_headers_per_token_and_per_ip() -> None:
     mode = HubMode(rate_limits=True, window=300, quotas={"api": 2, "resolvers": 5}, anonymous_quotas={"api": 1},
                    commit_quota=1)
-    with running_hub(tmp_path, mode=mode) as hub:
+    with running_hub(mode=mode) as hub:
         url = f"{hub.endpoint}/api/whoami-v2"
         first = request("GET", url, token=WRITE_TOKEN)
         assert first[0] == 200 and first[1]["RateLimit"] == '"api";r=1;t=300'

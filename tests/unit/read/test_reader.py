@@ -203,8 +203,8 @@ def test_a_consumer_may_stop_early(dataset: InProcessHub) -> None:
     batches.close()  # a LIMIT: footers fetched ahead are closed, nothing raises
 
 
-def test_tasks_read_from_the_signed_urls_the_planner_got(tmp_path) -> None:  # noqa: ANN001
-    with running_hub(tmp_path, mode=HubMode(redirects=True)) as hub:
+def test_tasks_read_from_the_signed_urls_the_planner_got() -> None:
+    with running_hub(mode=HubMode(redirects=True)) as hub:
         hub.dataset("o/r", _files())
         plan = plan_read(_options(hub, filters='[["id", "<", 10]]'))  # a filter: every footer read while planning
         shard = plan.shards[0]
