@@ -145,12 +145,28 @@ def test_seconds(value: object, seconds: float) -> None:
 
 @pytest.mark.parametrize(("value", "message"), [
     ("soon", "expected a number of seconds such as 60"), ("", "expected a number of seconds such as 60"),
-    (0, "expected a positive number of seconds"), ("-1", "expected a positive number of seconds"),
-    (True, "expected a positive number of seconds"),
+    (0, "expected a positive, finite number of seconds"), ("-1", "expected a positive, finite number of seconds"),
+    (True, "expected a positive, finite number of seconds"),
 ])
 def test_bad_seconds(value: object, message: str) -> None:
     with pytest.raises(OptionError, match=rf"^option retry_budget={value!r}: {message}$"):
         parse_seconds("retry_budget", value)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "Infinity", float("nan"), float("inf")])
+def test_seconds_must_be_finite(value: object) -> None:
+    """A NaN budget never runs out and an infinite one cannot become Daft's number of tries: both are refused."""
+    with pytest.raises(OptionError, match=rf"^option retry_budget={value!r}: expected a positive, finite number of "
+                                          r"seconds$"):
+        parse_seconds("retry_budget", value)
+
+
+def test_a_retry_budget_that_parses_gives_daft_its_settings() -> None:
+    from hfconnect.hub.http import Target
+    from hfconnect.options import ReadOptions
+
+    client = ReadOptions.build(repo="o/r", endpoint="http://127.0.0.1:9", retry_budget="1e6").client
+    assert client.http_settings(Target("http://127.0.0.1:9/x", False))["num_tries"] == 8  # our attempts cap it
 
 
 def test_default_endpoint_is_hf_endpoint_without_its_trailing_slash(monkeypatch: pytest.MonkeyPatch) -> None:
