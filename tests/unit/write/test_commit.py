@@ -202,6 +202,40 @@ def test_a_commit_that_landed_although_its_connection_dropped_is_not_made_again(
     assert hub.counters()["commit"]["faults"] == 1 and hub.counters()["commits"] == 1
 
 
+def test_a_pull_request_that_landed_although_its_connection_dropped_is_not_opened_again(hub: InProcessHub) -> None:
+    """With create_pr the commit lands on a refs/pr/N of its own, not on the branch: the check looks there too."""
+    hub.dataset("o/w", {})
+    job = WriteJob(_options(hub, create_pr=True))
+    job.begin(SCHEMA)
+    messages = _tasks(job, [TABLE])
+    hub.set_faults([{"route": "commit", "action": "reset_after", "times": 1}])
+    result = job.commit(messages, SCHEMA)
+    prs = hub.api().list_repo_refs("o/w", repo_type="dataset", include_pull_requests=True).pull_requests
+    assert [(p.ref, p.target_commit) for p in prs] == [("refs/pr/1", result.commit_sha)]
+    assert result.attempts == 1 and result.pr_url == f"{hub.endpoint}/datasets/o/w/discussions/1"
+    assert hub.counters()["commits"] == 1
+
+
+def test_the_landed_check_reads_the_newest_commits_only(hub: InProcessHub) -> None:
+    """A branch's whole history can be thousands of commits (a rate-limited page each): the job's commit, if it
+    landed, is among the newest."""
+    from hfconnect.localhub.records import Operation
+
+    hub.dataset("o/w", {})
+    for i in range(120):
+        hub.state.storage.apply_commit("dataset", "o/w", "main", [Operation("file", f"n{i}.txt", b"n")],
+                                       title=f"n{i}", message="", author="other")
+    job = WriteJob(_options(hub))
+    job.begin(SCHEMA)
+    messages = _tasks(job, [TABLE])
+    history_pages = {"route": "api", "action": "latency", "latency_ms": 0, "match": "/commits/"}  # counts them
+    hub.set_faults([{"route": "commit", "action": "reset_after", "times": 1}, history_pages])
+    result = job.commit(messages, SCHEMA)
+    assert result.attempts == 1
+    assert hub.state.faults.rules[1].seen == 1  # one page of history, not all three
+    assert result.commit_sha == _commits(hub)[0].commit_id
+
+
 def test_a_5xx_that_did_not_land_is_retried_once_landed_checked(hub: InProcessHub) -> None:
     hub.dataset("o/w", {})
     job = WriteJob(_options(hub))
