@@ -196,11 +196,24 @@ def test_a_failing_hub_is_the_hubs_error_not_the_files(dataset: InProcessHub) ->
         list(read_shard(plan, plan.shards[0]))
 
 
-def test_a_consumer_may_stop_early(dataset: InProcessHub) -> None:
+def test_a_consumer_that_stops_early_leaves_nothing_fetching(dataset: InProcessHub) -> None:
+    """A LIMIT stops reading: the footers fetched ahead are closed and no prefetch goes on behind it."""
+    import time
+
     plan = plan_read(_options(dataset, min_shards=1, batch_size=100))
-    batches = read_shard(plan, plan.shards[0])
+    (shard,) = plan.shards
+    assert len(shard.parts) == 3
+    before = dataset.counters()["resolve"]["requests"]
+    list(read_shard(plan, shard))
+    whole = dataset.counters()["resolve"]["requests"] - before
+    before = dataset.counters()["resolve"]["requests"]
+    batches = read_shard(plan, shard)
     assert next(batches).num_rows == 100
-    batches.close()  # a LIMIT: footers fetched ahead are closed, nothing raises
+    batches.close()
+    stopped = dataset.counters()["resolve"]["requests"]
+    time.sleep(0.2)
+    assert dataset.counters()["resolve"]["requests"] == stopped  # nothing still running after close()
+    assert stopped - before < whole
 
 
 def test_tasks_read_from_the_signed_urls_the_planner_got() -> None:
