@@ -16,6 +16,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import pyarrow as pa
 
@@ -40,6 +41,8 @@ __all__ = ["CommitResult", "WriteJob"]
 log = logging.getLogger("hfconnect.write")
 COMMIT_ATTEMPTS = 8
 JOB_MARKER = "hfconnect-job-id:"
+LANDED_LOOKBACK = 50  # newest commits of the branch looked at for a job's commit after an ambiguous failure
+PR_LOOKBACK = 10  # with create_pr: newest pull requests whose heads are looked at
 
 
 @dataclass(frozen=True)
@@ -223,7 +226,7 @@ class WriteJob:
                 # A 5xx or a dropped connection: the commit may have landed. Never commit twice.
                 landed = self._find_landed()
                 if landed is not None:
-                    return CommitResult(landed, tuple(names), tuple(deleted), rows, attempt)
+                    return CommitResult(landed[0], tuple(names), tuple(deleted), rows, attempt, landed[1])
                 retrier.failed(f"HTTP {status}" if status else "connection lost", status=status,
                                headers=getattr(exc, "headers", None))
         raise CommitConflictError(f"could not commit to {o.repo}@{o.revision} after {COMMIT_ATTEMPTS} attempts "
@@ -279,22 +282,56 @@ class WriteJob:
         ops.append(CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=card.encode()))
         return ops, names, deleted
 
-    def _find_landed(self) -> str | None:
-        """Did our commit land although the request failed? Look for the job id in recent history."""
+    def _find_landed(self) -> tuple[str, str | None] | None:
+        """Did our commit land although the request failed? (its sha, and its pull request's URL with create_pr)
+
+        Looks for the job's marker among the branch's newest commits (one page: a commit that landed is among
+        them, and a branch's whole history can be thousands of commits). With create_pr the commit is the head
+        of a pull request of its own, not on the branch: the newest pull requests' heads are looked at instead,
+        so a job never opens a second one."""
         o, client = self.options, self.client
         try:
-            commits = client.call("commit history", client.api().list_repo_commits, o.repo, repo_type="dataset",
-                                  revision=o.revision, where=self.where)
+            if not o.create_pr:
+                sha = self._marked_commit(o.revision, LANDED_LOOKBACK)
+                return (sha, None) if sha else None
+            refs = client.call("pull requests", client.api().list_repo_refs, o.repo, repo_type="dataset",
+                               include_pull_requests=True, where=f"dataset {o.repo}")
+            prs = sorted(refs.pull_requests or (), key=_pr_number, reverse=True)[:PR_LOOKBACK]
+            for pr in prs:
+                sha = self._marked_commit(pr.ref, 1)
+                if sha:
+                    return sha, f"{o.endpoint}/datasets/{o.repo}/discussions/{_pr_number(pr)}"
+            return None
         except HubRequestError:
             raise HubRequestError(f"commit to {o.repo} failed ambiguously and its history cannot be read: the "
                                   f"commit may or may not have landed (look for '{JOB_MARKER} {self.job_id}')",
                                   repo=o.repo) from None
-        for c in commits[:50]:
-            if JOB_MARKER in (c.message or "") and self.job_id in (c.message or ""):
-                return c.commit_id
-        return None
+
+    def _marked_commit(self, revision: str, depth: int) -> str | None:
+        """The sha of the first of `revision`'s `depth` newest commits that carries this job's marker."""
+        from huggingface_hub.utils import build_hf_headers, paginate
+
+        client, marker = self.client, f"{JOB_MARKER} {self.job_id}"
+        url = f"{client.endpoint}/api/datasets/{self.options.repo}/commits/{quote(revision, safe='')}"
+
+        def walk() -> str | None:
+            headers = build_hf_headers(token=client.token or False, library_name="hfconnect")
+            for seen, item in enumerate(paginate(url, params={}, headers=headers)):
+                if seen >= depth:
+                    break
+                if marker in f"{item.get('title') or ''}\n{item.get('message') or ''}":
+                    return str(item["id"])
+            return None
+
+        return client.call("commit history", walk, where=f"dataset {self.options.repo}@{revision}")
 
     def abort(self, messages: list[TaskMessage | None]) -> None:
         """Nothing was committed; uploaded objects are unreferenced (the Hub collects them)."""
         log.warning("hfconnect: write job %s to %s aborted: %d task message(s) dropped, nothing committed",
                     self.job_id, self.where, sum(1 for m in messages if m))
+
+
+def _pr_number(ref: Any) -> int:
+    """N of a `refs/pr/N` ref (huggingface_hub's GitRefInfo)."""
+    tail = str(ref.ref).rsplit("/", 1)[-1]
+    return int(tail) if tail.isdigit() else -1
