@@ -13,3 +13,12 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     last = [item for item in items if item.nodeid.endswith(ISOLATION_TEST.split("/", 1)[1]) or
             item.nodeid == ISOLATION_TEST]
     items[:] = [item for item in items if item not in last] + last
+
+
+@pytest.fixture
+def inproc_hub():  # noqa: ANN201 - InProcessHub
+    """This test's own local hub: the real aiohttp app in a thread of this process (no subprocess)."""
+    from tests.unit.inprocess_hub import running_hub
+
+    with running_hub() as hub:
+        yield hub

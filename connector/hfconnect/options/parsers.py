@@ -4,6 +4,7 @@ its error. No literal_eval: a string is data, never code."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from typing import Any
@@ -107,12 +108,14 @@ def parse_filters(key: str, value: Any) -> Any:
 
 
 def parse_seconds(key: str, value: Any) -> float:
+    """`60`, `2.5s`, 60 -> seconds. NaN and infinity are refused: a NaN budget never runs out, and an infinite one
+    cannot be turned into Daft's number of tries (`HubClient.http_settings`)."""
     try:
         seconds = float(str(value).strip().removesuffix("s")) if not isinstance(value, (int, float)) else value
     except ValueError:
         raise OptionError(f"option {key}={value!r}: expected a number of seconds such as 60") from None
-    if isinstance(value, bool) or seconds <= 0:
-        raise OptionError(f"option {key}={value!r}: expected a positive number of seconds")
+    if isinstance(value, bool) or not math.isfinite(seconds) or seconds <= 0:
+        raise OptionError(f"option {key}={value!r}: expected a positive, finite number of seconds")
     return float(seconds)
 
 

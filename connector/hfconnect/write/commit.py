@@ -19,6 +19,8 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
 
 import pyarrow as pa
 
@@ -44,6 +46,8 @@ __all__ = ["CommitResult", "WriteJob"]
 log = logging.getLogger("hfconnect.write")
 COMMIT_ATTEMPTS = 8
 JOB_MARKER = "hfconnect-job-id:"
+LANDED_LOOKBACK = 50  # newest commits of the branch looked at for a job's commit after an ambiguous failure
+PR_LOOKBACK = 10  # with create_pr: newest pull requests whose heads are looked at
 
 
 @dataclass(frozen=True)
@@ -235,7 +239,7 @@ class WriteJob:
                 # A 5xx or a dropped connection: the commit may have landed. Never commit twice.
                 landed = self._find_landed()
                 if landed is not None:
-                    return CommitResult(landed, names, deleted, rows, attempt, None, per_split)
+                    return CommitResult(landed[0], names, deleted, rows, attempt, landed[1], per_split)
                 retrier.failed(f"HTTP {status}" if status else "connection lost", status=status,
                                headers=getattr(exc, "headers", None))
         raise CommitConflictError(f"could not commit to {o.repo}@{o.revision} after {COMMIT_ATTEMPTS} attempts "
@@ -251,8 +255,10 @@ class WriteJob:
         o = self.options
         existing = head.files_of(self._targets(head))
         if existing and o.mode in ("error", "errorifexists"):
-            raise HfConnectError(f"{o.repo} config {o.config!r} got data from another writer during the job "
-                                 f"({_describe(existing)}) and mode is {o.mode!r}: nothing was committed", repo=o.repo)
+            what = f"config {o.config!r}" if o.split_column else f"split {o.split!r}"
+            more = f" ({_describe(existing)})" if o.split_column else ""
+            raise HfConnectError(f"{o.repo} {what} got data from another writer during the job{more} and mode is "
+                                 f"{o.mode!r}: nothing was committed", repo=o.repo)
         if existing and o.mode == "ignore":
             self.skip = True
 
@@ -264,20 +270,48 @@ class WriteJob:
             by_partition.setdefault(m.partition_id, m)
         return [by_partition[p] for p in sorted(by_partition)]
 
-    def _find_landed(self) -> str | None:
-        """Did our commit land although the request failed? Look for the job id in recent history."""
+    def _find_landed(self) -> tuple[str, str | None] | None:
+        """Did our commit land although the request failed? (its sha, and its pull request's URL with create_pr)
+
+        Looks for the job's marker among the branch's newest commits (one page: a commit that landed is among
+        them, and a branch's whole history can be thousands of commits). With create_pr the commit is the head
+        of a pull request of its own, not on the branch: the newest pull requests' heads are looked at instead,
+        so a job never opens a second one."""
         o, client = self.options, self.client
         try:
-            commits = client.call("commit history", client.api().list_repo_commits, o.repo, repo_type="dataset",
-                                  revision=o.revision, where=self.where)
+            if not o.create_pr:
+                sha = self._marked_commit(o.revision, LANDED_LOOKBACK)
+                return (sha, None) if sha else None
+            refs = client.call("pull requests", client.api().list_repo_refs, o.repo, repo_type="dataset",
+                               include_pull_requests=True, where=f"dataset {o.repo}")
+            prs = sorted(refs.pull_requests or (), key=_pr_number, reverse=True)[:PR_LOOKBACK]
+            for pr in prs:
+                sha = self._marked_commit(pr.ref, 1)
+                if sha:
+                    return sha, f"{o.endpoint}/datasets/{o.repo}/discussions/{_pr_number(pr)}"
+            return None
         except HubRequestError:
             raise HubRequestError(f"commit to {o.repo} failed ambiguously and its history cannot be read: the "
                                   f"commit may or may not have landed (look for '{JOB_MARKER} {self.job_id}')",
                                   repo=o.repo) from None
-        for c in commits[:50]:
-            if JOB_MARKER in (c.message or "") and self.job_id in (c.message or ""):
-                return c.commit_id
-        return None
+
+    def _marked_commit(self, revision: str, depth: int) -> str | None:
+        """The sha of the first of `revision`'s `depth` newest commits that carries this job's marker."""
+        from huggingface_hub.utils import build_hf_headers, paginate
+
+        client, marker = self.client, f"{JOB_MARKER} {self.job_id}"
+        url = f"{client.endpoint}/api/datasets/{self.options.repo}/commits/{quote(revision, safe='')}"
+
+        def walk() -> str | None:
+            headers = build_hf_headers(token=client.token or False, library_name="hfconnect")
+            for seen, item in enumerate(paginate(url, params={}, headers=headers)):
+                if seen >= depth:
+                    break
+                if marker in f"{item.get('title') or ''}\n{item.get('message') or ''}":
+                    return str(item["id"])
+            return None
+
+        return client.call("commit history", walk, where=f"dataset {self.options.repo}@{revision}")
 
     def abort(self, messages: list[TaskMessage | None]) -> None:
         """Nothing was committed; uploaded objects are unreferenced (the Hub collects them)."""
@@ -291,3 +325,9 @@ def _describe(existing: dict[str, list[str]]) -> str:
     if len(existing) == 1:
         return f"split {next(iter(existing))!r} already has {count} file(s)"
     return f"splits {', '.join(existing)} already have {count} file(s)"
+
+
+def _pr_number(ref: Any) -> int:
+    """N of a `refs/pr/N` ref (huggingface_hub's GitRefInfo)."""
+    tail = str(ref.ref).rsplit("/", 1)[-1]
+    return int(tail) if tail.isdigit() else -1

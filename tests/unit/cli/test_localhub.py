@@ -1,4 +1,5 @@
-"""`hfconnect localhub serve`: tokens can come from a file, so they stay out of process listings."""
+"""`hfconnect localhub serve --token-file`: the token lines of a file (tokens stay out of process listings); a
+file that cannot be read is a one-line error before anything starts. (The server taking them: tests/cli.)"""
 
 from __future__ import annotations
 
@@ -16,17 +17,8 @@ def test_token_file_lines_skip_blanks_and_comments(tmp_path: Path) -> None:
     assert token_lines(str(path)) == ["hf_w:write", "hf_r:read:reader"]
 
 
-def test_serve_takes_token_files_and_tokens_together(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "f1").write_text("hf_one:write\n")
-    (tmp_path / "f2").write_text("# readers\nhf_two:read:bob\n")
-    seen: dict = {}
-    monkeypatch.setattr("hfconnect.localhub.serve", lambda root, **kw: seen.update(kw, root=root))
-    assert main(["localhub", "serve", "--root", str(tmp_path / "r"), "--token", "hf_a:write",
-                 "--token-file", str(tmp_path / "f1"), "--token-file", str(tmp_path / "f2")]) == 0
-    assert seen["tokens"] == ["hf_a:write", "hf_one:write", "hf_two:read:bob"]
-
-
 def test_a_missing_token_file_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["localhub", "serve", "--root", str(tmp_path / "r"), "--token-file", str(tmp_path / "nope")]) == 1
     err = capsys.readouterr().err
     assert "nope" in err and "Traceback" not in err
+    assert not (tmp_path / "r").exists()  # nothing started

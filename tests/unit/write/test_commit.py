@@ -1,29 +1,302 @@
-"""The commit description a write job sends: the user's `commit_description`, then the job marker the landed
-check looks for, then the caller's extra lines (a streaming batch's marker), none lost."""
+"""WriteJob against the local hub's app run in-process: ONE commit per job or none; a 412 rebases on the new head;
+an ambiguous failure (the connection dropped after the hub took the commit, or a 5xx) is looked for in the
+history by the job id before anything is retried, so a job never commits twice; modes error/ignore/overwrite/
+append; the commit description keeps the user's text, the job marker and streaming's lines."""
 
 from __future__ import annotations
 
+import io
+import logging
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from hfconnect.errors import AuthenticationError, HfConnectError, HubRequestError, SchemaMismatchError
 from hfconnect.options import WriteOptions
+from hfconnect.stream.history import batch_marker
 from hfconnect.write.commit import JOB_MARKER, WriteJob
+from hfconnect.write.task import TaskMessage, write_task
+from tests.data import make_table, parquet_bytes
+from tests.unit.inprocess_hub import READ_TOKEN, WRITE_TOKEN, InProcessHub
 
-JOB = "0123456789abcdef"
-
-
-def _options(**extra: str) -> WriteOptions:
-    return WriteOptions.build(repo="o/n", token="hf_x", endpoint="http://127.0.0.1:1", **extra)
-
-
-def test_the_job_marker_alone_by_default() -> None:
-    assert WriteJob(_options(), JOB)._description() == f"{JOB_MARKER} {JOB}"
+TABLE = make_table(300, columns=("id", "text"))
+SCHEMA = TABLE.schema
 
 
-def test_the_users_description_then_the_marker_then_extra_lines() -> None:
-    job = WriteJob(_options(commit_description="Nightly refresh\nfrom the warehouse", split_column="split"), JOB,
-                   description="hfconnect-stream-batch: q 7")
-    assert job._description() == (f"Nightly refresh\nfrom the warehouse\n\n{JOB_MARKER} {JOB}\n"
-                                  "hfconnect-stream-batch: q 7")
+@pytest.fixture
+def hub(inproc_hub: InProcessHub) -> Iterator[InProcessHub]:
+    yield inproc_hub
 
 
-def test_appended_files_end_with_the_file_tag() -> None:
-    assert WriteJob(_options(), JOB).file_tag == JOB[:8]
-    assert WriteJob(_options(), JOB, file_tag="q1-b000007").file_tag == "q1-b000007"
+def _options(hub: InProcessHub, **kw: object) -> WriteOptions:
+    return WriteOptions.build(**{"repo": "o/w", "endpoint": hub.endpoint, "token": WRITE_TOKEN, **kw})
+
+
+def _tasks(job: WriteJob, parts: list[pa.Table]) -> list[TaskMessage | None]:
+    return [write_task(t.to_batches(), SCHEMA, job.options, job_id=job.job_id, partition_id=i)
+            for i, t in enumerate(parts)]
+
+
+def _write(hub: InProcessHub, parts: list[pa.Table], **kw: object):  # noqa: ANN202 - (job, CommitResult)
+    job = WriteJob(_options(hub, **kw))
+    job.begin(SCHEMA)
+    return job, job.commit(_tasks(job, parts), SCHEMA)
+
+
+def _commits(hub: InProcessHub, repo: str = "o/w") -> list:
+    return hub.api().list_repo_commits(repo, repo_type="dataset")
+
+
+def _split(hub: InProcessHub, prefix: str = "data/train-", repo: str = "o/w") -> dict[str, pa.Table]:
+    api = hub.api()
+    out = {}
+    for path in sorted(api.list_repo_files(repo, repo_type="dataset")):
+        if path.startswith(prefix):
+            with open(api.hf_hub_download(repo, path, repo_type="dataset"), "rb") as f:
+                out[path] = pq.read_table(io.BytesIO(f.read()))
+    return out
+
+
+def _card_splits(hub: InProcessHub, repo: str = "o/w") -> dict[str, int]:
+    """Rows per split, as the dataset card's YAML says."""
+    with open(hub.api().hf_hub_download(repo, "README.md", repo_type="dataset")) as f:
+        meta = yaml.safe_load(f.read().split("---")[1])
+    return {s["name"]: s["num_examples"] for s in meta["dataset_info"]["splits"]}
+
+
+def test_a_job_of_several_tasks_is_one_commit(hub: InProcessHub) -> None:
+    job, result = _write(hub, [TABLE[:100], TABLE[100:250], TABLE[250:]])
+    commits = _commits(hub)
+    assert len(commits) == 2  # the repo's first commit (created by the job), then the job's one
+    assert (result.commit_sha, result.rows, result.attempts, result.deleted) == (commits[0].commit_id, 300, 1, ())
+    assert result.files == ("data/train-00000-of-00003.parquet", "data/train-00001-of-00003.parquet",
+                            "data/train-00002-of-00003.parquet")
+    files = _split(hub)
+    assert list(files) == list(result.files)
+    assert pa.concat_tables(files.values()).equals(TABLE)  # partition order kept
+    assert commits[0].title == "hfconnect: append 300 rows to default/train"
+    assert commits[0].message.strip() == f"{JOB_MARKER} {job.job_id}"
+    assert _card_splits(hub) == {"train": 300}
+
+
+def test_the_description_keeps_the_users_text_the_marker_and_streamings_lines(hub: InProcessHub) -> None:
+    options = _options(hub, commit_message="nightly load", commit_description="Loaded by the nightly job.\nTwo lines.")
+    job = WriteJob(options, "feedc0ffee123456", description=batch_marker("q-1", 4))
+    job.begin(SCHEMA)
+    job.commit(_tasks(job, [TABLE]), SCHEMA)
+    latest = _commits(hub)[0]
+    assert latest.title == "nightly load"
+    assert latest.message.strip() == ("Loaded by the nightly job.\nTwo lines.\n\n"
+                                      "hfconnect-job-id: feedc0ffee123456\nhfconnect-stream: query=q-1 batch=4")
+
+
+def test_mode_error_refuses_a_split_with_data_and_leaves_the_repo_as_it_was(hub: InProcessHub) -> None:
+    _write(hub, [TABLE])
+    before = _commits(hub)
+    job = WriteJob(_options(hub, mode="error"))
+    with pytest.raises(HfConnectError, match=r"^o/w config 'default' split 'train' already has 1 file\(s\) and mode "
+                                             r"is 'error': use mode append or overwrite$"):
+        job.begin(SCHEMA)
+    assert _commits(hub) == before
+    _write(hub, [TABLE[:5]], mode="error", split="test")  # another split of the config is free
+
+
+def test_mode_ignore_commits_nothing_when_the_split_has_data(hub: InProcessHub) -> None:
+    _write(hub, [TABLE])
+    before = _commits(hub)
+    job, result = _write(hub, [TABLE[:10]], mode="ignore")
+    assert job.skip and (result.commit_sha, result.files, result.rows) == (None, (), 0)
+    assert _commits(hub) == before
+
+
+def test_overwrite_deletes_exactly_the_splits_old_files(hub: InProcessHub) -> None:
+    _write(hub, [TABLE[:100], TABLE[100:]])
+    _write(hub, [TABLE[:7]], split="test")
+    _, result = _write(hub, [TABLE[:50]], mode="overwrite")
+    assert result.files == ("data/train-00000-of-00001.parquet",)
+    assert result.deleted == ("data/train-00000-of-00002.parquet", "data/train-00001-of-00002.parquet")
+    assert _split(hub)["data/train-00000-of-00001.parquet"].equals(TABLE[:50])
+    assert list(_split(hub, "data/")) == ["data/test-00000-of-00001.parquet", "data/train-00000-of-00001.parquet"]
+    assert _card_splits(hub) == {"train": 50, "test": 7}
+
+
+def test_append_names_files_by_job_and_adds_up_the_rows(hub: InProcessHub) -> None:
+    _write(hub, [TABLE[:100]])
+    job, result = _write(hub, [TABLE[100:]])
+    assert result.files == (f"data/train-00000-of-00001-{job.file_tag}.parquet",)
+    assert len(_split(hub)) == 2
+    assert _card_splits(hub) == {"train": 300}
+
+
+def test_append_with_other_columns_is_refused_before_any_row_is_written(hub: InProcessHub) -> None:
+    _write(hub, [TABLE])
+    job = WriteJob(_options(hub))
+    other = pa.schema([("id", pa.int64()), ("label", pa.string())])
+    with pytest.raises(SchemaMismatchError, match=r"^cannot append to o/w split 'train': its files have columns "
+                                                  r"\[id:int64,text:string\] but the new rows have "
+                                                  r"\[id:int64,label:string\]; write with mode overwrite"):
+        job.begin(other)
+    job.begin(pa.schema([("id", pa.int64()), ("text", pa.null())]))  # an all-None column unifies: fine
+
+
+def test_a_job_with_no_rows_still_gives_the_split_its_schema(hub: InProcessHub) -> None:
+    _, result = _write(hub, [TABLE[:0], TABLE[:0]])
+    assert result.rows == 0 and result.files == ("data/train-00000-of-00001.parquet",)
+    assert _split(hub)["data/train-00000-of-00001.parquet"].schema.equals(SCHEMA)
+
+
+def test_retried_and_speculative_task_attempts_reach_the_commit_once(hub: InProcessHub) -> None:
+    job = WriteJob(_options(hub))
+    job.begin(SCHEMA)
+    first = write_task(TABLE[:10].to_batches(), SCHEMA, job.options, job_id=job.job_id, partition_id=0)
+    again = write_task(TABLE[:10].to_batches(), SCHEMA, job.options, job_id=job.job_id, partition_id=0, attempt_id=1)
+    other = write_task(TABLE[10:30].to_batches(), SCHEMA, job.options, job_id=job.job_id, partition_id=1)
+    result = job.commit([again, None, other, first], SCHEMA)
+    assert result.rows == 30 and len(result.files) == 2
+    assert pa.concat_tables(_split(hub).values()).equals(TABLE[:30])
+
+
+def test_a_412_rebases_on_the_new_head(hub: InProcessHub, caplog: pytest.LogCaptureFixture) -> None:
+    _write(hub, [TABLE[:10]], split="test")
+    job = WriteJob(_options(hub))
+    job.begin(SCHEMA)
+    messages = _tasks(job, [TABLE])
+    hub.dataset("o/w", {"other.txt": b"another writer"})  # the branch moves under the job
+    with caplog.at_level(logging.WARNING, "hfconnect.write"):
+        result = job.commit(messages, SCHEMA)
+    assert result.attempts == 2 and "(HTTP 412): rebasing the commit on the new head" in caplog.text
+    files = set(hub.api().list_repo_files("o/w", repo_type="dataset"))
+    assert {"other.txt", "data/test-00000-of-00001.parquet", "data/train-00000-of-00001.parquet"} <= files
+
+
+@pytest.mark.parametrize("mode", ["error", "ignore"])
+def test_another_writers_data_in_the_split_during_the_job(hub: InProcessHub, mode: str) -> None:
+    hub.dataset("o/w", {})
+    job = WriteJob(_options(hub, mode=mode))
+    job.begin(SCHEMA)
+    messages = _tasks(job, [TABLE])
+    hub.dataset("o/w", {"data/train-00000-of-00001.parquet": parquet_bytes(TABLE[:3])})
+    before = _commits(hub)
+    if mode == "error":
+        with pytest.raises(HfConnectError, match=r"^o/w split 'train' got data from another writer during the job "
+                                                 r"and mode is 'error': nothing was committed$"):
+            job.commit(messages, SCHEMA)
+    else:
+        assert job.commit(messages, SCHEMA).commit_sha is None
+    assert _commits(hub) == before
+
+
+def test_a_commit_that_landed_although_its_connection_dropped_is_not_made_again(hub: InProcessHub) -> None:
+    hub.dataset("o/w", {})
+    job = WriteJob(_options(hub))
+    job.begin(SCHEMA)
+    messages = _tasks(job, [TABLE])
+    hub.set_faults([{"route": "commit", "action": "reset_after", "times": 1}])  # the hub takes it, then drops
+    result = job.commit(messages, SCHEMA)
+    commits = _commits(hub)
+    assert result.commit_sha == commits[0].commit_id and result.attempts == 1
+    assert [c.commit_id for c in commits if job.job_id in (c.message or "")] == [result.commit_sha]
+    assert hub.counters()["commit"]["faults"] == 1 and hub.counters()["commits"] == 1
+
+
+def test_a_pull_request_that_landed_although_its_connection_dropped_is_not_opened_again(hub: InProcessHub) -> None:
+    """With create_pr the commit lands on a refs/pr/N of its own, not on the branch: the check looks there too."""
+    hub.dataset("o/w", {})
+    job = WriteJob(_options(hub, create_pr=True))
+    job.begin(SCHEMA)
+    messages = _tasks(job, [TABLE])
+    hub.set_faults([{"route": "commit", "action": "reset_after", "times": 1}])
+    result = job.commit(messages, SCHEMA)
+    prs = hub.api().list_repo_refs("o/w", repo_type="dataset", include_pull_requests=True).pull_requests
+    assert [(p.ref, p.target_commit) for p in prs] == [("refs/pr/1", result.commit_sha)]
+    assert result.attempts == 1 and result.pr_url == f"{hub.endpoint}/datasets/o/w/discussions/1"
+    assert hub.counters()["commits"] == 1
+
+
+def test_the_landed_check_reads_the_newest_commits_only(hub: InProcessHub) -> None:
+    """A branch's whole history can be thousands of commits (a rate-limited page each): the job's commit, if it
+    landed, is among the newest."""
+    from hfconnect.localhub.records import Operation
+
+    hub.dataset("o/w", {})
+    for i in range(120):
+        hub.state.storage.apply_commit("dataset", "o/w", "main", [Operation("file", f"n{i}.txt", b"n")],
+                                       title=f"n{i}", message="", author="other")
+    job = WriteJob(_options(hub))
+    job.begin(SCHEMA)
+    messages = _tasks(job, [TABLE])
+    history_pages = {"route": "api", "action": "latency", "latency_ms": 0, "match": "/commits/"}  # counts them
+    hub.set_faults([{"route": "commit", "action": "reset_after", "times": 1}, history_pages])
+    result = job.commit(messages, SCHEMA)
+    assert result.attempts == 1
+    assert hub.state.faults.rules[1].seen == 1  # one page of history, not all three
+    assert result.commit_sha == _commits(hub)[0].commit_id
+
+
+def test_a_5xx_that_did_not_land_is_retried_once_landed_checked(hub: InProcessHub) -> None:
+    hub.dataset("o/w", {})
+    job = WriteJob(_options(hub))
+    job.begin(SCHEMA)
+    messages = _tasks(job, [TABLE])
+    hub.set_faults([{"route": "commit", "action": "status", "status": 503, "times": 1}])
+    result = job.commit(messages, SCHEMA)
+    assert result.attempts == 2
+    assert [c.commit_id for c in _commits(hub) if job.job_id in (c.message or "")] == [result.commit_sha]
+
+
+def test_an_ambiguous_failure_whose_history_cannot_be_read_says_so(hub: InProcessHub) -> None:
+    hub.dataset("o/w", {})
+    job = WriteJob(_options(hub, retry_budget=0.3))
+    job.begin(SCHEMA)
+    messages = _tasks(job, [TABLE])
+    hub.set_faults([{"route": "commit", "action": "status", "status": 502, "times": 1},
+                    {"route": "api", "action": "status", "status": 503, "match": "/commits/"}])
+    with pytest.raises(HubRequestError, match=rf"^commit to o/w failed ambiguously and its history cannot be read: "
+                                              rf"the commit may or may not have landed \(look for "
+                                              rf"'hfconnect-job-id: {job.job_id}'\)$"):
+        job.commit(messages, SCHEMA)
+
+
+def test_a_429_on_the_commit_waits_and_retries_without_a_history_walk(hub: InProcessHub) -> None:
+    hub.dataset("o/w", {})
+    job = WriteJob(_options(hub))
+    job.begin(SCHEMA)
+    messages = _tasks(job, [TABLE])
+    hub.set_faults([{"route": "commit", "action": "status", "status": 429, "retry_after": 0, "times": 1},
+                    {"route": "api", "action": "status", "status": 500, "match": "/commits/"}])
+    assert job.commit(messages, SCHEMA).attempts == 2  # the history (failing here) was never asked
+
+
+def test_commit_before_begin_and_abort(hub: InProcessHub, caplog: pytest.LogCaptureFixture) -> None:
+    job = WriteJob(_options(hub))
+    with pytest.raises(HfConnectError, match=r"^WriteJob.commit\(\) called before begin\(\)$"):
+        job.commit([], SCHEMA)
+    job.begin(SCHEMA)
+    messages = _tasks(job, [TABLE])
+    before = _commits(hub)
+    with caplog.at_level(logging.WARNING, "hfconnect.write"):
+        job.abort([*messages, None])
+    assert f"write job {job.job_id} to dataset o/w@main aborted: 1 task message(s) dropped, nothing committed" \
+        in caplog.text
+    assert _commits(hub) == before
+
+
+def test_tokens_that_cannot_write_fail_before_any_row(hub: InProcessHub) -> None:
+    with pytest.raises(AuthenticationError, match=r"^writing to o/w needs a token with write access: pass option "
+                                                  r"token, set HF_TOKEN or log in with `hf auth login`$"):
+        WriteJob(_options(hub, token="")).begin(SCHEMA)
+    with pytest.raises(AuthenticationError, match=r"^the token given for o/w is read-only: writing needs a write "
+                                                  r"token$") as exc:
+        WriteJob(_options(hub, token=READ_TOKEN)).begin(SCHEMA)
+    assert READ_TOKEN not in str(exc.value)
+    with pytest.raises(AuthenticationError, match=r"HTTP 401: the token is not valid"):
+        WriteJob(_options(hub, token="hf_wrong")).begin(SCHEMA)
+    assert hub.state.storage.repo_meta("dataset", "o/w") is None  # nothing was created
+
+
+def test_private_repos_are_created_private(hub: InProcessHub) -> None:
+    _write(hub, [TABLE[:3]], private=True, repo="o/private")
+    assert hub.state.storage.repo_meta("dataset", "o/private")["private"] is True
