@@ -1,10 +1,10 @@
 """The main end-to-end job (run by `scripts/demo`).
 
 Starts the embedded local hub (or uses --endpoint with HF_TOKEN, e.g. the real Hub), publishes a realistic
-multi-split dataset with the real huggingface_hub client in ONE commit, reads it with Spark through
-hfconnect with projection and filter pushdown, transforms it, writes a new dataset in ONE commit from the
-Spark tasks, reads the result back with Daft and with `datasets`, and prints what it did: rows, commits,
-bytes fetched against the dataset's bytes, wall times.
+multi-split dataset with the real huggingface_hub client in ONE commit, reads it with Spark through hfconnect
+with projection and filter pushdown, transforms it, writes a new dataset's three splits in ONE commit from the
+Spark tasks (`split_column`), reads the result back with Daft and with `datasets`, and prints what it did:
+rows, commits, bytes fetched against the dataset's bytes, wall times.
 """
 
 from __future__ import annotations
@@ -180,7 +180,8 @@ def main() -> int:
 
 
 def spark_and_daft(repo: str, endpoint: str, token: str, hub, published: int) -> int:  # noqa: ANN001
-    """Spark reads with pushdown, transforms, writes a new dataset in one commit; Daft and datasets read it."""
+    """Spark reads with pushdown, transforms, writes a new dataset's three splits in one commit; Daft and
+    datasets read it."""
     import datasets
     from pyspark.sql import SparkSession
     from pyspark.sql import functions as F  # noqa: N812
@@ -192,6 +193,10 @@ def spark_and_daft(repo: str, endpoint: str, token: str, hub, published: int) ->
              .getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     t_session = time.perf_counter() - t0
+    from huggingface_hub import HfApi
+
+    HfApi(endpoint=endpoint, token=token).create_repo(out_repo, repo_type="dataset", exist_ok=True)
+    history_before = _history(out_repo, endpoint, token)  # the repo's creation is not the job's commit
     before = hub.counters() if hub else None
     t0 = time.perf_counter()
     reviews = (spark.read.format("huggingface").option("endpoint", endpoint).option("token", token)
@@ -200,19 +205,18 @@ def spark_and_daft(repo: str, endpoint: str, token: str, hub, published: int) ->
                        "split string")
                .load(repo))
     # Q4 reviews with many helpful votes: the date filter skips the row groups of Q1-Q3 (statistics), the
-    # schema skips the `label` column; `persist` reads the hub once for the three writes.
+    # schema skips the `label` column. Each row keeps its `split`: the write routes it there, and the three
+    # splits land in ONE commit (overwrite replaces exactly those splits).
     helpful = (reviews.where("date >= date'2024-10-01' and helpful_votes >= 150")
                .withColumn("words", F.size(F.split("text", " ")))
                .withColumn("sentiment", F.when(F.col("rating") >= 4, "positive").otherwise("negative"))
-               .select("id", "text", "rating", "category", "date", "words", "sentiment", "split")
-               .persist())
-    helpful.count()
-    for split in ("train", "validation", "test"):
-        part = helpful.where(F.col("split") == split).drop("split")
-        (part.write.format("huggingface").mode("overwrite").option("endpoint", endpoint).option("token", token)
-         .option("split", split).option("commit_message", f"helpful reviews, {split}").save(out_repo))
+               .select("id", "text", "rating", "category", "date", "words", "sentiment", "split"))
+    (helpful.write.format("huggingface").mode("overwrite").option("endpoint", endpoint).option("token", token)
+     .option("split_column", "split").option("commit_message", "helpful reviews: train, validation and test")
+     .save(out_repo))
     t_job = time.perf_counter() - t0
     after = hub.counters() if hub else None
+    new_commits = len(_history(out_repo, endpoint, token)) - len(history_before)
     t0 = time.perf_counter()
     from hfconnect.daft import read_huggingface
 
@@ -226,13 +230,12 @@ def spark_and_daft(repo: str, endpoint: str, token: str, hub, published: int) ->
     spark.stop()
     rows = {split: ds.num_rows for split, ds in written.items()}
     print(f"\nSpark job: read {repo} with pushdown, wrote {out_repo} ({t_session:.1f}s session start, "
-          f"{t_job:.1f}s for the three writes)")
+          f"{t_job:.1f}s to read, transform and write the three splits)")
+    print(f"  commits to {out_repo}: {new_commits} (one for the three splits)")
     if before and after:
         fetched = after["resolve"]["bytes_sent"] - before["resolve"]["bytes_sent"]
-        commits = after["commits"] - before["commits"]
         print(f"  bytes fetched from the hub: {fetched / 1e6:.1f} MB of {published / 1e6:.1f} MB "
-              f"({100 * fetched / published:.0f}%: only Q4 row groups and the needed columns)")
-        print(f"  commits: {commits} (one per split written), uploads "
+              f"({100 * fetched / published:.0f}%: only Q4 row groups and the needed columns), uploads "
               f"{(after['upload']['bytes_received'] - before['upload']['bytes_received']) / 1e6:.1f} MB")
     print(f"  datasets.load_dataset({out_repo!r}): {rows} in {t_ds:.1f}s")
     counts = dict(zip(by_category["category"], by_category["n"], strict=True))
@@ -240,7 +243,18 @@ def spark_and_daft(repo: str, endpoint: str, token: str, hub, published: int) ->
     if sum(rows.values()) != sum(by_category["n"]) or not sum(rows.values()):
         print("MISMATCH between Daft and datasets", file=sys.stderr)
         return 1
+    if new_commits != 1 or sorted(rows) != ["test", "train", "validation"]:
+        print(f"EXPECTED one commit with three splits, got {new_commits} commit(s) and splits {sorted(rows)}",
+              file=sys.stderr)
+        return 1
     return 0
+
+
+def _history(repo: str, endpoint: str, token: str) -> list[str]:
+    """The repo's commits, newest first."""
+    from huggingface_hub import HfApi
+
+    return [c.commit_id for c in HfApi(endpoint=endpoint, token=token).list_repo_commits(repo, repo_type="dataset")]
 
 
 if __name__ == "__main__":

@@ -156,6 +156,16 @@ def spark():
 
 
 @pytest.fixture(scope="session")
+def connect_server(tmp_path_factory: pytest.TempPathFactory):
+    """One Spark Connect server (local[2], hfconnect installed in its Python) for the whole run, started on first
+    use: tests/connect and tests/stream share it (see tests/connect_server.py)."""
+    from tests.connect_server import VENV, running
+
+    with running("installed", VENV / "bin" / "python", tmp_path_factory.mktemp("connect")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def corpus() -> Path:
     assert CORPUS.is_dir(), f"the parquet-testing corpus is missing at {CORPUS}"
     return CORPUS

@@ -22,6 +22,7 @@ __all__ = [
     "SchemaMismatchError",
     "SplitNotFoundError",
     "UpstreamRewriteError",
+    "find_hfconnect_error",
 ]
 
 
@@ -40,6 +41,22 @@ class HfConnectError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+def find_hfconnect_error(exc: BaseException) -> HfConnectError | None:
+    """Our error under an engine's wrapping (Daft's RuntimeError from a task, Ray's RayTaskError.cause, any
+    `raise ... from`), or None: what to show the user instead of the wrapper."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        e = todo.pop(0)
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, HfConnectError):
+            return e
+        todo += [c for c in (e.__cause__, e.__context__, getattr(e, "cause", None)) if isinstance(c, BaseException)]
+    return None
 
 
 def _rebuild(cls: type[HfConnectError], message: str, details: dict[str, Any]) -> HfConnectError:

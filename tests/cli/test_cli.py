@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -94,3 +98,33 @@ def test_errors_are_one_line_and_a_hint_and_debug_shows_the_traceback(cli_hub) -
     debug = hfconnect(cli_hub, "--debug", "inspect", "c/missing", token=READ_TOKEN)
     assert debug.returncode == 1 and "Traceback (most recent call last)" in debug.stderr
     assert "RepoNotFoundError" in debug.stderr
+
+
+def test_localhub_serve_takes_tokens_from_files_and_flags_together(tmp_path: Path) -> None:
+    """What scripts/cluster and the compose files rely on: tokens in files, none on the command line."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    (tmp_path / "writers").write_text("# writers\nhf_file_write:write:alice\n")
+    (tmp_path / "readers").write_text("\nhf_file_read:read:bob\n")
+    ready = tmp_path / "ready.json"
+    server = subprocess.Popen([sys.executable, "-m", "hfconnect.cli", "localhub", "serve", "--root",
+                               str(tmp_path / "hub"), "--port", "0", "--token", "hf_flag_write:write",
+                               "--token-file", str(tmp_path / "writers"), "--token-file", str(tmp_path / "readers"),
+                               "--ready-file", str(ready)], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            assert server.poll() is None and time.monotonic() < deadline, "the hub did not start"
+            time.sleep(0.1)
+        endpoint = json.loads(ready.read_text())["endpoint"]
+        assert HfApi(endpoint=endpoint, token="hf_file_write").whoami()["name"] == "alice"
+        assert HfApi(endpoint=endpoint, token="hf_file_read").whoami()["auth"]["accessToken"]["role"] == "read"
+        HfApi(endpoint=endpoint, token="hf_flag_write").create_repo("t/tokens", repo_type="dataset")
+        with pytest.raises(HfHubHTTPError, match="Invalid user token"):
+            HfApi(endpoint=endpoint, token="hf_unknown").whoami()
+        listing = Path(f"/proc/{server.pid}/cmdline").read_bytes().decode()
+        assert "hf_file_write" not in listing and "hf_file_read" not in listing
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)

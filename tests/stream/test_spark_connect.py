@@ -1,41 +1,25 @@
-"""hfconnect's streaming source and sink from a Spark Connect client session (`sc://`), against a Connect server
-the test starts (a Spark driver with the Connect plugin). Both run in the server's Python workers; the client
-only sends the plan."""
+"""hfconnect's streaming source and sink from a Spark Connect client session (`sc://`), against the session's
+Connect server (`connect_server`, tests/connect_server.py; tests/connect uses it too). Both run in the server's
+Python workers; the client only sends the plan."""
 
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import WRITE_TOKEN, free_port
-from tests.stream.common import ROOT, parquet_file, repo_rows, rows_table, stream_batches, wait_for
+from tests.conftest import WRITE_TOKEN
+from tests.stream.common import ROOT, parquet_file, repo_rows, rows_table, stream_batches
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def connect_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import grpc  # noqa: F401 - the Connect client's dependency (pyspark[connect], in the test extras): fail clearly
-    port = free_port()
-    log = tmp_path_factory.mktemp("connect") / "server.log"
-    with open(log, "wb") as out:
-        server = subprocess.Popen([sys.executable, "-m", "tests.stream.connect_server", str(port)], cwd=ROOT,
-                                  stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=os.environ.copy())
-    try:
-        wait_for(lambda: "READY" in log.read_text(errors="replace") or server.poll() is not None, 180,
-                 "the Spark Connect server")
-        assert server.poll() is None, log.read_text(errors="replace")[-4000:]
-        yield f"sc://127.0.0.1:{port}"
-    finally:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait(30)
+@pytest.fixture
+def connect_url(connect_server) -> str:
+    return connect_server.url
 
 
 def _client(config: dict) -> str:

@@ -46,6 +46,25 @@ def test_available_now_commits_each_batch_and_empty_batches_commit_nothing(spark
     assert "num_examples: 200" in Path(card).read_text()  # the card counts the rows of every batch
 
 
+def test_split_column_puts_each_batchs_splits_in_that_batchs_one_commit(spark, hub, api, tmp_path) -> None:
+    inputs = tmp_path / "in"
+    write_inputs(inputs, [rows_table(i * 100, 100) for i in range(2)])
+    repo = _sink_repo()
+    source = spark.readStream.schema("id long, text string").option("maxFilesPerTrigger", 1).parquet(str(inputs))
+    routed = source.selectExpr("id", "text", "case when id % 10 = 0 then 'test' else 'train' end as split")
+    query = (routed.writeStream.format("huggingface").option("endpoint", hub.endpoint).option("token", WRITE_TOKEN)
+             .option("split_column", "split").option("checkpointLocation", str(tmp_path / "ck"))
+             .trigger(availableNow=True).start(repo))
+    query.awaitTermination(180)
+    assert query.exception() is None
+    assert [b for _, b in stream_batches(api, repo)] == [0, 1] and commits(api, repo) == 2  # ONE per batch
+    test, train = repo_rows(hub.endpoint, repo, split="test"), repo_rows(hub.endpoint, repo)
+    assert test.sort_by("id").column("id").to_pylist() == list(range(0, 200, 10))
+    assert train.num_rows == 180 and train.column_names == ["id", "text"]  # the split column is not written
+    card = Path(api.hf_hub_download(repo, "README.md", repo_type="dataset")).read_text()
+    assert "num_examples: 180" in card and "num_examples: 20" in card
+
+
 def test_output_modes_other_than_append_and_batch_only_options_are_refused(spark, hub, tmp_path) -> None:
     counts = _rate_frame(spark).groupBy().count()
     for mode, message in [("complete", "outputMode 'complete' is not supported; use outputMode('append')"),

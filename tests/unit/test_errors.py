@@ -21,6 +21,7 @@ from hfconnect.errors import (
     SchemaMismatchError,
     SplitNotFoundError,
     UpstreamRewriteError,
+    find_hfconnect_error,
 )
 
 BUILTIN_BASES = [
@@ -32,7 +33,8 @@ BUILTIN_BASES = [
 
 
 def test_every_exported_error_is_listed_here() -> None:
-    assert {cls.__name__ for cls, _ in BUILTIN_BASES} | {"HfConnectError"} == set(errors.__all__)
+    exported = {name for name in errors.__all__ if isinstance(getattr(errors, name), type)}
+    assert {cls.__name__ for cls, _ in BUILTIN_BASES} | {"HfConnectError"} == exported
 
 
 @pytest.mark.parametrize(("cls", "base"), BUILTIN_BASES, ids=[c.__name__ for c, _ in BUILTIN_BASES])
@@ -58,3 +60,25 @@ def test_details_are_attributes_and_str_is_the_message_alone() -> None:
     assert str(err) == "tree listing: giving up after 3 failed attempt(s)"
     assert repr(pickle.loads(pickle.dumps(HfConnectError("plain")))) == repr(HfConnectError("plain"))
     assert HfConnectError("plain").details == {}
+
+
+class _RayTaskError(Exception):
+    """Ray's wrapper keeps the task's exception as `.cause`, not as __cause__."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__("task failed")
+        self.cause = cause
+
+
+def test_our_error_is_found_under_an_engines_wrapping() -> None:
+    ours = OptionError("split_column 'x' is not a column")
+    try:
+        try:
+            raise ours
+        except OptionError as exc:
+            raise RuntimeError("DataSink.safe_write failed") from exc  # Daft
+    except RuntimeError as wrapped:
+        assert find_hfconnect_error(wrapped) is ours
+    assert find_hfconnect_error(_RayTaskError(ours)) is ours
+    assert find_hfconnect_error(ours) is ours
+    assert find_hfconnect_error(RuntimeError("not ours")) is None

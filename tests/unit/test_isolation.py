@@ -22,7 +22,8 @@ def _engines_imported() -> list[str]:
 
 def test_core_imports_no_engine() -> None:
     code = ("import sys, hfconnect, hfconnect.localhub, hfconnect.cli, hfconnect.hub, hfconnect.plan, hfconnect.read, "
-            "hfconnect.write, hfconnect.options, hfconnect.stream, hfconnect.spark, hfconnect.spark.types; "
+            "hfconnect.write, hfconnect.options, hfconnect.stream, hfconnect.spark, hfconnect.spark.types, "
+            "hfconnect.jobs.flow; "
             f"bad = [m for m in sys.modules if m.split('.')[0] in {ENGINES!r}]; assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["app"]
+__all__ = ["app", "token_lines"]
 
 app = typer.Typer(help="the offline Hub-compatible server", no_args_is_help=True)
 
@@ -20,6 +20,9 @@ def serve(
     token: Annotated[list[str] | None, typer.Option(
         metavar="TOKEN:ROLE[:USER]", help="accept this bearer token; ROLE is read or write (repeatable). With no "
         "token at all the hub is a single-user dev server where anyone may write.")] = None,
+    token_file: Annotated[list[str] | None, typer.Option(
+        metavar="PATH", help="read more TOKEN:ROLE[:USER] lines from this file (blank lines and # comments "
+        "skipped), so tokens stay out of process listings (repeatable)")] = None,
     fault: Annotated[list[str] | None, typer.Option(
         metavar="SPEC", help="fault rule, e.g. route=resolve,action=status,status=429,retry_after=1,every=3")] = None,
     seed: Annotated[int, typer.Option(help="seed for probabilistic faults")] = 0,
@@ -53,5 +56,12 @@ def serve(
                    rate_limits=rate_limits or real_hub, window=rate_window, quotas=parse_quotas(quota),
                    anonymous_quotas=parse_quotas(anonymous_quota), commit_quota=commit_quota,
                    commit_window=commit_window)
-    run(root, host=host, port=port, tokens=token or [], faults=fault or [], seed=seed, ready_file=ready_file,
+    tokens = [*(token or []), *(line for path in token_file or [] for line in token_lines(path))]
+    run(root, host=host, port=port, tokens=tokens, faults=fault or [], seed=seed, ready_file=ready_file,
         mode=mode, cdn_port=cdn_port)
+
+
+def token_lines(path: str) -> list[str]:
+    """The TOKEN:ROLE[:USER] lines of a token file (blank lines and # comments skipped)."""
+    with open(path, encoding="utf-8") as fh:
+        return [line.strip() for line in fh if line.strip() and not line.lstrip().startswith("#")]

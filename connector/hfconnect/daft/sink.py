@@ -32,7 +32,7 @@ from daft.io.sink import DataSink, WriteResult
 from daft.recordbatch import MicroPartition
 from daft.schema import Schema
 
-from ..errors import HfConnectError, OptionError
+from ..errors import HfConnectError, OptionError, find_hfconnect_error
 from ..options import WriteOptions
 from ..write import CommitResult, TaskMessage, WriteJob, write_task
 from ..write.arrow import hub_schema as arrow_hub_schema
@@ -106,7 +106,8 @@ class HuggingFaceSink(DataSink[TaskMessage]):
 
     def name(self) -> str:
         o = self.options
-        return f"HuggingFaceSink({o.repo}, config={o.config}, split={o.split}, mode={o.mode}, revision={o.revision})"
+        split = f"split_column={o.split_column}" if o.split_column else f"split={o.split}"
+        return f"HuggingFaceSink({o.repo}, config={o.config}, {split}, mode={o.mode}, revision={o.revision})"
 
     def schema(self) -> Schema:
         return Schema.from_pydict(RESULT_SCHEMA)
@@ -211,6 +212,7 @@ def write_huggingface(
     commit_message: str | None = None,
     commit_description: str | None = None,
     retry_budget: float | None = None,
+    split_column: str | None = None,
 ) -> CommitResult:
     """Write a Daft DataFrame to a Hub dataset's config/split in exactly ONE commit; return its `CommitResult`.
 
@@ -223,9 +225,14 @@ def write_huggingface(
     Each Daft task uploads its own files; the driver commits once, with the dataset card updated so
     `datasets.load_dataset(repo, split=...)` sees the split. If any task fails, nothing is committed.
 
-    Returns `CommitResult(commit_sha, files, deleted, rows, attempts, pr_url)`; commit_sha is None when nothing
-    was committed (ignore on existing data, or an append of no rows). The README's option table says what each
-    keyword does. For a Daft DataFrame of the result instead, use `df.write_sink(HuggingFaceSink(...))`.
+    `split_column="split"` writes several splits in that one commit: each row goes to the split the column
+    names (it is not written into the files); overwrite then replaces exactly the splits written, error/ignore
+    look at every split of the config, and the card lists every split.
+
+    Returns `CommitResult(commit_sha, files, deleted, rows, attempts, pr_url, split_rows)`; commit_sha is None
+    when nothing was committed (ignore on existing data, an append of no rows, or no rows with split_column). The
+    README's option table says what each keyword does. For a Daft DataFrame of the result instead, use
+    `df.write_sink(HuggingFaceSink(...))`.
     """
     if overwrite is not None:
         wanted = "overwrite" if overwrite else "append"
@@ -238,7 +245,7 @@ def write_huggingface(
         row_group_bytes=row_group_bytes, compression=compression, compression_level=compression_level, cdc=cdc,
         content_defined_row_groups=content_defined_row_groups, dictionary=dictionary, page_index=page_index,
         private=private, create_pr=create_pr, commit_message=commit_message, commit_description=commit_description,
-        retry_budget=retry_budget,
+        retry_budget=retry_budget, split_column=split_column,
     )
     from_config = {k: v for k, v in io_config_values(io_config, write=True).items() if given.get(k) is None}
     options = WriteOptions.build(engine="daft", **given, **from_config)
@@ -252,24 +259,10 @@ def write_huggingface(
         sink.abort_local()
         if not sink.committing:
             sink.job.abort([])
-        ours = _hfconnect_error(exc)
+        ours = find_hfconnect_error(exc)
         if ours is not None and ours is not exc:  # Daft wraps a task's error: raise ours, Daft's as the cause
             raise type(ours)(ours.message, **ours.details) from exc
         raise
     assert sink.result is not None
     return sink.result
 
-
-def _hfconnect_error(exc: BaseException) -> HfConnectError | None:
-    """Our error under Daft's wrapping (RuntimeError from DataSink.safe_write; Ray adds RayTaskError.cause)."""
-    seen: set[int] = set()
-    todo: list[BaseException] = [exc]
-    while todo:
-        e = todo.pop(0)
-        if id(e) in seen:
-            continue
-        seen.add(id(e))
-        if isinstance(e, HfConnectError):
-            return e
-        todo += [c for c in (e.__cause__, e.__context__, getattr(e, "cause", None)) if isinstance(c, BaseException)]
-    return None

@@ -20,12 +20,15 @@ from .table import ALIASES, OPTIONS, PARSERS, Option, options_for
 if TYPE_CHECKING:
     from ..hub.client import HubClient
 
-__all__ = ["DAFT_READERS", "MODES", "ReadOptions", "WriteOptions"]
+__all__ = ["DAFT_READERS", "MODES", "SPLIT_NAME", "ReadOptions", "WriteOptions"]
 
 log = logging.getLogger("hfconnect.options")
 DAFT_READERS = ("native", "hfconnect")
 MODES = ("append", "overwrite", "error", "errorifexists", "ignore")
 COMPRESSIONS = ("zstd", "snappy", "gzip", "brotli", "lz4", "none")
+# What a written split may be called (also each value of a `split_column`): word characters with -/. between
+# them, as in file names `{split}-00000-of-00001.parquet`; "all" is what readers ask for to get every split.
+SPLIT_NAME = re.compile(r"^\w+(?:[-.]\w+)*$")
 
 
 def _parse(direction: str, values: Mapping[str, Any], *, engine: str | None) -> dict[str, Any]:
@@ -181,6 +184,7 @@ class WriteOptions:
     create_pr: bool = False
     commit_message: str | None = None
     commit_description: str | None = None
+    split_column: str | None = None  # route each row to the split this column names (then `split` is unused)
 
     def __post_init__(self) -> None:
         repo = self.repo
@@ -195,8 +199,10 @@ class WriteOptions:
             raise OptionError(f"mode {self.mode!r} is not one of {', '.join(MODES)}")
         if self.compression not in COMPRESSIONS:
             raise OptionError(f"compression={self.compression!r}: use {', '.join(COMPRESSIONS[:-1])} or none")
-        if not re.match(r"^\w+(?:[-.]\w+)*$", self.split) or self.split == "all":
+        if not SPLIT_NAME.match(self.split) or self.split == "all":
             raise OptionError(f"split {self.split!r}: use a name such as train, validation or test")
+        if self.split_column is not None and not self.split_column.strip():
+            raise OptionError("split_column='': name the column that holds each row's split, e.g. split")
         object.__setattr__(self, "endpoint", (self.endpoint or default_endpoint()).rstrip("/"))
         object.__setattr__(self, "token", _resolve_token(self.token))
         if self.data_dir is None:

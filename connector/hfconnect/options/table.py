@@ -72,6 +72,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("split", "str", "train", "the split to read; `all` reads every split and adds a `split` column",
            read=True),
     Option("split", "str", "train", "the split to write", write=True),
+    Option("split_column", "str", None, "write several splits in ONE commit: each row goes to the split this "
+           "column names (the column is not written; `split` is then unused)", write=True),
     Option("revision", "str", "main", "a branch, tag, sha, refs/pr/N or refs/convert/parquet, pinned to its "
            "commit", read=True),
     Option("revision", "str", "main", "the branch to commit to", write=True),

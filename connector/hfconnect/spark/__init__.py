@@ -36,8 +36,11 @@ def activate(spark: Any) -> None:
     """Make `spark` the calling thread's active session, so `df.write.format("huggingface")` works from it.
 
     PySpark has no public setter for the JVM-side active session: this reaches through `spark._jvm`, the one
-    place hfconnect does (checked on pyspark 4.3; tests/spark/test_threads.py fails if Spark changes).
+    place hfconnect does (checked on pyspark 4.3; tests/spark/test_threads.py fails if Spark changes). On a
+    Spark Connect session it does nothing: writes from any client thread work there (tests/connect).
     """
+    if type(spark).__module__.startswith("pyspark.sql.connect"):
+        return  # a Spark Connect client: the server runs each plan in its session, whatever the client thread
     spark._jvm.SparkSession.setActiveSession(spark._jsparkSession)
 
 

@@ -3,8 +3,10 @@
 Options (the README's table says what each does): split, config, data_dir, revision (branch), token, endpoint,
 max_file_size, row_group_size (rows), row_group_bytes, compression, compression_level, cdc,
 content_defined_row_groups, dictionary, page_index, private, create_pr, commit_message, commit_description,
-retry_budget. Modes: append, overwrite (replaces exactly the target split's files), and error/ignore through the
-`mode` option (Spark's Python sources get only append/overwrite from `.mode(...)`).
+retry_budget, split_column. Modes: append, overwrite (replaces exactly the target split's files), and error/ignore
+through the `mode` option (Spark's Python sources get only append/overwrite from `.mode(...)`). With
+`split_column` ("split"), each row goes to the split that column names and every split written lands in the one
+commit (a task routes its rows to several splits).
 """
 
 from __future__ import annotations

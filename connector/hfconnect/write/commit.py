@@ -1,11 +1,15 @@
 """The driver side of a write: ONE Hub commit for the whole job, or nothing.
 
 begin(): validate, create the repo if missing, record the branch head as the base and check the mode against
-the split's current files. commit(messages): name the files the Hub's way, delete exactly the split's old
-files on overwrite, update the card, and `create_commit(parent_commit=base)`. A 412 (someone else committed)
-re-reads the head and recomputes deletions, names and card, with bounded jittered retries. A commit request
-that fails ambiguously (reset, timeout, 5xx) is first looked for in the branch history by the job id: a job
-never commits twice. abort() commits nothing.
+the split's current files. commit(messages): name the files the Hub's way, delete exactly the written splits'
+old files on overwrite, update the card (see `layout`), and `create_commit(parent_commit=base)`. A 412 (someone
+else committed) re-reads the head and recomputes deletions, names and card, with bounded jittered retries. A
+commit request that fails ambiguously (reset, timeout, 5xx) is first looked for in the branch history by the
+job id: a job never commits twice. abort() commits nothing.
+
+One job may write several splits (option `split_column`: each row names its split; see `routing`): their files
+all go into the same one commit. Its mode then applies to the config: error/ignore look at every split of the
+config, overwrite replaces exactly the splits written.
 """
 
 from __future__ import annotations
@@ -31,9 +35,10 @@ from ..errors import (
 from ..hub.client import HubClient
 from ..hub.datafiles import parse_card_yaml, resolve_layout
 from ..hub.retry import Retrier
-from ..hub.snapshot import RepoFileInfo, Snapshot
+from ..hub.snapshot import Snapshot
 from ..options import WriteOptions
-from .card import split_rows, update_card
+from .layout import BranchState, commit_content
+from .routing import check_split_column, data_schema
 from .task import TaskMessage, schema_fingerprint, write_task
 
 __all__ = ["CommitResult", "WriteJob"]
@@ -53,15 +58,7 @@ class CommitResult:
     rows: int
     attempts: int
     pr_url: str | None = None
-
-
-@dataclass
-class _Head:
-    sha: str
-    files: list[RepoFileInfo]
-    split_files: list[str]
-    readme: str | None
-    splits_present: list[str]  # the config's splits that have files, as `datasets` resolves them
+    split_rows: tuple[tuple[str, int], ...] = ()  # rows written per split (several with `split_column`)
 
 
 class WriteJob:
@@ -89,17 +86,24 @@ class WriteJob:
     # ---- begin -------------------------------------------------------------------------------
     def begin(self, schema: pa.Schema | None = None) -> None:
         o = self.options
+        if schema is not None:
+            check_split_column(schema, o)  # before any Hub call: a wrong column is the caller's to fix
         self._check_token_can_write()
         self._ensure_repo()
         head = self._read_head()
         self.base = head.sha
-        if head.split_files and o.mode in ("error", "errorifexists"):
-            raise HfConnectError(f"{o.repo} config {o.config!r} split {o.split!r} already has "
-                                 f"{len(head.split_files)} file(s) and mode is {o.mode!r}: use mode append or "
-                                 "overwrite", repo=o.repo)
-        self.skip = bool(head.split_files) and o.mode == "ignore"
-        if schema is not None and head.split_files and o.mode == "append":
-            self._check_append_schema(head, schema)
+        existing = head.files_of(self._targets(head))
+        if existing and o.mode in ("error", "errorifexists"):
+            raise HfConnectError(f"{o.repo} config {o.config!r} {_describe(existing)} and mode is {o.mode!r}: use "
+                                 "mode append or overwrite", repo=o.repo)
+        self.skip = bool(existing) and o.mode == "ignore"
+        if schema is not None and existing and o.mode == "append":
+            self._check_append_schema(head, existing, data_schema(schema, o))
+
+    def _targets(self, head: BranchState) -> list[str]:
+        """The splits the mode is checked against: the `split` option's, or with `split_column` (whose splits
+        are known only once the rows are written) every split of the config."""
+        return sorted(head.splits) if self.options.split_column else [self.options.split]
 
     def _check_token_can_write(self) -> None:
         """Fail before any row is computed when the token cannot write (a read token, or none)."""
@@ -132,37 +136,38 @@ class WriteJob:
             raise AuthenticationError(f"cannot create dataset {o.repo}: the token is missing or read-only; pass a "
                                       "write token (option token, HF_TOKEN or `hf auth login`)", repo=o.repo) from None
 
-    def _read_head(self, sha: str | None = None) -> _Head:
-        """The branch head (or the given commit of it): its files, the target split's files and the card."""
+    def _read_head(self, sha: str | None = None) -> BranchState:
+        """The branch head (or the given commit of it): its files, the config's splits' files and the card."""
         o = self.options
         head = self.client.head(o.repo, o.revision, sha=sha)
         splits = resolve_layout(list(head.files), parse_card_yaml(head.card) if head.card else None
                                 ).configs.get(o.config, {})
-        split_files = [f.path for f in splits.get(o.split, ())]
-        return _Head(head.snapshot.sha, list(head.files), split_files, head.card,
-                     [s for s, fs in splits.items() if fs])
+        return BranchState(head.snapshot.sha, list(head.files),
+                           {s: [f.path for f in fs] for s, fs in splits.items() if fs}, head.card)
 
-    def _check_append_schema(self, head: _Head, schema: pa.Schema) -> None:
+    def _check_append_schema(self, head: BranchState, existing: dict[str, list[str]], schema: pa.Schema) -> None:
         from ..plan.footers import inspect_parquet
 
         o = self.options
-        parquet = [p for p in head.split_files if p.endswith(".parquet")]
+        parquet = [p for files in existing.values() for p in files if p.endswith(".parquet")]
         if not parquet:
             return
         size = next(f.size for f in head.files if f.path == parquet[0])
         snapshot = Snapshot(o.repo, head.sha, o.revision, o.endpoint)
-        existing = inspect_parquet(self.client, snapshot, parquet[0], size).schema
-        if schema_fingerprint(existing.remove_metadata()) != schema_fingerprint(schema):
+        theirs = inspect_parquet(self.client, snapshot, parquet[0], size).schema
+        if schema_fingerprint(theirs.remove_metadata()) != schema_fingerprint(schema):
             try:
-                pa.unify_schemas([existing.remove_metadata(), schema.remove_metadata()])
-                same_names = existing.names == schema.names
+                pa.unify_schemas([theirs.remove_metadata(), schema.remove_metadata()])
+                same_names = theirs.names == schema.names
             except (pa.ArrowInvalid, pa.ArrowTypeError):
                 same_names = False
             if not same_names:
+                splits = f"split {next(iter(existing))!r}: its" if len(existing) == 1 else \
+                    f"splits {', '.join(existing)}: their"
                 raise SchemaMismatchError(
-                    f"cannot append to {o.repo} split {o.split!r}: its files have columns "
-                    f"[{schema_fingerprint(existing)}] but the new rows have [{schema_fingerprint(schema)}]; "
-                    "write with mode overwrite or to another split/config", repo=o.repo)
+                    f"cannot append to {o.repo} {splits} files have columns [{schema_fingerprint(theirs)}] but the "
+                    f"new rows have [{schema_fingerprint(schema)}]; write with mode overwrite or to another "
+                    "split/config", repo=o.repo)
 
     # ---- commit ------------------------------------------------------------------------------
     def commit(self, messages: list[TaskMessage | None], schema: pa.Schema) -> CommitResult:
@@ -175,22 +180,27 @@ class WriteJob:
             bar.update(1)
         if result.commit_sha:
             o = self.options
+            splits = ",".join(s for s, _ in result.split_rows) or o.split
             log.info("hfconnect: committed %d rows in %d file(s) (%s bytes) to %s config %r split %r: commit %s, "
                      "%.1fs after the job began", result.rows, len(result.files), f"{self._bytes:,}", self.where,
-                     o.config, o.split, result.commit_sha, time.monotonic() - self.started)
+                     o.config, splits, result.commit_sha, time.monotonic() - self.started)
         return result
 
     def _commit(self, messages: list[TaskMessage | None], schema: pa.Schema) -> CommitResult:
         if self.base is None:
             raise HfConnectError("WriteJob.commit() called before begin()")
         o = self.options
+        schema = data_schema(schema, o)
         chosen = self._dedupe([m for m in messages if m is not None])
         if self.skip:
             return CommitResult(None, (), (), 0, 0)
         if not any(m.files for m in chosen):
+            if o.split_column:  # no row, so no split named: there is nothing to commit
+                log.info("hfconnect: job %s wrote no rows to %s: nothing to commit", self.job_id, self.where)
+                return CommitResult(None, (), (), 0, 0)
             # No task wrote a row: the split still gets its schema (one empty file), as a table would.
             chosen = [write_task([], schema, o, job_id=self.job_id, partition_id=-1, at_least_one_file=True)]
-        uploads = [f for m in chosen for f in sorted(m.files, key=lambda f: f.index)]
+        uploads = [f for m in chosen for f in sorted(m.files, key=lambda f: (f.split, f.index))]
         rows = sum(f.rows for f in uploads)
         self._bytes = sum(f.size for f in uploads)
         client = self.client
@@ -203,14 +213,17 @@ class WriteJob:
                 self._recheck_mode(head)
                 if self.skip:
                     return CommitResult(None, (), (), 0, attempt)
-            ops, names, deleted = self._operations(head, uploads, rows, schema)
+            content = commit_content(o, self.file_tag, head, uploads, schema)
+            names, deleted, per_split = tuple(content.names), tuple(content.deleted), tuple(content.split_rows)
+            splits = ",".join(s for s, _ in per_split)
             try:
                 info = client.call(
                     "commit", client.api().create_commit, o.repo, repo_type="dataset", revision=o.revision,
-                    operations=ops, parent_commit=head.sha, create_pr=o.create_pr, retry=False, where=self.where,
-                    commit_message=o.commit_message or f"hfconnect: {o.mode} {rows} rows to {o.config}/{o.split}",
+                    operations=content.operations, parent_commit=head.sha, create_pr=o.create_pr, retry=False,
+                    where=self.where, commit_message=o.commit_message or f"hfconnect: {o.mode} {rows} rows to "
+                                                                         f"{o.config}/{splits}",
                     commit_description=self._description())
-                return CommitResult(info.oid, tuple(names), tuple(deleted), rows, attempt, info.pr_url)
+                return CommitResult(info.oid, names, deleted, rows, attempt, info.pr_url, per_split)
             except HubRequestError as exc:
                 status = getattr(exc, "status", None)
                 if status == 412:
@@ -226,7 +239,7 @@ class WriteJob:
                 # A 5xx or a dropped connection: the commit may have landed. Never commit twice.
                 landed = self._find_landed()
                 if landed is not None:
-                    return CommitResult(landed[0], tuple(names), tuple(deleted), rows, attempt, landed[1])
+                    return CommitResult(landed[0], names, deleted, rows, attempt, landed[1], per_split)
                 retrier.failed(f"HTTP {status}" if status else "connection lost", status=status,
                                headers=getattr(exc, "headers", None))
         raise CommitConflictError(f"could not commit to {o.repo}@{o.revision} after {COMMIT_ATTEMPTS} attempts "
@@ -238,12 +251,15 @@ class WriteJob:
         ours = "\n".join(filter(None, [f"{JOB_MARKER} {self.job_id}", self.description]))
         return f"{mine}\n\n{ours}" if mine else ours
 
-    def _recheck_mode(self, head: _Head) -> None:
+    def _recheck_mode(self, head: BranchState) -> None:
         o = self.options
-        if head.split_files and o.mode in ("error", "errorifexists"):
-            raise HfConnectError(f"{o.repo} split {o.split!r} got data from another writer during the job and mode "
-                                 f"is {o.mode!r}: nothing was committed", repo=o.repo)
-        if head.split_files and o.mode == "ignore":
+        existing = head.files_of(self._targets(head))
+        if existing and o.mode in ("error", "errorifexists"):
+            what = f"config {o.config!r}" if o.split_column else f"split {o.split!r}"
+            more = f" ({_describe(existing)})" if o.split_column else ""
+            raise HfConnectError(f"{o.repo} {what} got data from another writer during the job{more} and mode is "
+                                 f"{o.mode!r}: nothing was committed", repo=o.repo)
+        if existing and o.mode == "ignore":
             self.skip = True
 
     @staticmethod
@@ -253,34 +269,6 @@ class WriteJob:
         for m in sorted(messages, key=lambda m: (m.partition_id, m.attempt_id)):
             by_partition.setdefault(m.partition_id, m)
         return [by_partition[p] for p in sorted(by_partition)]
-
-    def _operations(self, head: _Head, uploads: list[Any], rows: int, schema: pa.Schema
-                    ) -> tuple[list[Any], list[str], list[str]]:
-        from huggingface_hub import CommitOperationAdd, CommitOperationDelete
-
-        o = self.options
-        ordered = list(uploads)  # partition order, then file order within a task
-        n = len(ordered)
-        replacing = o.mode == "overwrite" or not head.split_files
-        suffix = "" if replacing else f"-{self.file_tag}"
-        names = [f"{o.data_dir}/{o.split}-{i:05d}-of-{n:05d}{suffix}.parquet" for i in range(n)]
-        ops: list[Any] = []
-        deleted: list[str] = []
-        if o.mode == "overwrite":
-            deleted = [p for p in head.split_files if p not in names]
-            ops += [CommitOperationDelete(path_in_repo=p) for p in deleted]
-        for name, upload in zip(names, ordered, strict=True):
-            op = upload.operation
-            op.path_in_repo = name
-            ops.append(op)
-        previous = None if replacing else split_rows(head.readme, o.config, o.split)
-        total = rows if replacing else (previous + rows if previous is not None else None)
-        present = sorted({*head.splits_present, o.split})
-        kept = sum(f.size for f in head.files if f.path in head.split_files and not replacing)
-        card = update_card(head.readme, config=o.config, split=o.split, data_dir=o.data_dir, schema=schema,
-                           num_rows=total, splits_present=present, num_bytes=kept + sum(u.size for u in ordered))
-        ops.append(CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=card.encode()))
-        return ops, names, deleted
 
     def _find_landed(self) -> tuple[str, str | None] | None:
         """Did our commit land although the request failed? (its sha, and its pull request's URL with create_pr)
@@ -329,6 +317,14 @@ class WriteJob:
         """Nothing was committed; uploaded objects are unreferenced (the Hub collects them)."""
         log.warning("hfconnect: write job %s to %s aborted: %d task message(s) dropped, nothing committed",
                     self.job_id, self.where, sum(1 for m in messages if m))
+
+
+def _describe(existing: dict[str, list[str]]) -> str:
+    """'split 'train' already has 3 file(s)', or for several splits 'splits train, test already have 5 file(s)'."""
+    count = sum(len(files) for files in existing.values())
+    if len(existing) == 1:
+        return f"split {next(iter(existing))!r} already has {count} file(s)"
+    return f"splits {', '.join(existing)} already have {count} file(s)"
 
 
 def _pr_number(ref: Any) -> int:

@@ -21,7 +21,7 @@ from ..hub.client import HubClient
 from ..options import WriteOptions
 from .parquet_writer import FinishedFile, RollingParquetWriter, WriterSettings
 
-__all__ = ["TaskMessage", "UploadedFile", "schema_fingerprint", "write_task"]
+__all__ = ["SplitFileWriter", "TaskMessage", "UploadedFile", "schema_fingerprint", "write_task"]
 
 log = logging.getLogger("hfconnect.write")
 # Below this size a server may take a file as a regular (non-LFS) file, whose bytes travel inside the commit:
@@ -37,6 +37,7 @@ class UploadedFile:
     rows: int
     row_groups: int
     index: int
+    split: str = ""  # the split the file belongs to ("": the job's `split` option)
 
 
 @dataclass(frozen=True)
@@ -64,38 +65,73 @@ def settings_for(options: WriteOptions) -> WriterSettings:
                           dictionary=options.dictionary)
 
 
+class SplitFileWriter:
+    """One split's rows within one task -> rolled Parquet files, each uploaded as soon as it closes.
+
+    A closed file uploads on a background thread while the next one is encoded (at most one upload waits),
+    so network and CPU overlap. Nothing is committed here."""
+
+    def __init__(self, schema: pa.Schema, options: WriteOptions, *, split: str, job_id: str, partition_id: int,
+                 attempt_id: int = 0, tmp_dir: str | None = None) -> None:
+        self.split = split
+        self._writer = RollingParquetWriter(schema, settings_for(options), tmp_dir)
+        self._upload = (options.client, options, job_id, partition_id, attempt_id)
+        self._pending: list[Future[UploadedFile]] = []
+        self._submitted: list[FinishedFile] = []
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hfconnect-upload")
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        self._writer.write(batch)
+        while self._writer.finished:
+            self._submit(self._writer.finished.pop(0))
+
+    def close(self, at_least_one_file: bool = False) -> list[UploadedFile]:
+        """Flush the last file and wait for every upload of this split."""
+        try:
+            for finished in self._writer.close(at_least_one=at_least_one_file):
+                self._submit(finished)
+            self._writer.finished = []
+            return [p.result() for p in self._pending]
+        finally:
+            self._pool.shutdown(wait=True)
+
+    def abort(self) -> None:
+        """Drop what is not uploaded yet and remove the temp files; uploaded objects stay unreferenced."""
+        for future, finished in zip(self._pending, self._submitted, strict=True):
+            if future.cancel():  # never started: its upload would have removed the temp file
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(finished.local_path)
+        self._writer.abort()
+        self._pool.shutdown(wait=True)
+
+    def _submit(self, finished: FinishedFile) -> None:
+        if len(self._pending) >= 2:
+            self._pending[-2].result()  # back-pressure: disk holds at most two finished files
+        client, options, job_id, partition_id, attempt_id = self._upload
+        self._submitted.append(finished)
+        self._pending.append(self._pool.submit(_upload, client, options, finished, self.split, job_id, partition_id,
+                                               attempt_id, len(self._pending)))
+
+
 def write_task(batches: Iterable[pa.RecordBatch], schema: pa.Schema, options: WriteOptions, *, job_id: str,
                partition_id: int, attempt_id: int = 0, tmp_dir: str | None = None,
                at_least_one_file: bool = False) -> TaskMessage:
-    """Write and upload this task's rows. A closed file uploads on a background thread while the next one is
-    encoded (at most one upload waits), so network and CPU overlap."""
-    writer = RollingParquetWriter(schema, settings_for(options), tmp_dir)
-    client = options.client
-    pending: list[Future[UploadedFile]] = []
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hfconnect-upload")
+    """Write and upload this task's rows: to the `split` option's split, or, with `split_column`, each row to
+    the split that column names (`schema` then includes that column, which the files do not get)."""
+    if options.split_column:
+        from .routing import write_routed_task
 
-    def submit(finished: FinishedFile) -> None:
-        if len(pending) >= 2:
-            pending[-2].result()  # back-pressure: disk holds at most two finished files
-        pending.append(pool.submit(_upload, client, options, finished, job_id, partition_id, attempt_id,
-                                   len(pending)))
-
+        return write_routed_task(batches, schema, options, job_id=job_id, partition_id=partition_id,
+                                 attempt_id=attempt_id, tmp_dir=tmp_dir)
+    writer = SplitFileWriter(schema, options, split=options.split, job_id=job_id, partition_id=partition_id,
+                             attempt_id=attempt_id, tmp_dir=tmp_dir)
     try:
         for batch in batches:
             writer.write(batch)
-            while writer.finished:
-                submit(writer.finished.pop(0))
-        for finished in writer.close(at_least_one=at_least_one_file):
-            submit(finished)
-        writer.finished = []
-        uploaded = [p.result() for p in pending]
+        uploaded = writer.close(at_least_one_file)
     except BaseException:
-        for p in pending:
-            p.cancel()
         writer.abort()
         raise
-    finally:
-        pool.shutdown(wait=True)
     return TaskMessage(job_id, partition_id, attempt_id, schema_fingerprint(schema), tuple(uploaded))
 
 
@@ -113,19 +149,19 @@ def prehashed_add(path_in_repo: str, f: FinishedFile) -> Any:
     return op
 
 
-def _upload(client: HubClient, options: WriteOptions, f: FinishedFile, job_id: str, partition_id: int,
+def _upload(client: HubClient, options: WriteOptions, f: FinishedFile, split: str, job_id: str, partition_id: int,
             attempt_id: int, index: int) -> UploadedFile:
     """Upload one finished file (nothing is committed), under the one retry policy, then delete it."""
     from huggingface_hub.utils import disable_progress_bars
 
-    staging = f"{options.data_dir}/{options.split}-{job_id}-{partition_id:05d}-{attempt_id}-{index:04d}.parquet"
+    staging = f"{options.data_dir}/{split}-{job_id}-{partition_id:05d}-{attempt_id}-{index:04d}.parquet"
     try:
         op = prehashed_add(staging, f)
         with disable_progress_bars():  # a bar per file from every task would bury the logs
             client.call(f"upload of a {f.size}-byte file to {options.repo}", client.api().preupload_lfs_files,
                         options.repo, additions=[op], repo_type="dataset", revision=options.revision,
                         where=f"dataset {options.repo}@{options.revision}")
-        return UploadedFile(op, f.sha256, f.size, f.rows, f.row_groups, index)
+        return UploadedFile(op, f.sha256, f.size, f.rows, f.row_groups, index, split)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(f.local_path)

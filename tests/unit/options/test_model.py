@@ -147,7 +147,7 @@ READ_KEYS = ("batch_size, columns, config, data_dir, data_files, endpoint, filte
              "min_shards, prefetch, pushdown_filters, repo, retry_budget, revision, shard_size, split, token")
 WRITE_KEYS = ("cdc, commit_description, commit_message, compression, compression_level, config, "
               "content_defined_row_groups, create_pr, data_dir, dictionary, endpoint, max_file_size, mode, page_index, "
-              "private, repo, retry_budget, revision, row_group_bytes, row_group_size, split, token")
+              "private, repo, retry_budget, revision, row_group_bytes, row_group_size, split, split_column, token")
 
 
 def test_an_unknown_key_is_an_error_listing_the_engines_valid_ones() -> None:
@@ -239,6 +239,7 @@ def test_every_mode_is_accepted(mode: str) -> None:
      r"^mode 'sometimes' is not one of append, overwrite, error, errorifexists, ignore$"),
     ({"repo": "o/n", "compression": "zip"}, r"^compression='zip': use zstd, snappy, gzip, brotli, lz4 or none$"),
     ({"repo": "o/n", "max_file_size": "huge"}, r"^option max_file_size='huge': expected a size"),
+    ({"repo": "o/n", "split_column": " "}, r"^split_column='': name the column that holds each row's split"),
 ])
 def test_write_validation_errors(kwargs: dict, message: str) -> None:
     with pytest.raises(OptionError, match=message):
@@ -256,6 +257,12 @@ def test_bad_write_split_names(split: str) -> None:
     the read option for every split."""
     with pytest.raises(OptionError, match=rf"^split {split!r}: use a name such as train, validation or test$"):
         WriteOptions.build(repo="o/n", split=split)
+
+
+def test_split_column_is_a_write_option_from_spark_and_by_keyword() -> None:
+    assert WriteOptions.from_strings({"Split_Column": "split"}, repo="o/n").split_column == "split"
+    assert WriteOptions.build(repo="o/n", split_column="part").split_column == "part"
+    assert WriteOptions.build(repo="o/n").split_column is None
 
 
 @pytest.mark.parametrize("cls", [ReadOptions, WriteOptions])
