@@ -6,7 +6,7 @@ The contract (schema 1), one JSON object per benchmark run:
 
     {"schema": 1, "benchmark": "read" | "write" | "localhub" | "stream",
      "created": ISO-8601 UTC time, "commit": `git describe --always --dirty` of hfconnect's source,
-     "machine": machine_info(),
+     "machine": machine_info(), "load_at_start": 1-minute load average when the benchmark started (noise),
      "params": {"size": bytes requested, "rounds": n, "files": n, ...: what the run was asked to do},
      "variants": [{"name", "label", "kind": "hfconnect" | "peer" | "limit", "section",
                    "seconds": {"min", "median", "max"} | null, "mb_per_s": number | null (10**6 bytes/s),
@@ -36,6 +36,8 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA = 1
+# Imported as the benchmark starts: what else the machine was doing then (figures on a loaded machine are noisy).
+LOAD_AT_START = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
 HERE = Path(__file__).resolve().parent
 PACKAGES = ("pyspark", "daft", "pyarrow", "huggingface_hub", "hfconnect")
 # Variant names that measure a limit or a ceiling (local files, a sink that does nothing), not a peer.
@@ -138,8 +140,8 @@ def document(benchmark: str, params: dict[str, Any], variants: list[dict[str, An
              info: dict[str, Any] | None = None) -> dict[str, Any]:
     return _clean({"schema": SCHEMA, "benchmark": benchmark,
                    "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "commit": git_commit(),
-                   "machine": machine_info(), "params": params, "variants": variants, "goals": goals,
-                   "info": info or {}})
+                   "machine": machine_info(), "load_at_start": LOAD_AT_START, "params": params,
+                   "variants": variants, "goals": goals, "info": info or {}})
 
 
 def write(path: str | Path, doc: dict[str, Any]) -> None:

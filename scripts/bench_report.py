@@ -156,7 +156,9 @@ class Result:
 
     def ran(self, name: str) -> bool:
         v = self.by.get(name)
-        return bool(v and v.get("seconds"))
+        if not v or v.get("errors") or v.get("unavailable"):
+            return False  # a variant timed in rounds has seconds; one measured over a run (stream) has its rate
+        return bool(v.get("seconds")) or v.get("mb_per_s") is not None or v.get("rows_per_s") is not None
 
     def why_not(self, name: str) -> str:
         v = self.by.get(name)
@@ -185,7 +187,7 @@ def is_smoke(results: dict[str, Result]) -> list[str]:
         p, reasons = res.params, []
         if name in REFERENCE and p.get("size") is not None and p["size"] < REFERENCE[name]:
             reasons.append(f"{gb(p['size'])} (reference {gb(REFERENCE[name])})")
-        if p.get("rounds") is not None and p["rounds"] < 3:
+        if p.get("rounds") is not None and p["rounds"] < 3 and name != "stream":  # a stream runs once, for a time
             reasons.append(f"{p['rounds']} round(s)")
         if p.get("quick"):
             reasons.append("--quick")
@@ -362,10 +364,10 @@ def hbar_chart(path: Path, title: str, subtitle: str, xlabel: str, bars: list[Ba
 
 def _place_labels(fig: Any, ax: Any, bars: list[Bar], marks: list[Mark], value_texts: list[Any],
                   mark_texts: list[Any]) -> None:
-    """A value label crossed by a goal mark moves past the mark; a goal label that would overlap another label or
-    a bar, or start left of the plot, tries the other side of its mark, then below its bar. Labels that leave the
-    plot widen the x range. The figure was just drawn (_fit_subtitle); an annotation's extent follows its moves
-    without another draw."""
+    """A value label crossed by a goal mark moves just past that mark (then past the next one it crosses); a goal
+    label that would overlap another label or a bar, or start left of the plot, tries the other side of its mark,
+    then below its bar. Labels that leave the plot widen the x range. The figure was just drawn (_fit_subtitle);
+    an annotation's extent follows its moves without another draw."""
     for attempt in range(3):
         if attempt:
             fig.canvas.draw()  # the x range changed
@@ -373,12 +375,13 @@ def _place_labels(fig: Any, ax: Any, bars: list[Bar], marks: list[Mark], value_t
         for i, (b, text) in enumerate(zip(bars, value_texts, strict=True)):
             if b.value is None:
                 continue
-            box = text.get_window_extent(renderer)
-            xs = [ax.transData.transform((m.value, i))[0] for m in marks if m.bar == i]
-            crossing = [x for x in xs if box.x0 - 3 <= x <= box.x1 + 3]
-            if crossing:
-                past = max(m.value for m in marks if m.bar == i)
-                text.xy = (max(past, b.value), i)
+            mine = [m.value for m in marks if m.bar == i]
+            for _ in range(len(mine)):  # past the mark it crosses, then the next one if it crosses that
+                box = text.get_window_extent(renderer)
+                crossing = [v for v in mine if box.x0 - 3 <= ax.transData.transform((v, i))[0] <= box.x1 + 3]
+                if not crossing:
+                    break
+                text.xy = (max(max(crossing), b.value), i)
                 text.set_position((6, 0))
         placed = [t.get_window_extent(renderer) for t in value_texts]
         bar_boxes = [p.get_window_extent(renderer) for p in ax.patches]
@@ -653,12 +656,13 @@ def stream_charts(res: Result, out: Path) -> list[Chart]:
         unit = "MB/s" if metric == "mb_per_s" else "rows/s"
         file = f"stream_{k + 1}.png"
         title = titles.get(section, f"Streaming: {section}")
-        hbar_chart(out / file, title, f"median of {res.params.get('rounds')} round(s)",
+        run = f"one {res.params['seconds']:g} s run" if res.params.get("seconds") else \
+            f"median of {res.params.get('rounds')} round(s)"
+        hbar_chart(out / file, title, run,
                    f"{unit} (higher is better)",
                    bars_for(res, names, metric, label=lambda n: res.by[n].get("label", n)),
                    throughput_marks(res, names, metric), lambda x, u=unit: num(x, u))
-        charts.append(Chart(file, title, f"{title}: {unit} per variant, median of {res.params.get('rounds')} "
-                                         "round(s); dashed marks: goals."))
+        charts.append(Chart(file, title, f"{title}: {unit} per variant, {run}; dashed marks: goals."))
     return charts
 
 
@@ -686,7 +690,8 @@ def machine_section(results: dict[str, Result]) -> list[str]:
             ["memory", "n/a" if mem is None else f"{mem / 2**30:.1f} GiB"], ["OS", first.get("os", "?")],
             ["Python", first.get("python", "?")]]
     rows += [[name, pk.get(name) or "not installed"] for name in ("pyspark", "daft", "pyarrow", "huggingface_hub")]
-    rows += [[f"{TITLES[n].lower()} benchmark", f"commit `{r.doc.get('commit')}`, {r.doc.get('created')}"]
+    rows += [[f"{TITLES[n].lower()} benchmark", f"commit `{r.doc.get('commit')}`, {r.doc.get('created')}"
+              + ("" if r.doc.get("load_at_start") is None else f", load average {r.doc['load_at_start']:.1f} at start")]
              for n, r in results.items()]
     lines = ["## The machine", ""] + table(["", ""], rows)
     if len(machines) > 1:
@@ -724,7 +729,9 @@ def variants_table(res: Result) -> list[str]:
                     num(v.get("api_calls")) if v.get("api_calls") is not None else "-",
                     num(v.get("gets")) if v.get("gets") is not None else "-"]
         if has["commits"]:
-            row.append(", ".join(map(str, v.get("commits") or [])) or "-")
+            commits = v.get("commits")  # per round (write), or one count (stream)
+            row.append(", ".join(map(str, commits)) if isinstance(commits, list) and commits
+                       else "-" if commits is None or commits == [] else str(commits))
         if has["server_cpu"]:
             row.append("-" if v.get("server_cpu") is None else f"{100 * v['server_cpu']:.0f}%")
         if has["rows_per_s"]:
