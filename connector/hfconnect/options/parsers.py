@@ -60,7 +60,7 @@ def parse_bool(key: str, value: Any) -> bool:
 
 
 def parse_list(key: str, value: Any) -> tuple[str, ...]:
-    """A JSON list of strings, or a comma-separated string."""
+    """A JSON list of strings, or a comma-separated string; each name once."""
     if isinstance(value, (list, tuple)):
         items = list(value)
     else:
@@ -74,6 +74,9 @@ def parse_list(key: str, value: Any) -> tuple[str, ...]:
             items = [part.strip() for part in text.split(",")]
     if not items or not all(isinstance(i, str) and i for i in items):
         raise OptionError(f"option {key}={value!r}: expected a non-empty list of names")
+    twice = sorted({i for i in items if items.count(i) > 1})
+    if twice:  # `columns="id,id"` would plan two `id` columns; say so instead of guessing
+        raise OptionError(f"option {key}={value!r}: {', '.join(map(repr, twice))} listed more than once")
     return tuple(items)
 
 

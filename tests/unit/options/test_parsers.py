@@ -87,7 +87,8 @@ def test_lists(value: object, want: tuple[str, ...]) -> None:
     ('["id", ', "not a valid JSON list of strings"), ("", "expected a non-empty list of names"),
     ("id,,text", "expected a non-empty list of names"), ("[]", "expected a non-empty list of names"),
     ("[1, 2]", "expected a non-empty list of names"), ([], "expected a non-empty list of names"),
-    (["id", 3], "expected a non-empty list of names"),
+    (["id", 3], "expected a non-empty list of names"), ("id,text,id", "'id' listed more than once"),
+    ('["b", "a", "b", "a"]', "'a', 'b' listed more than once"),
 ])
 def test_bad_lists(value: object, message: str) -> None:
     with pytest.raises(OptionError, match=rf"^option columns={value!r}: {message}$".replace("[", r"\[")):
