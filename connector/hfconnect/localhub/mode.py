@@ -8,6 +8,7 @@ fail against the Hub; this mode is how the tests find out first.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -34,8 +35,8 @@ class HubMode:
     commit_window: float = 3600.0
 
     def __post_init__(self) -> None:
-        if self.url_expiry <= 0 or self.window <= 0 or self.commit_window <= 0:
-            raise ValueError("url expiry and rate-limit windows must be positive numbers of seconds")
+        if not all(0 < t < math.inf for t in (self.url_expiry, self.window, self.commit_window)):  # NaN fails too
+            raise ValueError("url expiry and rate-limit windows must be positive, finite numbers of seconds")
         for quotas in (self.quotas, self.anonymous_quotas):
             unknown = set(quotas) - set(BUCKETS)
             if unknown:

@@ -35,9 +35,11 @@ def test_quotas_are_not_shared_between_modes() -> None:
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"url_expiry": 0}, "url expiry and rate-limit windows must be positive numbers of seconds"),
-    ({"window": -1}, "url expiry and rate-limit windows must be positive numbers of seconds"),
-    ({"commit_window": 0}, "url expiry and rate-limit windows must be positive numbers of seconds"),
+    ({"url_expiry": 0}, "url expiry and rate-limit windows must be positive, finite numbers of seconds"),
+    ({"window": -1}, "url expiry and rate-limit windows must be positive, finite numbers of seconds"),
+    ({"commit_window": 0}, "url expiry and rate-limit windows must be positive, finite numbers of seconds"),
+    ({"url_expiry": float("nan")}, "url expiry and rate-limit windows must be positive, finite numbers of seconds"),
+    ({"window": float("inf")}, "url expiry and rate-limit windows must be positive, finite numbers of seconds"),
     ({"quotas": {"api": 1, "commits": 2}}, r"unknown rate-limit bucket\(s\) \['commits'\]: use api, resolvers"),
     ({"anonymous_quotas": {"downloads": 2}}, r"unknown rate-limit bucket\(s\) \['downloads'\]"),
     ({"quotas": {"api": 0}}, "rate-limit quotas must be whole numbers >= 1"),
