@@ -9,7 +9,6 @@ import contextlib
 import os
 import tempfile
 import threading
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -84,11 +83,9 @@ def _running(root: Path, mode: HubMode | None, tokens: tuple[str, ...]) -> Itera
     bound: dict[str, str] = {}
 
     async def start() -> None:
-        with warnings.catch_warnings():  # aiohttp's NotAppKeyWarning about app["state"]: harmless here
-            warnings.simplefilter("ignore")
-            apps = [("main", build_app(state), "127.0.0.1")]
-            if state.mode.redirects:
-                apps.append(("cdn", build_cdn_app(state), state.mode.cdn_host))
+        apps = [("main", build_app(state), "127.0.0.1")]
+        if state.mode.redirects:
+            apps.append(("cdn", build_cdn_app(state), state.mode.cdn_host))
         for kind, app, host in apps:
             runner = web.AppRunner(app, access_log=None, handle_signals=False)
             await runner.setup()

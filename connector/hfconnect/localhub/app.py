@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from . import api_files, api_repos, api_upload
-from .context import HubState, RequestContext, error_response, json_response, read_json
+from .context import STATE, HubState, RequestContext, error_response, json_response, read_json
 from .errors import HubError
 from .faults import Decision, rule_from_mapping
 
@@ -82,7 +82,7 @@ def match_route(method: str, raw_path: str) -> tuple[Route, dict[str, str | None
 
 def build_app(state: HubState) -> web.Application:
     app = web.Application(client_max_size=1 << 40)
-    app["state"] = state
+    app[STATE] = state
     app.router.add_get("/_admin/health", _health)
     app.router.add_get("/_admin/counters", _counters)
     app.router.add_post("/_admin/counters/reset", _counters_reset)
@@ -95,7 +95,7 @@ def build_app(state: HubState) -> web.Application:
 
 
 async def _dispatch(request: web.Request) -> web.StreamResponse:
-    state: HubState = request.app["state"]
+    state: HubState = request.app[STATE]
     found = match_route(request.method, request.raw_path)
     if found is None:
         return error_response(HubError(404, "NotFound", f"No route for {request.method} {request.path}."))
@@ -189,31 +189,31 @@ async def _health(request: web.Request) -> web.Response:
 
 
 async def _counters(request: web.Request) -> web.Response:
-    return json_response(request.app["state"].counters.snapshot())
+    return json_response(request.app[STATE].counters.snapshot())
 
 
 async def _counters_reset(request: web.Request) -> web.Response:
-    request.app["state"].counters.reset()
+    request.app[STATE].counters.reset()
     return json_response({"ok": True})
 
 
 async def _mode_get(request: web.Request) -> web.Response:
-    state: HubState = request.app["state"]
+    state: HubState = request.app[STATE]
     return json_response({**state.mode.public(), "cdn_endpoint": state.cdn_base})
 
 
 async def _limits_reset(request: web.Request) -> web.Response:
-    request.app["state"].limiter.reset()
+    request.app[STATE].limiter.reset()
     return json_response({"ok": True})
 
 
 async def _faults_get(request: web.Request) -> web.Response:
-    return json_response(request.app["state"].faults.public())
+    return json_response(request.app[STATE].faults.public())
 
 
 async def _faults_put(request: web.Request) -> web.Response:
     """Replace the active fault rules: `{"seed": 1, "rules": [{"route": "resolve", "action": ...}]}`."""
-    state: HubState = request.app["state"]
+    state: HubState = request.app[STATE]
     ctx = RequestContext(request, state, {}, "admin", Decision())
     try:
         body = await read_json(ctx)

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from .context import HubState, RequestContext
+from .context import STATE, HubState, RequestContext
 from .errors import HubError
 
 __all__ = ["build_cdn_app", "signed_url"]
@@ -36,7 +36,7 @@ def signed_url(state: HubState, sha256: str, name: str) -> str:
 
 def build_cdn_app(state: HubState) -> web.Application:
     app = web.Application()
-    app["state"] = state
+    app[STATE] = state
     app.router.add_route("GET", "/cdn/{sha256}/{name:.*}", _serve)
     app.router.add_route("HEAD", "/cdn/{sha256}/{name:.*}", _serve)
     app.router.add_route("*", "/{tail:.*}", _not_found)
@@ -50,7 +50,7 @@ async def _not_found(request: web.Request) -> web.Response:
 async def _serve(request: web.Request) -> web.StreamResponse:
     from .api_files import parse_range, send_file_range  # the same Range semantics as `/resolve/`
 
-    state: HubState = request.app["state"]
+    state: HubState = request.app[STATE]
     counters = state.counters
     counters.add("cdn", requests=1, authorized=int("Authorization" in request.headers))
     decision = state.faults.decide("cdn", request.method, request.path)

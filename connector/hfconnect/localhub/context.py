@@ -61,6 +61,10 @@ class HubState:
         return hmac.new(self.upload_secret, f"{oid}:{size}".encode(), "sha256").hexdigest()
 
 
+# Where an app keeps its HubState (a typed key: aiohttp warns about plain string keys).
+STATE = web.AppKey("state", HubState)
+
+
 @dataclass
 class RequestContext:
     """One request: the raw match groups, the caller's identity and the fault decision."""
