@@ -28,7 +28,9 @@ def run(script: str, *args: str, json_path: Path) -> tuple[str, dict[str, Any]]:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     doc = json.loads(json_path.read_text())
     assert doc["schema"] == 1
-    assert set(doc) == {"schema", "benchmark", "created", "commit", "machine", "params", "variants", "goals", "info"}
+    assert set(doc) == {"schema", "benchmark", "created", "commit", "machine", "load_at_start", "params", "variants",
+                        "goals", "info"}
+    assert doc["load_at_start"] >= 0
     assert doc["commit"] != "unknown" and doc["machine"]["cores"] and doc["machine"]["packages"]["pyarrow"]
     for v in doc["variants"]:
         assert set(v) >= VARIANT_KEYS, v
