@@ -39,7 +39,7 @@ SCHEMA = 1
 HERE = Path(__file__).resolve().parent
 PACKAGES = ("pyspark", "daft", "pyarrow", "huggingface_hub", "hfconnect")
 # Variant names that measure a limit or a ceiling (local files, a sink that does nothing), not a peer.
-LIMIT_MARKERS = ("limit", "null-sink", "parquet", "pyds-local", "pyarrow", "disk", "tcp")
+LIMIT_MARKERS = ("limit", "null-sink", "parquet", "pyds-local", "mapinarrow", "pyarrow", "disk", "tcp")
 
 
 def git_commit() -> str:
