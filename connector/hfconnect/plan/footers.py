@@ -6,9 +6,9 @@ import contextlib
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 
 from ..errors import DataFileError, HfConnectError
 from ..hub.client import HubClient
@@ -17,9 +17,21 @@ from ..hub.snapshot import Snapshot
 
 __all__ = ["FileFacts", "Footer", "inspect_many", "inspect_parquet", "open_fragment"]
 
-# INT96 timestamps (old Spark/Impala files) read as microseconds: nanoseconds overflow for dates outside
-# 1677-2262, and microseconds are what Spark itself reads them as.
-PARQUET_FORMAT = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(coerce_int96_timestamp_unit="us"))
+if TYPE_CHECKING:
+    import pyarrow.dataset as ds
+
+_FORMAT: list[Any] = []
+
+
+def parquet_format() -> ds.ParquetFileFormat:
+    """INT96 timestamps (old Spark/Impala files) read as microseconds: nanoseconds overflow for dates outside
+    1677-2262, and microseconds are what Spark itself reads them as. Made on first use: pyarrow.dataset imports
+    pandas, which a process that only plans from a plan it was handed never needs."""
+    if not _FORMAT:
+        import pyarrow.dataset as ds
+
+        _FORMAT.append(ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(coerce_int96_timestamp_unit="us")))
+    return _FORMAT[0]
 
 
 @dataclass
@@ -41,7 +53,7 @@ def open_fragment(client: HubClient, snapshot: Snapshot, path: str, size: int) -
     """A pyarrow fragment over HTTP whose metadata is loaded (the footer: one range request)."""
     rf = RangeFile(client, client.file_url(snapshot, path), size, name=path)
     try:
-        frag = PARQUET_FORMAT.make_fragment(pa.PythonFile(rf, mode="r"))
+        frag = parquet_format().make_fragment(pa.PythonFile(rf, mode="r"))
         frag.ensure_complete_metadata()
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError, ValueError) as exc:
         if isinstance(exc, HfConnectError):  # the Hub failed (HubRequestError is an OSError), not the file

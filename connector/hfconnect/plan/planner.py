@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import pyarrow as pa
 
-from ..errors import HfConnectError, OptionError, RevisionNotFoundError, SchemaMismatchError
+from ..errors import HfConnectError, RevisionNotFoundError, SchemaMismatchError
 from ..hub.client import HubClient
 from ..hub.datafiles import (
     DataFile,
@@ -26,7 +26,9 @@ from ..hub.datafiles import (
 from ..hub.snapshot import Snapshot
 from ..options import ReadOptions
 from .footers import FileFacts, inspect_many
-from .model import SPLIT_COLUMN, FilePart, ReadPlan, Shard
+from .model import FilePart, ReadPlan, Shard
+from .reuse import output_schema as _output_schema
+from .reuse import reuse_plan
 from .textfiles import read_text_table
 
 __all__ = ["plan_read"]
@@ -49,12 +51,12 @@ def plan_read(options: ReadOptions, *, filter: object = None, filter_columns: It
     snapshot, file list and schema are reused: no API call, only the footers a filter needs; with the same
     filter as the base, its shards are reused as they are (no request at all).
     """
-    filter = options.filters if filter is None else filter
     filter_columns = tuple(filter_columns)
+    reused = reuse_plan(options, base, filter=filter, filter_columns=filter_columns, columns=columns)
+    if reused is not None:
+        return reused
+    filter = options.filters if filter is None else filter
     client = options.client
-    if base is not None and _same_filter(filter, base.filter):
-        schema = _output_schema(base.file_schema, columns or options.columns, options.split == "all")
-        return replace(base, schema=schema, filter_columns=filter_columns or base.filter_columns, client=client)
     if base is None:
         layout, snapshot = _layout(options, client)
         config, chosen = layout.select(options.config, options.split)
@@ -111,12 +113,6 @@ def _files_of(plan: ReadPlan) -> dict[str, tuple[DataFile, ...]]:
     return {split: tuple(sorted(files, key=lambda f: f.path)) for split, files in by_split.items()}
 
 
-def _same_filter(a: object, b: object) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return bool(a.equals(b))  # type: ignore[attr-defined]
-
-
 def _layout(options: ReadOptions, client: HubClient) -> tuple[DatasetLayout, Snapshot]:
     """The pinned commit and its configs/splits: card and file names, else the `refs/convert/parquet` branch."""
     head = client.head(options.repo, options.revision, with_card=not options.data_files and not options.data_dir)
@@ -167,22 +163,6 @@ def _merge_schemas(snapshot: Snapshot, facts: dict[str, FileFacts], files: list[
                 f"{snapshot.repo_id}/{path} has a schema incompatible with the split's other files: {exc}",
                 path=path) from None
     return merged
-
-
-def _output_schema(file_schema: pa.Schema, columns: Iterable[str] | None, add_split: bool) -> pa.Schema:
-    if add_split and SPLIT_COLUMN in file_schema.names:
-        raise OptionError(f"split='all' adds a {SPLIT_COLUMN!r} column, but the data already has one: "
-                          "read the splits one at a time")
-    fields = list(file_schema)
-    if columns:
-        missing = [c for c in columns if c not in file_schema.names and not (add_split and c == SPLIT_COLUMN)]
-        if missing:
-            raise OptionError(f"column(s) {missing} not in the dataset; its columns are: "
-                              f"{', '.join(file_schema.names)}")
-        fields = [file_schema.field(c) for c in columns if c != SPLIT_COLUMN]
-    if add_split and (not columns or SPLIT_COLUMN in columns):
-        fields.append(pa.field(SPLIT_COLUMN, pa.string(), nullable=False))
-    return pa.schema(fields)
 
 
 def _cut(files: list[tuple[str, DataFile]], facts: dict[str, FileFacts], shard_size: int,

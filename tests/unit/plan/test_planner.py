@@ -15,7 +15,7 @@ from hfconnect.errors import OptionError, SchemaMismatchError
 from hfconnect.hub import HubClient
 from hfconnect.hub.datafiles import DataFile
 from hfconnect.hub.snapshot import Snapshot
-from hfconnect.plan.footers import PARQUET_FORMAT, FileFacts
+from hfconnect.plan.footers import FileFacts, parquet_format
 from hfconnect.plan.model import FilePart, ReadPlan, Shard
 from hfconnect.plan.planner import _cut, _files_of, _merge_schemas, _output_schema
 from tests.data import make_table, parquet_bytes
@@ -27,7 +27,7 @@ CLIENT = HubClient("http://hub.invalid", "hf_secret_token")
 def facts_of(path: str, data: bytes, filter: pc.Expression | None = None) -> FileFacts:
     """What planning learns from a footer (as footers.inspect_parquet does over HTTP): the schema, each row
     group's compressed bytes, and the row groups the filter's statistics keep."""
-    frag = PARQUET_FORMAT.make_fragment(pa.BufferReader(data))
+    frag = parquet_format().make_fragment(pa.BufferReader(data))
     frag.ensure_complete_metadata()
     md = frag.metadata
     sizes = tuple(sum(md.row_group(i).column(j).total_compressed_size for j in range(md.num_columns))
