@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -70,6 +70,8 @@ class FileFacts:
     schema: pa.Schema
     row_group_bytes: tuple[int, ...]
     kept: tuple[int, ...]
+    # compressed bytes per top-level column over the file's row groups: what a projected read fetches
+    column_bytes: dict[str, int] = field(default_factory=dict, compare=False)
 
 
 def inspect_parquet(client: HubClient, snapshot: Snapshot, path: str, size: int, filter: object = None
@@ -78,13 +80,20 @@ def inspect_parquet(client: HubClient, snapshot: Snapshot, path: str, size: int,
     md = footer.metadata
     rg_bytes = tuple(sum(rg.column(j).total_compressed_size for j in range(rg.num_columns))
                      for rg in (md.row_group(i) for i in range(md.num_row_groups)))
+    column_bytes: dict[str, int] = {}
+    for i in range(md.num_row_groups):
+        rg = md.row_group(i)
+        for j in range(rg.num_columns):
+            chunk = rg.column(j)
+            top = chunk.path_in_schema.split(".", 1)[0]
+            column_bytes[top] = column_bytes.get(top, 0) + chunk.total_compressed_size
     kept = tuple(range(md.num_row_groups))
     if filter is not None and md.num_row_groups:
         # If statistics cannot decide this filter, every row group is kept: the reader filters rows.
         with contextlib.suppress(pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
             kept = tuple(rg.id for rg in footer.fragment.subset(filter=filter).row_groups)
     footer.file.close()
-    return FileFacts(path, footer.schema, rg_bytes, kept)
+    return FileFacts(path, footer.schema, rg_bytes, kept, column_bytes)
 
 
 PROGRESS_FROM = 32  # footers: fewer are read too fast for a progress bar to mean anything

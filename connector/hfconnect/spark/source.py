@@ -31,6 +31,10 @@ __all__ = ["HuggingFaceDataSource"]
 class HuggingFaceDataSource(DataSource):
     """Reads Hugging Face Hub datasets in parallel, pinned to one commit, with projection and filter pushdown."""
 
+    # Cores the reads are cut for: set by hfconnect.spark.register(spark) (a subclass Spark pickles by value);
+    # None: the cores of the process that plans (plan.sizing).
+    parallelism: int | None = None
+
     @classmethod
     def name(cls) -> str:
         return "huggingface"
@@ -58,7 +62,7 @@ class HuggingFaceDataSource(DataSource):
         asks for partitions: no second listing there)."""
         from ..plan import plan_read
 
-        self._plan = plan_read(self.read_options)
+        self._plan = plan_read(self.read_options, parallelism=self.parallelism)
         return _spark_schema(self._plan.schema)
 
     def writer(self, schema: StructType, overwrite: bool) -> DataSourceWriter:
@@ -79,8 +83,8 @@ class HuggingFaceDataSource(DataSource):
         base = self._plan if self._plan is not None and self._plan.snapshot.revision == self.read_options.revision \
             else None
         if not self.read_options.pushdown_filters:
-            return HuggingFaceReader(self.read_options, schema, base)
-        return HuggingFaceFilteringReader(self.read_options, schema, base)
+            return HuggingFaceReader(self.read_options, schema, base, self.parallelism)
+        return HuggingFaceFilteringReader(self.read_options, schema, base, self.parallelism)
 
     def streamReader(self, schema: StructType) -> DataSourceStreamReader:  # noqa: N802 - Spark's name
         """`spark.readStream.format("huggingface")`: see hfconnect.spark.stream_source."""
@@ -117,8 +121,10 @@ class ShardPartition(InputPartition):
 
 
 class HuggingFaceReader(DataSourceReader):
-    def __init__(self, options: ReadOptions, schema: StructType, base: ReadPlan | None = None) -> None:
+    def __init__(self, options: ReadOptions, schema: StructType, base: ReadPlan | None = None,
+                 parallelism: int | None = None) -> None:
         self.options = options
+        self.parallelism = parallelism
         self.schema = schema
         self.base = base  # the schema's plan: same commit, no second listing
         self.expressions: list[pc.Expression] = []
@@ -141,7 +147,7 @@ class HuggingFaceReader(DataSourceReader):
             from ..plan import plan_read
 
             plan = plan_read(self.options, filter=filter_expr, filter_columns=self.filter_columns, columns=columns,
-                             base=self.base)
+                             base=self.base, parallelism=self.parallelism)
         header = replace(plan, shards=())
         return [ShardPartition(header, shard) for shard in plan.shards]
 
