@@ -8,7 +8,11 @@ import sys
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from hfconnect.spark import cluster_parallelism, register
+
+pytestmark = pytest.mark.integration
 
 
 class FakeSpark:
