@@ -91,3 +91,32 @@ def test_spark_query_plans_once(spark, tmp_path: Path, user_schema: str | None) 
         df = (reader.schema(user_schema) if user_schema else reader).load("f/ds")
         assert df.count() == table.num_rows
         assert hub.counters()["api"]["requests"] == one_plan
+
+
+READ_STEP = """
+import pickle, sys, json
+plan, shard = pickle.loads(open(sys.argv[1], "rb").read())
+from hfconnect.read import read_shard
+rows = sum(b.num_rows for b in read_shard(plan, shard))
+print(json.dumps({"rows": rows, "heavy": [m for m in ("pandas", "pyarrow.dataset") if m in sys.modules]}))
+"""
+
+
+@pytest.mark.parametrize("filtered", [False, True])
+def test_a_task_without_a_filter_reads_through_pyarrow_parquet(tmp_path: Path, filtered: bool) -> None:
+    """pyarrow.dataset (which imports pandas, ~0.3 s per fresh Python worker) only where a filter needs it."""
+    import pickle
+
+    import pyarrow.compute as pc
+
+    from hfconnect.options import ReadOptions
+    from hfconnect.plan import plan_read
+    from tests.conftest import WRITE_TOKEN
+
+    with hub_with_one_file(tmp_path / "hub") as (hub, table):
+        where = pc.field("id") < 7_000 if filtered else None
+        plan = plan_read(ReadOptions.build(repo="f/ds", endpoint=hub.endpoint, token=WRITE_TOKEN), filter=where)
+        (tmp_path / "task.pkl").write_bytes(pickle.dumps((plan, plan.shards[0])))
+        got = _python(READ_STEP, str(tmp_path / "task.pkl"))
+        assert got["rows"] == (7_000 if filtered else table.num_rows)
+        assert got["heavy"] == (["pandas", "pyarrow.dataset"] if filtered else [])
