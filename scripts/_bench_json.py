@@ -41,7 +41,7 @@ LOAD_AT_START = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
 HERE = Path(__file__).resolve().parent
 PACKAGES = ("pyspark", "daft", "pyarrow", "huggingface_hub", "hfconnect")
 # Variant names that measure a limit or a ceiling (local files, a sink that does nothing), not a peer.
-LIMIT_MARKERS = ("limit", "null-sink", "parquet", "pyds-local", "pyarrow", "disk", "tcp")
+LIMIT_MARKERS = ("limit", "null-sink", "parquet", "pyds-local", "mapinarrow", "pyarrow", "disk", "tcp")
 
 
 def git_commit() -> str:

@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import _bench_json
+import _bench_spark_phases as phases
 
 REPO = "bench/read"
 MANY_REPO = "bench/many"
@@ -313,6 +314,82 @@ def prepare(name: str, ctx: dict[str, Any]) -> tuple[Callable[[], dict[str, Any]
     if name == "plan-hfconnect-many":
         return _plan_many(ctx), nothing
     raise SystemExit(f"unknown variant {name!r}")
+
+
+def phase_child_main(spec: str, ctx_path: str) -> int:
+    """(f): one `case:reader` of the phase benchmark in this fresh process."""
+    ctx = json.loads(Path(ctx_path).read_text())
+    spark = _spark_session(f"phase-{spec}")
+    try:
+        out = phases.child(spec, ctx, spark)
+    finally:
+        spark.stop()
+    print(RESULT_TAG + json.dumps(out), flush=True)
+    return 0
+
+
+def run_phases(args: argparse.Namespace, tmp: Path, api: Any, ctx: dict[str, Any], base_env: dict[str, str],
+               exp: dict[str, Any]) -> tuple[Any, ...] | None:
+    """(f): Spark phase by phase, fresh and warm, each run in a fresh process; rounds interleave the variants.
+    Returns what phases.print_section prints, or None when no variant of (f) was asked for."""
+    names = [(n, spec) for n, spec in phases.variant_names(bool(args.baseline_src))
+             if not args.only or re.search(args.only, n)]
+    if not names:
+        return None
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    ctx = dict(ctx)
+    expected: dict[str, dict[str, Any]] = {"main": {"rows": exp["rows"], "sum": exp["sum"]}}
+    for case, make in (("small", lambda d: phases.generate_small(d, make_table, args.seed)),
+                       ("empty", lambda d: phases.generate_empty(d, make_table))):
+        if any(spec.startswith(case + ":") for _, spec in names):
+            paths = make(tmp / case)
+            upload(api, f"bench/{case}", paths)
+            ctx[f"{case}_repo"], ctx[f"{case}_dir"] = f"bench/{case}", str(tmp / case)
+            t = pq.read_table(tmp / case, columns=["f"])
+            expected[case] = {"rows": t.num_rows, "sum": float(pc.sum(t["f"]).as_py() or 0.0)}
+    ctx_path = tmp / "ctx-phases.json"
+    ctx_path.write_text(json.dumps(ctx))
+    fn = probe(sys.executable, "import hfconnect.spark as s; assert hasattr(s, 'read'), 'no hfconnect.spark.read'",
+               base_env)
+    unavailable = {n: fn for n, spec in names if spec.endswith(":hfconnect-fn") and fn}
+    runnable = [(n, spec) for n, spec in names if n not in unavailable]
+    results: dict[str, list[dict[str, Any]]] = {n: [] for n, _ in runnable}
+    errors: dict[str, list[str]] = {}
+    load: list[str] = []
+    for rnd in range(args.phase_rounds):
+        k = rnd % max(1, len(runnable))
+        for name, spec in runnable[k:] + runnable[:k]:
+            uptime = f"{os.getloadavg()[0]:.1f}"
+            load.append(uptime)
+            cmd = [sys.executable, os.path.abspath(__file__), "--phase-child", spec, "--ctx", str(ctx_path)]
+            # Spark's Python workers import the local ceilings' module from here; a @base variant imports hfconnect
+            # from the baseline tree first (Spark passes PYTHONPATH on to its workers).
+            paths = [str(Path(__file__).resolve().parent)]
+            if name.endswith(phases.BASE):
+                paths.insert(0, str(Path(args.baseline_src).resolve()))
+            env = dict(base_env, PYTHONPATH=os.pathsep.join([*paths, base_env.get("PYTHONPATH", "")]).rstrip(":"))
+            log = tmp / "logs" / f"{name}-r{rnd}.log"
+            with open(log, "wb") as err:
+                proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=env, start_new_session=True)
+                try:
+                    stdout, _ = proc.communicate(timeout=args.timeout)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+                    stdout = b""
+            res = next((json.loads(ln[len(RESULT_TAG):]) for ln in stdout.decode(errors="replace").splitlines()
+                        if ln.startswith(RESULT_TAG)), None)
+            if res is None:
+                errors.setdefault(name, []).append(
+                    f"exit {proc.returncode}: {last_error(log.read_text(errors='replace'))}")
+                print(f"  round {rnd + 1}/{args.phase_rounds} {name:<30} n/a ({errors[name][-1]})", flush=True)
+                continue
+            results[name].append(res)
+            shown = {q: f"{res[q]['total']:.2f}s" for q in ("fresh", "warm", "warm_narrow", "warm_wide") if q in res}
+            print(f"  round {rnd + 1}/{args.phase_rounds} {name:<30} {shown}  (load {uptime})", flush=True)
+    return results, errors, unavailable, expected, sorted(set(load)), args.phase_rounds
 
 
 def child_main(name: str, ctx_path: str) -> int:
@@ -780,11 +857,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--setup-psh", action="store_true", help="create that venv with pip, then run")
     ap.add_argument("--json", default=None, metavar="PATH",
                     help="also write the results and goals as JSON to PATH (for scripts/bench_report.py)")
+    ap.add_argument("--baseline-src", default=None, metavar="DIR",
+                    help="(f) also runs hfconnect's format reader from this source tree (a dir holding hfconnect/ and "
+                         "pyspark_hfconnect/, e.g. `git archive main connector | tar -x -C /tmp/base`): before/after "
+                         "in one run")
+    ap.add_argument("--phase-rounds", type=int, default=2,
+                    help="rounds of section (f), Spark phase by phase (fresh processes; default 2)")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--phase-child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--ctx", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         return child_main(args.child, args.ctx)
+    if args.phase_child:
+        return phase_child_main(args.phase_child, args.ctx)
     os.environ["HF_HUB_DISABLE_XET"] = "1"  # before huggingface_hub is imported: the local hub has no Xet
     os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # 10,000 upload bars would bury the table
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -885,9 +971,11 @@ def main(argv: list[str] | None = None) -> int:
                 shown = f"{run.seconds:.2f}s" if run.seconds is not None else f"n/a ({err})"
                 print(f"  round {rnd + 1}/{args.rounds} {v.name:<28} {shown}  served "
                       f"{run.served / MB:,.1f} MB, {run.api_calls} API calls", flush=True)
-        records = print_table(rows, data["bytes"], exp, many, args.rounds)
-        goals, info = print_goals(rows, data["bytes"], args.latency_ms)
+        phase_runs = run_phases(args, tmp, api, ctx, envs["project"], exp)
+        records = print_table(rows, data["bytes"], exp, many, args.rounds) if rows else []
+        goals, info = print_goals(rows, data["bytes"], args.latency_ms) if rows else ([], {})
         real_goals, real_info = print_real_hub(rows, data["bytes"], args.latency_ms)
+        phase_records, phase_goals, phase_info = phases.print_section(*phase_runs) if phase_runs else ([], [], {})
         total = time.monotonic() - wall
         print(f"total wall time {total:.0f}s (generation, upload and all runs)")
         if args.json:
@@ -895,9 +983,11 @@ def main(argv: list[str] | None = None) -> int:
                       "row_groups": data["row_groups"], "rounds": args.rounds, "quick": args.quick,
                       "many_files": many, "latency_ms": args.latency_ms, "real_hub": args.real_hub,
                       "real_window": args.real_window, "only": args.only, "seed": args.seed,
-                      "select_fraction": SELECT_FRACTION, "wall_seconds": total}
+                      "select_fraction": SELECT_FRACTION, "wall_seconds": total,
+                      "phase_rounds": args.phase_rounds}
             _bench_json.write(args.json, _bench_json.document(
-                "read", params, records, goals + real_goals, dict(info, real_hub=real_info)))
+                "read", params, records + phase_records, goals + real_goals + phase_goals,
+                dict(info, real_hub=real_info, phases=phase_info)))
     finally:
         if real_hub is not None:
             real_hub.stop()

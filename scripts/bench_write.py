@@ -93,6 +93,96 @@ def _null_python_sink(spark: Any) -> None:
     spark.dataSource.register(NullSink)
 
 
+# Local-disk writers on Spark's two Python paths (the ceilings the Spark sink is measured against): pyarrow with
+# hfconnect's Parquet options, and hfconnect's own RollingParquetWriter (its CDC row groups and dictionary choice),
+# each through a DataSourceArrowWriter ("pyds") and through mapInArrow. hfconnect's sink = pyds-hfwriter + upload
+# + commit, so the differences say where its time goes.
+LOCAL_WRITERS = ("spark-mapinarrow-pyarrow", "spark-pyds-pyarrow-local", "spark-mapinarrow-hfwriter",
+                 "spark-pyds-hfwriter-local")
+
+
+def _write_local(batches: Any, out_dir: str, kind: str) -> int:
+    """One task's batches to one local file (or several, hfconnect's writer rolls): `pyarrow` buffers 128 MiB
+    row groups like hfconnect and writes them with its options (zstd, CDC pages, page index), then hashes the
+    file as the upload would; `hfwriter` is hfconnect's writer (hashes while writing). Returns rows."""
+    import hashlib
+    import uuid
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from hfconnect.write.parquet_writer import CDC_DEFAULTS, WriterSettings, write_batches
+
+    first = next(iter(batches := iter(batches)), None)
+    if first is None:
+        return 0
+
+    def chained() -> Any:
+        yield first
+        yield from batches
+
+    if kind == "hfwriter":
+        files = write_batches(chained(), first.schema, WriterSettings(max_file_size=256 * 10**6), tmp_dir=out_dir)
+        for f in files:
+            os.unlink(f.local_path)
+        return sum(f.rows for f in files)
+    path = os.path.join(out_dir, f"ceiling-{uuid.uuid4().hex}.parquet")
+    rows = 0
+    with pq.ParquetWriter(path, first.schema, compression="zstd", write_page_index=True,
+                          use_content_defined_chunking=dict(CDC_DEFAULTS), store_schema=True) as writer:
+        buf: list[Any] = []
+        nbytes = 0
+        for batch in chained():
+            buf.append(batch)
+            nbytes += batch.nbytes
+            rows += batch.num_rows
+            if nbytes >= WriterSettings().row_group_bytes:
+                table = pa.Table.from_batches(buf)
+                writer.write_table(table, row_group_size=table.num_rows)
+                buf, nbytes = [], 0
+        if buf:
+            table = pa.Table.from_batches(buf)
+            writer.write_table(table, row_group_size=table.num_rows)
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 22):
+            h.update(chunk)
+    os.unlink(path)
+    return rows
+
+
+def _local_ceiling(spark: Any, df: Any, name: str, out_dir: str) -> int:
+    kind = "hfwriter" if name.endswith(("hfwriter", "hfwriter-local")) else "pyarrow"
+    if "mapinarrow" in name:
+        def task(batches: Any) -> Any:
+            import pyarrow as pa
+
+            yield pa.RecordBatch.from_pydict({"rows": [_write_local(batches, out_dir, kind)]})
+
+        return int(df.mapInArrow(task, "rows long").groupBy().sum("rows").collect()[0][0])
+    from pyspark.sql.datasource import DataSource, DataSourceArrowWriter, WriterCommitMessage
+
+    class Written(WriterCommitMessage):
+        def __init__(self, rows: int) -> None:
+            self.rows = rows
+
+    class LocalWriter(DataSourceArrowWriter):
+        def write(self, iterator: Any) -> Written:
+            return Written(_write_local(iterator, out_dir, kind))
+
+    class LocalSink(DataSource):
+        @classmethod
+        def name(cls) -> str:
+            return "bench_local_write"
+
+        def writer(self, schema: Any, overwrite: bool) -> LocalWriter:
+            return LocalWriter()
+
+    spark.dataSource.register(LocalSink)
+    df.write.format("bench_local_write").mode("append").save()
+    return -1
+
+
 # ---- variants (each runs in a fresh process) ---------------------------------------------------------------
 def variant_main(name: str, data_dir: str, endpoint: str, repo: str, extra: dict[str, Any]) -> dict[str, Any]:
     os.environ["HF_HUB_DISABLE_XET"] = "1"
@@ -111,6 +201,9 @@ def variant_main(name: str, data_dir: str, endpoint: str, repo: str, extra: dict
         if name == "spark-null-sink":
             _null_python_sink(spark)
             df.write.format("bench_null").mode("append").save()
+        elif name in LOCAL_WRITERS:
+            out = tempfile.mkdtemp(prefix="ceiling-", dir=extra.get("tmp"))
+            _local_ceiling(spark, df, name, out)
         elif name == "spark-hfconnect":
             (df.write.format("huggingface").mode("overwrite").option("endpoint", endpoint).option("token", TOKEN)
              .option("max_file_size", extra.get("max_file_size", "256MB")).save(repo))
@@ -337,8 +430,8 @@ def main() -> int:
         rows, nbytes = make_data(data, parse_size(args.size), args.files)
         print(f"data: {rows:,} rows, {nbytes / 1e6:.0f} MB in {args.files} files; hub {hub.endpoint}", flush=True)
         psh = None if args.skip_peer or args.only_rss else ensure_psh_venv()
-        variants = [] if args.only_rss else ["limit", "spark-null-sink", "spark-hfconnect", "daft-hfconnect",
-                                             "daft-native"] + (
+        variants = [] if args.only_rss else ["limit", "spark-null-sink", *LOCAL_WRITERS, "spark-hfconnect",
+                                             "daft-hfconnect", "daft-native"] + (
             ["spark-psh200"] if psh else [])
         if args.only:
             variants = [v for v in variants if re.search(args.only, v)]
@@ -356,14 +449,14 @@ def main() -> int:
                 if v == "limit":
                     res = run_child(["--limit", str(data), tmp])
                 else:
-                    res = run_child(["--variant", v, str(data), hub.endpoint, repo, "{}"],
+                    res = run_child(["--variant", v, str(data), hub.endpoint, repo, json.dumps({"tmp": tmp})],
                                     python=psh if v == "spark-psh200" else sys.executable)
                 if "seconds" in res:
                     times[v].append(res["seconds"])
                     commits[v].append(hub.counters()["commits"] - before)
                 else:
                     errors[v] = res.get("error", "?")
-                print(f"  round {r + 1} {v}: {res}", flush=True)
+                print(f"  round {r + 1} {v}: {res} (load {os.getloadavg()[0]:.1f})", flush=True)
         rss = {}
         for label, mfs in (("128MB files", "128MB"), ("512MB files", "512MB")):
             rss[label] = run_child(["--rss", str(rows), hub.endpoint, f"bench/rss-{mfs}", mfs, "64MiB"])
@@ -392,6 +485,10 @@ def main() -> int:
 
     goals = [
         ("hfconnect-Spark >= 3x pyspark_huggingface 2.0.0", ratio("spark-hfconnect", "spark-psh200"), 3.0),
+        ("hfconnect-Spark >= 1.2x pyspark_huggingface 2.0.0 (issue 13)", ratio("spark-hfconnect", "spark-psh200"),
+         1.2),
+        ("hfconnect-Spark >= 0.9x mapInArrow + pyarrow, same options, local disk",
+         ratio("spark-hfconnect", "spark-mapinarrow-pyarrow"), 0.9),
         ("hfconnect-Daft >= 1.0x Daft write_huggingface", ratio("daft-hfconnect", "daft-native"), 1.0),
         ("hfconnect-Spark >= 0.7x the pyarrow limit", ratio("spark-hfconnect", "limit"), 0.7),
         ("hfconnect-Daft >= 0.7x the pyarrow limit", ratio("daft-hfconnect", "limit"), 0.7),
@@ -400,6 +497,15 @@ def main() -> int:
         shown = "n/a" if value is None else f"{value:.2f}x"
         verdict = "n/a" if value is None else ("PASS" if value >= goal else "MISS")
         print(f"  {label:<52} {shown:>8}  {verdict}")
+    for label, a, b in (
+            ("DataSourceArrowWriter vs mapInArrow, same pyarrow writer (Spark's part)", "spark-pyds-pyarrow-local",
+             "spark-mapinarrow-pyarrow"),
+            ("hfconnect's Parquet writer vs plain pyarrow, same options, on mapInArrow (our encoding)",
+             "spark-mapinarrow-hfwriter", "spark-mapinarrow-pyarrow"),
+            ("hfconnect's sink vs its own writer to local disk on the same path (upload + commit)",
+             "spark-hfconnect", "spark-pyds-hfwriter-local")):
+        share = ratio(a, b)
+        print(f"  info: {label}: {'n/a' if share is None else f'{share:.2f}x'} throughput")
     ceiling = ratio("spark-hfconnect", "spark-null-sink")
     print(f"  info: hfconnect-Spark vs a Python sink that only counts the rows Spark hands it (the ceiling of "
           f"Spark's Python data source write path): {'n/a' if ceiling is None else f'{ceiling:.2f}x'}")
@@ -426,7 +532,8 @@ def main() -> int:
     return 0
 
 
-GOAL_IDS = ("spark-vs-psh200", "daft-vs-native", "spark-vs-limit", "daft-vs-limit")
+GOAL_IDS = ("spark-vs-psh200", "spark-vs-psh200-issue13", "spark-vs-mapinarrow", "daft-vs-native", "spark-vs-limit",
+            "daft-vs-limit")
 
 
 def write_json(args: argparse.Namespace, rows: int, nbytes: int, variants: list[str], times: dict[str, list[float]],
@@ -443,8 +550,9 @@ def write_json(args: argparse.Namespace, rows: int, nbytes: int, variants: list[
             "seconds": stats, "mb_per_s": mb / stats["median"] if stats and stats["median"] else None,
             "commits": commits[v] if v != "limit" else None, "errors": [errors[v]] if v in errors else [],
             "unavailable": None if times[v] else errors.get(v, "no run")})
-    pairs = [("spark-hfconnect", "spark-psh200"), ("daft-hfconnect", "daft-native"), ("spark-hfconnect", "limit"),
-             ("daft-hfconnect", "limit")]
+    pairs = [("spark-hfconnect", "spark-psh200"), ("spark-hfconnect", "spark-psh200"),
+             ("spark-hfconnect", "spark-mapinarrow-pyarrow"), ("daft-hfconnect", "daft-native"),
+             ("spark-hfconnect", "limit"), ("daft-hfconnect", "limit")]
     out = [_bench_json.goal(gid, label, value, "x", threshold, ">=", section="write", metric="throughput",
                             variant=ours, baseline=peer)
            for gid, (label, value, threshold), (ours, peer) in zip(GOAL_IDS, goals, pairs, strict=True)]

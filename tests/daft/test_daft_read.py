@@ -105,6 +105,7 @@ def test_each_config_and_split_equals_pyarrow(dataset, config, split, reader):
 
 def test_large_files_split_by_row_group(dataset):
     source = HuggingFaceSource(ReadOptions.build(repo=dataset[0], split="train", shard_size="200KB",
+                                                 min_shards=2 * ROWS_PER_TRAIN_FILE // ROW_GROUP,
                                                  daft_reader="hfconnect"))
     shards = source.plan.shards
     assert len(shards) == 2 * ROWS_PER_TRAIN_FILE // ROW_GROUP
@@ -128,6 +129,7 @@ def test_filter_is_pushed_and_exact(dataset, reader):
     df = read_huggingface(dataset[0], split="train", reader=reader, **_sharding(reader)).where(col("id") > n)
     assert _rows(df.to_arrow()) == _expected(dataset, "main", "train", pc.field("id") > n)
     source = HuggingFaceSource(ReadOptions.build(repo=dataset[0], split="train", shard_size="200KB",
+                                                 min_shards=2 * ROWS_PER_TRAIN_FILE // ROW_GROUP,
                                                  daft_reader="hfconnect"))
     plan, pushed = source.plan_for(Pushdowns(filters=col("id") > n, columns=["hex"]))
     assert pushed.exact and plan.filter is not None
@@ -172,6 +174,7 @@ def _tasks(source: HuggingFaceSource, pushdowns: Pushdowns) -> list:
 
 def test_limit_stops_tasks_early_only_when_the_filter_is_exact(dataset):
     source = HuggingFaceSource(ReadOptions.build(repo=dataset[0], split="train", shard_size="200KB",
+                                                 min_shards=2 * ROWS_PER_TRAIN_FILE // ROW_GROUP,
                                                  daft_reader="hfconnect"))
     tasks = _tasks(source, Pushdowns(limit=7, columns=["id"]))
     assert len(tasks) == len(source.plan.shards) and {t.limit for t in tasks} == {7}

@@ -27,6 +27,7 @@ from hfconnect.errors import (
 from hfconnect.hub import HubClient
 from hfconnect.options import ReadOptions
 from hfconnect.plan import plan_read
+from hfconnect.plan.sizing import default_parallelism
 from hfconnect.read import read_shard
 from tests.conftest import READ_TOKEN, WRITE_TOKEN
 from tests.data import FAULT_RULES, hub_with_one_file, make_table, parquet_bytes, publish_multi_config
@@ -87,12 +88,13 @@ def test_small_files_need_no_footer_reads_and_few_api_calls(own_hub, own_api) ->
     assert c["api"]["requests"] <= 4  # 1 revision + 2 tree pages (1000 per page)
     assert plan.footers_read == 1  # the schema's: the first file only
     assert c["resolve"]["requests"] == 1
-    assert len(plan.shards) == 8  # min_shards: small datasets still spread over several tasks
+    assert len(plan.shards) == default_parallelism()  # 2.5 MB, but 1,500 files: work for every core
     assert sum(len(s.parts) for s in plan.shards) == 1500
     sizes = [s.est_bytes for s in plan.shards]
     assert max(sizes) <= 1.6 * min(sizes)
     assert pickle.loads(pickle.dumps(plan)).explain() == plan.explain()
     assert len(pickle.dumps(plan)) < 200_000
+    assert len(plan_read(opts(own_hub, repo), parallelism=8).shards) == 8  # a wider cluster: more shards
 
 
 def test_filter_prunes_row_groups_and_is_exact(own_hub, own_api) -> None:

@@ -122,7 +122,7 @@ class ReadOptions:
     columns: tuple[str, ...] | None = None
     filters: Any = None  # pyarrow.compute.Expression
     shard_size: int = 128_000_000
-    min_shards: int = 8
+    min_shards: int | None = None  # None: the shard count follows cores and data size (plan.sizing)
     batch_size: int = 65_536
     max_concurrency: int = 16
     prefetch: bool = True

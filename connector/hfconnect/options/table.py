@@ -91,7 +91,8 @@ OPTIONS: tuple[Option, ...] = (
            "and rows", read=True),
     Option("shard_size", "size", 128_000_000, "bytes per task: files are cut at row groups (reader=hfconnect)",
            read=True),
-    Option("min_shards", "int", 8, "small datasets still spread over this many tasks (reader=hfconnect)",
+    Option("min_shards", "int", None, "at least this many tasks (default: one per core, fewer when each would "
+           "read under 16 MB; reader=hfconnect)",
            read=True),
     Option("batch_size", "int", 65_536, "rows per Arrow batch handed to the engine", read=True),
     Option("max_concurrency", "int", 16, "parallel range requests while planning (footers)", read=True),

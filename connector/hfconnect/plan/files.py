@@ -18,6 +18,7 @@ from ..options import ReadOptions
 from .footers import inspect_many
 from .model import ReadPlan
 from .planner import _cut, _output_schema, _with_targets
+from .sizing import default_parallelism, shard_target
 
 __all__ = ["plan_files"]
 
@@ -32,7 +33,8 @@ def plan_files(options: ReadOptions, snapshot: Snapshot, files: Mapping[str, tup
     client = options.client
     chosen = [(split, f) for split, fs in files.items() for f in fs]
     total = sum(f.size for _, f in chosen)
-    target = max(1, min(options.shard_size, -(-total // options.min_shards))) if total else options.shard_size
+    target = shard_target(total, shard_size=options.shard_size, parallelism=default_parallelism(),
+                          min_shards=options.min_shards, files=len(chosen))
     filter = options.filters
     wanted = {f.path: f.size for _, f in chosen if f.format == "parquet" and (filter is not None or f.size > target)}
     facts = inspect_many(client, snapshot, wanted.items(), filter=filter, concurrency=options.max_concurrency)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 
 from ..errors import DataFileError, HfConnectError
 from ..hub.client import HubClient
@@ -17,37 +17,62 @@ from ..hub.snapshot import Snapshot
 
 __all__ = ["FileFacts", "Footer", "inspect_many", "inspect_parquet", "open_fragment"]
 
-# INT96 timestamps (old Spark/Impala files) read as microseconds: nanoseconds overflow for dates outside
-# 1677-2262, and microseconds are what Spark itself reads them as.
-PARQUET_FORMAT = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(coerce_int96_timestamp_unit="us"))
+if TYPE_CHECKING:
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+_FORMAT: list[Any] = []
+
+
+def parquet_format() -> ds.ParquetFileFormat:
+    """INT96 timestamps (old Spark/Impala files) read as microseconds: nanoseconds overflow for dates outside
+    1677-2262, and microseconds are what Spark itself reads them as. Made on first use: pyarrow.dataset imports
+    pandas, which a process that only plans from a plan it was handed never needs."""
+    if not _FORMAT:
+        import pyarrow.dataset as ds
+
+        _FORMAT.append(ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(coerce_int96_timestamp_unit="us")))
+    return _FORMAT[0]
 
 
 @dataclass
 class Footer:
+    """A Parquet file over HTTP with its footer loaded: a pyarrow.parquet file for plain reads, or a dataset
+    fragment where a filter needs statistics pruning and row filtering (pyarrow.dataset imports pandas: ~0.3 s
+    in every fresh Python worker, which a read without a filter need not pay)."""
+
     path: str
-    fragment: ds.ParquetFileFragment
     file: RangeFile
+    parquet: pq.ParquetFile | None = None
+    fragment: ds.ParquetFileFragment | None = None
 
     @property
     def metadata(self):  # noqa: ANN201 - pyarrow FileMetaData
-        return self.fragment.metadata
+        return self.fragment.metadata if self.fragment is not None else self.parquet.metadata  # type: ignore[union-attr]
 
     @property
     def schema(self) -> pa.Schema:
-        return self.fragment.physical_schema
+        if self.fragment is not None:
+            return self.fragment.physical_schema
+        return self.parquet.schema_arrow  # type: ignore[union-attr]
 
 
-def open_fragment(client: HubClient, snapshot: Snapshot, path: str, size: int) -> Footer:
-    """A pyarrow fragment over HTTP whose metadata is loaded (the footer: one range request)."""
+def open_fragment(client: HubClient, snapshot: Snapshot, path: str, size: int, *, dataset: bool = True) -> Footer:
+    """The file's footer over HTTP (one range request): a dataset fragment, or with `dataset=False` a
+    pyarrow.parquet file (same schema and metadata, INT96 read as microseconds either way)."""
     rf = RangeFile(client, client.file_url(snapshot, path), size, name=path)
     try:
-        frag = PARQUET_FORMAT.make_fragment(pa.PythonFile(rf, mode="r"))
-        frag.ensure_complete_metadata()
+        if dataset:
+            frag = parquet_format().make_fragment(pa.PythonFile(rf, mode="r"))
+            frag.ensure_complete_metadata()
+            return Footer(path, rf, fragment=frag)
+        import pyarrow.parquet as pq
+
+        return Footer(path, rf, parquet=pq.ParquetFile(pa.PythonFile(rf, mode="r"), coerce_int96_timestamp_unit="us"))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError, ValueError) as exc:
         if isinstance(exc, HfConnectError):  # the Hub failed (HubRequestError is an OSError), not the file
             raise
         raise DataFileError(f"{snapshot.repo_id}/{path}: not a readable Parquet file ({exc})", path=path) from None
-    return Footer(path, frag, rf)
 
 
 @dataclass(frozen=True)
@@ -58,21 +83,30 @@ class FileFacts:
     schema: pa.Schema
     row_group_bytes: tuple[int, ...]
     kept: tuple[int, ...]
+    # compressed bytes per top-level column over the file's row groups: what a projected read fetches
+    column_bytes: dict[str, int] = field(default_factory=dict, compare=False)
 
 
 def inspect_parquet(client: HubClient, snapshot: Snapshot, path: str, size: int, filter: object = None
                     ) -> FileFacts:
-    footer = open_fragment(client, snapshot, path, size)
+    footer = open_fragment(client, snapshot, path, size, dataset=filter is not None)
     md = footer.metadata
     rg_bytes = tuple(sum(rg.column(j).total_compressed_size for j in range(rg.num_columns))
                      for rg in (md.row_group(i) for i in range(md.num_row_groups)))
+    column_bytes: dict[str, int] = {}
+    for i in range(md.num_row_groups):
+        rg = md.row_group(i)
+        for j in range(rg.num_columns):
+            chunk = rg.column(j)
+            top = chunk.path_in_schema.split(".", 1)[0]
+            column_bytes[top] = column_bytes.get(top, 0) + chunk.total_compressed_size
     kept = tuple(range(md.num_row_groups))
     if filter is not None and md.num_row_groups:
         # If statistics cannot decide this filter, every row group is kept: the reader filters rows.
         with contextlib.suppress(pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-            kept = tuple(rg.id for rg in footer.fragment.subset(filter=filter).row_groups)
+            kept = tuple(rg.id for rg in footer.fragment.subset(filter=filter).row_groups)  # type: ignore[union-attr]
     footer.file.close()
-    return FileFacts(path, footer.schema, rg_bytes, kept)
+    return FileFacts(path, footer.schema, rg_bytes, kept, column_bytes)
 
 
 PROGRESS_FROM = 32  # footers: fewer are read too fast for a progress bar to mean anything

@@ -8,12 +8,13 @@ become file-level shards straight from the tree listing's sizes, packed together
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable
 from dataclasses import replace
 
 import pyarrow as pa
 
-from ..errors import HfConnectError, OptionError, RevisionNotFoundError, SchemaMismatchError
+from ..errors import HfConnectError, RevisionNotFoundError, SchemaMismatchError
 from ..hub.client import HubClient
 from ..hub.datafiles import (
     DataFile,
@@ -26,7 +27,10 @@ from ..hub.datafiles import (
 from ..hub.snapshot import Snapshot
 from ..options import ReadOptions
 from .footers import FileFacts, inspect_many
-from .model import SPLIT_COLUMN, FilePart, ReadPlan, Shard
+from .model import FilePart, ReadPlan, Shard
+from .reuse import output_schema as _output_schema
+from .reuse import reuse_plan
+from .sizing import default_parallelism, read_fraction, shard_target
 from .textfiles import read_text_table
 
 __all__ = ["plan_read"]
@@ -39,7 +43,7 @@ ALL_FOOTERS_UP_TO = 256
 
 def plan_read(options: ReadOptions, *, filter: object = None, filter_columns: Iterable[str] = (),
               columns: Iterable[str] | None = None, base: ReadPlan | None = None,
-              whole_files: bool = False) -> ReadPlan:
+              whole_files: bool = False, parallelism: int | None = None) -> ReadPlan:
     """Resolve the snapshot, the split's files and schema, and cut them into shards.
 
     `whole_files` never splits a file (for an engine that splits Parquet files itself, like Daft's native
@@ -48,13 +52,16 @@ def plan_read(options: ReadOptions, *, filter: object = None, filter_columns: It
     With `base` (a plan made earlier for the same options, e.g. while Spark asked for the schema), the
     snapshot, file list and schema are reused: no API call, only the footers a filter needs; with the same
     filter as the base, its shards are reused as they are (no request at all).
+
+    The shard count follows `parallelism` (default: the cores this process sees), the data size and the share of
+    it the columns read (plan.sizing); an explicit `min_shards` option still sets a minimum.
     """
-    filter = options.filters if filter is None else filter
     filter_columns = tuple(filter_columns)
+    reused = reuse_plan(options, base, filter=filter, filter_columns=filter_columns, columns=columns)
+    if reused is not None:
+        return reused
+    filter = options.filters if filter is None else filter
     client = options.client
-    if base is not None and _same_filter(filter, base.filter):
-        schema = _output_schema(base.file_schema, columns or options.columns, options.split == "all")
-        return replace(base, schema=schema, filter_columns=filter_columns or base.filter_columns, client=client)
     if base is None:
         layout, snapshot = _layout(options, client)
         config, chosen = layout.select(options.config, options.split)
@@ -67,8 +74,10 @@ def plan_read(options: ReadOptions, *, filter: object = None, filter_columns: It
         raise HfConnectError(f"config {config!r} of {options.repo} has no data files for split "
                              f"{options.split!r}; nothing to read")
     total = sum(f.size for _, f in files)
-    # Enough shards to keep min_shards tasks busy, none larger than shard_size.
-    target = max(1, min(options.shard_size, -(-total // options.min_shards)))
+    cores = parallelism or default_parallelism()
+    # The footers to read are chosen with the all-columns target; a narrow read's larger one follows below.
+    target = shard_target(total, shard_size=options.shard_size, parallelism=cores, min_shards=options.min_shards,
+                          files=len(files))
     parquet = [f for _, f in files if f.format == "parquet"]
     # Footers that change the plan: large files, every file under a filter, the first file of each split.
     firsts = {fs[0].path for fs in chosen.values() if fs and fs[0].format == "parquet"} if base is None else set()
@@ -83,6 +92,11 @@ def plan_read(options: ReadOptions, *, filter: object = None, filter_columns: It
         facts |= inspect_many(client, snapshot, rest, filter=filter, concurrency=options.max_concurrency)
     file_schema = base.file_schema if base is not None else _merge_schemas(snapshot, facts, files, client)
     schema = _output_schema(file_schema, columns or options.columns, options.split == "all")
+    wanted_columns = schema.names if (columns or options.columns) else None
+    fraction = read_fraction([f.column_bytes for f in facts.values()], wanted_columns)
+    if fraction < 1.0:
+        target = shard_target(total, shard_size=options.shard_size, parallelism=cores,
+                              min_shards=options.min_shards, fraction=fraction, files=len(files))
     shards = _with_targets(client, snapshot, _cut(files, facts, target, whole_files))
     return ReadPlan(
         snapshot=snapshot, client=client, config=config, splits=tuple(chosen), file_schema=file_schema, schema=schema,
@@ -109,12 +123,6 @@ def _files_of(plan: ReadPlan) -> dict[str, tuple[DataFile, ...]]:
     for part in plan.files():
         by_split.setdefault(part.split, []).append(DataFile(part.path, part.size, part.format))
     return {split: tuple(sorted(files, key=lambda f: f.path)) for split, files in by_split.items()}
-
-
-def _same_filter(a: object, b: object) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return bool(a.equals(b))  # type: ignore[attr-defined]
 
 
 def _layout(options: ReadOptions, client: HubClient) -> tuple[DatasetLayout, Snapshot]:
@@ -169,25 +177,13 @@ def _merge_schemas(snapshot: Snapshot, facts: dict[str, FileFacts], files: list[
     return merged
 
 
-def _output_schema(file_schema: pa.Schema, columns: Iterable[str] | None, add_split: bool) -> pa.Schema:
-    if add_split and SPLIT_COLUMN in file_schema.names:
-        raise OptionError(f"split='all' adds a {SPLIT_COLUMN!r} column, but the data already has one: "
-                          "read the splits one at a time")
-    fields = list(file_schema)
-    if columns:
-        missing = [c for c in columns if c not in file_schema.names and not (add_split and c == SPLIT_COLUMN)]
-        if missing:
-            raise OptionError(f"column(s) {missing} not in the dataset; its columns are: "
-                              f"{', '.join(file_schema.names)}")
-        fields = [file_schema.field(c) for c in columns if c != SPLIT_COLUMN]
-    if add_split and (not columns or SPLIT_COLUMN in columns):
-        fields.append(pa.field(SPLIT_COLUMN, pa.string(), nullable=False))
-    return pa.schema(fields)
-
-
 def _cut(files: list[tuple[str, DataFile]], facts: dict[str, FileFacts], shard_size: int,
          whole_files: bool = False) -> tuple[Shard, ...]:
-    """Split big files by row group, drop pruned ones, pack small ones: shards of about shard_size bytes."""
+    """Split big files by row group, drop pruned ones, pack small ones: even shards of about shard_size bytes.
+
+    Even, not greedy: a file of 1.3 shards is cut in two halves (not 1 + 0.3), and packing makes
+    ceil(total/shard_size) shards with boundaries at multiples of total/count, so one wave's tasks end together.
+    """
     units: list[tuple[FilePart, int]] = []
     for split, f in files:
         fact = facts.get(f.path)
@@ -200,28 +196,36 @@ def _cut(files: list[tuple[str, DataFile]], facts: dict[str, FileFacts], shard_s
                                          and (f.size <= shard_size or whole_files)):
             units.append((FilePart(f.path, f.size, f.format, split), f.size))
             continue
-        group: list[int] = []
-        group_bytes = 0
-        for rg in fact.kept:
-            if group and group_bytes + fact.row_group_bytes[rg] > shard_size:
-                units.append((FilePart(f.path, f.size, f.format, split, tuple(group)), group_bytes))
-                group, group_bytes = [], 0
-            group.append(rg)
-            group_bytes += fact.row_group_bytes[rg]
-        if group:
-            units.append((FilePart(f.path, f.size, f.format, split, tuple(group)), group_bytes))
-    shards: list[Shard] = []
-    parts: list[FilePart] = []
-    total = 0
-    for part, nbytes in units:
-        if parts and total + nbytes > shard_size:
-            shards.append(Shard(len(shards), tuple(parts), total))
-            parts, total = [], 0
-        parts.append(part)
-        total += nbytes
-    if parts:
-        if shards and total < shard_size // 2:  # a small remainder joins the last shard instead of idling a task
-            last = shards.pop()
-            parts, total = list(last.parts) + parts, last.est_bytes + total
-        shards.append(Shard(len(shards), tuple(parts), total))
-    return tuple(shards)
+        sizes = [fact.row_group_bytes[rg] for rg in fact.kept]
+        for run in _even_runs(sizes, math.ceil(sum(sizes) / max(1, shard_size))):  # none above shard_size
+            groups = tuple(fact.kept[i] for i in run)
+            units.append((FilePart(f.path, f.size, f.format, split, groups), sum(sizes[i] for i in run)))
+    total = sum(nbytes for _, nbytes in units)
+    groups = _even_runs([nbytes for _, nbytes in units], math.ceil(total / max(1, shard_size)))
+    return tuple(Shard(i, tuple(units[u][0] for u in run), sum(units[u][1] for u in run))
+                 for i, run in enumerate(groups))
+
+
+def _even_runs(sizes: list[int], count: int) -> list[range]:
+    """`sizes` (indices) in at most `count` consecutive runs, as even as whole items allow: the boundaries sit
+    where the running total crosses multiples of total/count (an item belongs to the run its middle falls in),
+    so no run is a sliver; an item larger than total/count is a run of its own."""
+    total = sum(sizes)
+    if not sizes:
+        return []
+    count = max(1, count)
+    if count == 1 or not total:
+        return [range(len(sizes))]
+    step = total / count
+    runs: list[range] = []
+    start, seen, current = 0, 0, 0
+    for i, size in enumerate(sizes):
+        # the run an item belongs to: where its middle falls; never backwards
+        k = max(current, min(count - 1, int((seen + size / 2) // step)))
+        if k != current and i > start:
+            runs.append(range(start, i))
+            start = i
+        current = k
+        seen += size
+    runs.append(range(start, len(sizes)))
+    return runs

@@ -41,7 +41,8 @@ def read_shard(plan: ReadPlan, shard: Shard) -> Iterator[pa.RecordBatch]:
         for j in range(start, min(len(shard.parts), start + FOOTERS_AHEAD + 1)):
             part = shard.parts[j]
             if j not in ahead and part.format == "parquet":
-                ahead[j] = pool.submit(open_fragment, client, plan.snapshot, part.path, part.size)
+                ahead[j] = pool.submit(open_fragment, client, plan.snapshot, part.path, part.size,
+                                       dataset=plan.filter is not None)
 
     try:
         for i, part in enumerate(shard.parts):
@@ -82,7 +83,7 @@ def _chunk_spans(metadata, row_group: int, leaf_indices: list[int]) -> list[tupl
 
 
 def _read_parquet(plan: ReadPlan, part: FilePart, footer: Footer) -> Iterator[pa.RecordBatch]:
-    frag, md = footer.fragment, footer.metadata
+    md = footer.metadata
     names = footer.schema.names
     read_cols = [c for c in plan.schema.names if c in names]
     needed = set(_needed_columns(plan, names))
@@ -95,10 +96,12 @@ def _read_parquet(plan: ReadPlan, part: FilePart, footer: Footer) -> Iterator[pa
                 footer.file.prefetch(spans[rg])
                 if i + 1 < len(row_groups):
                     footer.file.prefetch(spans[row_groups[i + 1]])
-            sub = frag.subset(row_group_ids=[rg])
             try:
-                yield from sub.to_batches(columns=read_cols, filter=plan.filter, batch_size=plan.batch_size,
-                                          use_threads=True)
+                if footer.fragment is not None:  # a filter: row groups pruned and rows filtered by pyarrow.dataset
+                    yield from footer.fragment.subset(row_group_ids=[rg]).to_batches(
+                        columns=read_cols, filter=plan.filter, batch_size=plan.batch_size, use_threads=True)
+                else:
+                    yield from _row_group_batches(footer, rg, read_cols, plan.batch_size)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
                 if isinstance(exc, HfConnectError):  # the Hub failed (HubRequestError is an OSError), not the file
                     raise
@@ -107,6 +110,20 @@ def _read_parquet(plan: ReadPlan, part: FilePart, footer: Footer) -> Iterator[pa
             footer.file.evict(spans[rg])
     finally:
         footer.file.close()
+
+
+def _row_group_batches(footer: Footer, rg: int, columns: list[str], batch_size: int) -> Iterator[pa.RecordBatch]:
+    """One row group through pyarrow.parquet, checked against the footer's row count: pyarrow.dataset refuses a
+    row group whose columns decode to fewer rows than it declares (a corrupt file), pyarrow.parquet alone
+    would hand the short columns over."""
+    rows = 0
+    for batch in footer.parquet.iter_batches(batch_size=batch_size, row_groups=[rg], columns=columns,  # type: ignore[union-attr]
+                                             use_threads=True):
+        rows += batch.num_rows
+        yield batch
+    declared = footer.metadata.row_group(rg).num_rows
+    if rows != declared:
+        raise pa.ArrowInvalid(f"{rows} rows decoded where the footer declares {declared}")
 
 
 def _read_text(plan: ReadPlan, part: FilePart) -> Iterator[pa.RecordBatch]:

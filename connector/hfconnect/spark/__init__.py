@@ -19,9 +19,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .function import read
     from .source import HuggingFaceDataSource
 
-__all__ = ["HuggingFaceDataSource", "activate", "register"]
+__all__ = ["HuggingFaceDataSource", "activate", "read", "register"]
 
 
 def __getattr__(name: str) -> Any:
@@ -29,6 +30,10 @@ def __getattr__(name: str) -> Any:
         from .source import HuggingFaceDataSource
 
         return HuggingFaceDataSource
+    if name == "read":
+        from .function import read
+
+        return read
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -45,7 +50,25 @@ def activate(spark: Any) -> None:
 
 
 def register(spark: Any) -> None:
-    """Make `format("huggingface")` hfconnect's in this session, whatever else is installed."""
+    """Make `format("huggingface")` hfconnect's in this session, whatever else is installed, and size its reads
+    to this cluster.
+
+    Spark hands its planning processes no session conf: auto-registered, hfconnect cuts one shard per core of the
+    driver machine. Registered here, the source carries `spark.sparkContext.defaultParallelism` (the executors'
+    cores on a standalone cluster) in the class Spark pickles to those processes.
+    """
     from .source import HuggingFaceDataSource
 
-    spark.dataSource.register(HuggingFaceDataSource)
+    cores = cluster_parallelism(spark)
+    source = HuggingFaceDataSource if cores is None else type(
+        "HuggingFaceDataSourceSized", (HuggingFaceDataSource,),
+        {"parallelism": cores, "__doc__": HuggingFaceDataSource.__doc__})
+    spark.dataSource.register(source)
+
+
+def cluster_parallelism(spark: Any) -> int | None:
+    """`spark.sparkContext.defaultParallelism`, or None where there is no SparkContext (Spark Connect)."""
+    try:
+        return int(spark.sparkContext.defaultParallelism)
+    except Exception:  # noqa: BLE001 - Connect raises its own error types
+        return None

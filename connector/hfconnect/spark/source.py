@@ -9,35 +9,31 @@ columns, filters (JSON DNF), shard_size, min_shards, batch_size, max_concurrency
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
-from pyspark.sql.datasource import (
-    DataSource,
-    DataSourceReader,
-    DataSourceStreamReader,
-    DataSourceStreamWriter,
-    DataSourceWriter,
-    InputPartition,
-)
-from pyspark.sql.types import StructType
+# Spark imports this module in each of its planning processes (lookup, create, plan) and tasks: only what
+# Spark's worker has imported already is imported here; pyarrow, the planner and the reader load in the methods
+# that use them (tests/spark/test_fixed_cost.py checks it).
+from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
 
-from ..errors import OptionError
-from ..options import ReadOptions
-from ..plan import ReadPlan, Shard, plan_read
-from ..plan.model import SPLIT_COLUMN
-from ..read import read_shard
-from ..stream.options import STREAM_READ_KEYS, StreamReadOptions, split_stream_options
-from .filters import filter_column, to_expression
-from .types import spark_compatible_schema
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from pyspark.sql.datasource import DataSourceStreamReader, DataSourceStreamWriter, DataSourceWriter
+    from pyspark.sql.types import StructType
+
+    from ..options import ReadOptions
+    from ..plan import ReadPlan, Shard
 
 __all__ = ["HuggingFaceDataSource"]
 
 
 class HuggingFaceDataSource(DataSource):
     """Reads Hugging Face Hub datasets in parallel, pinned to one commit, with projection and filter pushdown."""
+
+    # Cores the reads are cut for: set by hfconnect.spark.register(spark) (a subclass Spark pickles by value);
+    # None: the cores of the process that plans (plan.sizing).
+    parallelism: int | None = None
 
     @classmethod
     def name(cls) -> str:
@@ -53,13 +49,20 @@ class HuggingFaceDataSource(DataSource):
     def read_options(self) -> ReadOptions:
         """Parsed on first use: a write's options are parsed by the writer instead."""
         if self._read_options is None:
+            from ..options import ReadOptions
+            from ..stream.options import STREAM_READ_KEYS, split_stream_options
+
             self._stream_options, values = split_stream_options(self.options, STREAM_READ_KEYS)  # readStream's
             repo = values.pop("path", None)
             self._read_options = ReadOptions.from_strings(values, repo=repo)
         return self._read_options
 
     def schema(self) -> StructType:
-        self._plan = plan_read(self.read_options)
+        """Plans the read (Spark pickles this object after it, so the plan travels to the planning process that
+        asks for partitions: no second listing there)."""
+        from ..plan import plan_read
+
+        self._plan = plan_read(self.read_options, parallelism=self.parallelism)
         return _spark_schema(self._plan.schema)
 
     def writer(self, schema: StructType, overwrite: bool) -> DataSourceWriter:
@@ -80,11 +83,12 @@ class HuggingFaceDataSource(DataSource):
         base = self._plan if self._plan is not None and self._plan.snapshot.revision == self.read_options.revision \
             else None
         if not self.read_options.pushdown_filters:
-            return HuggingFaceReader(self.read_options, schema, base)
-        return HuggingFaceFilteringReader(self.read_options, schema, base)
+            return HuggingFaceReader(self.read_options, schema, base, self.parallelism)
+        return HuggingFaceFilteringReader(self.read_options, schema, base, self.parallelism)
 
     def streamReader(self, schema: StructType) -> DataSourceStreamReader:  # noqa: N802 - Spark's name
         """`spark.readStream.format("huggingface")`: see hfconnect.spark.stream_source."""
+        from ..stream.options import StreamReadOptions
         from .stream_source import HuggingFaceStreamReader
 
         return HuggingFaceStreamReader(self.read_options, StreamReadOptions.from_strings(self._stream_options),
@@ -101,6 +105,8 @@ def _reject_stream_options(source: HuggingFaceDataSource) -> None:
     """A readStream option on a batch read would be silently ignored: an error instead."""
     source.read_options  # noqa: B018 - parsing sets _stream_options
     if source._stream_options:
+        from ..errors import OptionError
+
         raise OptionError(f"option(s) {', '.join(sorted(source._stream_options))} apply to spark.readStream only; "
                           "remove them from this batch read")
 
@@ -115,25 +121,41 @@ class ShardPartition(InputPartition):
 
 
 class HuggingFaceReader(DataSourceReader):
-    def __init__(self, options: ReadOptions, schema: StructType, base: ReadPlan | None = None) -> None:
+    def __init__(self, options: ReadOptions, schema: StructType, base: ReadPlan | None = None,
+                 parallelism: int | None = None) -> None:
         self.options = options
+        self.parallelism = parallelism
         self.schema = schema
         self.base = base  # the schema's plan: same commit, no second listing
         self.expressions: list[pc.Expression] = []
         self.filter_columns: list[str] = []
 
     def partitions(self) -> Sequence[InputPartition]:
+        """The schema's plan narrowed to this query when the filter is unchanged (no planner, no Hub request in
+        this process), else a plan for the pushed filter."""
+        from dataclasses import replace
+
+        from ..plan.reuse import reuse_plan
+
         filter_expr = None
         for expr in self.expressions:
             filter_expr = expr if filter_expr is None else filter_expr & expr
-        plan = plan_read(self.options, filter=filter_expr, filter_columns=self.filter_columns,
-                         columns=self.schema.fieldNames(), base=self.base)
+        columns = self.schema.fieldNames()
+        plan = reuse_plan(self.options, self.base, filter=filter_expr, filter_columns=self.filter_columns,
+                          columns=columns)
+        if plan is None:
+            from ..plan import plan_read
+
+            plan = plan_read(self.options, filter=filter_expr, filter_columns=self.filter_columns, columns=columns,
+                             base=self.base, parallelism=self.parallelism)
         header = replace(plan, shards=())
         return [ShardPartition(header, shard) for shard in plan.shards]
 
     def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
         if not isinstance(partition, ShardPartition):  # Spark's placeholder when there are no shards
             return
+        from ..read import read_shard
+
         target = _arrow_target(self.schema)
         for batch in read_shard(partition.plan, partition.shard):
             yield _cast(batch, target)
@@ -143,6 +165,9 @@ class HuggingFaceFilteringReader(HuggingFaceReader):
     """The reader Spark asks to take filters (spark.sql.python.filterPushdown.enabled=true)."""
 
     def pushFilters(self, filters: list[Any]) -> Iterator[Any]:  # noqa: N802 - Spark's name
+        from ..plan.model import SPLIT_COLUMN
+        from .filters import filter_column, to_expression
+
         arrow_schema = _arrow_target(self.schema)
         for spark_filter in filters:
             if self.options.split == "all" and filter_column(spark_filter) == SPLIT_COLUMN:
@@ -157,7 +182,10 @@ class HuggingFaceFilteringReader(HuggingFaceReader):
 
 
 def _spark_schema(schema: pa.Schema) -> StructType:
+    import pyarrow as pa
     from pyspark.sql.pandas.types import from_arrow_schema
+
+    from .types import spark_compatible_schema
 
     compatible = spark_compatible_schema(schema)
     return from_arrow_schema(pa.schema([f.with_nullable(True) for f in compatible]))
@@ -172,6 +200,7 @@ def _arrow_target(schema: StructType) -> pa.Schema:
 def _cast(batch: pa.RecordBatch, target: pa.Schema) -> pa.RecordBatch:
     if batch.schema.equals(target):
         return batch
+    import pyarrow as pa
     arrays = []
     for field in target:
         column = batch.column(batch.schema.get_field_index(field.name))
@@ -180,6 +209,9 @@ def _cast(batch: pa.RecordBatch, target: pa.Schema) -> pa.RecordBatch:
 
 
 def _cast_array(column: pa.Array, target: pa.DataType) -> pa.Array:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if pa.types.is_time(column.type) and pa.types.is_string(target):
         return pc.cast(pc.cast(column, pa.time64("us"), safe=False), pa.string())
     if pa.types.is_timestamp(column.type) and pa.types.is_timestamp(target):

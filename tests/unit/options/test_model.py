@@ -195,7 +195,7 @@ def test_read_defaults_and_typed_values() -> None:
     default = ReadOptions.build(repo="o/n")
     assert (default.split, default.revision, default.config, default.shard_size, default.min_shards,
             default.batch_size, default.prefetch, default.daft_reader) == (
-        "train", "main", None, 128_000_000, 8, 65_536, True, "native")
+        "train", "main", None, 128_000_000, None, 65_536, True, "native")
     assert default.with_(split="test").split == "test" and default.split == "train"
     assert pickle.loads(pickle.dumps(opts)) == opts
 

@@ -15,7 +15,7 @@ from hfconnect.errors import OptionError, SchemaMismatchError
 from hfconnect.hub import HubClient
 from hfconnect.hub.datafiles import DataFile
 from hfconnect.hub.snapshot import Snapshot
-from hfconnect.plan.footers import PARQUET_FORMAT, FileFacts
+from hfconnect.plan.footers import FileFacts, parquet_format
 from hfconnect.plan.model import FilePart, ReadPlan, Shard
 from hfconnect.plan.planner import _cut, _files_of, _merge_schemas, _output_schema
 from tests.data import make_table, parquet_bytes
@@ -27,7 +27,7 @@ CLIENT = HubClient("http://hub.invalid", "hf_secret_token")
 def facts_of(path: str, data: bytes, filter: pc.Expression | None = None) -> FileFacts:
     """What planning learns from a footer (as footers.inspect_parquet does over HTTP): the schema, each row
     group's compressed bytes, and the row groups the filter's statistics keep."""
-    frag = PARQUET_FORMAT.make_fragment(pa.BufferReader(data))
+    frag = parquet_format().make_fragment(pa.BufferReader(data))
     frag.ensure_complete_metadata()
     md = frag.metadata
     sizes = tuple(sum(md.row_group(i).column(j).total_compressed_size for j in range(md.num_columns))
@@ -52,14 +52,22 @@ def covered(shards: tuple[Shard, ...]) -> dict[str, list[int | None]]:
     return out
 
 
-def test_small_files_are_packed_without_footers_and_a_small_remainder_joins_the_last_shard() -> None:
+def test_small_files_are_packed_evenly_without_footers() -> None:
     files = [("train", DataFile(f"f{i}.parquet", 10, "parquet")) for i in range(10)]
     shards = _cut(files, {}, 30)
-    assert [[p.path for p in s.parts] for s in shards] == [
-        ["f0.parquet", "f1.parquet", "f2.parquet"], ["f3.parquet", "f4.parquet", "f5.parquet"],
-        ["f6.parquet", "f7.parquet", "f8.parquet", "f9.parquet"]]  # f9 alone (10 < 30 // 2) would idle a task
-    assert [s.index for s in shards] == [0, 1, 2] and [s.est_bytes for s in shards] == [30, 30, 40]
+    # 100 bytes, none above 30: 4 shards of 20-30 (greedy packing made 30, 30, 30 and a 10-byte sliver)
+    assert [p.path for s in shards for p in s.parts] == [f"f{i}.parquet" for i in range(10)]
+    assert [s.index for s in shards] == [0, 1, 2, 3] and sorted(s.est_bytes for s in shards) == [20, 20, 30, 30]
     assert all(p.row_groups is None and p.split == "train" for s in shards for p in s.parts)
+
+
+def test_a_file_just_over_the_shard_size_is_cut_in_halves_not_in_a_full_and_a_sliver() -> None:
+    """The uneven 275 KB / 92 KB pattern: a file of 1.33 shards becomes two even shards."""
+    f, data = parquet_file("f.parquet", 12_000)
+    facts = {f.path: facts_of(f.path, data)}
+    sizes = facts[f.path].row_group_bytes
+    shards = _cut([("train", f)], facts, int(sum(sizes) / 1.33))
+    assert len(shards) == 2 and abs(shards[0].est_bytes - shards[1].est_bytes) <= max(sizes)
 
 
 def test_a_remainder_of_half_a_shard_or_more_is_its_own_shard() -> None:
@@ -76,8 +84,9 @@ def test_large_files_split_by_row_group_into_shards_of_about_shard_size() -> Non
     target = 3 * max(sizes)
     shards = _cut([("train", big)], facts, target)
     assert covered(shards) == {"big.parquet": list(range(20))}  # every row group once, in order
-    assert all(s.est_bytes <= target for s in shards)
-    assert all(s.est_bytes + min(sizes) > target for s in shards[:-1])  # none could take one more row group
+    assert len(shards) == -(-sum(sizes) // target)
+    groups = [len(p.row_groups) for s in shards for p in s.parts]
+    assert max(groups) - min(groups) <= 1  # even: 20 row groups in 7 shards are 3s and 2s, never 3s and a 2-sliver
     assert [s.est_bytes for s in shards] == [sum(sizes[rg] for p in s.parts for rg in p.row_groups) for s in shards]
 
 
