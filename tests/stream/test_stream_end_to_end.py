@@ -142,7 +142,7 @@ def run_end_to_end(spark, hub: LocalHub, tmp_path, faults: tuple[list[dict[str, 
 @pytest.fixture
 def real_mode_hub(tmp_path) -> Iterator[LocalHub]:
     """Redirects to expiring signed URLs on 127.0.0.2 and 4-second rate-limit windows small enough to be hit."""
-    mode = HubMode.real_hub(window=4.0, quotas={"api": 40, "resolvers": 80})
+    mode = HubMode.real_hub(window=4.0, quotas={"api": 10, "resolvers": 20})
     with LocalHub(tmp_path / "hub", tokens=TOKENS, mode=mode) as hub:
         yield hub
 
