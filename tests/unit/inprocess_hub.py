@@ -76,40 +76,46 @@ def running_hub(root: Path | None = None, *, mode: HubMode | None = None,
         yield from _running(root, mode, tokens)
 
 
-def _running(root: Path, mode: HubMode | None, tokens: tuple[str, ...]) -> Iterator[InProcessHub]:
-    state = HubState.open(root, dict(parse_token_spec(t) for t in tokens), FaultPlan([]), mode)
+@contextmanager
+def serving(apps: list[tuple[web.Application, str]]) -> Iterator[list[str]]:
+    """aiohttp apps served from a thread of their own, each on (host, a free port): their base URLs."""
     loop = asyncio.new_event_loop()
     runners: list[web.AppRunner] = []
-    bound: dict[str, str] = {}
 
-    async def start() -> None:
-        apps = [("main", build_app(state), "127.0.0.1")]
-        if state.mode.redirects:
-            apps.append(("cdn", build_cdn_app(state), state.mode.cdn_host))
-        for kind, app, host in apps:
+    async def start() -> list[str]:
+        urls = []
+        for app, host in apps:
             runner = web.AppRunner(app, access_log=None, handle_signals=False)
             await runner.setup()
             runners.append(runner)
-            site = web.TCPSite(runner, host, 0)
-            await site.start()
-            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-            bound[kind] = f"http://{host}:{port}"
-        state.cdn_base = bound.get("cdn", "")
+            await web.TCPSite(runner, host, 0).start()
+            urls.append(f"http://{host}:{runner.addresses[0][1]}")
+        return urls
 
-    thread = threading.Thread(target=loop.run_forever, daemon=True, name="inprocess-hub")
+    async def stop() -> None:
+        for runner in runners:
+            await runner.cleanup()
+
+    thread = threading.Thread(target=loop.run_forever, daemon=True, name="inprocess-http")
     thread.start()
     try:
-        asyncio.run_coroutine_threadsafe(start(), loop).result(10)
-        yield InProcessHub(state, bound["main"], bound.get("cdn", ""))
+        yield asyncio.run_coroutine_threadsafe(start(), loop).result(10)
     finally:
-        async def stop() -> None:
-            for runner in runners:
-                await runner.cleanup()
-
         asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         loop.close()
+
+
+def _running(root: Path, mode: HubMode | None, tokens: tuple[str, ...]) -> Iterator[InProcessHub]:
+    state = HubState.open(root, dict(parse_token_spec(t) for t in tokens), FaultPlan([]), mode)
+    apps = [(build_app(state), "127.0.0.1")]
+    if state.mode.redirects:
+        apps.append((build_cdn_app(state), state.mode.cdn_host))
+    with serving(apps) as urls:
+        main, cdn = urls[0], (urls[1] if len(urls) > 1 else "")
+        state.cdn_base = cdn
+        yield InProcessHub(state, main, cdn)
 
 
 

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -12,6 +10,8 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+
+from tests.unit.inprocess_hub import serving
 
 DATA = bytes(range(256)) * 4096  # 1 MiB, every byte position recognisable
 
@@ -95,39 +95,13 @@ def _ranged(request: web.Request, data: bytes) -> web.Response:
 @pytest.fixture
 def standin() -> Iterator[StandIn]:
     stand = StandIn()
-    loop = asyncio.new_event_loop()
-    runners: list[web.AppRunner] = []
-
-    async def start() -> None:
-        main = web.Application()
-        main.router.add_get("/datasets/{repo:.+}/resolve/{rev}/{path:.+}", stand.resolve)
-        main.router.add_get("/api/datasets/{repo:.+}/revision/{rev}", stand.api)
-        cdn = web.Application()
-        cdn.router.add_get("/cdn/blob", stand.cdn_blob)
-        for app, host in ((main, "127.0.0.1"), (cdn, "127.0.0.2")):
-            runner = web.AppRunner(app, access_log=None)
-            await runner.setup()
-            site = web.TCPSite(runner, host, 0)
-            await site.start()
-            runners.append(runner)
-            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-            if host == "127.0.0.1":
-                stand.endpoint = f"http://{host}:{port}"
-            else:
-                stand.cdn = f"http://{host}:{port}"
-
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    asyncio.run_coroutine_threadsafe(start(), loop).result(10)
-    yield stand
-
-    async def stop() -> None:
-        for runner in runners:
-            await runner.cleanup()
-
-    asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
+    main = web.Application()
+    main.router.add_get("/datasets/{repo:.+}/resolve/{rev}/{path:.+}", stand.resolve)
+    main.router.add_get("/api/datasets/{repo:.+}/revision/{rev}", stand.api)
+    cdn = web.Application()
+    cdn.router.add_get("/cdn/blob", stand.cdn_blob)
+    with serving([(main, "127.0.0.1"), (cdn, "127.0.0.2")]) as (stand.endpoint, stand.cdn):
+        yield stand
 
 
 def fast_policy(**kw: Any) -> Any:
