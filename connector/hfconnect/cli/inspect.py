@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from .options import Config, Endpoint, Revision, Split, Token
+from .options import Config, Endpoint, Repo, Revision, Split, Token
 
 __all__ = ["FileReport", "inspect", "inspect_file"]
 
@@ -56,7 +56,7 @@ def inspect_file(footer_metadata: object, path: str, size: int) -> FileReport:
 
 
 def inspect(
-    repo: Annotated[str, typer.Argument(help="the dataset, namespace/name")],
+    repo: Repo,
     config: Config = None,
     split: Split = "all",
     revision: Revision = "main",

@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["Config", "Endpoint", "Revision", "Split", "Token"]
+__all__ = ["Repo", "Config", "Endpoint", "Revision", "Split", "Token"]
 
+Repo = Annotated[str, typer.Argument(help="the dataset, namespace/name")]
 Endpoint = Annotated[str | None, typer.Option(help="the Hub's URL (default HF_ENDPOINT, else huggingface.co)")]
 Token = Annotated[str | None, typer.Option(help="a Hub token (default HF_TOKEN, else the saved login)")]
 Revision = Annotated[str, typer.Option(help="branch, tag, sha, refs/pr/N or refs/convert/parquet")]

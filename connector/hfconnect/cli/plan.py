@@ -6,13 +6,13 @@ from typing import Annotated
 
 import typer
 
-from .options import Config, Endpoint, Revision, Split, Token
+from .options import Config, Endpoint, Repo, Revision, Split, Token
 
 __all__ = ["plan"]
 
 
 def plan(
-    repo: Annotated[str, typer.Argument(help="the dataset, namespace/name")],
+    repo: Repo,
     config: Config = None,
     split: Split = "train",
     revision: Revision = "main",
