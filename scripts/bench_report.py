@@ -60,7 +60,9 @@ LABELS = {
     "pyarrow": "pyarrow · read_table (local files)", "plan-hfconnect": "planner · hfconnect",
 }
 WRITE_LABELS = {
-    "spark-hfconnect": "Spark · hfconnect", "spark-psh200": "Spark · pyspark_huggingface 2.0.0",
+    "spark-hfconnect": "Spark · hfconnect format", "spark-hfconnect-fn": "Spark · hfconnect.spark.write",
+    "spark-psh200": "Spark · pyspark_huggingface 2.0.0",
+    "spark-mapinarrow-pyarrow": "Spark · mapInArrow + pyarrow → local disk",
     "spark-null-sink": "Spark · Python sink that only counts rows", "daft-hfconnect": "Daft · hfconnect",
     "daft-native": "Daft · write_huggingface", "limit": "pyarrow → local disk + sha256 (the limit)",
 }
@@ -566,8 +568,8 @@ def read_charts(res: Result, out: Path) -> list[Chart]:
 def write_charts(res: Result, out: Path) -> list[Chart]:
     charts: list[Chart] = []
     p = res.params
-    names = [n for n in ("spark-hfconnect", "spark-psh200", "spark-null-sink", "daft-hfconnect", "daft-native",
-                         "limit") if n in res.by]
+    names = [n for n in ("spark-hfconnect", "spark-hfconnect-fn", "spark-psh200", "spark-mapinarrow-pyarrow",
+                         "spark-null-sink", "daft-hfconnect", "daft-native", "limit") if n in res.by]
     if names:
         hbar_chart(out / "write.png", "Write throughput",
                    f"{gb(p.get('data_bytes'))} of Parquet input written as one Hub commit; median of "
@@ -838,8 +840,9 @@ HEADLINES = [
     Headline("read", "Real-Hub mode: resolver requests per GB", "resolvers_per_gb",
              ["spark-hfconnect-all@hub", "daft-hfconnect-all@hub"], ["daft-native-all@hub", "spark-psh-all@hub"],
              ["spark-hub-resolvers", "daft-hub-resolvers"], ""),
-    Headline("write", "Spark write", "throughput", ["spark-hfconnect"], ["spark-psh200", "spark-null-sink", "limit"],
-             ["spark-vs-psh200", "spark-vs-limit"]),
+    Headline("write", "Spark write", "throughput", ["spark-hfconnect", "spark-hfconnect-fn"],
+             ["spark-psh200", "spark-mapinarrow-pyarrow", "spark-null-sink", "limit"],
+             ["spark-vs-psh200", "spark-fn-vs-psh200", "spark-fn-vs-mapinarrow", "spark-vs-limit"]),
     Headline("write", "Daft write", "throughput", ["daft-hfconnect"], ["daft-native", "limit"],
              ["daft-vs-native", "daft-vs-limit"]),
     Headline("localhub", "Local hub, 8 ranged readers", "mb_per_s", ["srv_8"], ["disk_8"], ["ranged-vs-disk"]),
@@ -852,7 +855,9 @@ HEADLINE_NAMES = {
     "daft-native-all@hub": "Daft native", "spark-psh-all@hub": "pyspark_huggingface",
     "spark-psh-all": "pyspark_huggingface", "spark-parquet-all": "spark.read.parquet (local)",
     "daft-native-all": "Daft native", "pyarrow-all": "pyarrow (local)", "spark-psh200": "pyspark_huggingface 2.0.0",
-    "spark-null-sink": "null sink", "limit": "pyarrow limit", "daft-native": "write_huggingface",
+    "spark-null-sink": "null sink", "limit": "pyarrow limit", "spark-hfconnect": "format",
+    "spark-hfconnect-fn": "hfconnect.spark.write", "spark-mapinarrow-pyarrow": "mapInArrow + pyarrow (local)",
+    "daft-native": "write_huggingface",
     "disk_8": "disk, 8 threads",
 }
 
@@ -866,7 +871,7 @@ def headline_rows(results: dict[str, Result]) -> list[list[str]]:
 
         def cell(names: list[str], res: Result = res, h: Headline = h) -> str:
             shown = [n for n in names if n in res.by]
-            if len(shown) == 1 and shown == h.ours:
+            if len(shown) == 1 and names is h.ours:
                 return num(res.metric(shown[0], h.metric), h.unit)
             return ", ".join(f"{HEADLINE_NAMES.get(n, n)} {num(res.metric(n, h.metric), h.unit)}" for n in shown)
 

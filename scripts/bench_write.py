@@ -204,6 +204,11 @@ def variant_main(name: str, data_dir: str, endpoint: str, repo: str, extra: dict
         elif name in LOCAL_WRITERS:
             out = tempfile.mkdtemp(prefix="ceiling-", dir=extra.get("tmp"))
             _local_ceiling(spark, df, name, out)
+        elif name == "spark-hfconnect-fn":
+            import hfconnect.spark as hs
+
+            hs.write(df, repo, mode="overwrite", endpoint=endpoint, token=TOKEN,
+                     max_file_size=extra.get("max_file_size", "256MB"))
         elif name == "spark-hfconnect":
             (df.write.format("huggingface").mode("overwrite").option("endpoint", endpoint).option("token", TOKEN)
              .option("max_file_size", extra.get("max_file_size", "256MB")).save(repo))
@@ -431,7 +436,7 @@ def main() -> int:
         print(f"data: {rows:,} rows, {nbytes / 1e6:.0f} MB in {args.files} files; hub {hub.endpoint}", flush=True)
         psh = None if args.skip_peer or args.only_rss else ensure_psh_venv()
         variants = [] if args.only_rss else ["limit", "spark-null-sink", *LOCAL_WRITERS, "spark-hfconnect",
-                                             "daft-hfconnect", "daft-native"] + (
+                                             "spark-hfconnect-fn", "daft-hfconnect", "daft-native"] + (
             ["spark-psh200"] if psh else [])
         if args.only:
             variants = [v for v in variants if re.search(args.only, v)]
@@ -485,10 +490,10 @@ def main() -> int:
 
     goals = [
         ("hfconnect-Spark >= 3x pyspark_huggingface 2.0.0", ratio("spark-hfconnect", "spark-psh200"), 3.0),
-        ("hfconnect-Spark >= 1.2x pyspark_huggingface 2.0.0 (issue 13)", ratio("spark-hfconnect", "spark-psh200"),
-         1.2),
-        ("hfconnect-Spark >= 0.9x mapInArrow + pyarrow, same options, local disk",
-         ratio("spark-hfconnect", "spark-mapinarrow-pyarrow"), 0.9),
+        ("hfconnect.spark.write >= 1.2x pyspark_huggingface 2.0.0 (issue 13)",
+         ratio("spark-hfconnect-fn", "spark-psh200"), 1.2),
+        ("hfconnect.spark.write >= 0.9x mapInArrow + pyarrow, same options, local disk (issue 13)",
+         ratio("spark-hfconnect-fn", "spark-mapinarrow-pyarrow"), 0.9),
         ("hfconnect-Daft >= 1.0x Daft write_huggingface", ratio("daft-hfconnect", "daft-native"), 1.0),
         ("hfconnect-Spark >= 0.7x the pyarrow limit", ratio("spark-hfconnect", "limit"), 0.7),
         ("hfconnect-Daft >= 0.7x the pyarrow limit", ratio("daft-hfconnect", "limit"), 0.7),
@@ -498,6 +503,13 @@ def main() -> int:
         verdict = "n/a" if value is None else ("PASS" if value >= goal else "MISS")
         print(f"  {label:<52} {shown:>8}  {verdict}")
     for label, a, b in (
+            ("format(\"huggingface\") vs pyspark_huggingface 2.0.0", "spark-hfconnect", "spark-psh200"),
+            ("format(\"huggingface\") vs mapInArrow + pyarrow to local disk", "spark-hfconnect",
+             "spark-mapinarrow-pyarrow"),
+            ("hfconnect.spark.write vs format(\"huggingface\") (the function API's gain)", "spark-hfconnect-fn",
+             "spark-hfconnect"),
+            ("hfconnect.spark.write vs its own writer to local disk on mapInArrow (upload + commit)",
+             "spark-hfconnect-fn", "spark-mapinarrow-hfwriter"),
             ("DataSourceArrowWriter vs mapInArrow, same pyarrow writer (Spark's part)", "spark-pyds-pyarrow-local",
              "spark-mapinarrow-pyarrow"),
             ("hfconnect's Parquet writer vs plain pyarrow, same options, on mapInArrow (our encoding)",
@@ -509,7 +521,7 @@ def main() -> int:
     ceiling = ratio("spark-hfconnect", "spark-null-sink")
     print(f"  info: hfconnect-Spark vs a Python sink that only counts the rows Spark hands it (the ceiling of "
           f"Spark's Python data source write path): {'n/a' if ceiling is None else f'{ceiling:.2f}x'}")
-    one = all(c == [1] * len(c) for v, c in commits.items() if v.endswith("hfconnect"))
+    one = all(c == [1] * len(c) for v, c in commits.items() if "hfconnect" in v)
     print(f"  exactly 1 commit per hfconnect job: {'PASS' if one else 'MISS'}")
     for label, res in rss.items():
         if "peak_rss" in res:
@@ -532,7 +544,7 @@ def main() -> int:
     return 0
 
 
-GOAL_IDS = ("spark-vs-psh200", "spark-vs-psh200-issue13", "spark-vs-mapinarrow", "daft-vs-native", "spark-vs-limit",
+GOAL_IDS = ("spark-vs-psh200", "spark-fn-vs-psh200", "spark-fn-vs-mapinarrow", "daft-vs-native", "spark-vs-limit",
             "daft-vs-limit")
 
 
@@ -550,13 +562,13 @@ def write_json(args: argparse.Namespace, rows: int, nbytes: int, variants: list[
             "seconds": stats, "mb_per_s": mb / stats["median"] if stats and stats["median"] else None,
             "commits": commits[v] if v != "limit" else None, "errors": [errors[v]] if v in errors else [],
             "unavailable": None if times[v] else errors.get(v, "no run")})
-    pairs = [("spark-hfconnect", "spark-psh200"), ("spark-hfconnect", "spark-psh200"),
-             ("spark-hfconnect", "spark-mapinarrow-pyarrow"), ("daft-hfconnect", "daft-native"),
+    pairs = [("spark-hfconnect", "spark-psh200"), ("spark-hfconnect-fn", "spark-psh200"),
+             ("spark-hfconnect-fn", "spark-mapinarrow-pyarrow"), ("daft-hfconnect", "daft-native"),
              ("spark-hfconnect", "limit"), ("daft-hfconnect", "limit")]
     out = [_bench_json.goal(gid, label, value, "x", threshold, ">=", section="write", metric="throughput",
                             variant=ours, baseline=peer)
            for gid, (label, value, threshold), (ours, peer) in zip(GOAL_IDS, goals, pairs, strict=True)]
-    hf_commits = [c for v, cs in commits.items() if v.endswith("hfconnect") for c in cs]
+    hf_commits = [c for v, cs in commits.items() if "hfconnect" in v for c in cs]
     worst = max(hf_commits, key=lambda c: abs(c - 1)) if hf_commits else None
     out.append(_bench_json.goal("one-commit", "exactly 1 commit per hfconnect job", worst, "", 1, "==",
                                 section="write", metric="commits", verdict_="PASS" if one else "MISS"))

@@ -144,3 +144,22 @@ say(errors=errors)
 """
     assert connect_server.client(script, hub.endpoint, out, WRITE_TOKEN) == [{"errors": []}]
     assert commits(api, out) == 1
+
+
+def test_function_read_and_write_from_a_client(connect_server, hub, api, dataset) -> None:
+    """hfconnect.spark.read/write plan and commit in the client's Python; the server's tasks read and upload."""
+    out = f"{dataset}-fn"
+    script = """
+import hfconnect.spark as hs
+ep, repo, out, token = sys.argv[1:5]
+df = hs.read(spark, repo, endpoint=ep, columns=["id", "text"], filters='[["id", "<", 1000]]')
+say(step="read", n=df.count(), cols=df.columns)
+result = hs.write(df, out, endpoint=ep, token=token, split="test")
+say(step="write", rows=result.rows, sha=result.commit_sha)
+say(step="read back", n=spark.read.format("huggingface").option("endpoint", ep).option("split", "test").load(out)
+    .count())
+"""
+    steps = {r["step"]: r for r in connect_server.client(script, hub.endpoint, dataset, out, WRITE_TOKEN)}
+    assert steps["read"] == {"step": "read", "n": 1000, "cols": ["id", "text"]}
+    assert steps["write"]["rows"] == 1000 and steps["write"]["sha"] == api.dataset_info(out).sha
+    assert steps["read back"]["n"] == 1000 and commits(api, out) == 1

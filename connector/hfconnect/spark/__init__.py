@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .function import read
     from .source import HuggingFaceDataSource
+    from .write_function import write
 
-__all__ = ["HuggingFaceDataSource", "activate", "read", "register"]
+__all__ = ["HuggingFaceDataSource", "activate", "read", "register", "write"]
 
 
 def __getattr__(name: str) -> Any:
@@ -34,6 +35,10 @@ def __getattr__(name: str) -> Any:
         from .function import read
 
         return read
+    if name == "write":
+        from .write_function import write
+
+        return write
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

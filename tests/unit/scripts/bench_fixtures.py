@@ -113,12 +113,16 @@ def read_doc(data_bytes: int = 2_150_000_000) -> dict[str, Any]:
 
 def write_doc(data_bytes: int = 1_030_000_000) -> dict[str, Any]:
     times = {"limit": 5.3, "spark-null-sink": 4.2, "spark-hfconnect": 9.8, "daft-hfconnect": 6.1,
-             "daft-native": 7.9, "spark-psh200": 41.0}
+             "daft-native": 7.9, "spark-psh200": 41.0, "spark-hfconnect-fn": 7.0, "spark-mapinarrow-pyarrow": 6.5}
     variants = [_variant(n, "write", t, data_bytes, commits=None if n == "limit" else [1, 1, 1])
                 for n, t in times.items()]
     g = _bench_json.goal
     pairs = [("spark-vs-psh200", "hfconnect-Spark >= 3x pyspark_huggingface 2.0.0", "spark-hfconnect",
               "spark-psh200", 3.0),
+             ("spark-fn-vs-psh200", "hfconnect.spark.write >= 1.2x pyspark_huggingface 2.0.0", "spark-hfconnect-fn",
+              "spark-psh200", 1.2),
+             ("spark-fn-vs-mapinarrow", "hfconnect.spark.write >= 0.9x mapInArrow + pyarrow", "spark-hfconnect-fn",
+              "spark-mapinarrow-pyarrow", 0.9),
              ("daft-vs-native", "hfconnect-Daft >= 1.0x Daft write_huggingface", "daft-hfconnect", "daft-native", 1.0),
              ("spark-vs-limit", "hfconnect-Spark >= 0.7x the pyarrow limit", "spark-hfconnect", "limit", 0.7),
              ("daft-vs-limit", "hfconnect-Daft >= 0.7x the pyarrow limit", "daft-hfconnect", "limit", 0.7)]

@@ -125,7 +125,8 @@ def test_the_readme_block_is_replaced_in_place_and_idempotently(rendered: dict[s
     assert "[bench/REPORT.md](bench/REPORT.md)" in block
     assert "| Spark read, all columns | 352 MB/s | pyspark_huggingface 56.6 MB/s, spark.read.parquet (local) " \
            "430 MB/s | 2/2 PASS |" in block
-    assert "| Spark write | 105 MB/s |" in block and "1/2 PASS (1 MISS)" in block
+    assert "| Spark write | format 105 MB/s, hfconnect.spark.write 147 MB/s | pyspark_huggingface 2.0.0 25.1 MB/s, " \
+        "mapInArrow + pyarrow (local) 158 MB/s, null sink" in block and "3/4 PASS (1 MISS)" in block
     assert "| New bytes after re-writing with 1% rows appended | CDC on 2.10% | CDC off 44.8% | 1/1 PASS |" in block
 
 
