@@ -29,12 +29,12 @@ def _same(a: pa.Table, b: pa.Table) -> bool:
 
 def _spark_values(table: pa.Table, schema: pa.Schema) -> pa.Table:
     """The table with hfconnect's documented Spark conversions applied, column by column."""
-    from hfconnect.spark.source import _cast_array
+    from hfconnect.spark.types import conform_array
 
     columns = []
     for column, field in zip(table.columns, schema, strict=True):
         columns.append(column if column.type.equals(field.type) else pa.chunked_array(
-            [_cast_array(chunk, field.type) for chunk in column.chunks], field.type))
+            [conform_array(chunk, field.type) for chunk in column.chunks], field.type))
     return pa.table(columns, names=schema.names)
 
 

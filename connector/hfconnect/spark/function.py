@@ -22,11 +22,11 @@ def read(spark: Any, repo: str, **options: Any) -> Any:
     from ..options import ReadOptions
     from ..plan import plan_read
     from . import cluster_parallelism
-    from .source import _spark_schema
+    from .source import spark_schema
 
     read_options = ReadOptions.build(repo=repo, engine="spark", **options)
     plan = plan_read(read_options, parallelism=cluster_parallelism(spark))
-    schema = _spark_schema(plan.schema)
+    schema = spark_schema(plan.schema)
     shards = plan.shards
     header = _header(plan)
 
@@ -35,13 +35,13 @@ def read(spark: Any, repo: str, **options: Any) -> Any:
         from pyspark.sql.pandas.types import to_arrow_schema
 
         from hfconnect.read import read_shard
-        from hfconnect.spark.source import _cast
+        from hfconnect.spark.types import conform_batch
 
         target = to_arrow_schema(schema, timezone="UTC")
         for batch in batches:
             for index in batch.column(0).to_pylist():
                 for out in read_shard(header, shards[index]):
-                    yield _cast(out, target)
+                    yield conform_batch(out, target)
 
     count = max(1, len(shards))
     return spark.range(0, len(shards), 1, count).mapInArrow(read_shards, schema)

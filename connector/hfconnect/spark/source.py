@@ -63,7 +63,7 @@ class HuggingFaceDataSource(DataSource):
         from ..plan import plan_read
 
         self._plan = plan_read(self.read_options, parallelism=self.parallelism)
-        return _spark_schema(self._plan.schema)
+        return spark_schema(self._plan.schema)
 
     def writer(self, schema: StructType, overwrite: bool) -> DataSourceWriter:
         from .sink import writer_for
@@ -155,10 +155,11 @@ class HuggingFaceReader(DataSourceReader):
         if not isinstance(partition, ShardPartition):  # Spark's placeholder when there are no shards
             return
         from ..read import read_shard
+        from .types import conform_batch
 
-        target = _arrow_target(self.schema)
+        target = arrow_target(self.schema)
         for batch in read_shard(partition.plan, partition.shard):
-            yield _cast(batch, target)
+            yield conform_batch(batch, target)
 
 
 class HuggingFaceFilteringReader(HuggingFaceReader):
@@ -168,7 +169,7 @@ class HuggingFaceFilteringReader(HuggingFaceReader):
         from ..plan.model import SPLIT_COLUMN
         from .filters import filter_column, to_expression
 
-        arrow_schema = _arrow_target(self.schema)
+        arrow_schema = arrow_target(self.schema)
         for spark_filter in filters:
             if self.options.split == "all" and filter_column(spark_filter) == SPLIT_COLUMN:
                 yield spark_filter  # `split` is added by hfconnect, not stored in the files: Spark evaluates it
@@ -181,7 +182,7 @@ class HuggingFaceFilteringReader(HuggingFaceReader):
             self.filter_columns.append(filter_column(spark_filter))
 
 
-def _spark_schema(schema: pa.Schema) -> StructType:
+def spark_schema(schema: pa.Schema) -> StructType:
     import pyarrow as pa
     from pyspark.sql.pandas.types import from_arrow_schema
 
@@ -191,29 +192,7 @@ def _spark_schema(schema: pa.Schema) -> StructType:
     return from_arrow_schema(pa.schema([f.with_nullable(True) for f in compatible]))
 
 
-def _arrow_target(schema: StructType) -> pa.Schema:
+def arrow_target(schema: StructType) -> pa.Schema:
     from pyspark.sql.pandas.types import to_arrow_schema
 
     return to_arrow_schema(schema, timezone="UTC")
-
-
-def _cast(batch: pa.RecordBatch, target: pa.Schema) -> pa.RecordBatch:
-    if batch.schema.equals(target):
-        return batch
-    import pyarrow as pa
-    arrays = []
-    for field in target:
-        column = batch.column(batch.schema.get_field_index(field.name))
-        arrays.append(column if column.type.equals(field.type) else _cast_array(column, field.type))
-    return pa.RecordBatch.from_arrays(arrays, schema=target)
-
-
-def _cast_array(column: pa.Array, target: pa.DataType) -> pa.Array:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if pa.types.is_time(column.type) and pa.types.is_string(target):
-        return pc.cast(pc.cast(column, pa.time64("us"), safe=False), pa.string())
-    if pa.types.is_timestamp(column.type) and pa.types.is_timestamp(target):
-        return pc.cast(column, target, safe=False)  # documented: nanoseconds truncate to microseconds
-    return pc.cast(column, target)

@@ -29,7 +29,8 @@ from ..read import read_shard
 from ..stream.follow import DatasetFollower
 from ..stream.offsets import StreamOffset
 from ..stream.options import StreamReadOptions
-from .source import ShardPartition, _arrow_target, _cast
+from .source import ShardPartition, arrow_target
+from .types import conform_batch
 
 __all__ = ["HuggingFaceStreamReader"]
 
@@ -41,7 +42,7 @@ class HuggingFaceStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNo
     def __init__(self, options: ReadOptions, stream: StreamReadOptions, schema: StructType) -> None:
         self.schema = schema
         self.stream = stream
-        self.follower = DatasetFollower(options, stream, _arrow_target(schema))
+        self.follower = DatasetFollower(options, stream, arrow_target(schema))
 
     def initialOffset(self) -> dict[str, Any]:  # noqa: N802 - Spark's names
         return self.follower.initial_offset().to_json()
@@ -72,9 +73,9 @@ class HuggingFaceStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNo
     def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
         if not isinstance(partition, ShardPartition):
             return
-        target = _arrow_target(self.schema)
+        target = arrow_target(self.schema)
         for batch in read_shard(partition.plan, partition.shard):
-            yield _cast(batch, target)
+            yield conform_batch(batch, target)
 
     def commit(self, end: dict[str, Any]) -> None:
         """Nothing to release: offsets are commits of the Hub's, which keeps them."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from hfconnect.spark.types import spark_compatible_schema, spark_compatible_type
+from hfconnect.spark.types import conform_batch, spark_compatible_schema, spark_compatible_type
 
 TABLE = {
     "dictionary<T> -> T": (pa.dictionary(pa.int32(), pa.string()), pa.string()),
@@ -110,3 +110,23 @@ def test_arrow_casts_values_to_the_converted_type(arrow: pa.DataType, spark: pa.
     storage = next((v for check, v in values.items() if check(arrow) and arrow.value_type == pa.string()), None)
     sample = storage if storage is not None else pa.array([None], arrow)
     assert sample.cast(spark).type == spark
+
+
+def test_conform_batch_converts_each_column_to_the_compatible_type_and_keeps_matching_batches() -> None:
+    import datetime
+
+    batch = pa.record_batch({
+        "t": pa.array([datetime.time(1, 2, 3, 456789), None], pa.time64("us")),
+        "ns": pa.array([1_000_000_001_999, None], pa.timestamp("ns", tz="UTC")),
+        "u": pa.array([2**64 - 1, 0], pa.uint64()),
+        "d": pa.array(["a", "b"]).dictionary_encode(),
+        "same": pa.array([1, 2], pa.int64()),
+    })
+    target = spark_compatible_schema(batch.schema)
+    out = conform_batch(batch, target)
+    assert out.schema.equals(target)
+    assert out.column("t").to_pylist() == ["01:02:03.456789", None]
+    assert out.column("ns").cast(pa.int64()).to_pylist() == [1_000_000_001, None]  # nanoseconds truncated
+    assert out.column("u").to_pylist()[0] == 2**64 - 1 and out.column("d").to_pylist() == ["a", "b"]
+    assert out.column("same") is not None and out.column("same").equals(batch.column("same"))
+    assert conform_batch(out, target) is out  # already Spark's schema: no copy
