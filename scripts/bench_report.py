@@ -72,6 +72,7 @@ SHORT = {
     "daft-native-agg": "Daft native", "pyarrow-all": "pyarrow", "spark-hfconnect-all": "0 ms",
     "daft-hfconnect-all": "0 ms", "daft-native-all@hub": "Daft native", "spark-psh200": "pyspark_huggingface",
     "daft-native": "write_huggingface", "limit": "the limit", "disk_8": "disk",
+    "spark-mapinarrow-pyarrow": "mapInArrow + pyarrow",
 }
 GOALS_READ_ALL = ("spark-vs-psh", "spark-vs-parquet", "daft-vs-native", "daft-vs-pyarrow")
 GOALS_LATENCY = ("spark-latency", "daft-latency", "spark-hub-throughput", "daft-hub-throughput")
