@@ -36,7 +36,7 @@ def write(df: Any, repo: str, *, mode: str = "append", **options: Any) -> Any:
     write_options = WriteOptions.build(repo=repo, mode=mode, engine="spark", **options)
     schema = to_arrow_schema(df.schema, timezone="UTC")  # what the format's writer is given too
     job = WriteJob(write_options)
-    job.begin(schema)  # errors here happen before any row is computed or uploaded
+    schema = job.begin(schema)  # errors here come before any row is computed or uploaded
     if job.skip:
         return job.commit([], schema)
     job_id = job.job_id

@@ -37,6 +37,7 @@ from ..hub.datafiles import parse_card_yaml, resolve_layout
 from ..hub.retry import Retrier
 from ..hub.snapshot import Snapshot
 from ..options import WriteOptions
+from .arrow import widened_to
 from .layout import BranchState, commit_content
 from .routing import check_split_column, data_schema
 from .task import TaskMessage, schema_fingerprint, write_task
@@ -84,7 +85,10 @@ class WriteJob:
         return f"dataset {self.options.repo}@{self.options.revision}"
 
     # ---- begin -------------------------------------------------------------------------------
-    def begin(self, schema: pa.Schema | None = None) -> None:
+    def begin(self, schema: pa.Schema | None = None) -> pa.Schema | None:
+        """Check the token, the repo and the mode before any row is computed; returns the schema the tasks write
+        and the commit takes: `schema`, or on append the split's file types where the new rows widen to them
+        without loss (int32 rows into int64 files)."""
         o = self.options
         if schema is not None:
             check_split_column(schema, o)  # before any Hub call: a wrong column is the caller's to fix
@@ -98,7 +102,10 @@ class WriteJob:
                                  "mode append or overwrite", repo=o.repo)
         self.skip = bool(existing) and o.mode == "ignore"
         if schema is not None and existing and o.mode == "append":
-            self._check_append_schema(head, existing, data_schema(schema, o))
+            files = self._check_append_schema(head, existing, data_schema(schema, o))
+            schema = pa.schema([f.with_type(files.field(f.name).type) if f.name in files.names else f
+                                for f in schema], metadata=schema.metadata)
+        return schema
 
     def _targets(self, head: BranchState) -> list[str]:
         """The splits the mode is checked against: the `split` option's, or with `split_column` (whose splits
@@ -145,29 +152,31 @@ class WriteJob:
         return BranchState(head.snapshot.sha, list(head.files),
                            {s: [f.path for f in fs] for s, fs in splits.items() if fs}, head.card)
 
-    def _check_append_schema(self, head: BranchState, existing: dict[str, list[str]], schema: pa.Schema) -> None:
+    def _check_append_schema(self, head: BranchState, existing: dict[str, list[str]],
+                             schema: pa.Schema) -> pa.Schema:
+        """The schema appended rows are written in: theirs where ours widens to it; else a clear error."""
         from ..plan.footers import inspect_parquet
 
         o = self.options
         parquet = [p for files in existing.values() for p in files if p.endswith(".parquet")]
         if not parquet:
-            return
+            return schema
         size = next(f.size for f in head.files if f.path == parquet[0])
         snapshot = Snapshot(o.repo, head.sha, o.revision, o.endpoint)
-        theirs = inspect_parquet(self.client, snapshot, parquet[0], size).schema
-        if schema_fingerprint(theirs.remove_metadata()) != schema_fingerprint(schema):
-            try:
-                pa.unify_schemas([theirs.remove_metadata(), schema.remove_metadata()])
-                same_names = theirs.names == schema.names
-            except (pa.ArrowInvalid, pa.ArrowTypeError):
-                same_names = False
-            if not same_names:
-                splits = f"split {next(iter(existing))!r}: its" if len(existing) == 1 else \
-                    f"splits {', '.join(existing)}: their"
-                raise SchemaMismatchError(
-                    f"cannot append to {o.repo} {splits} files have columns [{schema_fingerprint(theirs)}] but the "
-                    f"new rows have [{schema_fingerprint(schema)}]; write with mode overwrite or to another "
-                    "split/config", repo=o.repo)
+        theirs = inspect_parquet(self.client, snapshot, parquet[0], size).schema.remove_metadata()
+        if schema_fingerprint(theirs) == schema_fingerprint(schema):
+            return schema
+        widened = widened_to(schema, theirs)
+        if widened is None:
+            splits = f"split {next(iter(existing))!r}: its" if len(existing) == 1 else \
+                f"splits {', '.join(existing)}: their"
+            raise SchemaMismatchError(
+                f"cannot append to {o.repo} {splits} files have columns [{schema_fingerprint(theirs)}] but the "
+                f"new rows have [{schema_fingerprint(schema)}]; write with mode overwrite or to another "
+                "split/config (types that widen without loss, like int32 into int64, are converted)", repo=o.repo)
+        changed = [f"{a.name} {a.type} -> {b.type}" for a, b in zip(schema, widened, strict=True) if a.type != b.type]
+        log.info("hfconnect: appending to %s in the split's file types: %s", self.where, ", ".join(changed))
+        return widened
 
     # ---- commit ------------------------------------------------------------------------------
     def commit(self, messages: list[TaskMessage | None], schema: pa.Schema) -> CommitResult:

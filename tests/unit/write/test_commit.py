@@ -139,7 +139,25 @@ def test_append_with_other_columns_is_refused_before_any_row_is_written(hub: InP
                                                   r"\[id:int64,text:string\] but the new rows have "
                                                   r"\[id:int64,label:string\]; write with mode overwrite"):
         job.begin(other)
-    job.begin(pa.schema([("id", pa.int64()), ("text", pa.null())]))  # an all-None column unifies: fine
+    with pytest.raises(SchemaMismatchError, match=r"new rows have \[id:double,text:string\]"):  # would narrow
+        job.begin(pa.schema([("id", pa.float64()), ("text", pa.string())]))
+
+
+def test_append_in_narrower_types_is_written_in_the_split_s_types(hub: InProcessHub) -> None:
+    """Spark's int into a split of int64, an all-None column: the files keep ONE schema (datasets needs it)."""
+    _write(hub, [TABLE[:100]])
+    narrow = pa.table({"id": pa.array(range(500, 510), pa.int32()), "text": pa.nulls(10)})
+    job = WriteJob(_options(hub))
+    written = job.begin(narrow.schema)
+    assert written.types == SCHEMA.types
+    messages = [write_task(narrow.to_batches(), written, job.options, job_id=job.job_id, partition_id=0)]
+    result = job.commit(messages, written)
+    assert result.rows == 10
+    tables = _split(hub)
+    assert [t.schema.remove_metadata() for t in tables.values()] == [SCHEMA.remove_metadata()] * 2
+    appended = tables[f"data/train-00000-of-00001-{job.file_tag}.parquet"]
+    assert appended.column("id").to_pylist() == list(range(500, 510))
+    assert appended.column("text").null_count == 10
 
 
 def test_a_job_with_no_rows_still_gives_the_split_its_schema(hub: InProcessHub) -> None:
