@@ -29,7 +29,7 @@ log = logging.getLogger("hfconnect.stream")
 COMMITS_PER_HOUR = 100  # the Hub's limit on commits per repo is of this order (not documented exactly)
 _warned: set[str] = set()
 _warned_lock = threading.Lock()
-_prepared: dict[tuple[str, str, str, str], pa.Schema] = {}
+_prepared: dict[tuple[str, ...], pa.Schema] = {}
 
 
 def prepare_target(options: WriteOptions, schema: pa.Schema) -> pa.Schema:
@@ -37,7 +37,9 @@ def prepare_target(options: WriteOptions, schema: pa.Schema) -> pa.Schema:
     the split has files, the stream's schema can be appended to them; errors come here, before any row is
     computed. Once per process and target (Spark makes the writer again for every batch). Returns the schema
     the tasks write (the split's file types where the stream's widen to them)."""
-    key = (options.endpoint, options.repo, options.revision, schema_fingerprint(schema))
+    o = options
+    key = (o.endpoint, o.repo, o.revision, o.config, o.split, o.data_dir or "", o.split_column or "",
+           schema_fingerprint(schema))
     if key not in _prepared:
         _prepared[key] = WriteJob(replace(options, mode="append")).begin(schema) or schema
     return _prepared[key]

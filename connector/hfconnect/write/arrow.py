@@ -83,8 +83,13 @@ def _lossless(a: pa.DataType, b: pa.DataType) -> bool:
     if t.is_integer(a) and t.is_floating(b):  # within the float's mantissa: 16-bit ints in float32, 32 in float64
         return a.bit_width <= {16: 8, 32: 16, 64: 32}[b.bit_width]
     if (t.is_list(a) or t.is_large_list(a)) and type(a) is type(b):
-        return _lossless(a.value_type, b.value_type)
+        return _field_fits(a.value_field, b.value_field)
     if t.is_struct(a) and t.is_struct(b):
         return [f.name for f in a] == [f.name for f in b] and all(
-            _lossless(x.type, y.type) for x, y in zip(a, b, strict=True))
+            _field_fits(x, y) for x, y in zip(a, b, strict=True))
     return False
+
+
+def _field_fits(ours: pa.Field, theirs: pa.Field) -> bool:
+    """A nested field: its type converts, and their field takes nulls wherever ours may hold them."""
+    return (theirs.nullable or not ours.nullable) and _lossless(ours.type, theirs.type)

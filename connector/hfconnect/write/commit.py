@@ -73,6 +73,7 @@ class WriteJob:
         self.file_tag = file_tag or self.job_id[:8]  # what appended files' names end with (unique per job)
         self.base: str | None = None
         self.skip = False  # mode=ignore and the split has data
+        self.schema: pa.Schema | None = None  # what the tasks write, as begin() decided
         self.started = time.monotonic()
         self._bytes = 0
 
@@ -101,10 +102,14 @@ class WriteJob:
             raise HfConnectError(f"{o.repo} config {o.config!r} {_describe(existing)} and mode is {o.mode!r}: use "
                                  "mode append or overwrite", repo=o.repo)
         self.skip = bool(existing) and o.mode == "ignore"
-        if schema is not None and existing and o.mode == "append":
-            files = self._check_append_schema(head, existing, data_schema(schema, o))
+        # An append must match the split's files, or, for a new split, the config's other splits' files: a config
+        # has one set of features (`datasets` casts every split to them).
+        reference = existing or head.files_of(sorted(head.splits))
+        if schema is not None and reference and o.mode == "append":
+            files = self._check_append_schema(head, reference, data_schema(schema, o))
             schema = pa.schema([f.with_type(files.field(f.name).type) if f.name in files.names else f
                                 for f in schema], metadata=schema.metadata)
+        self.schema = schema
         return schema
 
     def _targets(self, head: BranchState) -> list[str]:
@@ -170,10 +175,15 @@ class WriteJob:
         if widened is None:
             splits = f"split {next(iter(existing))!r}: its" if len(existing) == 1 else \
                 f"splits {', '.join(existing)}: their"
+            nulls = [f.name for f in theirs if pa.types.is_null(f.type) and f.name in schema.names
+                     and not pa.types.is_null(schema.field(f.name).type)]
+            hint = f" The split holds {', '.join(nulls)} as all-null columns (type null), which take only nulls: " \
+                "overwrite the split to give them a type." if nulls else ""
             raise SchemaMismatchError(
                 f"cannot append to {o.repo} {splits} files have columns [{schema_fingerprint(theirs)}] but the "
                 f"new rows have [{schema_fingerprint(schema)}]; write with mode overwrite or to another "
-                "split/config (types that widen without loss, like int32 into int64, are converted)", repo=o.repo)
+                f"split/config (types that widen without loss, like int32 into int64, are converted).{hint}",
+                repo=o.repo)
         changed = [f"{a.name} {a.type} -> {b.type}" for a, b in zip(schema, widened, strict=True) if a.type != b.type]
         log.info("hfconnect: appending to %s in the split's file types: %s", self.where, ", ".join(changed))
         return widened
@@ -203,6 +213,12 @@ class WriteJob:
         chosen = self._dedupe([m for m in messages if m is not None])
         if self.skip:
             return CommitResult(None, (), (), 0, 0)
+        wrong = {m.schema_fingerprint for m in chosen if m.files} - {schema_fingerprint(schema)}
+        if wrong:  # e.g. a stream's tasks wrote the types prepared at its start, and the split changed since
+            raise SchemaMismatchError(
+                f"the tasks wrote files with columns [{wrong.pop()}] but {o.repo} takes [{schema_fingerprint(schema)}] "
+                "now (its files changed while the job ran): nothing was committed; run the write again",
+                repo=o.repo)
         if not any(m.files for m in chosen):
             if o.split_column:  # no row, so no split named: there is nothing to commit
                 log.info("hfconnect: job %s wrote no rows to %s: nothing to commit", self.job_id, self.where)

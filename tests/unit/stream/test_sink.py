@@ -86,3 +86,17 @@ def test_a_stream_of_narrower_types_is_written_and_committed_in_the_split_s_type
         with open(api.hf_hub_download("o/s", path, repo_type="dataset"), "rb") as f:
             assert pq.read_schema(io.BytesIO(f.read())).types == wide.schema.types, path
     assert sink.commit_batch(options, QUERY, 0, [message], written).files == ()  # the same batch: not again
+
+
+def test_the_prepared_schema_is_per_target_split(inproc_hub: InProcessHub) -> None:
+    """Two queries of one driver, same input types, splits of different file types: each writes its split's."""
+    api = inproc_hub.api()
+    api.create_repo("o/t", repo_type="dataset")
+    for split, id_type in (("train", pa.int64()), ("test", pa.int32())):
+        table = pa.table({"id": pa.array([1], id_type)})
+        api.upload_file(path_or_fileobj=parquet_bytes(table), path_in_repo=f"data/{split}-00000-of-00001.parquet",
+                        repo_id="o/t", repo_type="dataset")
+    stream = pa.schema([("id", pa.int16())])
+    for split, id_type in (("train", pa.int64()), ("test", pa.int32())):
+        options = WriteOptions.build(repo="o/t", endpoint=inproc_hub.endpoint, token=WRITE_TOKEN, split=split)
+        assert sink.prepare_target(options, stream).field("id").type == id_type, split

@@ -42,6 +42,10 @@ def test_batches_are_sliced_without_losing_or_reordering_rows() -> None:
     (pa.list_(pa.int32()), pa.list_(pa.int64()), True), (pa.list_(pa.int64()), pa.list_(pa.int32()), False),
     (pa.struct([("a", pa.int8())]), pa.struct([("a", pa.int16())]), True),
     (pa.struct([("a", pa.int8())]), pa.struct([("b", pa.int16())]), False),
+    # their nested field refuses nulls that ours may hold: the cast or the Parquet writer would fail in a task
+    (pa.list_(pa.int32()), pa.list_(pa.field("item", pa.int64(), nullable=False)), False),
+    (pa.struct([("a", pa.int8())]), pa.struct([pa.field("a", pa.int16(), nullable=False)]), False),
+    (pa.list_(pa.field("item", pa.int32(), nullable=False)), pa.list_(pa.int64()), True),
 ])
 def test_widened_to_takes_their_type_only_where_every_value_converts_exactly(ours, theirs, widens) -> None:
     nullable = pa.types.is_null(ours)  # Arrow has no non-nullable null column
