@@ -291,3 +291,21 @@ def test_ray_runner_in_its_own_process(hub, api):
     assert out["sha"] == _head(api, repo) and len(out["files"]) >= 3  # one file (at least) per partition
     got = read_huggingface(repo, split="train").to_arrow()
     assert got.num_rows == 30_000 and got.sort_by("id")["id"].to_pylist() == list(range(30_000))
+
+
+def test_append_in_narrower_types_keeps_the_split_s_schema(api):
+    """int32/float32/list<int16> rows appended to a split of int64/double/list<int64>: written in the split's
+    types, so `datasets` loads the split (it refuses files that disagree)."""
+    import datasets
+
+    repo, table = _repo(), _table(100)
+    write_huggingface(daft.from_arrow(table), repo, token=WRITE_TOKEN)
+    narrow = pa.schema([("id", pa.int32()), ("text", pa.string()), ("label", pa.int8()), ("score", pa.float32()),
+                        ("tags", pa.list_(pa.int16()))])
+    result = write_huggingface(daft.from_arrow(_table(50, 100).cast(narrow)), repo, token=WRITE_TOKEN)
+    assert result.rows == 50
+    schemas = {pq.read_schema(api.hf_hub_download(repo, f, repo_type="dataset")).remove_metadata()
+               for f in _split_files(api, repo, "train")}
+    assert schemas == {table.schema.remove_metadata()}
+    loaded = datasets.load_dataset(repo, split="train")
+    assert sorted(loaded["id"]) == list(range(150))

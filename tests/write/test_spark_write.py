@@ -137,6 +137,22 @@ def test_append_with_conflicting_schema_fails_before_upload(spark, own_hub, own_
     assert _head(own_api, repo) == sha
 
 
+def test_append_in_narrower_types_keeps_the_split_s_schema(spark, hub, api) -> None:
+    """Spark's int/tinyint rows appended to a split of bigint/int: written in the split's types, so
+    `datasets` loads the split (it refuses files that disagree) and the card keeps one set of features."""
+    import datasets
+
+    repo = _repo()
+    _write(_frame(spark, 100), hub, repo)
+    narrow = spark.range(100, 150).selectExpr("cast(id as int) as id", "concat('row ', cast(id as string)) as text",
+                                              "cast(id % 5 as tinyint) as label", "id / 3.0 as score")
+    _write(narrow, hub, repo)
+    schemas = {pq.read_schema(api.hf_hub_download(repo, f, repo_type="dataset")).remove_metadata()
+               for f in _parquet_files(api, repo)}
+    assert len(schemas) == 1 and [str(t) for t in schemas.pop().types][:3] == ["int64", "string", "int32"]
+    assert sorted(datasets.load_dataset(repo, split="train")["id"]) == list(range(150))
+
+
 def test_no_token_or_read_token_commits_nothing(spark, hub, api) -> None:
     repo = _repo()
     _write(_frame(spark, 10), hub, repo)

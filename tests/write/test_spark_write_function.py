@@ -58,8 +58,9 @@ def test_modes_and_split_column(spark, hub, api) -> None:
     _fwrite(_frame(spark, 50, 1_000, parts=2), hub, repo, mode="overwrite")
     read = spark.read.format("huggingface").option("endpoint", hub.endpoint)
     assert sorted(r.id for r in read.load(repo).select("id").collect()) == list(range(1_000, 1_050))
-    _fwrite(_frame(spark, 20, 2_000, parts=1), hub, repo)
-    assert read.load(repo).count() == 70
+    narrow = _frame(spark, 20, 2_000, parts=1).selectExpr("cast(id as int) as id", "text", "label", "score")
+    _fwrite(narrow, hub, repo)  # int rows into the split's bigint files: written as bigint
+    assert read.load(repo).count() == 70 and dict(read.load(repo).dtypes)["id"] == "bigint"
     routed = _frame(spark, 90).selectExpr("*", "case when id % 3 = 0 then 'test' else 'train' end as split")
     result = _fwrite(routed, hub, repo, mode="overwrite", split_column="split")
     assert dict(result.split_rows) == {"test": 30, "train": 60}
@@ -79,6 +80,8 @@ def test_bad_input_fails_on_the_driver_before_any_upload(spark, own_hub, own_api
         _fwrite(_frame(spark, 10), own_hub, repo, mode="sometimes")
     with pytest.raises(SchemaMismatchError, match=rf"cannot append to {repo} split 'train': its files have columns"):
         _fwrite(spark.range(5).selectExpr("cast(id as string) as id"), own_hub, repo)
+    with pytest.raises(SchemaMismatchError, match=r"new rows have \[id:int64,text:string,label:int64,score:"):
+        _fwrite(_frame(spark, 5).selectExpr("id", "text", "cast(label as long) as label", "score"), own_hub, repo)
     with pytest.raises(AuthenticationError, match=rf"the token given for {repo} is read-only"):
         hs.write(_frame(spark, 10), repo, endpoint=own_hub.endpoint, token=READ_TOKEN)
     counters = own_hub.counters()

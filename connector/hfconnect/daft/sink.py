@@ -117,7 +117,7 @@ class HuggingFaceSink(DataSink[TaskMessage]):
         if self.committing:
             raise RuntimeError("a HuggingFaceSink writes once: make a new one for the next write")
         if not self._started:
-            self.job.begin(self.arrow_schema)
+            self.arrow_schema = self.job.begin(self.arrow_schema)
             self._started = True
 
     def write(self, micropartitions: Iterator[MicroPartition]) -> Iterator[WriteResult[TaskMessage]]:

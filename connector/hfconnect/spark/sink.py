@@ -47,7 +47,7 @@ class HuggingFaceWriter(DataSourceArrowWriter):
         self.options = options
         self.arrow_schema = to_arrow_schema(schema, timezone="UTC")
         self.job = WriteJob(options)
-        self.job.begin(self.arrow_schema)  # errors here happen before anything is uploaded
+        self.arrow_schema = self.job.begin(self.arrow_schema)  # errors here come before anything is uploaded
 
     def write(self, iterator: Iterator[pa.RecordBatch]) -> SparkTaskMessage:
         from pyspark import TaskContext

@@ -67,8 +67,7 @@ class HuggingFaceStreamWriter(DataSourceStreamArrowWriter):
         from pyspark.sql.pandas.types import to_arrow_schema
 
         self.options = options
-        self.arrow_schema = to_arrow_schema(schema, timezone="UTC")
-        prepare_target(options, self.arrow_schema)  # once per process: errors before any task runs
+        self.arrow_schema = prepare_target(options, to_arrow_schema(schema, timezone="UTC"))  # errors before any task
 
     def write(self, iterator: Iterator[pa.RecordBatch]) -> StreamTaskMessage:
         from pyspark import TaskContext

@@ -4,12 +4,13 @@ through `mapInArrow`.
 Why it exists: Spark hands a Python data source writer its rows more slowly than it hands them to a
 `mapInArrow` function (the same pyarrow writer measured ~0.8x on the data source path; scripts/bench_write.py
 prints both). Here every task writes and uploads its files exactly as the format's tasks do (`write_task`), and
-returns its message as one binary row; the driver collects them and makes the ONE commit through the same
+returns a row per file it uploaded; the driver collects them and makes the ONE commit through the same
 `WriteJob` (mode checks before any row is computed, conflict detection, landed check, card). Spark keeps one
 result per partition, from the attempt that succeeded, and `WriteJob` keeps one message per partition: a
 retried or speculative task never reaches the commit twice. A failed job commits nothing.
 
-Spark prints the function's name in explain(), never its closure (where the token travels).
+Spark prints the function's name in explain(), never its closure (where the token travels). Over Spark Connect
+the closure travels to the server inside the plan, as `.option("token", ...)` does: see the README.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def write(df: Any, repo: str, *, mode: str = "append", **options: Any) -> Any:
     write_options = WriteOptions.build(repo=repo, mode=mode, engine="spark", **options)
     schema = to_arrow_schema(df.schema, timezone="UTC")  # what the format's writer is given too
     job = WriteJob(write_options)
-    job.begin(schema)  # errors here happen before any row is computed or uploaded
+    schema = job.begin(schema)  # errors here come before any row is computed or uploaded
     if job.skip:
         return job.commit([], schema)
     job_id = job.job_id
@@ -54,11 +55,38 @@ def write(df: Any, repo: str, *, mode: str = "append", **options: Any) -> Any:
         message = write_task(batches, schema, write_options, job_id=job_id,
                              partition_id=ctx.partitionId() if ctx else 0,
                              attempt_id=ctx.attemptNumber() if ctx else 0)
-        yield pa.record_batch({"message": pa.array([pickle.dumps(message)], pa.binary())})
+        # One row per file (small files carry their bytes): no row nears Arrow's 2 GiB per value, however many
+        # files a task rolls; a task that wrote none still says so.
+        for file in message.files or [None]:
+            yield pa.record_batch({
+                "partition": pa.array([message.partition_id], pa.int64()),
+                "attempt": pa.array([message.attempt_id], pa.int32()),
+                "fingerprint": pa.array([message.schema_fingerprint], pa.string()),
+                "file": pa.array([None if file is None else pickle.dumps(file)], pa.binary())})
 
     try:
-        rows = df.mapInArrow(write_partition, "message binary").collect()
+        rows = df.mapInArrow(write_partition, RESULT_SCHEMA).collect()
+        messages = _task_messages(job_id, rows)
     except BaseException:
         job.abort([])
         raise
-    return job.commit([pickle.loads(row.message) for row in rows], schema)
+    return job.commit(messages, schema)
+
+
+RESULT_SCHEMA = "partition long, attempt int, fingerprint string, file binary"
+
+
+def _task_messages(job_id: str, rows: list[Any]) -> list[Any]:
+    """The tasks' rows (one per file) back into one TaskMessage per task, as the format's writer hands them over.
+    Spark returns each partition's rows from the one attempt that succeeded."""
+    from ..write import TaskMessage
+
+    files: dict[tuple[int, int], list[Any]] = {}
+    fingerprints: dict[tuple[int, int], str] = {}
+    for row in rows:
+        key = (row.partition, row.attempt)
+        fingerprints[key] = row.fingerprint
+        files.setdefault(key, [])
+        if row.file is not None:
+            files[key].append(pickle.loads(row.file))
+    return [TaskMessage(job_id, p, a, fingerprints[(p, a)], tuple(files[(p, a)])) for p, a in sorted(files)]

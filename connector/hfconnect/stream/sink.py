@@ -29,18 +29,20 @@ log = logging.getLogger("hfconnect.stream")
 COMMITS_PER_HOUR = 100  # the Hub's limit on commits per repo is of this order (not documented exactly)
 _warned: set[str] = set()
 _warned_lock = threading.Lock()
-_prepared: set[tuple[str, str, str, str]] = set()
+_prepared: dict[tuple[str, ...], pa.Schema] = {}
 
 
-def prepare_target(options: WriteOptions, schema: pa.Schema) -> None:
+def prepare_target(options: WriteOptions, schema: pa.Schema) -> pa.Schema:
     """Before a query's first batch runs: the token can write, the repo exists (tasks upload into it) and, when
     the split has files, the stream's schema can be appended to them; errors come here, before any row is
-    computed. Once per process and target (Spark makes the writer again for every batch)."""
-    key = (options.endpoint, options.repo, options.revision, schema_fingerprint(schema))
-    if key in _prepared:
-        return
-    WriteJob(replace(options, mode="append")).begin(schema)
-    _prepared.add(key)
+    computed. Once per process and target (Spark makes the writer again for every batch). Returns the schema
+    the tasks write (the split's file types where the stream's widen to them)."""
+    o = options
+    key = (o.endpoint, o.repo, o.revision, o.config, o.split, o.data_dir or "", o.split_column or "",
+           schema_fingerprint(schema))
+    if key not in _prepared:
+        _prepared[key] = WriteJob(replace(options, mode="append")).begin(schema) or schema
+    return _prepared[key]
 
 
 def batch_job_id(query_id: str, batch_id: int) -> str:
@@ -68,8 +70,7 @@ def commit_batch(options: WriteOptions, query_id: str, batch_id: int, messages: 
     job = WriteJob(replace(options, mode="append", commit_message=message), batch_job_id(query_id, batch_id),
                    description=batch_marker(query_id, batch_id), file_tag=f"{query_id[:8]}-b{batch_id:06d}")
     try:
-        job.begin(schema)
-        return job.commit(messages, schema)
+        return job.commit(messages, job.begin(schema) or schema)
     except HubRequestError as exc:
         raise HubRequestError(
             f"batch {batch_id} of streaming query {query_id} was not committed to {where}: {exc.message}. The query "

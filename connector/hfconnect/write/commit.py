@@ -37,6 +37,7 @@ from ..hub.datafiles import parse_card_yaml, resolve_layout
 from ..hub.retry import Retrier
 from ..hub.snapshot import Snapshot
 from ..options import WriteOptions
+from .arrow import widened_to
 from .layout import BranchState, commit_content
 from .routing import check_split_column, data_schema
 from .task import TaskMessage, schema_fingerprint, write_task
@@ -72,6 +73,7 @@ class WriteJob:
         self.file_tag = file_tag or self.job_id[:8]  # what appended files' names end with (unique per job)
         self.base: str | None = None
         self.skip = False  # mode=ignore and the split has data
+        self.schema: pa.Schema | None = None  # what the tasks write, as begin() decided
         self.started = time.monotonic()
         self._bytes = 0
 
@@ -84,7 +86,10 @@ class WriteJob:
         return f"dataset {self.options.repo}@{self.options.revision}"
 
     # ---- begin -------------------------------------------------------------------------------
-    def begin(self, schema: pa.Schema | None = None) -> None:
+    def begin(self, schema: pa.Schema | None = None) -> pa.Schema | None:
+        """Check the token, the repo and the mode before any row is computed; returns the schema the tasks write
+        and the commit takes: `schema`, or on append the split's file types where the new rows widen to them
+        without loss (int32 rows into int64 files)."""
         o = self.options
         if schema is not None:
             check_split_column(schema, o)  # before any Hub call: a wrong column is the caller's to fix
@@ -97,8 +102,15 @@ class WriteJob:
             raise HfConnectError(f"{o.repo} config {o.config!r} {_describe(existing)} and mode is {o.mode!r}: use "
                                  "mode append or overwrite", repo=o.repo)
         self.skip = bool(existing) and o.mode == "ignore"
-        if schema is not None and existing and o.mode == "append":
-            self._check_append_schema(head, existing, data_schema(schema, o))
+        # An append must match the split's files, or, for a new split, the config's other splits' files: a config
+        # has one set of features (`datasets` casts every split to them).
+        reference = existing or head.files_of(sorted(head.splits))
+        if schema is not None and reference and o.mode == "append":
+            files = self._check_append_schema(head, reference, data_schema(schema, o))
+            schema = pa.schema([f.with_type(files.field(f.name).type) if f.name in files.names else f
+                                for f in schema], metadata=schema.metadata)
+        self.schema = schema
+        return schema
 
     def _targets(self, head: BranchState) -> list[str]:
         """The splits the mode is checked against: the `split` option's, or with `split_column` (whose splits
@@ -145,29 +157,36 @@ class WriteJob:
         return BranchState(head.snapshot.sha, list(head.files),
                            {s: [f.path for f in fs] for s, fs in splits.items() if fs}, head.card)
 
-    def _check_append_schema(self, head: BranchState, existing: dict[str, list[str]], schema: pa.Schema) -> None:
+    def _check_append_schema(self, head: BranchState, existing: dict[str, list[str]],
+                             schema: pa.Schema) -> pa.Schema:
+        """The schema appended rows are written in: theirs where ours widens to it; else a clear error."""
         from ..plan.footers import inspect_parquet
 
         o = self.options
         parquet = [p for files in existing.values() for p in files if p.endswith(".parquet")]
         if not parquet:
-            return
+            return schema
         size = next(f.size for f in head.files if f.path == parquet[0])
         snapshot = Snapshot(o.repo, head.sha, o.revision, o.endpoint)
-        theirs = inspect_parquet(self.client, snapshot, parquet[0], size).schema
-        if schema_fingerprint(theirs.remove_metadata()) != schema_fingerprint(schema):
-            try:
-                pa.unify_schemas([theirs.remove_metadata(), schema.remove_metadata()])
-                same_names = theirs.names == schema.names
-            except (pa.ArrowInvalid, pa.ArrowTypeError):
-                same_names = False
-            if not same_names:
-                splits = f"split {next(iter(existing))!r}: its" if len(existing) == 1 else \
-                    f"splits {', '.join(existing)}: their"
-                raise SchemaMismatchError(
-                    f"cannot append to {o.repo} {splits} files have columns [{schema_fingerprint(theirs)}] but the "
-                    f"new rows have [{schema_fingerprint(schema)}]; write with mode overwrite or to another "
-                    "split/config", repo=o.repo)
+        theirs = inspect_parquet(self.client, snapshot, parquet[0], size).schema.remove_metadata()
+        if schema_fingerprint(theirs) == schema_fingerprint(schema):
+            return schema
+        widened = widened_to(schema, theirs)
+        if widened is None:
+            splits = f"split {next(iter(existing))!r}: its" if len(existing) == 1 else \
+                f"splits {', '.join(existing)}: their"
+            nulls = [f.name for f in theirs if pa.types.is_null(f.type) and f.name in schema.names
+                     and not pa.types.is_null(schema.field(f.name).type)]
+            hint = f" The split holds {', '.join(nulls)} as all-null columns (type null), which take only nulls: " \
+                "overwrite the split to give them a type." if nulls else ""
+            raise SchemaMismatchError(
+                f"cannot append to {o.repo} {splits} files have columns [{schema_fingerprint(theirs)}] but the "
+                f"new rows have [{schema_fingerprint(schema)}]; write with mode overwrite or to another "
+                f"split/config (types that widen without loss, like int32 into int64, are converted).{hint}",
+                repo=o.repo)
+        changed = [f"{a.name} {a.type} -> {b.type}" for a, b in zip(schema, widened, strict=True) if a.type != b.type]
+        log.info("hfconnect: appending to %s in the split's file types: %s", self.where, ", ".join(changed))
+        return widened
 
     # ---- commit ------------------------------------------------------------------------------
     def commit(self, messages: list[TaskMessage | None], schema: pa.Schema) -> CommitResult:
@@ -194,6 +213,12 @@ class WriteJob:
         chosen = self._dedupe([m for m in messages if m is not None])
         if self.skip:
             return CommitResult(None, (), (), 0, 0)
+        wrong = {m.schema_fingerprint for m in chosen if m.files} - {schema_fingerprint(schema)}
+        if wrong:  # e.g. a stream's tasks wrote the types prepared at its start, and the split changed since
+            raise SchemaMismatchError(
+                f"the tasks wrote files with columns [{wrong.pop()}] but {o.repo} takes [{schema_fingerprint(schema)}] "
+                "now (its files changed while the job ran): nothing was committed; run the write again",
+                repo=o.repo)
         if not any(m.files for m in chosen):
             if o.split_column:  # no row, so no split named: there is nothing to commit
                 log.info("hfconnect: job %s wrote no rows to %s: nothing to commit", self.job_id, self.where)

@@ -1,16 +1,24 @@
-"""The pure parts of the exactly-once streaming sink: one job id per (query, batch), the marker its commit
-carries and how the history walk recognises it, and the warning for a query that commits too often."""
+"""The driver side of the exactly-once streaming sink: one job id per (query, batch), the marker its commit
+carries and how the history walk recognises it, the warning for a query that commits too often, and (against
+the in-process hub) the schema a stream's tasks write and its one commit per batch."""
 
 from __future__ import annotations
 
+import io
 import logging
 from datetime import UTC, datetime, timedelta
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from hfconnect.options import WriteOptions
 from hfconnect.stream import sink
 from hfconnect.stream.history import _MARKER, QueryCommit, batch_marker
 from hfconnect.stream.sink import batch_job_id
+from hfconnect.write.task import write_task
+from tests.data import make_table, parquet_bytes
+from tests.unit.inprocess_hub import WRITE_TOKEN, InProcessHub
 
 QUERY = "5f0c7a8e-3b1d-4c2a-9e4f-0a1b2c3d4e5f"
 
@@ -56,3 +64,39 @@ def test_no_warning_for_a_first_batch_or_a_slow_enough_query(previous, caplog: p
     caplog.set_level(logging.WARNING, logger="hfconnect.stream")
     sink._warn_if_too_frequent(previous, QUERY, 4, "dataset o/n@main")
     assert not caplog.records
+
+
+def test_a_stream_of_narrower_types_is_written_and_committed_in_the_split_s_types(inproc_hub: InProcessHub) -> None:
+    """prepare_target says which schema the stream's tasks write (the split's int64, not the stream's int32),
+    commit_batch commits it once: the split keeps one schema."""
+    api = inproc_hub.api()
+    api.create_repo("o/s", repo_type="dataset")
+    wide = make_table(10, columns=("id", "text"))
+    api.upload_file(path_or_fileobj=parquet_bytes(wide), path_in_repo="data/train-00000-of-00001.parquet",
+                    repo_id="o/s", repo_type="dataset")
+    options = WriteOptions.build(repo="o/s", endpoint=inproc_hub.endpoint, token=WRITE_TOKEN, mode="append")
+    narrow = pa.table({"id": pa.array(range(10, 15), pa.int32()), "text": list("abcde")})
+    written = sink.prepare_target(options, narrow.schema)
+    assert written.types == wide.schema.types
+    message = write_task(narrow.to_batches(), written, options, job_id=batch_job_id(QUERY, 0), partition_id=0)
+    result = sink.commit_batch(options, QUERY, 0, [message], written)
+    assert result is not None and result.rows == 5
+    new = [f for f in api.list_repo_files("o/s", repo_type="dataset") if f.startswith("data/") and "-of-" in f]
+    for path in new:
+        with open(api.hf_hub_download("o/s", path, repo_type="dataset"), "rb") as f:
+            assert pq.read_schema(io.BytesIO(f.read())).types == wide.schema.types, path
+    assert sink.commit_batch(options, QUERY, 0, [message], written).files == ()  # the same batch: not again
+
+
+def test_the_prepared_schema_is_per_target_split(inproc_hub: InProcessHub) -> None:
+    """Two queries of one driver, same input types, splits of different file types: each writes its split's."""
+    api = inproc_hub.api()
+    api.create_repo("o/t", repo_type="dataset")
+    for split, id_type in (("train", pa.int64()), ("test", pa.int32())):
+        table = pa.table({"id": pa.array([1], id_type)})
+        api.upload_file(path_or_fileobj=parquet_bytes(table), path_in_repo=f"data/{split}-00000-of-00001.parquet",
+                        repo_id="o/t", repo_type="dataset")
+    stream = pa.schema([("id", pa.int16())])
+    for split, id_type in (("train", pa.int64()), ("test", pa.int32())):
+        options = WriteOptions.build(repo="o/t", endpoint=inproc_hub.endpoint, token=WRITE_TOKEN, split=split)
+        assert sink.prepare_target(options, stream).field("id").type == id_type, split

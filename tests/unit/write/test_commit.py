@@ -139,7 +139,25 @@ def test_append_with_other_columns_is_refused_before_any_row_is_written(hub: InP
                                                   r"\[id:int64,text:string\] but the new rows have "
                                                   r"\[id:int64,label:string\]; write with mode overwrite"):
         job.begin(other)
-    job.begin(pa.schema([("id", pa.int64()), ("text", pa.null())]))  # an all-None column unifies: fine
+    with pytest.raises(SchemaMismatchError, match=r"new rows have \[id:double,text:string\]"):  # would narrow
+        job.begin(pa.schema([("id", pa.float64()), ("text", pa.string())]))
+
+
+def test_append_in_narrower_types_is_written_in_the_split_s_types(hub: InProcessHub) -> None:
+    """Spark's int into a split of int64, an all-None column: the files keep ONE schema (datasets needs it)."""
+    _write(hub, [TABLE[:100]])
+    narrow = pa.table({"id": pa.array(range(500, 510), pa.int32()), "text": pa.nulls(10)})
+    job = WriteJob(_options(hub))
+    written = job.begin(narrow.schema)
+    assert written.types == SCHEMA.types
+    messages = [write_task(narrow.to_batches(), written, job.options, job_id=job.job_id, partition_id=0)]
+    result = job.commit(messages, written)
+    assert result.rows == 10
+    tables = _split(hub)
+    assert [t.schema.remove_metadata() for t in tables.values()] == [SCHEMA.remove_metadata()] * 2
+    appended = tables[f"data/train-00000-of-00001-{job.file_tag}.parquet"]
+    assert appended.column("id").to_pylist() == list(range(500, 510))
+    assert appended.column("text").null_count == 10
 
 
 def test_a_job_with_no_rows_still_gives_the_split_its_schema(hub: InProcessHub) -> None:
@@ -300,3 +318,38 @@ def test_tokens_that_cannot_write_fail_before_any_row(hub: InProcessHub) -> None
 def test_private_repos_are_created_private(hub: InProcessHub) -> None:
     _write(hub, [TABLE[:3]], private=True, repo="o/private")
     assert hub.state.storage.repo_meta("dataset", "o/private")["private"] is True
+
+
+def test_an_append_to_a_new_split_matches_the_config_s_other_splits(hub: InProcessHub) -> None:
+    """A config has one set of features: a new split's rows are checked (and widened) against the other splits."""
+    _write(hub, [TABLE[:100]])
+    other = pa.schema([("id", pa.int64()), ("label", pa.string())])
+    with pytest.raises(SchemaMismatchError, match=r"^cannot append to o/w split 'train': its files have columns "):
+        WriteJob(_options(hub, split="test")).begin(other)
+    narrow = pa.schema([("id", pa.int32()), ("text", pa.string())])
+    assert WriteJob(_options(hub, split="test")).begin(narrow).types == SCHEMA.types
+
+
+def test_an_all_null_column_of_the_split_is_named_when_an_append_gives_it_a_type(hub: InProcessHub) -> None:
+    api = hub.api()
+    api.create_repo("o/w", repo_type="dataset")
+    nulls = pa.table({"id": pa.array([1, 2], pa.int64()), "text": pa.nulls(2)})
+    api.upload_file(path_or_fileobj=parquet_bytes(nulls), path_in_repo="data/train-00000-of-00001.parquet",
+                    repo_id="o/w", repo_type="dataset")
+    with pytest.raises(SchemaMismatchError, match=r"The split holds text as all-null columns \(type null\), which "
+                                                  r"take only nulls: overwrite the split to give them a type\.$"):
+        WriteJob(_options(hub)).begin(SCHEMA)
+
+
+def test_files_written_in_other_types_than_the_commit_takes_are_refused(hub: InProcessHub) -> None:
+    """A stream prepared at its start writes those types; if the split changed since, its commit must not mix."""
+    _write(hub, [TABLE[:10]])
+    before = len(_commits(hub))
+    job = WriteJob(_options(hub))
+    job.begin(SCHEMA)
+    narrow = TABLE[10:20].cast(pa.schema([("id", pa.int32()), ("text", pa.string())]))
+    stale = write_task(narrow.to_batches(), narrow.schema, job.options, job_id=job.job_id, partition_id=0)
+    with pytest.raises(SchemaMismatchError, match=r"^the tasks wrote files with columns \[id:int32,text:string\] "
+                                                  r"but o/w takes \[id:int64,text:string\] now"):
+        job.commit([stale], SCHEMA)
+    assert len(_commits(hub)) == before
