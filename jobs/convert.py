@@ -94,10 +94,9 @@ def run(job: Job) -> Summary:
                  commit_message=target.commit_message(f"Convert {a.source} to Parquet"))
 
     def spark_write(spark) -> None:  # noqa: ANN001
-        writer = load(spark).write.format("huggingface").mode("overwrite")
-        for key, value in write.items():
-            writer = writer.option(key, value)
-        writer.save(target.repo)
+        import hfconnect.spark as hs
+
+        hs.write(load(spark), target.repo, mode="overwrite", **write)  # tasks write+upload, one commit
 
     return write_once(job, target=target, config=config, dataset_bytes=dataset_bytes, spark_write=spark_write)
 

@@ -60,6 +60,8 @@ def run(job: Job) -> Summary:
         from pyspark.sql import Window
         from pyspark.sql import functions as F  # noqa: N812
 
+        import hfconnect.spark as hs
+
         # Shuffle into about one partition per 64 MB of source (Spark's default, 200, is far too many for a small
         # dataset and AQE does not coalesce the partitions of a persisted plan).
         parallelism = spark.sparkContext.defaultParallelism
@@ -80,10 +82,7 @@ def run(job: Job) -> Summary:
         # As many write tasks as files of --file-size (the shuffle left as many partitions as it saw fit).
         files = max(1, -(-plan.total_bytes // file_size))
         kept = marked.where("_hfc_keep").drop("_hfc_row", "_hfc_keep").coalesce(files)
-        writer = kept.write.format("huggingface").mode("overwrite")
-        for key, value in write.items():
-            writer = writer.option(key, value)
-        writer.save(target.repo)
+        hs.write(kept, target.repo, mode="overwrite", **write)  # tasks write+upload, one commit
         marked.unpersist()
 
     summary = write_once(job, target=target, config=plan.config, dataset_bytes=plan.total_bytes,

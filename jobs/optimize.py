@@ -58,11 +58,10 @@ def run(job: Job) -> Summary:
     write.update({"split_column": "split"} if a.split == "all" else {"split": a.split})
 
     def spark_write(spark) -> None:  # noqa: ANN001 - a pyspark SparkSession
+        import hfconnect.spark as hs
+
         df = spark_reader(spark, a, plan, a.split, **read).load(a.repo)
-        writer = df.write.format("huggingface").mode("overwrite")
-        for key, value in write.items():
-            writer = writer.option(key, value)
-        writer.save(target.repo)
+        hs.write(df, target.repo, mode="overwrite", **write)  # tasks write+upload, one commit
 
     def daft_write() -> None:
         from hfconnect.daft import read_huggingface, write_huggingface

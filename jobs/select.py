@@ -76,14 +76,13 @@ def run(job: Job) -> Summary:
     keep = columns + (["split"] if a.split == "all" and "split" not in columns else [])
 
     def spark_write(spark) -> None:  # noqa: ANN001 - a pyspark SparkSession
+        import hfconnect.spark as hs
+
         df = spark_reader(spark, a, schema_plan, a.split, columns=",".join(read_columns),
                           pushdown_filters="true").load(a.source)
         if a.where:
             df = df.where(a.where)
-        writer = df.select(*keep).write.format("huggingface").mode("overwrite")
-        for key, value in write.items():
-            writer = writer.option(key, value)
-        writer.save(target.repo)
+        hs.write(df.select(*keep), target.repo, mode="overwrite", **write)  # tasks write+upload, one commit
 
     def daft_write() -> None:
         import daft
