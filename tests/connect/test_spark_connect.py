@@ -17,7 +17,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import WRITE_TOKEN
+from tests.conftest import EXAMPLE_TOKENS, WRITE_TOKEN
 from tests.data import commits, make_table, parquet_bytes
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -159,7 +159,12 @@ say(step="write", rows=result.rows, sha=result.commit_sha)
 say(step="read back", n=spark.read.format("huggingface").option("endpoint", ep).option("split", "test").load(out)
     .count())
 """
-    steps = {r["step"]: r for r in connect_server.client(script, hub.endpoint, dataset, out, WRITE_TOKEN)}
+    token = EXAMPLE_TOKENS[1]  # a write token of the session hub that no other test gives this server
+    steps = {r["step"]: r for r in connect_server.client(script, hub.endpoint, dataset, out, token)}
     assert steps["read"] == {"step": "read", "n": 1000, "cols": ["id", "text"]}
     assert steps["write"]["rows"] == 1000 and steps["write"]["sha"] == api.dataset_info(out).sha
     assert steps["read back"]["n"] == 1000 and commits(api, out) == 1
+    # the closures carry the token to the server inside the plan; the server logs each job's plan cut short, before
+    # the pickled function (a `.option("token")` of a read comes before the cut and is logged)
+    log = connect_server.log.read_text(errors="replace")
+    assert "map_partitions {" in log and token not in log
