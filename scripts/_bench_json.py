@@ -45,13 +45,17 @@ LIMIT_MARKERS = ("limit", "null-sink", "parquet", "pyds-local", "mapinarrow", "p
 
 
 def git_commit() -> str:
-    """The hfconnect source the benchmark ran, as bench_read.py prints it (dirty trees say so)."""
+    """The hfconnect source the benchmark ran: `git describe --always`, with `-dirty` when a file outside bench/
+    differs from it (bench_report.py writes its outputs into bench/ while the benchmarks run)."""
+    root = HERE.parent
     try:
-        out = subprocess.run(["git", "-C", str(HERE), "describe", "--always", "--dirty"], capture_output=True,
-                             text=True, timeout=30).stdout.strip()
+        head = subprocess.run(["git", "-C", str(root), "describe", "--always"], capture_output=True, text=True,
+                              timeout=30).stdout.strip()
+        changed = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", ".", ":(exclude)bench"],
+                                 capture_output=True, text=True, timeout=30).stdout.strip()
     except (OSError, subprocess.SubprocessError):
-        out = ""
-    return out or "unknown"
+        return "unknown"
+    return f"{head}-dirty" if head and changed else head or "unknown"
 
 
 def _cpu_model() -> str:

@@ -892,9 +892,7 @@ def main(argv: list[str] | None = None) -> int:
         data = generate_dataset(tmp / "data", args.size, args.files, args.seed)
         need_many = any(v.section == "c" for v in variants)
         many_paths = generate_many(tmp / "many", many, args.seed) if need_many else []
-        head = subprocess.run(["git", "-C", str(Path(__file__).resolve().parent), "describe", "--always", "--dirty"],
-                              capture_output=True, text=True).stdout.strip()
-        print(f"hfconnect source at {head or 'unknown commit'}; Python {sys.version.split()[0]}", flush=True)
+        print(f"hfconnect source at {_bench_json.git_commit()}; Python {sys.version.split()[0]}", flush=True)
         print(f"generated {data['bytes'] / MB:,.1f} MB, {data['rows']:,} rows in {args.files} files "
               f"({data['row_groups']} row groups){f' + {many:,} tiny files' if need_many else ''} "
               f"in {time.monotonic() - t:.1f}s", flush=True)
