@@ -7,6 +7,7 @@ engine does not use is an error naming the engine that does.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from collections.abc import Mapping
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import OptionError
 from .parsers import default_endpoint
-from .table import ALIASES, OPTIONS, PARSERS, Option, options_for
+from .table import ALIASES, OPTIONS, PARSERS, STREAM_READ_OPTIONS, Option, options_for
 
 if TYPE_CHECKING:
     from ..hub.client import HubClient
@@ -72,7 +73,16 @@ def _unknown(key: str, direction: str, engine: str | None, mine: dict[str, Optio
         return OptionError(f"option {key!r} is a {'write' if direction == 'read' else 'read'} option, not a "
                            f"{direction} option")
     valid = ", ".join(sorted(mine))
-    return OptionError(f"unknown option {key!r}; valid options: {valid}")
+    names = {n.lower(): n for o in mine.values() for n in (o.name, *o.aliases)}
+    streams = ""
+    if direction == "read" and engine == "spark":
+        streams = f"; a readStream also takes {', '.join(STREAM_READ_OPTIONS)}"
+        names.update({n.lower(): n for n in STREAM_READ_OPTIONS})
+    typed = key.lower().replace("-", "_")
+    close = difflib.get_close_matches(typed, names, n=1, cutoff=0.75) or \
+        [n for n in names if n.replace("_", "") == typed.replace("_", "")][:1]
+    guess = f"; did you mean {names[close[0]]!r}?" if close else ""
+    return OptionError(f"unknown option {key!r}; valid options: {valid}{streams}{guess}")
 
 
 def _with_fixed(options: Mapping[str, Any], **fixed: str | None) -> dict[str, Any]:

@@ -14,7 +14,8 @@ from typing import Any
 from ..errors import OptionError
 from .parsers import parse_bool, parse_filters, parse_int, parse_list, parse_seconds, parse_size
 
-__all__ = ["ALIASES", "ENGINES", "OPTIONS", "Alias", "Option", "aliases_markdown", "markdown", "options_for"]
+__all__ = ["ALIASES", "ENGINES", "OPTIONS", "STREAM_READ_OPTIONS", "Alias", "Option", "aliases_markdown", "markdown",
+           "options_for"]
 
 ENGINES = ("spark", "daft")
 BOTH = frozenset(ENGINES)
@@ -171,6 +172,12 @@ def markdown(direction: str) -> str:
             default = "-" if o.default is None else f"`{o.default}`"
             rows.append(f"| {names} | {default} | {o.engine_names} | {o.doc} |")
     return "\n".join(rows)
+
+
+# A Spark readStream's own options (Spark's name -> hfconnect's), parsed apart by hfconnect.stream.options: a batch
+# read refuses them; named here so that an unknown read option's error lists them too.
+STREAM_READ_OPTIONS = {"starting": "starting", "maxFilesPerTrigger": "max_files_per_trigger",
+                       "maxBytesPerTrigger": "max_bytes_per_trigger", "onDeletedFiles": "on_deleted_files"}
 
 
 def options_for(direction: str, engine: str | None = None) -> dict[str, Option]:

@@ -13,18 +13,15 @@ from dataclasses import dataclass
 
 from ..errors import OptionError
 from ..options import parse_int, parse_size
+from ..options.table import STREAM_READ_OPTIONS
 
 __all__ = ["ON_DELETED", "STREAM_READ_KEYS", "STREAM_WRITE_KEYS", "StreamReadOptions", "split_stream_options"]
 
 ON_DELETED = ("error", "continue")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 # Spark's camelCase names and hfconnect's snake_case ones, lower-cased (option keys are case-insensitive).
-STREAM_READ_KEYS = {
-    "starting": "starting",
-    "maxfilespertrigger": "max_files_per_trigger", "max_files_per_trigger": "max_files_per_trigger",
-    "maxbytespertrigger": "max_bytes_per_trigger", "max_bytes_per_trigger": "max_bytes_per_trigger",
-    "ondeletedfiles": "on_deleted_files", "on_deleted_files": "on_deleted_files",
-}
+STREAM_READ_KEYS = {**{spark.lower(): ours for spark, ours in STREAM_READ_OPTIONS.items()},
+                    **{ours: ours for ours in STREAM_READ_OPTIONS.values()}}
 # Spark's own keys on a streaming write: where it keeps its checkpoint (hfconnect never reads or writes there).
 STREAM_WRITE_KEYS = {"checkpointlocation": "checkpoint_location"}
 

@@ -150,11 +150,22 @@ WRITE_KEYS = ("cdc, commit_description, commit_message, compression, compression
               "private, repo, retry_budget, revision, row_group_bytes, row_group_size, split, split_column, token")
 
 
-def test_an_unknown_key_is_an_error_listing_the_engines_valid_ones() -> None:
-    with pytest.raises(OptionError, match=rf"^unknown option 'ShardSize'; valid options: {READ_KEYS}$"):
+STREAMS = "; a readStream also takes starting, maxFilesPerTrigger, maxBytesPerTrigger, onDeletedFiles"
+
+
+def test_an_unknown_key_is_an_error_listing_the_engines_valid_ones_and_the_closest() -> None:
+    with pytest.raises(OptionError, match=rf"^unknown option 'ShardSize'; valid options: {READ_KEYS}{STREAMS}; did "
+                                          r"you mean 'shard_size'\?$"):
         ReadOptions.from_strings({"ShardSize": "1MB"}, repo="o/n")
-    with pytest.raises(OptionError, match=rf"^unknown option 'rowgroupsize'; valid options: {WRITE_KEYS}$"):
+    with pytest.raises(OptionError, match=rf"^unknown option 'rowgroupsize'; valid options: {WRITE_KEYS}; did you "
+                                          r"mean 'row_group_size'\?$"):
         WriteOptions.from_strings({"rowgroupsize": "1MB"}, repo="o/n")
+    with pytest.raises(OptionError, match=r"; did you mean 'maxFilesPerTrigger'\?$"):  # a stream's, misspelt
+        ReadOptions.from_strings({"maxFilesPerTriger": "2"}, repo="o/n")
+    with pytest.raises(OptionError, match=r"^unknown option 'colums'; .*daft_reader.*; did you mean 'columns'\?$"):
+        ReadOptions.build(engine="daft", repo="o/n", colums=["a"])  # Daft has no readStream: not listed
+    with pytest.raises(OptionError, match=rf"^unknown option 'xyz'; valid options: {WRITE_KEYS}$"):  # nothing close
+        WriteOptions.from_strings({"xyz": "1"}, repo="o/n")
     with pytest.raises(OptionError, match="^unknown option 'repo_type'"):  # datasets only: no such option
         ReadOptions.from_strings({"repo_type": "model"}, repo="o/n")
 
