@@ -167,13 +167,12 @@ def test_no_token_or_read_token_commits_nothing(spark, hub, api) -> None:
     assert _head(api, repo) == sha and commits(api, repo) == before
 
 
-def test_failed_task_is_retried_and_rows_land_exactly_once(hub, api, tmp_path) -> None:
-    """A task that fails on its first attempt (Spark retries it) and speculation: rows exactly once."""
-    repo = _repo()
-    code = """
-import os, sys
+FLAKY_JOB = """
+import sys
 from pyspark.sql import SparkSession
 from pyspark import TaskContext
+import hfconnect.spark as hs
+endpoint, token, repo = sys.argv[1:4]
 spark = (SparkSession.builder.master("local[2,3]").config("spark.ui.enabled", "false")
          .config("spark.speculation", "true").config("spark.speculation.multiplier", "1")
          .config("spark.speculation.quantile", "0.1").config("spark.speculation.minTaskRuntime", "1").getOrCreate())
@@ -184,15 +183,28 @@ def flaky(rows):
     return rows
 df = spark.range(0, 40000, numPartitions=4).selectExpr("id", "id * 2 as twice")
 df = spark.createDataFrame(df.rdd.mapPartitions(flaky), df.schema)
-(df.write.format("huggingface").mode("append").option("endpoint", sys.argv[1]).option("token", sys.argv[2])
- .save(sys.argv[3]))
-print("ROWS", spark.read.format("huggingface").option("endpoint", sys.argv[1]).load(sys.argv[3]).count(), flush=True)
+WRITE
+print("ROWS", spark.read.format("huggingface").option("endpoint", endpoint).load(repo).count(), flush=True)
 spark.stop()
 """
-    before = commits(api, repo)
-    out = subprocess.run([sys.executable, "-c", code, hub.endpoint, WRITE_TOKEN, repo], capture_output=True,
-                         text=True, timeout=300, env=dict(os.environ, PYSPARK_PYTHON=sys.executable))
+
+
+def run_flaky_job(hub, repo: str, write: str) -> str:
+    """A Spark job in its own process (local[2,3]: a task may fail 3 times; speculation on) whose partition 1
+    fails on its first attempt, then runs `write` (Python using df, endpoint, token, repo); its stdout."""
+    out = subprocess.run([sys.executable, "-c", FLAKY_JOB.replace("WRITE", write), hub.endpoint, WRITE_TOKEN, repo],
+                         capture_output=True, text=True, timeout=300,
+                         env=dict(os.environ, PYSPARK_PYTHON=sys.executable))
     assert "ROWS 40000" in out.stdout, out.stderr[-3000:]
+    return out.stdout
+
+
+def test_failed_task_is_retried_and_rows_land_exactly_once(hub, api) -> None:
+    """A task that fails on its first attempt (Spark retries it) and speculation: rows exactly once."""
+    repo = _repo()
+    before = commits(api, repo)
+    run_flaky_job(hub, repo, 'df.write.format("huggingface").mode("append").option("endpoint", endpoint)'
+                             '.option("token", token).save(repo)')
     assert commits(api, repo) - before == 1  # one commit for the job, whatever the retries
     assert len(_parquet_files(api, repo)) == 4
 

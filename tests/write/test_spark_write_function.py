@@ -3,10 +3,6 @@ failures and retries exactly once."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pyarrow.parquet as pq
 import pytest
 from pyspark.errors import PythonException
@@ -14,7 +10,7 @@ from pyspark.errors import PythonException
 from hfconnect.errors import AuthenticationError, HfConnectError, OptionError, SchemaMismatchError
 from tests.conftest import READ_TOKEN, WRITE_TOKEN
 from tests.data import commits
-from tests.write.test_spark_write import _frame, _head, _parquet_files, _repo, _write
+from tests.write.test_spark_write import _frame, _head, _parquet_files, _repo, _write, run_flaky_job
 
 pytestmark = pytest.mark.integration
 
@@ -119,29 +115,9 @@ def test_failed_job_commits_nothing_and_faults_are_survived_once(spark, own_hub,
 def test_retried_and_speculative_tasks_land_exactly_once(hub, api) -> None:
     """A task that fails on its first attempt (Spark retries it), with speculation on: rows exactly once."""
     repo = _repo()
-    code = """
-import sys
-from pyspark.sql import SparkSession
-from pyspark import TaskContext
-import hfconnect.spark as hs
-spark = (SparkSession.builder.master("local[2,3]").config("spark.ui.enabled", "false")
-         .config("spark.speculation", "true").config("spark.speculation.multiplier", "1")
-         .config("spark.speculation.quantile", "0.1").config("spark.speculation.minTaskRuntime", "1").getOrCreate())
-def flaky(rows):
-    ctx = TaskContext.get()
-    if ctx.partitionId() == 1 and ctx.attemptNumber() == 0:
-        raise RuntimeError("injected task failure")
-    return rows
-df = spark.range(0, 40000, numPartitions=4).selectExpr("id", "id * 2 as twice")
-df = spark.createDataFrame(df.rdd.mapPartitions(flaky), df.schema)
-result = hs.write(df, sys.argv[3], endpoint=sys.argv[1], token=sys.argv[2])
-print("RESULT", result.rows, len(result.files), flush=True)
-print("ROWS", spark.read.format("huggingface").option("endpoint", sys.argv[1]).load(sys.argv[3]).count(), flush=True)
-spark.stop()
-"""
     before = commits(api, repo)
-    out = subprocess.run([sys.executable, "-c", code, hub.endpoint, WRITE_TOKEN, repo], capture_output=True,
-                         text=True, timeout=300, env=dict(os.environ, PYSPARK_PYTHON=sys.executable))
-    assert "RESULT 40000 4" in out.stdout and "ROWS 40000" in out.stdout, out.stderr[-3000:]
+    out = run_flaky_job(hub, repo, 'result = hs.write(df, repo, endpoint=endpoint, token=token)\n'
+                                   'print("RESULT", result.rows, len(result.files), flush=True)')
+    assert "RESULT 40000 4" in out
     assert commits(api, repo) - before == 1
     assert len(_parquet_files(api, repo)) == 4
