@@ -6,7 +6,9 @@ from __future__ import annotations
 import uuid
 
 import daft
+import pyarrow.parquet as pq
 import pytest
+from huggingface_hub import HfApi
 
 from hfconnect.daft import write_huggingface
 from hfconnect.errors import HubRequestError
@@ -44,6 +46,27 @@ def test_spark_write(spark, real_hub) -> None:
     (_spark_frame(spark, 5_000).write.format("huggingface").mode("append").option("endpoint", real_hub.endpoint)
      .option("token", WRITE_TOKEN).save(repo))
     _check_job(real_hub, repo, 5_000)
+
+
+def test_spark_function_write_and_a_narrower_append(spark, real_hub) -> None:
+    """hfconnect.spark.write: one commit per job; the append of int rows reads the split's footer through a
+    signed URL and writes bigint files."""
+    import hfconnect.spark as hs
+
+    repo = f"real/spark-fn-out-{uuid.uuid4().hex[:6]}"
+    real_hub.reset_counters()
+    assert hs.write(_spark_frame(spark, 5_000), repo, endpoint=real_hub.endpoint, token=WRITE_TOKEN).rows == 5_000
+    _check_job(real_hub, repo, 5_000)
+    real_hub.reset_counters()
+    # ids 5000+ of a 2-partition range: one task has no rows and writes no file
+    narrow = _spark_frame(spark, 10_000).where("id >= 5000").selectExpr("cast(id as int) as id", "text", "label",
+                                                                         "score", "flag")
+    assert hs.write(narrow, repo, endpoint=real_hub.endpoint, token=WRITE_TOKEN).rows == 5_000
+    _check_job(real_hub, repo, 10_000)
+    api = HfApi(endpoint=real_hub.endpoint, token=WRITE_TOKEN)
+    files = [f for f in api.list_repo_files(repo, repo_type="dataset") if f.endswith(".parquet")]
+    assert len(files) == 3 and {str(pq.read_schema(api.hf_hub_download(repo, f, repo_type="dataset")).field("id")
+                                    .type) for f in files} == {"int64"}
 
 
 def test_daft_write(real_hub) -> None:

@@ -33,6 +33,19 @@ def _frame(spark, n: int, offset: int = 0, parts: int = 3):
                         "id / 3.0 as score"))
 
 
+def failing_frame(spark):
+    """10k rows in 4 tasks, one of which fails (a ValueError) after the others may have written and uploaded."""
+    from pyspark.sql.functions import udf
+
+    @udf("long")
+    def boom(x: int) -> int:
+        if x == 7_777:
+            raise ValueError("injected failure in one task")
+        return x
+
+    return _frame(spark, 10_000, parts=4).withColumn("id", boom("id"))
+
+
 def _write(df, hub, repo: str, save_mode: str = "append", **options) -> None:
     """Spark's .mode() takes append/overwrite only; the `mode` option adds error and ignore."""
     writer = (df.write.format("huggingface").mode(save_mode).option("endpoint", hub.endpoint)
@@ -213,17 +226,8 @@ def test_failure_before_commit_leaves_the_branch_unchanged(spark, hub, api) -> N
     repo = _repo()
     _write(_frame(spark, 100), hub, repo)
     sha, before = _head(api, repo), commits(api, repo)
-    from pyspark.sql.functions import udf
-
-    @udf("long")
-    def boom(x: int) -> int:
-        if x == 7_777:
-            raise ValueError("injected failure in one task")
-        return x
-
-    bad = _frame(spark, 10_000, parts=4).withColumn("id", boom("id"))
     with pytest.raises(PythonException, match="ValueError: injected failure in one task"):
-        _write(bad, hub, repo)
+        _write(failing_frame(spark), hub, repo)
     assert _head(api, repo) == sha and commits(api, repo) == before
 
 

@@ -10,7 +10,15 @@ from pyspark.errors import PythonException
 from hfconnect.errors import AuthenticationError, HfConnectError, OptionError, SchemaMismatchError
 from tests.conftest import READ_TOKEN, WRITE_TOKEN
 from tests.data import commits
-from tests.write.test_spark_write import _frame, _head, _parquet_files, _repo, _write, run_flaky_job
+from tests.write.test_spark_write import (
+    _frame,
+    _head,
+    _parquet_files,
+    _repo,
+    _write,
+    failing_frame,
+    run_flaky_job,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -86,20 +94,11 @@ def test_bad_input_fails_on_the_driver_before_any_upload(spark, own_hub, own_api
 
 
 def test_failed_job_commits_nothing_and_faults_are_survived_once(spark, own_hub, own_api) -> None:
-    from pyspark.sql.functions import udf
-
     repo = _repo()
     _fwrite(_frame(spark, 100), own_hub, repo)
     sha, before = _head(own_api, repo), commits(own_api, repo)
-
-    @udf("long")
-    def boom(x: int) -> int:
-        if x == 7_777:
-            raise ValueError("injected failure in one task")
-        return x
-
     with pytest.raises(PythonException, match="ValueError: injected failure in one task"):
-        _fwrite(_frame(spark, 10_000, parts=4).withColumn("id", boom("id")), own_hub, repo)
+        _fwrite(failing_frame(spark), own_hub, repo)
     assert _head(own_api, repo) == sha and commits(own_api, repo) == before
     own_hub.set_faults([{"route": "upload", "action": "status", "status": 503, "every": 3},
                         {"route": "commit", "action": "reset_after", "times": 1}])

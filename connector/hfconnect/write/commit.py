@@ -73,7 +73,6 @@ class WriteJob:
         self.file_tag = file_tag or self.job_id[:8]  # what appended files' names end with (unique per job)
         self.base: str | None = None
         self.skip = False  # mode=ignore and the split has data
-        self.schema: pa.Schema | None = None  # what the tasks write, as begin() decided
         self.started = time.monotonic()
         self._bytes = 0
 
@@ -109,7 +108,6 @@ class WriteJob:
             files = self._check_append_schema(head, reference, data_schema(schema, o))
             schema = pa.schema([f.with_type(files.field(f.name).type) if f.name in files.names else f
                                 for f in schema], metadata=schema.metadata)
-        self.schema = schema
         return schema
 
     def _targets(self, head: BranchState) -> list[str]:
