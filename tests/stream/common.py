@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -67,12 +68,37 @@ def wait_for(condition: Callable[[], Any], timeout: float, what: str, driver: Dr
                          (f":\n{driver.output()[-4000:]}" if driver else ""))
 
 
+def patiently(call: Callable[[], Any], budget: float = 60.0) -> Any:
+    """call(), again after each 429 once the window the hub names (RateLimit's t=) is over: the tests' own checks
+    are a client of a rate-limited hub too, and huggingface_hub does not wait on 429 for reads such as repo_info."""
+    deadline = time.monotonic() + budget
+    while True:
+        try:
+            return call()
+        except Exception as exc:
+            wait = _limited_for(exc)
+            if wait is None or time.monotonic() + wait > deadline:
+                raise
+            time.sleep(wait)
+
+
+def _limited_for(exc: BaseException | None) -> float | None:
+    """Seconds until the window that refused the request resets, if exc (or what caused it) is a 429."""
+    while exc is not None:
+        answer = getattr(exc, "response", None)
+        if answer is not None and answer.status_code == 429:
+            found = re.search(r";t=(\d+)", answer.headers.get("RateLimit", ""))
+            return float(found.group(1)) + 0.1 if found else 1.0
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def stream_batches(api: Any, repo: str) -> list[tuple[str, int]]:
     """(query id, batch id) of every streaming commit on main, oldest first ([] while the repo does not exist)."""
     from huggingface_hub.errors import RepositoryNotFoundError
 
     try:
-        commits = api.list_repo_commits(repo, repo_type="dataset")
+        commits = patiently(lambda: api.list_repo_commits(repo, repo_type="dataset"))
     except RepositoryNotFoundError:
         return []
     out = []
@@ -82,13 +108,17 @@ def stream_batches(api: Any, repo: str) -> list[tuple[str, int]]:
 
 
 def repo_rows(endpoint: str, repo: str, token: str = WRITE_TOKEN, split: str = "train") -> pa.Table:
-    """Every row of the split's Parquet files at the head of main, read with HfFileSystem and pyarrow."""
+    """Every row of the split's Parquet files at the head of main, read with HfFileSystem and pyarrow (again from
+    the start after a 429)."""
     from huggingface_hub import HfFileSystem
 
-    fs = HfFileSystem(endpoint=endpoint, token=token, skip_instance_cache=True)
-    paths = sorted(p for p in fs.glob(f"datasets/{repo}/data/{split}-*.parquet"))
-    tables = [pq.read_table(p, filesystem=fs) for p in paths]
-    return pa.concat_tables(tables, promote_options="permissive") if tables else pa.table({})
+    def read() -> pa.Table:
+        fs = HfFileSystem(endpoint=endpoint, token=token, skip_instance_cache=True)
+        paths = sorted(p for p in fs.glob(f"datasets/{repo}/data/{split}-*.parquet"))
+        tables = [pq.read_table(p, filesystem=fs) for p in paths]
+        return pa.concat_tables(tables, promote_options="permissive") if tables else pa.table({})
+
+    return patiently(read)
 
 
 def write_inputs(directory: Path, tables: list[pa.Table]) -> None:
