@@ -103,6 +103,16 @@ def test_spark_overwrite_replaces_exactly_the_splits_written(spark, hub, api) ->
     _write(_frame(spark, 20, parts=2), hub, repo, save_mode="append")
     assert len(_commits(api, repo)) == history + 1
     assert _card_splits(api, repo) == {"train": 1_514, "validation": 2_004, "test": 502}
+    # new columns for train and test while validation keeps the old ones: the config would not load; refused
+    labelled = again.selectExpr("id", "text", "'x' as label", "split")
+    with pytest.raises(Exception, match=r"cannot overwrite tests/splits-\w+ splits test, train of config 'default': "
+                                        r"the config's split 'validation' keeps files with columns "
+                                        r"\[id:int64,text:string\] but the new rows have "
+                                        r"\[id:int64,text:string,label:string\]"):
+        _write(labelled, hub, repo)
+    assert len(_commits(api, repo)) == history + 1
+    assert {s: n.num_rows for s, n in datasets.load_dataset(repo).items()} == {"train": 1_514, "validation": 2_004,
+                                                                               "test": 502}
 
 
 @pytest.mark.parametrize(("split_of", "error"), [

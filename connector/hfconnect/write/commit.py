@@ -38,7 +38,7 @@ from ..hub.retry import Retrier
 from ..hub.snapshot import Snapshot
 from ..options import WriteOptions
 from .arrow import widened_to
-from .layout import BranchState, commit_content
+from .layout import BranchState, commit_content, split_of
 from .routing import check_split_column, data_schema
 from .task import TaskMessage, schema_fingerprint, write_task
 
@@ -101,14 +101,23 @@ class WriteJob:
             raise HfConnectError(f"{o.repo} config {o.config!r} {_describe(existing)} and mode is {o.mode!r}: use "
                                  "mode append or overwrite", repo=o.repo)
         self.skip = bool(existing) and o.mode == "ignore"
-        # An append must match the split's files, or, for a new split, the config's other splits' files: a config
-        # has one set of features (`datasets` casts every split to them).
-        reference = existing or head.files_of(sorted(head.splits))
-        if schema is not None and reference and o.mode == "append":
-            files = self._check_append_schema(head, reference, data_schema(schema, o))
+        reference = self._reference_splits(head, existing)
+        if schema is not None and reference:
+            files = self._conformed(head, reference, data_schema(schema, o))
             schema = pa.schema([f.with_type(files.field(f.name).type) if f.name in files.names else f
                                 for f in schema], metadata=schema.metadata)
         return schema
+
+    def _reference_splits(self, head: BranchState, existing: dict[str, list[str]]) -> dict[str, list[str]]:
+        """The splits whose files the new rows must match, as a config has one set of features (`datasets` casts
+        every split to them): on append the split's files, or for a new split the config's other splits'; on
+        overwrite the config's other splits (with split_column those are known only at the commit)."""
+        o = self.options
+        if o.mode == "append":
+            return existing or head.files_of(sorted(head.splits))
+        if o.mode == "overwrite" and not o.split_column:
+            return head.files_of(sorted(set(head.splits) - {o.split}))
+        return {}
 
     def _targets(self, head: BranchState) -> list[str]:
         """The splits the mode is checked against: the `split` option's, or with `split_column` (whose splits
@@ -155,36 +164,56 @@ class WriteJob:
         return BranchState(head.snapshot.sha, list(head.files),
                            {s: [f.path for f in fs] for s, fs in splits.items() if fs}, head.card)
 
-    def _check_append_schema(self, head: BranchState, existing: dict[str, list[str]],
-                             schema: pa.Schema) -> pa.Schema:
-        """The schema appended rows are written in: theirs where ours widens to it; else a clear error."""
+    def _split_schema(self, head: BranchState, splits: dict[str, list[str]]) -> pa.Schema | None:
+        """The columns of these splits' files (the first Parquet file's footer), None when they have no Parquet."""
         from ..plan.footers import inspect_parquet
 
         o = self.options
-        parquet = [p for files in existing.values() for p in files if p.endswith(".parquet")]
+        parquet = [p for files in splits.values() for p in files if p.endswith(".parquet")]
         if not parquet:
-            return schema
+            return None
         size = next(f.size for f in head.files if f.path == parquet[0])
         snapshot = Snapshot(o.repo, head.sha, o.revision, o.endpoint)
-        theirs = inspect_parquet(self.client, snapshot, parquet[0], size).schema.remove_metadata()
-        if schema_fingerprint(theirs) == schema_fingerprint(schema):
+        return inspect_parquet(self.client, snapshot, parquet[0], size).schema.remove_metadata()
+
+    def _conformed(self, head: BranchState, reference: dict[str, list[str]], schema: pa.Schema) -> pa.Schema:
+        """The schema new rows are written in: theirs where ours widens to it; else a clear error."""
+        theirs = self._split_schema(head, reference)
+        if theirs is None or schema_fingerprint(theirs) == schema_fingerprint(schema):
             return schema
         widened = widened_to(schema, theirs)
         if widened is None:
-            splits = f"split {next(iter(existing))!r}: its" if len(existing) == 1 else \
-                f"splits {', '.join(existing)}: their"
-            nulls = [f.name for f in theirs if pa.types.is_null(f.type) and f.name in schema.names
-                     and not pa.types.is_null(schema.field(f.name).type)]
-            hint = f" The split holds {', '.join(nulls)} as all-null columns (type null), which take only nulls: " \
-                "overwrite the split to give them a type." if nulls else ""
-            raise SchemaMismatchError(
-                f"cannot append to {o.repo} {splits} files have columns [{schema_fingerprint(theirs)}] but the "
-                f"new rows have [{schema_fingerprint(schema)}]; write with mode overwrite or to another "
-                f"split/config (types that widen without loss, like int32 into int64, are converted).{hint}",
-                repo=o.repo)
+            raise SchemaMismatchError(self._mismatch(reference, theirs, schema) + " (types that widen without loss, "
+                                      "like int32 into int64, are converted)." + _null_hint(theirs, schema),
+                                      repo=self.options.repo)
         changed = [f"{a.name} {a.type} -> {b.type}" for a, b in zip(schema, widened, strict=True) if a.type != b.type]
-        log.info("hfconnect: appending to %s in the split's file types: %s", self.where, ", ".join(changed))
+        log.info("hfconnect: writing to %s in the config's file types: %s", self.where, ", ".join(changed))
         return widened
+
+    def _mismatch(self, reference: dict[str, list[str]], theirs: pa.Schema, schema: pa.Schema,
+                  written: str | None = None) -> str:
+        """Why rows in `schema` cannot join a config whose `reference` splits have files in `theirs`."""
+        o = self.options
+        one = len(reference) == 1
+        splits = f"split {next(iter(reference))!r}" if one else f"splits {', '.join(reference)}"
+        columns = f"columns [{schema_fingerprint(theirs)}] but the new rows have [{schema_fingerprint(schema)}]"
+        if o.mode == "append":
+            return f"cannot append to {o.repo} {splits}: {'its' if one else 'their'} files have {columns}; write " \
+                "with mode overwrite or to another split/config"
+        return f"cannot overwrite {o.repo} {written or f'split {o.split!r}'} of config {o.config!r}: the config's " \
+            f"{splits} {'keeps' if one else 'keep'} files with {columns}, and a config has one set of features; " \
+            "overwrite those splits in the same job (option split_column) or write to another config"
+
+    def _check_kept_splits(self, head: BranchState, uploads: list[Any], schema: pa.Schema) -> None:
+        """On overwrite, the config's splits the job does not replace must have the columns its files have."""
+        o = self.options
+        written = sorted({split_of(u, o) for u in uploads})
+        kept = head.files_of(sorted(set(head.splits) - set(written)))
+        theirs = self._split_schema(head, kept) if kept else None
+        if theirs is not None and schema_fingerprint(theirs) != schema_fingerprint(schema):
+            what = f"split {written[0]!r}" if len(written) == 1 else f"splits {', '.join(written)}"
+            raise SchemaMismatchError(self._mismatch(kept, theirs, schema, what) + "; nothing was committed." +
+                                      _null_hint(theirs, schema), repo=o.repo)
 
     # ---- commit ------------------------------------------------------------------------------
     def commit(self, messages: list[TaskMessage | None], schema: pa.Schema) -> CommitResult:
@@ -236,6 +265,8 @@ class WriteJob:
                 self._recheck_mode(head)
                 if self.skip:
                     return CommitResult(None, (), (), 0, attempt)
+            if o.mode == "overwrite":
+                self._check_kept_splits(head, uploads, schema)
             content = commit_content(o, self.file_tag, head, uploads, schema)
             names, deleted, per_split = tuple(content.names), tuple(content.deleted), tuple(content.split_rows)
             splits = ",".join(s for s, _ in per_split)
@@ -340,6 +371,14 @@ class WriteJob:
         """Nothing was committed; uploaded objects are unreferenced (the Hub collects them)."""
         log.warning("hfconnect: write job %s to %s aborted: %d task message(s) dropped, nothing committed",
                     self.job_id, self.where, sum(1 for m in messages if m))
+
+
+def _null_hint(theirs: pa.Schema, schema: pa.Schema) -> str:
+    """Names the existing files' all-null columns (type null) the new rows give a type: only nulls fit there."""
+    nulls = [f.name for f in theirs if pa.types.is_null(f.type) and f.name in schema.names
+             and not pa.types.is_null(schema.field(f.name).type)]
+    return f" The existing files hold {', '.join(nulls)} as all-null columns (type null), which take only nulls: " \
+        "overwrite their splits to give them a type." if nulls else ""
 
 
 def _describe(existing: dict[str, list[str]]) -> str:

@@ -336,8 +336,9 @@ def test_an_all_null_column_of_the_split_is_named_when_an_append_gives_it_a_type
     nulls = pa.table({"id": pa.array([1, 2], pa.int64()), "text": pa.nulls(2)})
     api.upload_file(path_or_fileobj=parquet_bytes(nulls), path_in_repo="data/train-00000-of-00001.parquet",
                     repo_id="o/w", repo_type="dataset")
-    with pytest.raises(SchemaMismatchError, match=r"The split holds text as all-null columns \(type null\), which "
-                                                  r"take only nulls: overwrite the split to give them a type\.$"):
+    with pytest.raises(SchemaMismatchError, match=r"The existing files hold text as all-null columns \(type null\), "
+                                                  r"which take only nulls: overwrite their splits to give them a "
+                                                  r"type\.$"):
         WriteJob(_options(hub)).begin(SCHEMA)
 
 
@@ -353,3 +354,56 @@ def test_files_written_in_other_types_than_the_commit_takes_are_refused(hub: InP
                                                   r"but o/w takes \[id:int64,text:string\] now"):
         job.commit([stale], SCHEMA)
     assert len(_commits(hub)) == before
+
+
+def test_an_overwrite_of_one_split_keeps_the_config_s_columns(hub: InProcessHub) -> None:
+    """The other splits stay: new columns in one split would leave the config with two sets of features, which
+    `datasets` cannot load. Refused before any row is written; narrower types are written in the config's."""
+    _write(hub, [TABLE[:100]])
+    _write(hub, [TABLE[:7]], split="test")
+    before = len(_commits(hub))
+    other = pa.schema([("id", pa.int64()), ("label", pa.string())])
+    with pytest.raises(SchemaMismatchError, match=r"^cannot overwrite o/w split 'train' of config 'default': the "
+                                                  r"config's split 'test' keeps files with columns "
+                                                  r"\[id:int64,text:string\] but the new rows have "
+                                                  r"\[id:int64,label:string\], and a config has one set of features; "
+                                                  r"overwrite those splits in the same job \(option split_column\)"):
+        WriteJob(_options(hub, mode="overwrite")).begin(other)
+    narrow = pa.schema([("id", pa.int32()), ("text", pa.string())])
+    assert WriteJob(_options(hub, mode="overwrite")).begin(narrow).types == SCHEMA.types
+    assert len(_commits(hub)) == before
+    # The only split of a config takes any columns.
+    job = WriteJob(_options(hub, mode="overwrite", repo="o/single"))
+    job.begin(SCHEMA)
+    job.commit(_tasks(job, [TABLE[:5]]), SCHEMA)
+    labelled = pa.table({"id": pa.array([1], pa.int64()), "label": ["a"]})
+    job = WriteJob(_options(hub, mode="overwrite", repo="o/single"))
+    assert job.begin(labelled.schema) == labelled.schema
+    job.commit([write_task(labelled.to_batches(), labelled.schema, job.options, job_id=job.job_id, partition_id=0)],
+               labelled.schema)
+    assert list(_split(hub, repo="o/single").values())[0].equals(labelled)
+
+
+def test_an_overwrite_by_split_column_checks_the_splits_it_does_not_write_at_the_commit(hub: InProcessHub) -> None:
+    """With split_column the splits written are known once the rows are: the commit refuses to leave a split in
+    other columns, and commits when every split of the config is replaced."""
+    _write(hub, [TABLE[:100]])
+    _write(hub, [TABLE[:7]], split="test")
+    before = len(_commits(hub))
+    routed = pa.table({"id": pa.array([1, 2], pa.int64()), "label": ["a", "b"], "split": ["train", "train"]})
+    job = WriteJob(_options(hub, mode="overwrite", split_column="split"))
+    schema = job.begin(routed.schema)
+    written = schema.remove(schema.get_field_index("split"))
+    messages = [write_task(routed.to_batches(), schema, job.options, job_id=job.job_id, partition_id=0)]
+    with pytest.raises(SchemaMismatchError, match=r"^cannot overwrite o/w split 'train' of config 'default': the "
+                                                  r"config's split 'test' keeps files with columns .*; nothing was "
+                                                  r"committed\.$"):
+        job.commit(messages, schema)
+    assert len(_commits(hub)) == before and written.names == ["id", "label"]
+    both = pa.table({"id": pa.array([1, 2], pa.int64()), "label": ["a", "b"], "split": ["train", "test"]})
+    job = WriteJob(_options(hub, mode="overwrite", split_column="split"))
+    schema = job.begin(both.schema)
+    result = job.commit([write_task(both.to_batches(), schema, job.options, job_id=job.job_id, partition_id=0)],
+                        schema)
+    assert dict(result.split_rows) == {"train": 1, "test": 1}
+    assert [t.column_names for t in _split(hub, "data/").values()] == [["id", "label"]] * 2
