@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import logging
-import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
@@ -40,8 +38,6 @@ if TYPE_CHECKING:
     from daft.io.pushdowns import Pushdowns
 
 __all__ = ["HuggingFaceSource", "HuggingFaceTask"]
-
-log = logging.getLogger("hfconnect.daft")
 
 
 # --- the source and its tasks ------------------------------------------------------------------------------
@@ -135,7 +131,10 @@ class HuggingFaceSource(DataSource):
     async def get_tasks(self, pushdowns: Pushdowns) -> AsyncIterator[DataSourceTask]:
         if self.options.daft_reader == "native" and _native_readable(self.plan):
             files = [part for part in self.plan.files() if part.split in _splits_kept(self.plan, pushdowns)]
-            targets = await asyncio.to_thread(_download_targets, self.plan, files, self.options.max_concurrency)
+            # Daft makes every task before it runs any and cannot renew a URL: signed URLs that would expire
+            # during the read (None) send the files to hfconnect's reader, which renews them.
+            targets = await asyncio.to_thread(self.plan.client.lasting_targets, self.plan.snapshot,
+                                              [(part.path, part.size) for part in files], self.options.max_concurrency)
             if targets is not None:
                 # Daft applies the pushdowns itself (projection, row-group pruning by statistics, filter, limit).
                 for part, target in zip(files, targets, strict=True):
@@ -162,38 +161,6 @@ def _splits_kept(plan: ReadPlan, pushdowns: Pushdowns) -> set[str]:
 def _native_readable(plan: ReadPlan) -> bool:
     """Daft's native reader takes Parquet files; JSON Lines and CSV stay with hfconnect's reader."""
     return all(part.format == "parquet" for shard in plan.shards for part in shard.parts)
-
-
-# Daft creates every task before it runs any, and its reader cannot ask for a new URL when one expires. Signed
-# URLs go to it only when they will outlive the read with room to spare, judged at this (conservative) rate;
-# otherwise hfconnect's reader, which resolves again on expiry, takes the files.
-NATIVE_MIN_URL_LIFETIME = 600.0  # seconds
-NATIVE_ASSUMED_BYTES_PER_SECOND = 50_000_000
-
-
-def _download_targets(plan: ReadPlan, files: list[FilePart], concurrency: int) -> list[Target] | None:
-    """Where Daft's native reader reads each file: `/resolve/` itself where the Hub serves it directly, else
-    the signed URL it redirects to (one resolver request per file, or none when planning already got it).
-    None when signed URLs would expire before a read of this size ends."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    client, snapshot = plan.client, plan.snapshot
-    urls = [client.file_url(snapshot, part.path) for part in files]
-    if not urls:
-        return []
-    first = client.download_target(urls[0])
-    if not first.signed:  # this endpoint serves files directly: no redirect to learn per file
-        return [Target(url, False) for url in urls]
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(urls)))) as pool:
-        targets = [first, *pool.map(client.download_target, urls[1:])]
-    remaining = min(t.expires_at for t in targets) - time.time()
-    needed = sum(part.size for part in files) / NATIVE_ASSUMED_BYTES_PER_SECOND
-    if remaining < NATIVE_MIN_URL_LIFETIME or needed > remaining / 2:
-        log.info("hfconnect: signed URLs of %s expire in %.0fs, too soon for Daft's native reader to read %d "
-                 "files in: hfconnect's reader (which renews them) reads them", snapshot.repo_id, remaining,
-                 len(files))
-        return None
-    return targets
 
 
 def _storage_config(client: HubClient, target: Target) -> StorageConfig:

@@ -9,8 +9,10 @@ signed URLs, pooled connections) lives per process, never in the value.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -24,6 +26,11 @@ from .snapshot import Changes, Head, RepoFileInfo, Snapshot
 __all__ = ["HubClient", "resolve_token"]
 
 T = TypeVar("T")
+log = logging.getLogger("hfconnect.hub")
+# lasting_targets: signed URLs go to a reader that cannot renew them only when they will outlive its read with
+# room to spare, judged at this (conservative) rate.
+LASTING_MIN_URL_LIFETIME = 600.0  # seconds
+LASTING_ASSUMED_BYTES_PER_SECOND = 50_000_000
 
 
 def resolve_token(token: str | None) -> str | None:
@@ -134,6 +141,31 @@ class HubClient:
     def download_target(self, url: str) -> Target:
         """Where a reader that cannot follow redirects or refresh (Daft's native one) should read a file."""
         return resolve_target(self, url)
+
+    def lasting_targets(self, snapshot: Snapshot, files: list[tuple[str, int]],
+                        concurrency: int = 16) -> list[Target] | None:
+        """Where a reader that can neither follow redirects nor renew a URL (Daft's native one, which makes every
+        task before it runs any) reads each (path, size): `/resolve/` itself where the endpoint serves files
+        directly, else the signed URL it redirects to (one resolver request per file, none for URLs planning
+        got). None when the signed URLs would expire before a read of these bytes ends with room to spare
+        (judged at a conservative rate): a reader that renews URLs must take the files."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        urls = [self.file_url(snapshot, path) for path, _ in files]
+        if not urls:
+            return []
+        first = self.download_target(urls[0])
+        if not first.signed:  # this endpoint serves files directly: no redirect to learn per file
+            return [Target(url, False) for url in urls]
+        with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(urls)))) as pool:
+            targets = [first, *pool.map(self.download_target, urls[1:])]
+        remaining = min(t.expires_at for t in targets) - time.time()
+        needed = sum(size for _, size in files) / LASTING_ASSUMED_BYTES_PER_SECOND
+        if remaining < LASTING_MIN_URL_LIFETIME or needed > remaining / 2:
+            log.info("hfconnect: signed URLs of %s expire in %.0fs, too soon for a reader that cannot renew them "
+                     "to read %d files in", snapshot.repo_id, remaining, len(files))
+            return None
+        return targets
 
     def http_settings(self, target: Target) -> dict[str, Any]:
         """Daft `HTTPConfig` keywords for reading `target`: the token only for the endpoint's own host, and

@@ -12,7 +12,7 @@ import pytest
 
 from hfconnect.errors import AuthenticationError, HubRequestError, RepoNotFoundError, RevisionNotFoundError
 from hfconnect.hub.client import HubClient, resolve_token
-from hfconnect.hub.http import signed_urls
+from hfconnect.hub.http import Target, signed_urls
 from hfconnect.hub.retry import RetryPolicy
 from hfconnect.hub.snapshot import Snapshot
 from hfconnect.localhub.mode import HubMode
@@ -199,6 +199,30 @@ def test_signed_urls_travel_with_the_plan_and_daft_gets_no_token_for_them() -> N
         assert settings["bearer_token"] is None  # never the token to the CDN
         own = client.download_target(client.file_url(snap, ".gitattributes"))
         assert not own.signed and client.http_settings(own)["bearer_token"] == WRITE_TOKEN
+
+
+def test_lasting_targets_are_signed_urls_that_outlive_the_read_or_none() -> None:
+    """For a reader that cannot renew URLs: resolve URLs where the endpoint serves files itself; signed URLs when
+    they outlive the read (sized at 50 MB/s, with a 10-minute floor); None when they would not."""
+    files = [("data/a.parquet", len(BLOB)), ("data/b.parquet", len(BLOB))]
+    with running_hub() as hub:
+        hub.dataset("o/r", {p: BLOB for p, _ in files})
+        client = HubClient(hub.endpoint, WRITE_TOKEN, FAST)
+        snap = client.snapshot("o/r", "main")
+        assert client.lasting_targets(snap, files) == [Target(client.file_url(snap, p), False) for p, _ in files]
+        assert client.lasting_targets(snap, []) == []
+    with running_hub(mode=HubMode(redirects=True, url_expiry=3600)) as hub:
+        hub.dataset("o/r", {p: BLOB for p, _ in files})
+        client = HubClient(hub.endpoint, WRITE_TOKEN, FAST)
+        snap = client.snapshot("o/r", "main")
+        targets = client.lasting_targets(snap, files)
+        assert targets is not None and all(t.signed and t.url.startswith(hub.cdn_endpoint) for t in targets)
+        assert hub.counters()["resolve"]["requests"] == 2  # one resolver request per file
+        assert client.lasting_targets(snap, [(files[0][0], 100 * 10**9)]) is None  # 100 GB: ~33 min at 50 MB/s
+    with running_hub(mode=HubMode(redirects=True, url_expiry=300)) as hub:  # expires within the 10-minute floor
+        hub.dataset("o/r", {p: BLOB for p, _ in files})
+        client = HubClient(hub.endpoint, WRITE_TOKEN, FAST)
+        assert client.lasting_targets(client.snapshot("o/r", "main"), files) is None
 
 
 @pytest.mark.parametrize(("policy", "tries", "backoff_ms"), [
