@@ -17,7 +17,7 @@ from daft.recordbatch import RecordBatch
 from daft.schema import Schema
 
 from hfconnect.daft import write_huggingface
-from hfconnect.localhub import LocalHub
+from hfconnect.localhub import HubMode, LocalHub
 from tests.conftest import WRITE_TOKEN
 from tests.data import make_table
 from tests.stream.common import repo_rows
@@ -75,9 +75,11 @@ class GatedSource(DataSource):
         yield GatedTask(self.endpoint, self.report)
 
 
-def test_files_upload_while_the_source_is_still_producing(tmp_path) -> None:
+@pytest.mark.parametrize("real_hub", [False, True], ids=["local", "real-hub-mode"])
+def test_files_upload_while_the_source_is_still_producing(tmp_path, real_hub: bool) -> None:
     report = tmp_path / "report.json"
-    with LocalHub(tmp_path / "hub", tokens={WRITE_TOKEN: "write"}) as hub:
+    mode = HubMode.real_hub() if real_hub else None  # redirects to signed URLs, rate limits, commit quota
+    with LocalHub(tmp_path / "hub", tokens={WRITE_TOKEN: "write"}, mode=mode) as hub:
         df = GatedSource(hub.endpoint, str(report)).read()
         result = write_huggingface(df, "me/rolling", endpoint=hub.endpoint, token=WRITE_TOKEN,
                                    row_group_bytes="64KiB")
@@ -85,4 +87,7 @@ def test_files_upload_while_the_source_is_still_producing(tmp_path) -> None:
         assert seen["uploads_before_exhausted"] > 0 and seen["batches_left"] == BATCHES - GATE
         assert len(result.files) >= 4 and result.rows == BATCHES * ROWS_PER_BATCH
         ids = sorted(repo_rows(hub.endpoint, "me/rolling").column("id").to_pylist())
+        counters = hub.counters()
     assert ids == list(range(BATCHES * ROWS_PER_BATCH))
+    if real_hub:
+        assert counters["buckets"]["commits"]["requests"] == 1 and counters["cdn"]["authorized"] == 0

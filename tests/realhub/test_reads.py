@@ -70,6 +70,20 @@ def test_spark_read(spark, real_hub, dataset) -> None:
     assert c["api"] <= 6 and c["cdn_with_token"] == 0
 
 
+def test_spark_function_read(spark, real_hub, dataset) -> None:
+    """hfconnect.spark.read plans in the driver's process: its signed URLs travel to the tasks with the shards."""
+    import hfconnect.spark as hs
+
+    _forget_signed_urls()
+    real_hub.reset_counters()
+    df = hs.read(spark, dataset.repo_id, endpoint=real_hub.endpoint, token=READ_TOKEN, shard_size="150KB")
+    table = pa.Table.from_pandas(df.toPandas(), preserve_index=False)
+    c = counts(real_hub)
+    assert sorted_rows(table).equals(sorted_rows(dataset.table))
+    assert df.rdd.getNumPartitions() > dataset.files  # row-group shards: several tasks read each file
+    assert c["resolvers"] <= dataset.files + 1 and c["api"] <= 3 and c["cdn_with_token"] == 0 and c["cdn"] > 0
+
+
 @pytest.mark.parametrize("reader", ["native", "hfconnect"])
 def test_daft_read(real_hub, dataset, reader) -> None:
     _forget_signed_urls()
@@ -142,6 +156,18 @@ def test_spark_read_outlasting_url_expiry(spark, slow_cdn_hub) -> None:
     table = spark_read(spark, hub, ds.repo_id, shard_size="150KB")
     assert time.monotonic() - started > EXPIRY
     assert sorted_rows(table).equals(sorted_rows(ds.table))
+
+
+def test_spark_function_read_outlasting_url_expiry(spark, slow_cdn_hub) -> None:
+    """The planner's signed URLs expire while hfconnect.spark.read's tasks run: they renew them."""
+    import hfconnect.spark as hs
+
+    hub, ds = slow_cdn_hub
+    started = time.monotonic()
+    df = hs.read(spark, ds.repo_id, endpoint=hub.endpoint, token=READ_TOKEN, shard_size="150KB")
+    table = pa.Table.from_pandas(df.toPandas(), preserve_index=False)
+    assert time.monotonic() - started > EXPIRY
+    assert sorted_rows(table).equals(sorted_rows(ds.table)) and counts(hub)["cdn_with_token"] == 0
 
 
 @pytest.mark.parametrize("reader", ["native", "hfconnect"])

@@ -91,3 +91,57 @@ def test_a_commit_refused_for_its_rate_fails_clearly_and_commits_nothing(tmp_pat
         assert api.dataset_info(repo).sha == head
     finally:
         hub.close()
+
+
+def test_a_cluster_job_in_the_real_hub_mode(real_hub, dataset) -> None:
+    """jobs/optimize.py as spark-submit runs it (its own process, Spark local): the source read through signed
+    URLs, the target written in ONE commit, the token never at the CDN."""
+    from tests.jobs.test_job_programs import _job
+
+    target = f"real/opt-{uuid.uuid4().hex[:8]}"
+    real_hub.reset_counters()
+    out = _job("optimize", dataset.repo_id, "--to", target, "--endpoint", real_hub.endpoint)
+    assert out.returncode == 0, out.stderr[-5000:]
+    assert "commits=1 " in next(line for line in out.stdout.splitlines() if line.startswith("optimize: done: "))
+    c = counts(real_hub)
+    assert c["commits"] == 1 and c["cdn"] > 0 and c["cdn_with_token"] == 0 and c["limited"] == 0
+    table, _ = core_read(real_hub, target, token=WRITE_TOKEN)
+    assert sorted_rows(table).equals(sorted_rows(dataset.table))
+
+
+RAY_READ_AND_WRITE = """
+import json
+
+from hfconnect.daft import read_huggingface, write_huggingface
+
+endpoint, repo, target, token = sys.argv[1:5]
+counts = {}
+for reader in ("native", "hfconnect"):
+    shards = {"shard_size": "150KB"} if reader == "hfconnect" else {}
+    df = read_huggingface(repo, split="train", endpoint=endpoint, token=token, reader=reader, **shards)
+    counts[reader] = df.count_rows()
+df = read_huggingface(repo, split="train", endpoint=endpoint, token=token).repartition(3)
+result = write_huggingface(df, target, endpoint=endpoint, token=token)
+print(json.dumps({"counts": counts, "rows": result.rows, "files": len(result.files)}))
+"""
+
+
+@pytest.mark.slow
+def test_daft_on_ray_reads_and_writes_in_the_real_hub_mode(real_hub, dataset) -> None:
+    """Ray workers (their own processes, no HF_ENDPOINT/HF_TOKEN) read through signed URLs with both readers and
+    write with ONE commit; the token never reaches the CDN."""
+    import json
+
+    from tests.data import run_on_ray
+
+    target = f"real/ray-{uuid.uuid4().hex[:8]}"
+    real_hub.reset_counters()
+    proc = run_on_ray(RAY_READ_AND_WRITE, real_hub.endpoint, dataset.repo_id, target, WRITE_TOKEN)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    rows = dataset.table.num_rows
+    assert out["counts"] == {"native": rows, "hfconnect": rows} and out["rows"] == rows and out["files"] >= 3
+    c = counts(real_hub)
+    assert c["commits"] == 1 and c["cdn"] > 0 and c["cdn_with_token"] == 0 and c["limited"] == 0
+    table, _ = core_read(real_hub, target, token=WRITE_TOKEN)
+    assert sorted_rows(table).equals(sorted_rows(dataset.table))
