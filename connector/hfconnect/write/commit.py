@@ -102,22 +102,23 @@ class WriteJob:
                                  "mode append or overwrite", repo=o.repo)
         self.skip = bool(existing) and o.mode == "ignore"
         reference = self._reference_splits(head, existing)
-        if schema is not None and reference:
-            files = self._conformed(head, reference, data_schema(schema, o))
+        if schema is not None and reference and not self.skip:
+            files = self._conformed(head, reference, data_schema(schema, o), own=o.mode == "append" and bool(existing))
             schema = pa.schema([f.with_type(files.field(f.name).type) if f.name in files.names else f
                                 for f in schema], metadata=schema.metadata)
         return schema
 
     def _reference_splits(self, head: BranchState, existing: dict[str, list[str]]) -> dict[str, list[str]]:
         """The splits whose files the new rows must match, as a config has one set of features (`datasets` casts
-        every split to them): on append the split's files, or for a new split the config's other splits'; on
-        overwrite the config's other splits (with split_column those are known only at the commit)."""
+        every split to them): on append the split's own files; on overwrite the config's other splits (with
+        split_column those are known only at the commit); else (a new split, or modes error/ignore, whose split
+        is empty when the job goes on) the config's splits."""
         o = self.options
-        if o.mode == "append":
-            return existing or head.files_of(sorted(head.splits))
-        if o.mode == "overwrite" and not o.split_column:
-            return head.files_of(sorted(set(head.splits) - {o.split}))
-        return {}
+        if o.mode == "append" and existing:
+            return existing
+        if o.mode == "overwrite":
+            return {} if o.split_column else head.files_of(sorted(set(head.splits) - {o.split}))
+        return head.files_of(sorted(head.splits))
 
     def _targets(self, head: BranchState) -> list[str]:
         """The splits the mode is checked against: the `split` option's, or with `split_column` (whose splits
@@ -176,44 +177,55 @@ class WriteJob:
         snapshot = Snapshot(o.repo, head.sha, o.revision, o.endpoint)
         return inspect_parquet(self.client, snapshot, parquet[0], size).schema.remove_metadata()
 
-    def _conformed(self, head: BranchState, reference: dict[str, list[str]], schema: pa.Schema) -> pa.Schema:
-        """The schema new rows are written in: theirs where ours widens to it; else a clear error."""
+    def _conformed(self, head: BranchState, reference: dict[str, list[str]], schema: pa.Schema, *,
+                   own: bool) -> pa.Schema:
+        """The schema new rows are written in: theirs where ours widens to it; else a clear error. `own`: the
+        reference is the split's own files (an append), not the config's other splits."""
         theirs = self._split_schema(head, reference)
         if theirs is None or schema_fingerprint(theirs) == schema_fingerprint(schema):
             return schema
         widened = widened_to(schema, theirs)
         if widened is None:
-            raise SchemaMismatchError(self._mismatch(reference, theirs, schema) + " (types that widen without loss, "
-                                      "like int32 into int64, are converted)." + _null_hint(theirs, schema),
-                                      repo=self.options.repo)
+            o = self.options
+            alone = set(head.splits) <= {o.split} and not o.split_column  # the config has no other split
+            remedy = "write with mode overwrite or to another config" if alone else \
+                "overwrite every split of the config in one job (rows for each, option split_column) or write to " \
+                "another config"
+            raise SchemaMismatchError(f"{self._mismatch(reference, theirs, schema, own=own)}; {remedy} (types that "
+                                      "widen without loss, like int32 into int64, are converted)."
+                                      f"{_null_hint(theirs, schema)}", repo=o.repo)
         changed = [f"{a.name} {a.type} -> {b.type}" for a, b in zip(schema, widened, strict=True) if a.type != b.type]
         log.info("hfconnect: writing to %s in the config's file types: %s", self.where, ", ".join(changed))
         return widened
 
-    def _mismatch(self, reference: dict[str, list[str]], theirs: pa.Schema, schema: pa.Schema,
+    def _mismatch(self, reference: dict[str, list[str]], theirs: pa.Schema, schema: pa.Schema, *, own: bool,
                   written: str | None = None) -> str:
-        """Why rows in `schema` cannot join a config whose `reference` splits have files in `theirs`."""
+        """Why rows in `schema` cannot join the `reference` splits' files, in `theirs` (without the way out)."""
         o = self.options
         one = len(reference) == 1
-        splits = f"split {next(iter(reference))!r}" if one else f"splits {', '.join(reference)}"
+        splits = _named("split", list(reference))
         columns = f"columns [{schema_fingerprint(theirs)}] but the new rows have [{schema_fingerprint(schema)}]"
-        if o.mode == "append":
-            return f"cannot append to {o.repo} {splits}: {'its' if one else 'their'} files have {columns}; write " \
-                "with mode overwrite or to another split/config"
-        return f"cannot overwrite {o.repo} {written or f'split {o.split!r}'} of config {o.config!r}: the config's " \
-            f"{splits} {'keeps' if one else 'keep'} files with {columns}, and a config has one set of features; " \
-            "overwrite those splits in the same job (option split_column) or write to another config"
+        if own:
+            return f"cannot append to {o.repo} {splits}: {'its' if one else 'their'} files have {columns}"
+        verb = {"append": "append to", "overwrite": "overwrite"}.get(o.mode, "write")
+        return f"cannot {verb} {o.repo} {written or _named('split', [o.split])} of config {o.config!r}: the " \
+            f"config's {splits} {'keeps' if one else 'keep'} files with {columns}, and a config has one set of " \
+            "features"
 
     def _check_kept_splits(self, head: BranchState, uploads: list[Any], schema: pa.Schema) -> None:
-        """On overwrite, the config's splits the job does not replace must have the columns its files have."""
+        """On overwrite with split_column, the config's splits the job does not replace must have the columns its
+        files have (without split_column, begin() checked them and wrote in their types)."""
         o = self.options
         written = sorted({split_of(u, o) for u in uploads})
         kept = head.files_of(sorted(set(head.splits) - set(written)))
         theirs = self._split_schema(head, kept) if kept else None
         if theirs is not None and schema_fingerprint(theirs) != schema_fingerprint(schema):
-            what = f"split {written[0]!r}" if len(written) == 1 else f"splits {', '.join(written)}"
-            raise SchemaMismatchError(self._mismatch(kept, theirs, schema, what) + "; nothing was committed." +
-                                      _null_hint(theirs, schema), repo=o.repo)
+            remedy = f"include rows for {_named('split', list(kept))} in this job, or write to another config " \
+                "(with split_column the types are not converted: cast the columns to theirs)" if o.split_column \
+                else "another writer changed them while the job ran: run the write again"
+            why = self._mismatch(kept, theirs, schema, own=False, written=_named("split", written))
+            raise SchemaMismatchError(f"{why}; {remedy}; nothing was committed.{_null_hint(theirs, schema)}",
+                                      repo=o.repo)
 
     # ---- commit ------------------------------------------------------------------------------
     def commit(self, messages: list[TaskMessage | None], schema: pa.Schema) -> CommitResult:
@@ -265,7 +277,7 @@ class WriteJob:
                 self._recheck_mode(head)
                 if self.skip:
                     return CommitResult(None, (), (), 0, attempt)
-            if o.mode == "overwrite":
+            if o.mode == "overwrite" and (o.split_column or attempt > 1):  # else begin() checked this head
                 self._check_kept_splits(head, uploads, schema)
             content = commit_content(o, self.file_tag, head, uploads, schema)
             names, deleted, per_split = tuple(content.names), tuple(content.deleted), tuple(content.split_rows)
@@ -373,6 +385,11 @@ class WriteJob:
                     self.job_id, self.where, sum(1 for m in messages if m))
 
 
+def _named(kind: str, names: list[str]) -> str:
+    """"split 'train'" or "splits test, train"."""
+    return f"{kind} {names[0]!r}" if len(names) == 1 else f"{kind}s {', '.join(names)}"
+
+
 def _null_hint(theirs: pa.Schema, schema: pa.Schema) -> str:
     """Names the existing files' all-null columns (type null) the new rows give a type: only nulls fit there."""
     nulls = [f.name for f in theirs if pa.types.is_null(f.type) and f.name in schema.names
@@ -384,9 +401,7 @@ def _null_hint(theirs: pa.Schema, schema: pa.Schema) -> str:
 def _describe(existing: dict[str, list[str]]) -> str:
     """'split 'train' already has 3 file(s)', or for several splits 'splits train, test already have 5 file(s)'."""
     count = sum(len(files) for files in existing.values())
-    if len(existing) == 1:
-        return f"split {next(iter(existing))!r} already has {count} file(s)"
-    return f"splits {', '.join(existing)} already have {count} file(s)"
+    return f"{_named('split', list(existing))} already {'has' if len(existing) == 1 else 'have'} {count} file(s)"
 
 
 def _pr_number(ref: Any) -> int:

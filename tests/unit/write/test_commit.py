@@ -324,10 +324,27 @@ def test_an_append_to_a_new_split_matches_the_config_s_other_splits(hub: InProce
     """A config has one set of features: a new split's rows are checked (and widened) against the other splits."""
     _write(hub, [TABLE[:100]])
     other = pa.schema([("id", pa.int64()), ("label", pa.string())])
-    with pytest.raises(SchemaMismatchError, match=r"^cannot append to o/w split 'train': its files have columns "):
+    with pytest.raises(SchemaMismatchError, match=r"^cannot append to o/w split 'test' of config 'default': the "
+                                                  r"config's split 'train' keeps files with columns "
+                                                  r"\[id:int64,text:string\] but the new rows have "
+                                                  r"\[id:int64,label:string\], and a config has one set of features; "
+                                                  r"overwrite every split of the config in one job"):
         WriteJob(_options(hub, split="test")).begin(other)
     narrow = pa.schema([("id", pa.int32()), ("text", pa.string())])
     assert WriteJob(_options(hub, split="test")).begin(narrow).types == SCHEMA.types
+    # modes error and ignore write a new split too: the same check (ignore skips a split that has data unchecked)
+    for mode in ("error", "ignore"):
+        with pytest.raises(SchemaMismatchError, match=r"^cannot write o/w split 'test' of config 'default': "):
+            WriteJob(_options(hub, split="test", mode=mode)).begin(other)
+        assert WriteJob(_options(hub, split="test", mode=mode)).begin(narrow).types == SCHEMA.types
+    job = WriteJob(_options(hub, mode="ignore"))
+    assert job.begin(other) == other and job.skip
+    # the split's own files, while the config has another split: overwriting that split alone would not do
+    _write(hub, [TABLE[:5]], split="test")
+    with pytest.raises(SchemaMismatchError, match=r"^cannot append to o/w split 'train': its files have columns .*; "
+                                                  r"overwrite every split of the config in one job \(rows for each, "
+                                                  r"option split_column\) or write to another config \("):
+        WriteJob(_options(hub)).begin(other)
 
 
 def test_an_all_null_column_of_the_split_is_named_when_an_append_gives_it_a_type(hub: InProcessHub) -> None:
@@ -367,7 +384,8 @@ def test_an_overwrite_of_one_split_keeps_the_config_s_columns(hub: InProcessHub)
                                                   r"config's split 'test' keeps files with columns "
                                                   r"\[id:int64,text:string\] but the new rows have "
                                                   r"\[id:int64,label:string\], and a config has one set of features; "
-                                                  r"overwrite those splits in the same job \(option split_column\)"):
+                                                  r"overwrite every split of the config in one job \(rows for each, "
+                                                  r"option split_column\) or write to another config"):
         WriteJob(_options(hub, mode="overwrite")).begin(other)
     narrow = pa.schema([("id", pa.int32()), ("text", pa.string())])
     assert WriteJob(_options(hub, mode="overwrite")).begin(narrow).types == SCHEMA.types
@@ -400,6 +418,17 @@ def test_an_overwrite_by_split_column_checks_the_splits_it_does_not_write_at_the
                                                   r"committed\.$"):
         job.commit(messages, schema)
     assert len(_commits(hub)) == before and written.names == ["id", "label"]
+    # narrower types are not converted with split_column (which splits are kept is known only now): refused too
+    narrow = pa.table({"id": pa.array([1], pa.int32()), "text": ["a"], "split": ["train"]})
+    job = WriteJob(_options(hub, mode="overwrite", split_column="split"))
+    schema = job.begin(narrow.schema)
+    with pytest.raises(SchemaMismatchError, match=r"new rows have \[id:int32,text:string\].*; include rows for "
+                                                  r"split 'test' in this job, or write to another config \(with "
+                                                  r"split_column the types are not converted: cast the columns to "
+                                                  r"theirs\); nothing was committed\.$"):
+        job.commit([write_task(narrow.to_batches(), schema, job.options, job_id=job.job_id, partition_id=0)],
+                   schema)
+    assert len(_commits(hub)) == before
     both = pa.table({"id": pa.array([1, 2], pa.int64()), "label": ["a", "b"], "split": ["train", "test"]})
     job = WriteJob(_options(hub, mode="overwrite", split_column="split"))
     schema = job.begin(both.schema)
