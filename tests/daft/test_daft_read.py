@@ -117,7 +117,7 @@ def test_large_files_split_by_row_group(dataset):
 
 
 def test_batch_size_sets_the_native_readers_chunks_else_daft_chooses(api, repo_id):
-    """Daft's native reader decodes whole row groups unless batch_size is given (65,536-row chunks cost ~1.2x
+    """Daft's native reader decodes whole row groups unless batch_size is given (65,536-row chunks cost ~1.15x
     on an all-columns read); hfconnect's reader always cuts batch_size-row batches (default 65,536)."""
     table = pa.table({"id": pa.array(range(100_000), pa.int64())})
     api.upload_file(path_or_fileobj=_parquet(table, 100_000), path_in_repo="data/train-00000-of-00001.parquet",
@@ -128,7 +128,7 @@ def test_batch_size_sets_the_native_readers_chunks_else_daft_chooses(api, repo_i
         assert read.num_rows == 100_000
         return max(len(chunk) for chunk in read.column("id").chunks)
 
-    assert largest_chunk() == 100_000
+    assert largest_chunk() > 65_536  # the row group in one piece (Daft may cut it into its own morsels)
     assert largest_chunk(batch_size=1_000) == 1_000
     assert largest_chunk(reader="hfconnect") == 65_536
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -83,12 +82,15 @@ def patiently(call: Callable[[], Any], budget: float = 60.0) -> Any:
 
 
 def _limited_for(exc: BaseException | None) -> float | None:
-    """Seconds until the window that refused the request resets, if exc (or what caused it) is a 429."""
+    """Seconds to wait before asking again, if exc (or what caused it) is a 429: what the hub said (RateLimit's
+    reset, else Retry-After; as hfconnect's own retries read it), else a second."""
+    from hfconnect.hub.retry import server_wait
+
     while exc is not None:
         answer = getattr(exc, "response", None)
         if answer is not None and answer.status_code == 429:
-            found = re.search(r";t=(\d+)", answer.headers.get("RateLimit", ""))
-            return float(found.group(1)) + 0.1 if found else 1.0
+            said = server_wait(429, answer.headers)
+            return (said[0] if said else 1.0) + 0.1
         exc = exc.__cause__ or exc.__context__
     return None
 
@@ -107,7 +109,7 @@ def stream_batches(api: Any, repo: str) -> list[tuple[str, int]]:
     return out
 
 
-def repo_rows(endpoint: str, repo: str, token: str = WRITE_TOKEN, split: str = "train") -> pa.Table:
+def repo_rows(endpoint: str, repo: str, token: str | bool = WRITE_TOKEN, split: str = "train") -> pa.Table:
     """Every row of the split's Parquet files at the head of main, read with HfFileSystem and pyarrow (again from
     the start after a 429)."""
     from huggingface_hub import HfFileSystem

@@ -28,22 +28,25 @@ pytestmark = pytest.mark.integration
 
 SOURCE, SINK = "me/a", "me/b"
 PRODUCER_TOKEN = "hf_test_producer_51c0"  # the upstream writer's own token: its own rate-limit windows
-CHECKER_TOKEN = READ_TOKEN  # the test's own reads of B: their windows are not the query's or the producer's
+CHECKER_TOKEN = False  # the test's own reads of B, anonymous (B is public): limited per IP, counted apart
 TOKENS = {WRITE_TOKEN: "write", READ_TOKEN: "read", PRODUCER_TOKEN: "write"}
 COMMITS, ROWS = 6, 40
 
-# Faults while the query runs, per phase (each rule also caps how often it fires). The producer's own commits
-# to A are left alone (their `match` names B), so every fault lands on the streaming query.
+# Faults while the query runs, per phase (each rule also caps how often it fires). Every rule names what only
+# the streaming query does: its source's reads of A (GETs: the producer only POSTs its commits to A) and its
+# sink's uploads and commits to B (the test's own checks read B).
 FIRST_RUN_FAULTS = [
-    {"route": "api", "action": "status", "status": 429, "retry_after": 0.2, "every": 1, "times": 5},  # a burst
-    {"route": "resolve", "action": "status", "status": 503, "every": 3, "times": 6},
+    {"route": "api", "action": "status", "status": 429, "retry_after": 0.2, "every": 1, "times": 5,  # a burst
+     "match": SOURCE, "method": "GET"},
+    {"route": "resolve", "action": "status", "status": 503, "every": 3, "times": 6, "match": SOURCE},
     {"route": "upload", "action": "reset", "every": 2, "times": 3, "match": SINK},
     {"route": "commit", "action": "status", "status": 503, "every": 1, "times": 1, "match": SINK},
 ]
 SECOND_RUN_FAULTS = [
     {"route": "commit", "action": "reset_after", "every": 1, "times": 1, "match": SINK},  # landed, answer lost
-    {"route": "resolve", "action": "status", "status": 429, "retry_after": 0.2, "every": 1, "times": 4},
-    {"route": "api", "action": "reset", "every": 5, "times": 3},
+    {"route": "resolve", "action": "status", "status": 429, "retry_after": 0.2, "every": 1, "times": 4,
+     "match": SOURCE},
+    {"route": "api", "action": "reset", "every": 5, "times": 3, "match": SOURCE, "method": "GET"},
 ]
 
 
@@ -152,7 +155,9 @@ def test_a_to_b_with_a_restart_in_the_real_hub_mode(spark, real_mode_hub, tmp_pa
     run_end_to_end(spark, real_mode_hub, tmp_path)
     counters = real_mode_hub.counters()
     assert counters["cdn"]["requests"] > 0 and counters["cdn"]["authorized"] == 0  # read from signed URLs
-    assert counters["buckets"]["api"]["limited"] + counters["buckets"]["resolvers"]["limited"] > 0  # windows hit
+    # the query's (token) windows were hit, not only the anonymous checks'
+    assert sum(counters["buckets"][b]["limited"] - counters["buckets"][b]["anonymous_limited"]
+               for b in ("api", "resolvers")) > 0
 
 
 def test_a_to_b_with_faults_during_streaming(spark, tmp_path) -> None:

@@ -70,6 +70,6 @@ def read_huggingface(
         daft_reader=reader, shard_size=shard_size, min_shards=min_shards, batch_size=batch_size,
         max_concurrency=max_concurrency, prefetch=prefetch, retry_budget=retry_budget,
     )
-    source = HuggingFaceSource(options, native_chunk_rows=batch_size)  # batch_size not given: Daft chooses
+    source = HuggingFaceSource(options)
     source.plan  # noqa: B018 - plan now: errors surface here, not at collect()
     return source.read()

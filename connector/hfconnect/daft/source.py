@@ -77,11 +77,8 @@ class HuggingFaceSource(DataSource):
     """A Hub dataset split (or every split) as a Daft source: the schema comes from one plan made lazily on
     the driver; tasks come from a plan at that same commit with Daft's pushdowns applied."""
 
-    def __init__(self, options: ReadOptions, native_chunk_rows: int | None = None) -> None:
+    def __init__(self, options: ReadOptions) -> None:
         self.options = options
-        # Daft's native reader decodes a row group in chunks of this many rows; None lets Daft choose (whole row
-        # groups: measured 1.2x faster than 65,536-row chunks on an all-columns read), as daft.read_parquet does.
-        self.native_chunk_rows = native_chunk_rows
         self._plan: ReadPlan | None = None
 
     def __repr__(self) -> str:
@@ -138,7 +135,7 @@ class HuggingFaceSource(DataSource):
             if targets is not None:
                 # Daft applies the pushdowns itself (projection, row-group pruning by statistics, filter, limit).
                 for part, target in zip(files, targets, strict=True):
-                    yield _native_task(self.plan, part, target, self.schema, pushdowns, self.native_chunk_rows)
+                    yield _native_task(self.plan, part, target, self.schema, pushdowns, self.options.batch_size)
                 return
         plan, pushed = await asyncio.to_thread(self.plan_for, pushdowns)
         splits = _splits_kept(plan, pushdowns)
@@ -171,7 +168,9 @@ def _storage_config(client: HubClient, target: Target) -> StorageConfig:
 
 def _native_task(plan: ReadPlan, part: FilePart, target: Target, schema: Schema, pushdowns: Pushdowns,
                  chunk_rows: int | None) -> DataSourceTask:
-    """One file read by Daft's native Parquet reader at the pinned sha, the split name as a partition value."""
+    """One file read by Daft's native Parquet reader at the pinned sha, the split name as a partition value.
+    `chunk_rows` None (batch_size not given) lets Daft decode whole row groups, as daft.read_parquet does:
+    65,536-row chunks made an all-columns read ~1.15x slower."""
     config = ParquetSourceConfig(coerce_int96_timestamp_unit=PyTimeUnit.microseconds(), chunk_size=chunk_rows)
     split = RecordBatch.from_pydict({SPLIT_COLUMN: [part.split]}) if plan.add_split_column else None
     return DataSourceTask.parquet(target.url, schema, parquet_config=config, pushdowns=pushdowns,

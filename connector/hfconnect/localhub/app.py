@@ -108,8 +108,9 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
         return error_response(HubError(401, "Unauthorized", "Invalid credentials in Authorization header."))
     limit_headers: dict[str, str] = {}
     if state.mode.rate_limits:
+        anonymous = not _caller_token(request)
         for admission in _admissions(state, request, route, groups):
-            counters.add_bucket(admission.bucket, limited=not admission.allowed)
+            counters.add_bucket(admission.bucket, limited=not admission.allowed, anonymous=anonymous)
             if not admission.allowed:
                 counters.add(route.route_class, errors=1)
                 return error_response(HubError(429, "RateLimited", f"You have exceeded the rate limit for "
@@ -160,12 +161,17 @@ def _known_token(state: HubState, request: web.Request) -> bool:
     return header[7:].strip() in state.tokens
 
 
+def _caller_token(request: web.Request) -> str:
+    """The bearer token the request carries ("" for an anonymous caller)."""
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else ""
+
+
 def _admissions(state: HubState, request: web.Request, route: Route, groups: dict[str, str | None]) -> list[Any]:
     """Count the request in its buckets: `/api/...` calls, `/resolve/` requests, and a commit in its repo's.
     Per token when one is given, else per client address (the Hub limits anonymous callers per IP)."""
     mode = state.mode
-    header = request.headers.get("Authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    token = _caller_token(request)
     key, quotas = (f"token:{token}", mode.quotas) if token else (f"ip:{request.remote}", mode.anonymous_quotas)
     path = request.raw_path.split("?", 1)[0]
     bucket = "api" if path.startswith("/api/") else "resolvers" if route.route_class == "resolve" else None

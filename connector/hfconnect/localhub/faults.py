@@ -204,7 +204,8 @@ class Counters:
     def reset(self) -> None:
         with self._lock:
             self._data = {route: dict.fromkeys(self._FIELDS, 0) for route in ROUTE_CLASSES}
-            self._buckets = {b: {"requests": 0, "limited": 0} for b in self._BUCKETS}
+            self._buckets = {b: {"requests": 0, "limited": 0, "anonymous_requests": 0, "anonymous_limited": 0}
+                             for b in self._BUCKETS}
             self._commits = 0
 
     def add(self, route: str, **deltas: int) -> None:
@@ -213,9 +214,14 @@ class Counters:
             for key, delta in deltas.items():
                 row[key] += delta
 
-    def add_bucket(self, bucket: str, *, limited: bool) -> None:
+    def add_bucket(self, bucket: str, *, limited: bool, anonymous: bool = False) -> None:
+        """One request admitted or refused in a rate-limit bucket; anonymous callers' (limited per IP) are also
+        counted apart, so a test can tell its own anonymous checks from the job's requests."""
         with self._lock:
-            self._buckets[bucket]["limited" if limited else "requests"] += 1
+            row = self._buckets[bucket]
+            row["limited" if limited else "requests"] += 1
+            if anonymous:
+                row["anonymous_limited" if limited else "anonymous_requests"] += 1
 
     def add_commit(self) -> None:
         with self._lock:

@@ -25,6 +25,7 @@ __all__ = ["DAFT_READERS", "MODES", "SPLIT_NAME", "ReadOptions", "WriteOptions"]
 
 log = logging.getLogger("hfconnect.options")
 DAFT_READERS = ("native", "hfconnect")
+BATCH_ROWS = 65_536  # rows per batch of hfconnect's reader unless batch_size is given
 MODES = ("append", "overwrite", "error", "errorifexists", "ignore")
 COMPRESSIONS = ("zstd", "snappy", "gzip", "brotli", "lz4", "none")
 # What a written split may be called (also each value of a `split_column`): word characters with -/. between
@@ -133,7 +134,7 @@ class ReadOptions:
     filters: Any = None  # pyarrow.compute.Expression
     shard_size: int = 128_000_000
     min_shards: int | None = None  # None: the shard count follows cores and data size (plan.sizing)
-    batch_size: int = 65_536
+    batch_size: int | None = None  # None: BATCH_ROWS for hfconnect's reader; Daft's native reader chooses its own
     max_concurrency: int = 16
     prefetch: bool = True
     pushdown_filters: bool = False  # Spark only: see hfconnect.spark.source for why it is opt-in
@@ -146,6 +147,11 @@ class ReadOptions:
             raise OptionError(f"daft_reader={self.daft_reader!r}: expected one of {', '.join(DAFT_READERS)}")
         object.__setattr__(self, "endpoint", (self.endpoint or default_endpoint()).rstrip("/"))
         object.__setattr__(self, "token", _resolve_token(self.token))
+
+    @property
+    def batch_rows(self) -> int:
+        """Rows per Arrow batch hfconnect's reader hands the engine."""
+        return self.batch_size or BATCH_ROWS
 
     @property
     def client(self) -> HubClient:

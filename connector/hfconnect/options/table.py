@@ -95,8 +95,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("min_shards", "int", None, "at least this many tasks (default: one per core, fewer when each would "
            "read under 16 MB; reader=hfconnect)",
            read=True),
-    Option("batch_size", "int", 65_536, "rows per Arrow batch handed to the engine (Daft's native reader: whole "
-           "row groups unless given)", read=True),
+    Option("batch_size", "int", None, "rows per Arrow batch handed to the engine (default 65,536; Daft's native "
+           "reader: whole row groups)", read=True),
     Option("max_concurrency", "int", 16, "parallel range requests while planning (footers)", read=True),
     Option("prefetch", "bool", True, "fetch the next row group while the current one decodes", read=True),
     Option("pushdown_filters", "bool", False, "take Spark's .where() filters (needs spark.sql.python."

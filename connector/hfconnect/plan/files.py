@@ -42,7 +42,7 @@ def plan_files(options: ReadOptions, snapshot: Snapshot, files: Mapping[str, tup
     schema = _output_schema(file_schema, columns or options.columns, options.split == "all")
     return ReadPlan(
         snapshot=snapshot, client=client, config=config, splits=tuple(files), file_schema=file_schema, schema=schema,
-        shards=shards, filter=filter, batch_size=options.batch_size, prefetch=options.prefetch,
+        shards=shards, filter=filter, batch_size=options.batch_rows, prefetch=options.prefetch,
         add_split_column=options.split == "all", layout_source=source, total_files=len(chosen), total_bytes=total,
         footers_read=len(facts),
     )

@@ -100,7 +100,7 @@ def plan_read(options: ReadOptions, *, filter: object = None, filter_columns: It
     shards = _with_targets(client, snapshot, _cut(files, facts, target, whole_files))
     return ReadPlan(
         snapshot=snapshot, client=client, config=config, splits=tuple(chosen), file_schema=file_schema, schema=schema,
-        shards=shards, filter=filter, filter_columns=filter_columns, batch_size=options.batch_size,
+        shards=shards, filter=filter, filter_columns=filter_columns, batch_size=options.batch_rows,
         prefetch=options.prefetch, add_split_column=options.split == "all", layout_source=source,
         total_files=len(files), total_bytes=total, footers_read=len(facts), notes=_pruning(filter, facts),
     )

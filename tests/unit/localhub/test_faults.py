@@ -123,13 +123,15 @@ def test_counters_per_route_class() -> None:
     c.add("cdn", requests=3, authorized=1)
     c.add_commit()
     c.add_bucket("resolvers", limited=False)
-    c.add_bucket("resolvers", limited=True)
+    c.add_bucket("resolvers", limited=True, anonymous=True)
     snap = c.snapshot()
     assert snap["resolve"] == {"requests": 2, "bytes_sent": 100, "bytes_received": 0, "errors": 0, "faults": 0,
                                "authorized": 0}
     assert snap["commits"] == 1 and snap["commit"]["errors"] == 1 and set(snap) == {
         "api", "resolve", "upload", "commit", "cdn", "buckets", "commits"}
-    assert snap["cdn"]["authorized"] == 1 and snap["buckets"]["resolvers"] == {"requests": 1, "limited": 1}
+    assert snap["cdn"]["authorized"] == 1 and snap["buckets"]["resolvers"] == {"requests": 1, "limited": 1,
+                                                                          "anonymous_requests": 0,
+                                                                          "anonymous_limited": 1}
     c.reset()
     assert c.snapshot()["resolve"]["requests"] == 0 and c.snapshot()["commits"] == 0
-    assert c.snapshot()["buckets"]["resolvers"] == {"requests": 0, "limited": 0}
+    assert set(c.snapshot()["buckets"]["resolvers"].values()) == {0}

@@ -115,4 +115,5 @@ def test_the_hub_answers_429_with_the_headers_per_token_and_per_ip() -> None:
         # Admin routes are never limited.
         assert request("GET", f"{hub.endpoint}/_admin/health")[0] == 200
         buckets = hub.counters()["buckets"]
-        assert buckets["api"] == {"requests": 4, "limited": 2}  # admitted, refused
+        # admitted, refused; of which anonymous (the Hub limits anonymous callers per IP)
+        assert buckets["api"] == {"requests": 4, "limited": 2, "anonymous_requests": 1, "anonymous_limited": 1}

@@ -205,8 +205,9 @@ def test_read_defaults_and_typed_values() -> None:
     assert (opts.pushdown_filters, opts.daft_reader) == (True, "hfconnect")
     default = ReadOptions.build(repo="o/n")
     assert (default.split, default.revision, default.config, default.shard_size, default.min_shards,
-            default.batch_size, default.prefetch, default.daft_reader) == (
-        "train", "main", None, 128_000_000, None, 65_536, True, "native")
+            default.batch_size, default.batch_rows, default.prefetch, default.daft_reader) == (
+        "train", "main", None, 128_000_000, None, None, 65_536, True, "native")
+    assert ReadOptions.build(repo="o/n", batch_size="1000").batch_rows == 1_000
     assert default.with_(split="test").split == "test" and default.split == "train"
     assert pickle.loads(pickle.dumps(opts)) == opts
 
