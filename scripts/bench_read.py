@@ -10,8 +10,9 @@ How: the data (>= 2 GB by default, 16 Parquet files of 6 columns: sorted int64 `
 `label`, float64 `f`, list<float32> of 16 `emb`, bool `flag`) is generated once, deterministically, into a temp
 dir and uploaded to a `LocalHub` in that dir. Every variant then runs in a fresh process (this same script with
 `--child VARIANT`), which starts its engine first (a Spark session plus a tiny warm-up job, imports) and times
-only the first action: session start is excluded, planning is included. Rounds interleave the variants (the
-order rotates each round) and each row reports min/median/max. The parent resets the hub's counters before each
+only the first action: session start is excluded, planning is included. Rounds interleave the variants (a
+seeded shuffle each round; a child's JVM and workers are gone before the next starts: see _bench_order) and
+each row reports min/median/max. The parent resets the hub's counters before each
 variant and records the bytes the hub served on `resolve` and the API calls the variant made.
 
 pyspark_huggingface registers a Spark data source named "huggingface" too, so it must never be installed next
@@ -49,6 +50,7 @@ from typing import Any
 
 import _bench_json
 import _bench_spark_phases as phases
+from _bench_order import round_order, wait_group_gone
 
 REPO = "bench/read"
 MANY_REPO = "bench/many"
@@ -359,8 +361,7 @@ def run_phases(args: argparse.Namespace, tmp: Path, api: Any, ctx: dict[str, Any
     errors: dict[str, list[str]] = {}
     load: list[str] = []
     for rnd in range(args.phase_rounds):
-        k = rnd % max(1, len(runnable))
-        for name, spec in runnable[k:] + runnable[:k]:
+        for name, spec in round_order(runnable, rnd, args.seed):
             uptime = f"{os.getloadavg()[0]:.1f}"
             load.append(uptime)
             cmd = [sys.executable, os.path.abspath(__file__), "--phase-child", spec, "--ctx", str(ctx_path)]
@@ -379,6 +380,7 @@ def run_phases(args: argparse.Namespace, tmp: Path, api: Any, ctx: dict[str, Any
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()
                     stdout = b""
+                wait_group_gone(proc.pid)  # its JVM and Python workers too, before the next variant starts
             res = next((json.loads(ln[len(RESULT_TAG):]) for ln in stdout.decode(errors="replace").splitlines()
                         if ln.startswith(RESULT_TAG)), None)
             if res is None:
@@ -577,6 +579,7 @@ def run_child(python: str, name: str, ctx_path: Path, env: dict[str, str], timeo
             os.killpg(proc.pid, signal.SIGKILL)  # the child's own group: its JVM and Python workers
             proc.wait()
             return None, f"timeout after {timeout:.0f}s"
+        wait_group_gone(proc.pid)  # its JVM and Python workers too, before the next variant starts
     for line in stdout.decode(errors="replace").splitlines():
         if line.startswith(RESULT_TAG):
             return json.loads(line[len(RESULT_TAG):]), None
@@ -936,8 +939,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = [Row(v, unavailable=missing[v.engine]) for v in variants]
         runnable = [r for r in rows if r.unavailable is None]
         for rnd in range(args.rounds):
-            k = rnd % max(1, len(runnable))
-            for row in runnable[k:] + runnable[:k]:
+            for row in round_order(runnable, rnd, args.seed):
                 v = row.variant
                 side = "psh" if v.engine == "spark-psh" else "project"
                 target = real_hub if v.real else hub

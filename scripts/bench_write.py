@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import _bench_json
+from _bench_order import round_order, wait_group_gone
 
 HERE = Path(__file__).resolve().parent
 TOKEN = "hf_bench_write"
@@ -389,12 +390,16 @@ def cdc_main(data_dir: str, out_dir: str, cdc: bool) -> dict[str, Any]:
 # ---- driver ------------------------------------------------------------------------------------------------
 def run_child(args: list[str], python: str = sys.executable, timeout: int = 1800) -> dict[str, Any]:
     env = dict(os.environ, PYSPARK_PYTHON=python, SPARK_LOCAL_IP="127.0.0.1", HF_HUB_DISABLE_XET="1")
-    proc = subprocess.run([python, str(Path(__file__).resolve()), *args], capture_output=True, text=True,
-                          timeout=timeout, env=env)
-    for line in reversed(proc.stdout.splitlines()):
+    proc = subprocess.Popen([python, str(Path(__file__).resolve()), *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    finally:
+        wait_group_gone(proc.pid, timeout=0 if proc.returncode is None else 30)  # its JVM and workers too
+    for line in reversed(stdout.splitlines()):
         if line.startswith("{"):
             return json.loads(line)
-    return {"error": (proc.stderr or proc.stdout)[-400:].strip().replace("\n", " ")}
+    return {"error": (stderr or stdout)[-400:].strip().replace("\n", " ")}
 
 
 def ensure_psh_venv() -> str | None:
@@ -418,6 +423,7 @@ def main() -> int:
     parser.add_argument("--size", default="1GB")
     parser.add_argument("--files", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=20240601, help="the order of the variants in each round")
     parser.add_argument("--cdc-size", default="200MB", help="data size for the CDC dedup measurement")
     parser.add_argument("--skip-peer", action="store_true", help="skip pyspark_huggingface 2.0.0")
     parser.add_argument("--only-rss", action="store_true", help="only the peak-RSS measurement")
@@ -444,7 +450,7 @@ def main() -> int:
         commits: dict[str, list[int]] = {v: [] for v in variants}
         errors: dict[str, str] = {}
         for r in range(args.rounds):
-            for v in variants:
+            for v in round_order(variants, r, args.seed):
                 repo = f"bench/{v}-{r}"
                 if v != "limit":  # Daft's own sink and pyspark_huggingface expect the repo to exist
                     from huggingface_hub import HfApi
