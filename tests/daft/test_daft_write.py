@@ -311,3 +311,22 @@ def test_append_in_narrower_types_keeps_the_split_s_schema(api):
     assert schemas[0].field("tags").type.value_type == pa.int64()
     loaded = datasets.load_dataset(repo, split="train")
     assert sorted(loaded["id"]) == list(range(150))
+
+
+def test_io_config_gives_the_token_with_overwrite(api):
+    """Daft's own spelling of a write (io_config's token, overwrite=True) as a Daft user writes it."""
+    from daft.io import HuggingFaceConfig, IOConfig
+
+    repo = _repo()
+    io_config = IOConfig(hf=HuggingFaceConfig(token=WRITE_TOKEN))
+    result = write_huggingface(daft.from_arrow(_table(100)), repo, io_config=io_config, overwrite=True)
+    assert result.rows == 100 and result.commit_sha == _head(api, repo)
+
+
+def test_a_misspelled_keyword_names_the_right_one():
+    with pytest.raises(TypeError, match=r"write_huggingface\(\) got an unknown keyword 'overwite'; did you mean "
+                                        r"'overwrite'\?"):
+        write_huggingface(daft.from_arrow(_table(1)), _repo(), overwite=True)
+    with pytest.raises(HfConnectError, match=r"read_huggingface\(\) got an unknown keyword 'splt'; did you mean "
+                                             r"'split'\?"):
+        read_huggingface("tests/anything", splt="test")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import OptionError
 from ..options import ReadOptions
 from .io_config import io_config_values
+from .keywords import checked_keywords
 from .sink import HuggingFaceSink, write_huggingface
 from .source import HuggingFaceSource, HuggingFaceTask
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["HuggingFaceSink", "HuggingFaceSource", "HuggingFaceTask", "read_huggingface", "write_huggingface"]
 
 
+@checked_keywords
 def read_huggingface(
     repo: str,
     *,

@@ -39,6 +39,7 @@ from ..write.arrow import hub_schema as arrow_hub_schema
 from ..write.arrow import sliced
 from ..write.parallel import ParallelFileWriter
 from .io_config import io_config_values
+from .keywords import checked_keywords
 
 if TYPE_CHECKING:
     import daft
@@ -58,8 +59,21 @@ RESULT_SCHEMA = {
 
 
 def hub_schema(schema: Schema | pa.Schema) -> pa.Schema:
-    """The Arrow schema the files get: a Daft schema's large types as their regular counterparts."""
-    return arrow_hub_schema(schema.to_pyarrow_schema() if isinstance(schema, Schema) else schema)
+    """The Arrow schema the files get: a Daft schema's large types as their regular counterparts. A column of
+    Daft's `Python` dtype (objects, or an Arrow type Daft could not hold, e.g. a dictionary from `from_arrow`
+    or `from_pandas` of a categorical) has no Parquet type: refused here, before the job starts, with the cast
+    that fixes it."""
+    if isinstance(schema, Schema):
+        objects = [f.name for f in schema if f.dtype.is_python()]
+        if objects:
+            first = objects[0]
+            raise OptionError(
+                f"column(s) {', '.join(map(repr, objects))} have Daft's Python dtype (Python objects; Daft also holds "
+                "Arrow dictionary columns this way, e.g. from a pandas categorical), which a Parquet file cannot "
+                f"hold: cast them first, e.g. df.with_column({first!r}, daft.col({first!r}).cast(daft.DataType."
+                "string()))")
+        schema = schema.to_pyarrow_schema()
+    return arrow_hub_schema(schema)
 
 
 def _batches(micropartitions: Iterable[MicroPartition]) -> Iterator[pa.RecordBatch]:
@@ -185,6 +199,7 @@ def _result_partition(result: CommitResult) -> MicroPartition:
     return MicroPartition.from_arrow(table)
 
 
+@checked_keywords
 def write_huggingface(
     df: daft.DataFrame,
     repo: str,
@@ -247,8 +262,9 @@ def write_huggingface(
         private=private, create_pr=create_pr, commit_message=commit_message, commit_description=commit_description,
         retry_budget=retry_budget, split_column=split_column,
     )
-    from_config = {k: v for k, v in io_config_values(io_config, write=True).items() if given.get(k) is None}
-    options = WriteOptions.build(engine="daft", **given, **from_config)
+    # io_config fills what the keywords leave unset: the keywords win.
+    given.update({k: v for k, v in io_config_values(io_config, write=True).items() if given.get(k) is None})
+    options = WriteOptions.build(engine="daft", **given)
     sink = HuggingFaceSink(options, df.schema())
     sink.start()  # errors (mode, schema, token) here, before any row is computed or uploaded
     if sink.job.skip:

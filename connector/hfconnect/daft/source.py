@@ -32,7 +32,9 @@ from ..options import ReadOptions
 from ..plan import FilePart, ReadPlan, Shard, plan_read
 from ..plan.model import SPLIT_COLUMN
 from ..read import read_shard
+from ..read.conform import conform_batch
 from .filters import ArrowFilter, to_arrow_filter
+from .types import daft_compatible_schema
 
 if TYPE_CHECKING:
     from daft.io.pushdowns import Pushdowns
@@ -54,10 +56,11 @@ class HuggingFaceTask(DataSourceTask):
 
     @property
     def schema(self) -> Schema:
-        return Schema.from_pyarrow_schema(self.plan.schema)
+        return Schema.from_pyarrow_schema(daft_compatible_schema(self.plan.schema))
 
     async def read(self) -> AsyncIterator[RecordBatch]:
         batches = read_shard(self.plan, self.shard)
+        target = daft_compatible_schema(self.plan.schema)
         remaining = self.limit
         try:
             while remaining is None or remaining > 0:
@@ -68,7 +71,8 @@ class HuggingFaceTask(DataSourceTask):
                 if remaining is not None:
                     batch = batch.slice(0, remaining)
                     remaining -= batch.num_rows
-                yield RecordBatch.from_arrow_record_batches([batch], batch.schema)
+                batch = conform_batch(batch, target)  # types Daft cannot hold as the ones it can (daft/types)
+                yield RecordBatch.from_arrow_record_batches([batch], target)
         finally:
             batches.close()
 
@@ -99,7 +103,8 @@ class HuggingFaceSource(DataSource):
 
     @property
     def schema(self) -> Schema:
-        return Schema.from_pyarrow_schema(self.plan.schema)
+        """The plan's schema with the types Daft cannot hold (dictionaries, ...) as ones it can (daft/types)."""
+        return Schema.from_pyarrow_schema(daft_compatible_schema(self.plan.schema))
 
     def get_partition_fields(self) -> list[PartitionField]:
         """split="all": the `split` column is a partition value, so Daft prunes whole files by it."""

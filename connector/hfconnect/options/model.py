@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,7 @@ from .table import ALIASES, OPTIONS, PARSERS, STREAM_READ_OPTIONS, Option, optio
 if TYPE_CHECKING:
     from ..hub.client import HubClient
 
-__all__ = ["DAFT_READERS", "MODES", "SPLIT_NAME", "ReadOptions", "WriteOptions"]
+__all__ = ["DAFT_READERS", "MODES", "SPLIT_NAME", "ReadOptions", "WriteOptions", "closest_name"]
 
 log = logging.getLogger("hfconnect.options")
 DAFT_READERS = ("native", "hfconnect")
@@ -79,11 +79,19 @@ def _unknown(key: str, direction: str, engine: str | None, mine: dict[str, Optio
     if direction == "read" and engine == "spark":
         streams = f"; a readStream also takes {', '.join(STREAM_READ_OPTIONS)}"
         names.update({n.lower(): n for n in STREAM_READ_OPTIONS})
-    typed = key.lower().replace("-", "_")
+    close = closest_name(key, names)
+    guess = f"; did you mean {names[close]!r}?" if close else ""
+    return OptionError(f"unknown option {key!r}; valid options: {valid}{streams}{guess}")
+
+
+def closest_name(typed: str, names: Iterable[str]) -> str | None:
+    """The name a misspelled `typed` most likely meant ('splt' -> 'split', 'rowgroupsize' -> 'row_group_size'),
+    or None: what every "did you mean" of hfconnect's options and keywords says."""
+    names = list(names)
+    typed = typed.lower().replace("-", "_")
     close = difflib.get_close_matches(typed, names, n=1, cutoff=0.75) or \
         [n for n in names if n.replace("_", "") == typed.replace("_", "")][:1]
-    guess = f"; did you mean {names[close[0]]!r}?" if close else ""
-    return OptionError(f"unknown option {key!r}; valid options: {valid}{streams}{guess}")
+    return close[0] if close else None
 
 
 def _with_fixed(options: Mapping[str, Any], **fixed: str | None) -> dict[str, Any]:

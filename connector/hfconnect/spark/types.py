@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from ..read.conform import conform_array, conform_batch
+
 __all__ = ["conform_array", "conform_batch", "spark_compatible_schema", "spark_compatible_type"]
 
 
@@ -54,24 +56,3 @@ def spark_compatible_type(t: pa.DataType) -> pa.DataType:
 
 def spark_compatible_schema(schema: pa.Schema) -> pa.Schema:
     return pa.schema([pa.field(f.name, spark_compatible_type(f.type), True) for f in schema])
-
-
-def conform_batch(batch: pa.RecordBatch, target: pa.Schema) -> pa.RecordBatch:
-    """`batch` as Spark's Arrow schema for the read (`target`) says, column by column (see the table above)."""
-    if batch.schema.equals(target):
-        return batch
-    arrays = []
-    for field in target:
-        column = batch.column(batch.schema.get_field_index(field.name))
-        arrays.append(column if column.type.equals(field.type) else conform_array(column, field.type))
-    return pa.RecordBatch.from_arrays(arrays, schema=target)
-
-
-def conform_array(column: pa.Array, target: pa.DataType) -> pa.Array:
-    import pyarrow.compute as pc
-
-    if pa.types.is_time(column.type) and pa.types.is_string(target):
-        return pc.cast(pc.cast(column, pa.time64("us"), safe=False), pa.string())
-    if pa.types.is_timestamp(column.type) and pa.types.is_timestamp(target):
-        return pc.cast(column, target, safe=False)  # documented: nanoseconds truncate to microseconds
-    return pc.cast(column, target)

@@ -5,7 +5,8 @@ the split's current files. commit(messages): name the files the Hub's way, delet
 old files on overwrite, update the card (see `layout`), and `create_commit(parent_commit=base)`. A 412 (someone
 else committed) re-reads the head and recomputes deletions, names and card, with bounded jittered retries. A
 commit request that fails ambiguously (reset, timeout, 5xx) is first looked for in the branch history by the
-job id: a job never commits twice. abort() commits nothing.
+job id: a job never commits twice. abort() commits nothing, and a repo the job created goes again (also when
+begin() or the commit fails): a failed job leaves the Hub as it found it.
 
 One job may write several splits (option `split_column`: each row names its split; see `routing`): their files
 all go into the same one commit. Its mode then applies to the config: error/ignore look at every split of the
@@ -73,6 +74,7 @@ class WriteJob:
         self.file_tag = file_tag or self.job_id[:8]  # what appended files' names end with (unique per job)
         self.base: str | None = None
         self.skip = False  # mode=ignore and the split has data
+        self.created_repo = False  # begin() created the repo: a failed job deletes it again
         self.started = time.monotonic()
         self._bytes = 0
 
@@ -94,6 +96,14 @@ class WriteJob:
             check_split_column(schema, o)  # before any Hub call: a wrong column is the caller's to fix
         self._check_token_can_write()
         self._ensure_repo()
+        try:
+            return self._begin_on(schema)
+        except BaseException:
+            self._discard_created_repo()
+            raise
+
+    def _begin_on(self, schema: pa.Schema | None) -> pa.Schema | None:
+        o = self.options
         head = self._read_head()
         self.base = head.sha
         existing = head.files_of(self._targets(head))
@@ -151,10 +161,39 @@ class WriteJob:
             pass
         try:
             client.call("create repo", client.api().create_repo, o.repo, repo_type="dataset", private=o.private,
-                        exist_ok=True, where=f"dataset {o.repo}")
+                        where=f"dataset {o.repo}")
         except AuthenticationError:
             raise AuthenticationError(f"cannot create dataset {o.repo}: the token is missing or read-only; pass a "
                                       "write token (option token, HF_TOKEN or `hf auth login`)", repo=o.repo) from None
+        except HubRequestError as exc:
+            if getattr(exc, "status", None) != 409:
+                raise
+            return  # created by someone else meanwhile: theirs, never deleted by this job
+        self.created_repo = True
+
+    def _discard_created_repo(self) -> None:
+        """Delete the repo begin() created, when nothing but its creation is in it (a failed job changes
+        nothing); a repo someone else committed to meanwhile stays. Best effort: a failure here is logged, and
+        the job's own error is the one raised."""
+        if not self.created_repo:
+            return
+        o, client = self.options, self.client
+        self.created_repo = False  # once: abort() may follow a failed commit
+        try:
+            head = client.call("repo info", client.api().repo_info, o.repo, repo_type="dataset",
+                               where=f"dataset {o.repo}").sha
+            if self.base is not None and head != self.base:
+                log.warning("hfconnect: dataset %s, created by failed write job %s, has commits from others: kept",
+                            o.repo, self.job_id)
+                return
+            client.call("delete repo", client.api().delete_repo, o.repo, repo_type="dataset", missing_ok=True,
+                        where=f"dataset {o.repo}")
+            log.warning("hfconnect: deleted dataset %s, created by failed write job %s", o.repo, self.job_id)
+        except RepoNotFoundError:
+            return  # gone already (Spark's abort() after a failed commit() works on another copy of the job)
+        except HfConnectError as exc:
+            log.warning("hfconnect: could not delete dataset %s, created by failed write job %s: %s", o.repo,
+                        self.job_id, exc)
 
     def _read_head(self, sha: str | None = None) -> BranchState:
         """The branch head (or the given commit of it): its files, the config's splits' files and the card."""
@@ -234,7 +273,11 @@ class WriteJob:
         from huggingface_hub.utils import tqdm
 
         with tqdm(total=1, desc=f"commit to {self.options.repo}", leave=False, disable=None) as bar:
-            result = self._commit(messages, schema)
+            try:
+                result = self._commit(messages, schema)
+            except BaseException:
+                self._discard_created_repo()  # _commit raises only when nothing was committed
+                raise
             bar.update(1)
         if result.commit_sha:
             o = self.options
@@ -380,9 +423,11 @@ class WriteJob:
         return client.call("commit history", walk, where=f"dataset {self.options.repo}@{revision}")
 
     def abort(self, messages: list[TaskMessage | None]) -> None:
-        """Nothing was committed; uploaded objects are unreferenced (the Hub collects them)."""
+        """Nothing was committed; uploaded objects are unreferenced (the Hub collects them); a repo the job
+        created is deleted."""
         log.warning("hfconnect: write job %s to %s aborted: %d task message(s) dropped, nothing committed",
                     self.job_id, self.where, sum(1 for m in messages if m))
+        self._discard_created_repo()
 
 
 def _named(kind: str, names: list[str]) -> str:

@@ -292,6 +292,7 @@ def test_commit_before_begin_and_abort(hub: InProcessHub, caplog: pytest.LogCapt
     job = WriteJob(_options(hub))
     with pytest.raises(HfConnectError, match=r"^WriteJob.commit\(\) called before begin\(\)$"):
         job.commit([], SCHEMA)
+    hub.api().create_repo("o/w", repo_type="dataset")
     job.begin(SCHEMA)
     messages = _tasks(job, [TABLE])
     before = _commits(hub)
@@ -299,7 +300,25 @@ def test_commit_before_begin_and_abort(hub: InProcessHub, caplog: pytest.LogCapt
         job.abort([*messages, None])
     assert f"write job {job.job_id} to dataset o/w@main aborted: 1 task message(s) dropped, nothing committed" \
         in caplog.text
-    assert _commits(hub) == before
+    assert _commits(hub) == before and not job.created_repo
+
+
+def test_abort_and_a_failed_commit_delete_the_repo_the_job_created(hub: InProcessHub,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    api = hub.api()
+    job = WriteJob(_options(hub))
+    job.begin(SCHEMA)
+    assert job.created_repo and api.repo_exists("o/w", repo_type="dataset")
+    with caplog.at_level(logging.WARNING, "hfconnect.write"):
+        job.abort(_tasks(job, [TABLE]))
+    assert not api.repo_exists("o/w", repo_type="dataset")
+    assert f"deleted dataset o/w, created by failed write job {job.job_id}" in caplog.text
+    job = WriteJob(_options(hub))
+    job.begin(SCHEMA)
+    other = pa.schema([("id", pa.int64())])  # files written in other types than the commit takes: refused
+    with pytest.raises(HfConnectError):
+        job.commit(_tasks(job, [TABLE]), other)
+    assert not api.repo_exists("o/w", repo_type="dataset")
 
 
 def test_tokens_that_cannot_write_fail_before_any_row(hub: InProcessHub) -> None:
