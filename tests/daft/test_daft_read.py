@@ -7,6 +7,7 @@ import asyncio
 import io
 import pickle
 import uuid
+from decimal import Decimal
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -362,3 +363,37 @@ def test_a_bare_read_takes_every_split_as_daft_does_and_daft_io_config_works(api
     assert read_huggingface(repo_id, io_config=IOConfig(hf=HuggingFaceConfig(anonymous=True))).count_rows() == 3
     with pytest.raises(OptionError, match=r"^format='webdataset': hfconnect reads the Parquet, JSON Lines and CSV"):
         read_huggingface(repo_id, format="webdataset")
+
+
+TYPES_DAFT_CANNOT_HOLD = {
+    "dictionary<string>": pa.array(["a", None, "a"]).dictionary_encode(),
+    "dictionary<int64>": pa.array([1, None, 1]).dictionary_encode(),
+    "string_view": pa.array(["a", None, "b"], pa.string_view()),
+    "binary_view": pa.array([b"a", None, b"b"], pa.binary_view()),
+    "list_view": pa.array([[1], None, [2, 3]], pa.list_view(pa.int64())),
+    "time32(ms)": pa.array([1, None, 86_399_999], pa.time32("ms")),
+    "decimal256(20, 2)": pa.array([Decimal("1.25"), None, Decimal("-2")], pa.decimal256(20, 2)),
+    "decimal256(40, 2)": pa.array([Decimal("1.25"), None, Decimal("-2")], pa.decimal256(40, 2)),
+    "list<dictionary>": pa.ListArray.from_arrays(pa.array([0, 1, 1, 3], pa.int32()),
+                                                 pa.array(["x", "y", "x"]).dictionary_encode()),
+    "struct<dictionary>": pa.StructArray.from_arrays([pa.array(["x", None, "y"]).dictionary_encode()], ["k"]),
+}
+
+
+@pytest.mark.parametrize("name", list(TYPES_DAFT_CANNOT_HOLD))
+def test_the_daft_type_table_gives_types_daft_holds_with_the_same_values(name: str) -> None:
+    """Each row of hfconnect.daft.types: Daft holds the target type (not its Python dtype, not an error) and the
+    values survive the cast (conform_array) and Daft's round trip."""
+    import daft
+
+    from hfconnect.daft.types import daft_compatible_type
+    from hfconnect.read.conform import conform_array
+
+    array = TYPES_DAFT_CANNOT_HOLD[name]
+    target = daft_compatible_type(array.type)
+    converted = conform_array(array, target)
+    df = daft.from_arrow(pa.table({"c": converted}))
+    assert not df.schema()["c"].dtype.is_python(), (name, target)
+    want = [None if v is None else str(v) for v in array.to_pylist()] if pa.types.is_string(target) \
+        else array.to_pylist()
+    assert df.to_pydict()["c"] == want
