@@ -1,0 +1,65 @@
+"""Every code block of the README and jobs/README.md says whether a test runs it as written or why it is a
+fragment; the local hub's two blocks run here as written (the port made free)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port
+from tests.readme.blocks import DOCS, ROOT, blocks, section_blocks
+
+pytestmark = pytest.mark.integration
+
+
+def test_every_block_is_run_by_a_test_or_marked_a_fragment() -> None:
+    seen = 0
+    for doc in DOCS:
+        for block in blocks(doc):
+            seen += 1
+            assert block.marker is not None, (
+                f"{doc.name}:{block.line}: a code block with no '<!-- runs in: ... -->' or '<!-- fragment: ... -->'")
+            kind, what = block.marker
+            if kind == "runs in":
+                paths = re.findall(r"(?:tests|scripts|\.ci)/[\w./]+\w", what)
+                assert paths, f"{doc.name}:{block.line}: 'runs in' names no test"
+                for path in paths:
+                    assert (ROOT / path).exists(), f"{doc.name}:{block.line}: {path} does not exist"
+    assert seen >= 20
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "PYSPARK_"))}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"  # hfconnect and python: the venv's
+    env["HF_HOME"] = str(tmp / "hf-home")
+    return env
+
+
+def test_the_local_hub_shell_block(tmp_path: Path) -> None:
+    [block, _] = section_blocks("The local hub")
+    port = str(free_port())
+    script = "set -euo pipefail\n" + block.text.replace("8000", port)
+    run = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    assert "Traceback" not in run.stderr
+    from hfconnect.localhub import LocalHub
+
+    # the hub stopped (kill %1) and its folder kept the repo: a new hub on it serves the file
+    with LocalHub(tmp_path / "hub-data", tokens={"hf_dev_write": "write"}) as hub:
+        from huggingface_hub import HfApi
+
+        api = HfApi(endpoint=hub.endpoint, token="hf_dev_write")
+        assert "hello.txt" in api.list_repo_files("me/demo", repo_type="dataset")
+
+
+def test_the_local_hub_python_block(tmp_path: Path) -> None:
+    [_, block] = section_blocks("The local hub")
+    run = subprocess.run([sys.executable, "-c", block.text], cwd=tmp_path, env=_env(tmp_path), capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
