@@ -145,3 +145,28 @@ def test_daft_on_ray_reads_and_writes_in_the_real_hub_mode(real_hub, dataset) ->
     assert c["commits"] == 1 and c["cdn"] > 0 and c["cdn_with_token"] == 0 and c["limited"] == 0
     table, _ = core_read(real_hub, target, token=WRITE_TOKEN)
     assert sorted_rows(table).equals(sorted_rows(dataset.table))
+
+
+def test_a_failed_write_leaves_no_repo_it_created(tmp_path) -> None:
+    """A task that fails, and a commit the hub refuses: either way the repo the job created is gone."""
+    @daft.func
+    def boom(x: int) -> int:
+        if x == 77:
+            raise ValueError("injected failure")
+        return x
+
+    hub = start_hub(tmp_path / "hub")
+    try:
+        api = HfApi(endpoint=hub.endpoint, token=WRITE_TOKEN)
+        failing = f"real/fails-{uuid.uuid4().hex[:6]}"
+        with pytest.raises(Exception, match="injected failure"):
+            write_huggingface(_daft_frame(100).with_column("id", boom(daft.col("id"))), failing,
+                              endpoint=hub.endpoint, token=WRITE_TOKEN)
+        assert not api.repo_exists(failing, repo_type="dataset")
+        refused = f"real/refused-{uuid.uuid4().hex[:6]}"
+        hub.set_faults([{"route": "commit", "action": "status", "status": 400}])
+        with pytest.raises(HubRequestError, match=r"HTTP 400"):
+            write_huggingface(_daft_frame(100), refused, endpoint=hub.endpoint, token=WRITE_TOKEN)
+        assert not api.repo_exists(refused, repo_type="dataset")
+    finally:
+        hub.close()
