@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from hfconnect.localhub import LocalHub
+from tests.cli.command import hfconnect as run_hfconnect
 from tests.conftest import READ_TOKEN, WRITE_TOKEN
 from tests.data import make_table, parquet_bytes
 
@@ -37,12 +38,7 @@ def cli_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalHub]:
 
 
 def hfconnect(hub: LocalHub, *args: str, token: str | None = WRITE_TOKEN) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "HF_TOKEN"}
-    env["HF_ENDPOINT"] = hub.endpoint
-    if token:
-        env["HF_TOKEN"] = token
-    return subprocess.run([sys.executable, "-m", "hfconnect.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=300)
+    return run_hfconnect(hub.endpoint, *args, token=token)
 
 
 @pytest.mark.parametrize("command", [[], ["localhub", "serve"], ["inspect"], ["plan"], ["copy"]])
@@ -78,12 +74,50 @@ def test_copy_writes_every_split_as_optimized_parquet(cli_hub) -> None:
     out = hfconnect(cli_hub, "copy", "c/src", "c/copy")
     assert out.returncode == 0, out.stderr
     assert "copying c/src@" in out.stdout and "-> c/copy" in out.stdout
-    assert "train: 60,000 rows in " in out.stdout and "test: 5,000 rows in " in out.stdout
+    assert "  train: 60,000 rows\n" in out.stdout and "  test: 5,000 rows\n" in out.stdout
+    assert "65,000 rows in 2 file(s), one commit " in out.stdout
     check = hfconnect(cli_hub, "inspect", "c/copy", token=READ_TOKEN)
     assert "split train: " in check.stdout and "60,000 rows; 1 of 1 Parquet file(s) optimized" in check.stdout
     assert "ZSTD  page index: yes  CDC: yes  optimized" in check.stdout
     again = hfconnect(cli_hub, "copy", "c/src", "c/copy", "--split", "test")  # mode error: the split has data
     assert again.returncode == 1 and "already has 1 file(s) and mode is 'error'" in again.stderr
+
+
+USAGE_ERRORS = {
+    "unknown option": (["inspect", "me/reviews", "--splt", "test"],
+                       "Usage: hfconnect inspect ", "Error: No such option: --splt (Possible options: "),
+    "unknown command": (["inspekt", "x"], "Usage: hfconnect ", "Error: No such command 'inspekt'. Did you mean "
+                                                                "'inspect'?"),
+    "missing argument": (["inspect"], "Usage: hfconnect inspect ", "Error: Missing argument 'repo'."),
+    "not an int": (["plan", "x", "--limit", "abc"], "Usage: hfconnect plan ", "Error: Invalid value for '--limit': "),
+    "no such option after a good one": (["copy", "a/b", "c/d", "--mode", "append", "--privat"],
+                                        "Usage: hfconnect copy ", "Error: No such option: --privat"),
+}
+
+
+@pytest.mark.parametrize("case", list(USAGE_ERRORS))
+def test_usage_errors_are_the_usage_line_and_one_error_line(case: str) -> None:
+    """What a new user's typos get: click's usage line and one `Error:` line, exit 2, no traceback, no Hub call
+    (no endpoint is even set)."""
+    args, usage, error = USAGE_ERRORS[case]
+    out = run_hfconnect(None, *args, token=None)
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr and out.stdout == ""
+    lines = out.stderr.splitlines()
+    assert lines[0].startswith(usage), lines
+    errors = [line for line in lines if line.startswith("Error: ")]
+    assert len(errors) == 1 and errors[0].startswith(error), lines
+    if case == "unknown option":
+        assert "--split" in errors[0]  # click's "did you mean"
+
+
+def test_a_bare_hfconnect_prints_the_help() -> None:
+    """click's no_args_is_help: the help and exit 2 (as `git` with no command), never a traceback."""
+    out = run_hfconnect(None, token=None)
+    assert out.returncode == 2 and "Traceback" not in out.stderr + out.stdout
+    shown = out.stdout + out.stderr  # rich prints the help on stdout, plain click on stderr
+    assert "Usage: hfconnect [OPTIONS] COMMAND [ARGS]..." in shown
+    assert all(command in shown for command in ("inspect", "plan", "copy", "localhub"))
 
 
 def test_errors_are_one_line_and_a_hint_and_debug_shows_the_traceback(cli_hub) -> None:

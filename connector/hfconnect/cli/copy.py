@@ -1,7 +1,9 @@
 """`hfconnect copy SRC DST`: read a dataset and write it back as optimized Parquet, through Daft's native runner.
 
-Each split is read with hfconnect's Daft source (pinned to SRC's commit) and written with its Daft sink: files
-encoded and uploaded while later rows are still read, then ONE commit per split. A progress bar counts rows.
+The splits are read with hfconnect's Daft source (pinned to SRC's commit; every split at once carries a `split`
+column) and written with its Daft sink (option `split_column`): files encoded and uploaded while later rows are
+still read, then ONE commit for every split copied, as every hfconnect write job makes. A failed copy commits
+nothing. A progress bar counts rows.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from .options import Config, Endpoint, Revision, Token
 
 __all__ = ["copy"]
 
+SPLIT_COLUMN = "split"  # the column hfconnect's reader adds when it reads every split
+
 
 def copy(
     src: Annotated[str, typer.Argument(help="the dataset to read, namespace/name")],
@@ -21,37 +25,50 @@ def copy(
     config: Config = None,
     split: Annotated[str, typer.Option(help="a split of SRC, or `all` for every split")] = "all",
     revision: Revision = "main",
-    mode: Annotated[str, typer.Option(help="append, overwrite, error or ignore, per split")] = "error",
+    mode: Annotated[str, typer.Option(
+        help="append, overwrite, error or ignore; with every split, error/ignore look at every split of DST's "
+             "config and overwrite replaces exactly the splits copied")] = "error",
     endpoint: Endpoint = None,
     token: Token = None,
     dst_config: Annotated[str, typer.Option(help="the config to write")] = "default",
     private: Annotated[bool, typer.Option("--private", help="create DST private")] = False,
 ) -> None:
-    """Copy SRC's split(s) into DST as optimized Parquet (CDC, page index), one commit per split."""
+    """Copy SRC's split(s) into DST in ONE commit, as optimized Parquet (CDC, page index)."""
     from huggingface_hub.utils import tqdm
 
     from ..daft import HuggingFaceSink, read_huggingface
     from ..options import ReadOptions, WriteOptions
     from ..plan import plan_read
 
-    probe = plan_read(ReadOptions.build(repo=src, config=config, split="all", revision=revision,
+    probe = plan_read(ReadOptions.build(repo=src, config=config, split=split, revision=revision,
                                         endpoint=endpoint, token=token), whole_files=True)
-    splits = probe.splits if split == "all" else (split,)
-    typer.echo(f"copying {src}@{probe.snapshot.sha[:12]} config {probe.config!r} split(s) {', '.join(splits)} "
-               f"-> {dst}")
-    for name in splits:
-        df = read_huggingface(src, config=probe.config, split=name, revision=probe.snapshot.sha,
-                              endpoint=endpoint, token=token)
-        options = WriteOptions.build(engine="daft", repo=dst, config=dst_config, split=name, mode=mode,
-                                     endpoint=endpoint, token=token, private=private)
-        sink = HuggingFaceSink(options, df.schema())
-        with tqdm(desc=f"{name}", unit=" rows", unit_scale=True, disable=None) as bar:
+    typer.echo(f"copying {src}@{probe.snapshot.sha[:12]} config {probe.config!r} split(s) "
+               f"{', '.join(probe.splits)} -> {dst}")
+    # Every split: the reader adds the split column and the sink routes each row by it. One commit either way.
+    df = read_huggingface(src, config=probe.config, split=split, revision=probe.snapshot.sha, endpoint=endpoint,
+                          token=token)
+    where = {"split_column": SPLIT_COLUMN} if split == "all" else {"split": split}
+    options = WriteOptions.build(engine="daft", repo=dst, config=dst_config, mode=mode, endpoint=endpoint,
+                                 token=token, private=private, **where)
+    sink = HuggingFaceSink(options, df.schema())
+    sink.start()  # creates DST if missing and checks the mode, before any row is read
+    if sink.job.skip:
+        what = f"config {dst_config!r}" if split == "all" else f"split {split!r} of config {dst_config!r}"
+        typer.echo(f"nothing written: mode {mode} and {dst} {what} has data")
+        return
+    try:
+        with tqdm(desc="rows", unit=" rows", unit_scale=True, disable=None) as bar:
             sink.on_rows = bar.update
-            sink.start()
-            if not sink.job.skip:
-                df.write_sink(sink)
-        result = sink.result
-        if result is None or result.commit_sha is None:
-            typer.echo(f"  {name}: nothing written (mode {mode} and the split has data)")
-            continue
-        typer.echo(f"  {name}: {result.rows:,} rows in {len(result.files)} file(s), commit {result.commit_sha}")
+            df.write_sink(sink)
+    except BaseException:
+        sink.abort_local()
+        if not sink.committing:
+            sink.job.abort([])  # nothing was committed; a DST this job created does not stay behind
+        raise
+    result = sink.result
+    if result is None or result.commit_sha is None:
+        typer.echo(f"nothing written: {src} has no rows")
+        return
+    for name, rows in result.split_rows or ((split, result.rows),):
+        typer.echo(f"  {name}: {rows:,} rows")
+    typer.echo(f"{result.rows:,} rows in {len(result.files)} file(s), one commit {result.commit_sha}")
