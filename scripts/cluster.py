@@ -1,6 +1,9 @@
 """A cluster you can start here: Spark standalone (master + 2 workers of 1 core), Ray (head + 1 worker), local hub.
 
-    scripts/cluster [--run-dir DIR] up        start everything on 127.0.0.1 (free ports), wait until ready
+    scripts/cluster [--run-dir DIR] up        start everything on 127.0.0.1 (free ports), wait until ready, then
+                                              publish the demo datasets to the hub (what `seed` does)
+    scripts/cluster [--run-dir DIR] seed      publish demo/reviews and demo/raw (again), the datasets the README's
+                                              cluster commands read
     scripts/cluster [--run-dir DIR] status    what runs, where; exit 1 if anything is down
     scripts/cluster [--run-dir DIR] env       shell exports for submitting jobs: eval "$(scripts/cluster env)"
     scripts/cluster [--run-dir DIR] down      stop everything `up` started, and only that
@@ -27,8 +30,11 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv"
@@ -39,6 +45,36 @@ WORKER_CORES = "1"
 WORKER_MEMORY = "1g"
 RAY_OBJECT_STORE = str(150 * 1000 * 1000)
 RAY_WORKER_PORTS = 16  # ports each Ray node may give its worker processes
+
+# The demo datasets `seed` publishes, which the README's cluster commands (and tests/cluster) read. Every value of
+# row i is a function of its id, so any slice is predictable. demo/reviews (Parquet): validation repeats 10,000
+# train rows and test 5,000 validation rows, by id, so by text (unique per id): what jobs/dedup.py drops; ids below
+# 20,000 are all in train. Train comes in 2 files of 12 row groups (~2.8 MB each): big enough that footers (read in
+# 64 KiB tails) weigh little next to the data, as on the Hub. demo/raw (JSON Lines) is what jobs/convert.py reads.
+REVIEWS = "demo/reviews"
+REVIEWS_SPLITS = {"train": (0, 240_000), "validation": (230_000, 20_000), "test": (245_000, 20_000)}  # first id, rows
+REVIEWS_TRAIN_FILE_ROWS = 120_000
+REVIEWS_ROW_GROUP_ROWS = 10_000
+RAW = "demo/raw"
+RAW_SPLITS = {"train": 2_000, "test": 500}  # rows, ids from 0
+
+
+def _hex(i: int) -> str:
+    """24 hex digits that differ from row to row: text that barely compresses."""
+    return uuid.UUID(int=(i * 2654435761) % (1 << 128) | (1 << 127)).hex[:24]
+
+
+# column -> (Arrow type name, value of row i)
+DEMO_COLUMNS: dict[str, tuple[str, Callable[[int], Any]]] = {
+    "id": ("int64", lambda i: i),
+    "text": ("string", lambda i: f"text {i} " + "x" * (i % 50)),
+    "hex": ("string", _hex),
+    "label": ("int32", lambda i: i % 5),
+    "score": ("float64", lambda i: i / 7),
+    "flag": ("bool_", lambda i: i % 2 == 0),
+}
+REVIEWS_COLUMNS = ("id", "text", "hex", "label", "score", "flag")
+RAW_COLUMNS = ("id", "text", "score")
 
 
 @dataclass
@@ -192,7 +228,8 @@ class Cluster:
         state["up_seconds"] = round(time.monotonic() - t0, 1)
         self._save(state)
         print(f"cluster up in {state['up_seconds']} s")
-        return self.status()
+        seeded = self.seed()
+        return self.status() or seeded
 
     def _prepare(self) -> None:
         for sub in ("logs", "hub", "spark", "hf-home"):
@@ -243,6 +280,30 @@ class Cluster:
             port = c.ports["rpc"]
             return any(w.get("state") == "ALIVE" and str(w.get("port")) == str(port) for w in info.get("workers", []))
         return "Ray runtime started" in Path(c.log).read_text(errors="replace")
+
+    # ---- seed ---------------------------------------------------------------------------------------
+    def seed(self) -> int:
+        """Publish the demo datasets to the cluster's hub (`up` does it once everything is ready)."""
+        if not self.state_file.exists():
+            print(f"no cluster in {self.run}: run `scripts/cluster up` first", file=sys.stderr)
+            return 1
+        state = self._load()
+        if not self._alive(state).get("hub"):
+            print("the cluster's hub is down: `scripts/cluster down`, then `scripts/cluster up`", file=sys.stderr)
+            return 1
+        t0 = time.monotonic()
+        endpoint = self.endpoints(state)["hub endpoint"]
+        token = (self.run / "hub" / "write-token").read_text().strip()
+        try:
+            lines = publish(endpoint, token, demo_files())
+        except Exception as exc:  # noqa: BLE001 - one line, and what to do: the cluster itself is fine
+            print(f"scripts/cluster seed: publishing the demo datasets to {endpoint} failed: "
+                  f"{type(exc).__name__}: {exc} (try again: scripts/cluster seed)", file=sys.stderr)
+            return 1
+        print(f"published to the hub in {time.monotonic() - t0:.1f} s (again: scripts/cluster seed):")
+        for line in lines:
+            print(f"  {line}")
+        return 0
 
     # ---- status / env -------------------------------------------------------------------------------
     def status(self) -> int:
@@ -378,6 +439,63 @@ def _marked(run: Path) -> list[int]:
     return found
 
 
+def demo_table(first: int, rows: int, columns: tuple[str, ...]):  # noqa: ANN201 - pyarrow.Table
+    """Rows first..first+rows-1 of the demo datasets, in `columns`."""
+    import pyarrow as pa
+
+    ids = range(first, first + rows)
+    return pa.table({name: pa.array([DEMO_COLUMNS[name][1](i) for i in ids], getattr(pa, DEMO_COLUMNS[name][0])())
+                     for name in columns})
+
+
+def demo_files() -> dict[str, dict[str, bytes]]:
+    """repo -> path -> bytes of the demo datasets."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    reviews = {}
+    for split, (first, rows) in REVIEWS_SPLITS.items():
+        per_file = REVIEWS_TRAIN_FILE_ROWS if split == "train" else rows
+        n = rows // per_file
+        for i in range(n):
+            buf = io.BytesIO()
+            pq.write_table(demo_table(first + i * per_file, per_file, REVIEWS_COLUMNS), buf,
+                           row_group_size=REVIEWS_ROW_GROUP_ROWS)
+            reviews[f"data/{split}-{i:05d}-of-{n:05d}.parquet"] = buf.getvalue()
+    raw = {}
+    for split, rows in RAW_SPLITS.items():
+        records = demo_table(0, rows, RAW_COLUMNS).to_pylist()
+        raw[f"data/{split}.jsonl"] = ("\n".join(json.dumps(r) for r in records) + "\n").encode()
+    return {REVIEWS: reviews, RAW: raw}
+
+
+def publish(endpoint: str, token: str, datasets: dict[str, dict[str, bytes]]) -> list[str]:
+    """Each dataset in ONE commit to its repo's main (created if missing), which then holds exactly these files
+    (and .gitattributes): publishing again restores them. One line per dataset."""
+    os.environ["HF_HUB_DISABLE_XET"] = "1"  # read at import: the local hub speaks LFS only
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
+
+    api = HfApi(endpoint=endpoint, token=token)
+    lines = []
+    for repo, files in datasets.items():
+        api.create_repo(repo, repo_type="dataset", exist_ok=True)
+        stale = [f for f in api.list_repo_files(repo, repo_type="dataset") if f not in files
+                 and f != ".gitattributes"]
+        ops: list[Any] = [CommitOperationAdd(path, data) for path, data in files.items()]
+        ops += [CommitOperationDelete(path) for path in stale]
+        commit = api.create_commit(repo, repo_type="dataset", operations=ops,
+                                   commit_message=f"{repo}: the demo dataset (scripts/cluster seed)")
+        size = sum(len(b) for b in files.values())
+        lines.append(f"{repo}@{commit.oid[:12]}: {len(files)} files, {size / 1e6:.1f} MB ({_rows(repo)})")
+    return lines
+
+
+def _rows(repo: str) -> str:
+    splits = {split: rows for split, (_, rows) in REVIEWS_SPLITS.items()} if repo == REVIEWS else RAW_SPLITS
+    return ", ".join(f"{split} {rows:,}" for split, rows in splits.items()) + " rows"
+
+
 def _tail(path: Path, lines: int = 20) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -390,10 +508,11 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run-dir", type=Path, default=ROOT / ".cluster", help="state, logs and data (default "
                         ".cluster/ in the project)")
-    parser.add_argument("command", choices=["up", "down", "status", "env"])
+    parser.add_argument("command", choices=["up", "seed", "down", "status", "env"])
     args = parser.parse_args(argv)
     cluster = Cluster(args.run_dir)
-    return {"up": cluster.up, "down": cluster.down, "status": cluster.status, "env": cluster.env}[args.command]()
+    return {"up": cluster.up, "seed": cluster.seed, "down": cluster.down, "status": cluster.status,
+            "env": cluster.env}[args.command]()
 
 
 if __name__ == "__main__":

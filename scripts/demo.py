@@ -4,7 +4,16 @@ Starts the embedded local hub (or uses --endpoint with HF_TOKEN, e.g. the real H
 multi-split dataset with the real huggingface_hub client in ONE commit, reads it with Spark through hfconnect
 with projection and filter pushdown, transforms it, writes a new dataset's three splits in ONE commit from the
 Spark tasks (`split_column`), reads the result back with Daft and with `datasets`, and prints what it did:
-rows, commits, bytes fetched against the dataset's bytes, wall times.
+rows, commits, bytes fetched against the dataset's bytes, wall times, then what to try next.
+
+The terminal shows that story only: what the engines print themselves (the JVM's notices and log4j lines,
+Python warnings, the hub's log) goes to a log file whose path the demo prints first.
+
+    scripts/demo                  the whole demo; the hub's data lives in a temp folder, deleted at the end
+    scripts/demo --keep           keep the hub's data in .venv/demo/hub, to serve it again afterwards
+    scripts/demo --root DIR       keep it in DIR
+    scripts/demo --rows 20000     a smaller dataset: train rows (default 200,000); validation and test a tenth each
+    scripts/demo --endpoint URL   another Hub, e.g. https://huggingface.co (token from HF_TOKEN)
 """
 
 from __future__ import annotations
@@ -14,16 +23,33 @@ import datetime
 import io
 import os
 import random
+import shlex
 import sys
 import tempfile
 import time
-from contextlib import ExitStack
+import traceback
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-SPLITS = {"train": 200_000, "validation": 20_000, "test": 20_000}
-ROWS_PER_FILE = 50_000
+if TYPE_CHECKING:
+    from hfconnect.localhub import LocalHub
+
+ROOT = Path(__file__).resolve().parents[1]
+# Next to the venv scripts/demo creates: git ignores it, and it goes when the venv does.
+DEMO_DIR = ROOT / ".venv" / "demo"
+DEFAULT_ROWS = 200_000
+MIN_ROWS = 10_000  # every split keeps a few hundred rows through the Spark job's filter
+# Quiet by default, each still overridable from the environment: no progress bars (huggingface_hub, datasets,
+# Daft), no "Daft Query ID" lines.
+QUIET_ENV = {"HF_HUB_DISABLE_PROGRESS_BARS": "1", "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
+             "DAFT_PROGRESS_BAR": "0", "DAFT_SHOW_QUERY_ID": "0"}
+NEXT_TOKEN = "hf_demo"  # the write token "Next, try" serves the kept hub with (jobs/ refuse to write without one)
+
 CATEGORIES = ["books", "electronics", "kitchen", "toys", "garden", "music"]
 WORDS = [
     "great",
@@ -72,6 +98,11 @@ a binary sentiment label. Published in one commit to show hfconnect's local hub 
 """
 
 
+def split_rows(rows: int) -> dict[str, int]:
+    """Rows per split for `--rows` train rows."""
+    return {"train": rows, "validation": rows // 10, "test": rows // 10}
+
+
 def make_split(name: str, rows: int, seed: int) -> pa.Table:
     rng = random.Random(seed)
     ratings = [rng.choices([1, 2, 3, 4, 5], weights=[1, 1, 2, 3, 4])[0] for _ in range(rows)]
@@ -91,29 +122,104 @@ def make_split(name: str, rows: int, seed: int) -> pa.Table:
     )
 
 
-def parquet_files(tables: dict[str, pa.Table]) -> dict[str, bytes]:
+def parquet_files(tables: dict[str, pa.Table], rows_per_file: int, row_group_size: int) -> dict[str, bytes]:
     files = {}
     for split, table in tables.items():
-        n = max(1, -(-table.num_rows // ROWS_PER_FILE))
+        n = max(1, -(-table.num_rows // rows_per_file))
         for i in range(n):
             buf = io.BytesIO()
             pq.write_table(
-                table.slice(i * ROWS_PER_FILE, ROWS_PER_FILE), buf, compression="zstd", write_page_index=True,
-                row_group_size=10_000,
+                table.slice(i * rows_per_file, rows_per_file), buf, compression="zstd", write_page_index=True,
+                row_group_size=row_group_size,
             )
             files[f"data/{split}-{i:05d}-of-{n:05d}.parquet"] = buf.getvalue()
     return files
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--endpoint", help="use this Hub instead of the embedded local hub (token from HF_TOKEN)")
-    parser.add_argument("--root", help="keep the embedded hub's data here (default: a temp dir)")
-    parser.add_argument("--repo", default="demo/reviews")
-    args = parser.parse_args()
-    os.environ["HF_HUB_DISABLE_XET"] = "1" if not args.endpoint else os.environ.get("HF_HUB_DISABLE_XET", "0")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+class Console:
+    """The story on stdout; everything else in the log. From construction on, this process's fd 2 is the log (so
+    Python warnings, library logging and native code write there), and `engines_to_log` also lends it fd 1 while
+    Spark starts: the JVM and the Python workers it forks keep the descriptors they were born with. `err` is the
+    terminal's stderr, kept for the demo's own errors."""
 
+    def __init__(self, log: Path) -> None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self.log = log
+        # O_APPEND: the hub's child process appends to the same file through a descriptor of its own
+        self._fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.err: TextIO = os.fdopen(os.dup(2), "w", buffering=1)
+        os.dup2(self._fd, 2)
+        sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # in order with the log, even piped
+
+    @contextmanager
+    def engines_to_log(self) -> Iterator[None]:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        os.dup2(self._fd, 1)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
+def shown(path: Path) -> str:
+    """A path as the user can paste it from the project folder (where scripts/demo runs)."""
+    path = path.resolve()
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="scripts/demo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--endpoint", help="use this Hub instead of the embedded local hub (token from HF_TOKEN)")
+    keep = parser.add_mutually_exclusive_group()
+    keep.add_argument("--keep", action="store_true",
+                      help=f"keep the embedded hub's data in {shown(DEMO_DIR / 'hub')} (default: a temp folder, "
+                      "deleted at the end)")
+    keep.add_argument("--root", type=Path, help="keep the embedded hub's data in this folder")
+    parser.add_argument("--rows", type=int, default=DEFAULT_ROWS,
+                        help=f"rows of the train split (default {DEFAULT_ROWS:,}; validation and test get a tenth "
+                        f"each; at least {MIN_ROWS:,})")
+    parser.add_argument("--log", type=Path, default=DEMO_DIR / "demo.log",
+                        help="where the engines' own output goes (default %(default)s)")
+    parser.add_argument("--repo", default="demo/reviews")
+    args = parser.parse_args(argv)
+    if args.rows < MIN_ROWS:
+        parser.error(f"--rows must be at least {MIN_ROWS:,}")
+    if args.endpoint and (args.keep or args.root):
+        parser.error("--keep/--root keep the embedded hub's data: not with --endpoint")
+    if args.keep:
+        args.root = DEMO_DIR / "hub"
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    for key, value in QUIET_ENV.items():
+        os.environ.setdefault(key, value)
+    console = Console(args.log)
+    print(f"hfconnect demo: a local Hub, Spark and Daft on this machine; their own output goes to {shown(args.log)}")
+    try:
+        return demo(args, console)
+    except KeyboardInterrupt:
+        console.err.write(f"interrupted (the engines' output: {shown(args.log)})\n")
+        return 130
+    except Exception:
+        trace = traceback.format_exc()
+        sys.stderr.write(trace)  # the log, next to what the engines said before it
+        console.err.write(f"{trace}the demo failed; what the engines printed is in {shown(args.log)}\n")
+        return 1
+
+
+def demo(args: argparse.Namespace, console: Console) -> int:
+    os.environ["HF_HUB_DISABLE_XET"] = "1" if not args.endpoint else os.environ.get("HF_HUB_DISABLE_XET", "0")
     with ExitStack() as stack:
         hub = None
         if args.endpoint:
@@ -122,11 +228,14 @@ def main() -> int:
             from hfconnect.localhub import LocalHub
 
             token = "hf_demo_write"
-            home = stack.enter_context(tempfile.TemporaryDirectory(prefix="hfconnect-demo-"))
-            hub = stack.enter_context(LocalHub(args.root or os.path.join(home, "hub"), tokens={token: "write"}))
+            home = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hfconnect-demo-")))
+            root = args.root or home / "hub"
+            hub = stack.enter_context(LocalHub(root, tokens={token: "write"}, log_file=console.log))
             endpoint = hub.endpoint
-            os.environ["HF_HOME"] = os.path.join(home, "hf-home")  # a cold cache: every byte crosses HTTP
-            print(f"local hub: {endpoint} (data in {hub.root})")
+            os.environ["HF_HOME"] = str(home / "hf-home")  # a cold cache: every byte crosses HTTP
+            fate = ("kept after the demo (serve it again: see \"Next, try\" below)" if args.root else
+                    "a temp folder, deleted when the demo ends (scripts/demo --keep keeps it)")
+            print(f"local hub: {endpoint}, data in {shown(Path(root))}: {fate}")
         os.environ["HF_ENDPOINT"] = endpoint  # read at import by huggingface_hub and datasets
         import datasets
         from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
@@ -134,8 +243,9 @@ def main() -> int:
         datasets.disable_progress_bars()
         api = HfApi(endpoint=endpoint, token=token)
         t0 = time.perf_counter()
-        tables = {split: make_split(split, rows, seed) for seed, (split, rows) in enumerate(SPLITS.items())}
-        files = parquet_files(tables)
+        rows = split_rows(args.rows)
+        tables = {split: make_split(split, n, seed) for seed, (split, n) in enumerate(rows.items())}
+        files = parquet_files(tables, rows_per_file=max(1, args.rows // 4), row_group_size=max(1, args.rows // 20))
         t_gen = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -168,7 +278,7 @@ def main() -> int:
         for split, table in tables.items():
             got = loaded[split]
             if got.num_rows != table.num_rows or got["id"][:5] != table.column("id").to_pylist()[:5]:
-                print(f"MISMATCH in split {split}", file=sys.stderr)
+                console.err.write(f"MISMATCH in split {split}\n")
                 return 1
         print(f"\npublished {args.repo}@{commit.oid[:12]}: {len(files)} Parquet files, "
               f"{published / 1e6:.1f} MB, one commit ({t_gen:.1f}s to generate, {t_pub:.1f}s to publish)")
@@ -176,10 +286,42 @@ def main() -> int:
             print(f"  {split:<10} {ds.num_rows:>7} rows")
         print(f"datasets.load_dataset: {t_load:.1f}s; streaming the validation split: {t_stream:.1f}s "
               f"({positive} positive reviews)")
-        return spark_and_daft(args.repo, endpoint, token, hub, published)
+        status = spark_and_daft(args.repo, endpoint, token, hub, published, console)
+        if status == 0:
+            next_steps(args, endpoint)
+        return status
 
 
-def spark_and_daft(repo: str, endpoint: str, token: str, hub, published: int) -> int:  # noqa: ANN001
+def next_steps(args: argparse.Namespace, endpoint: str) -> None:
+    """Commands a newcomer can paste next, from the project folder."""
+    out = f"{args.repo}-helpful"
+    steps: list[tuple[str, str]] = []  # (command, why): why short, or empty for the long commands
+    if args.endpoint:
+        steps.append((f"HF_ENDPOINT={shlex.quote(endpoint)} .venv/bin/hfconnect inspect {out}", ""))
+    else:
+        root = shlex.quote(shown(args.root or DEMO_DIR / "hub"))
+        if not args.root:
+            steps.append(("scripts/demo --keep", f"keep the hub's data this time, in {root}"))
+        steps += [
+            ("source .venv/bin/activate", "the demo's hfconnect, python and spark-submit"),
+            ("# the demo's hub again, on port 8000, and Hub clients pointed at it", ""),
+            (f"hfconnect localhub serve --root {root} --port 8000 --token {NEXT_TOKEN}:write > /dev/null &", ""),
+            (f"export HF_ENDPOINT=http://127.0.0.1:8000 HF_TOKEN={NEXT_TOKEN} HF_HUB_DISABLE_XET=1", ""),
+            (f"hfconnect inspect {out}", "commit, splits, files, row groups, schema"),
+            ("# a job of jobs/ (README, \"Run on a cluster\"): filter and project, on Daft, then on Spark", ""),
+            (f"python jobs/select.py {args.repo} {args.repo}-5star --columns id,text --where 'rating = 5' "
+             "--engine daft", ""),
+            (f"python jobs/select.py {args.repo} {args.repo}-1star --columns id,text --where 'rating = 1'", ""),
+        ]
+    steps.append(("scripts/test --unit", "ruff and the unit tests, well under a minute"))
+    width = max(len(command) for command, why in steps if why)
+    print("\nNext, try (from this folder):")
+    for command, why in steps:
+        print(f"  {command:<{width}}  # {why}" if why else f"  {command}")
+
+
+def spark_and_daft(repo: str, endpoint: str, token: str | None, hub: LocalHub | None, published: int,
+                   console: Console) -> int:
     """Spark reads with pushdown, transforms, writes a new dataset's three splits in one commit; Daft and
     datasets read it."""
     import datasets
@@ -188,10 +330,12 @@ def spark_and_daft(repo: str, endpoint: str, token: str, hub, published: int) ->
 
     out_repo = f"{repo}-helpful"
     t0 = time.perf_counter()
-    spark = (SparkSession.builder.master("local[2]").appName("hfconnect-demo")
-             .config("spark.sql.python.filterPushdown.enabled", "true").config("spark.ui.enabled", "false")
-             .getOrCreate())
-    spark.sparkContext.setLogLevel("ERROR")
+    with console.engines_to_log():  # the JVM (and its Python workers) write to the log for good
+        spark = (SparkSession.builder.master("local[2]").appName("hfconnect-demo")
+                 .config("spark.sql.python.filterPushdown.enabled", "true").config("spark.ui.enabled", "false")
+                 .config("spark.ui.showConsoleProgress", "false")  # stage bars would fill the log
+                 .getOrCreate())
+    spark.sparkContext.setLogLevel("WARN")
     t_session = time.perf_counter() - t0
     from huggingface_hub import HfApi
 
@@ -241,16 +385,16 @@ def spark_and_daft(repo: str, endpoint: str, token: str, hub, published: int) ->
     counts = dict(zip(by_category["category"], by_category["n"], strict=True))
     print(f"  Daft read_huggingface, rows by category: {counts} in {t_daft:.1f}s")
     if sum(rows.values()) != sum(by_category["n"]) or not sum(rows.values()):
-        print("MISMATCH between Daft and datasets", file=sys.stderr)
+        console.err.write("MISMATCH between Daft and datasets\n")
         return 1
     if new_commits != 1 or sorted(rows) != ["test", "train", "validation"]:
-        print(f"EXPECTED one commit with three splits, got {new_commits} commit(s) and splits {sorted(rows)}",
-              file=sys.stderr)
+        console.err.write(f"EXPECTED one commit with three splits, got {new_commits} commit(s) and splits "
+                          f"{sorted(rows)}\n")
         return 1
     return 0
 
 
-def _history(repo: str, endpoint: str, token: str) -> list[str]:
+def _history(repo: str, endpoint: str, token: str | None) -> list[str]:
     """The repo's commits, newest first."""
     from huggingface_hub import HfApi
 

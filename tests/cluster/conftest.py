@@ -1,5 +1,6 @@
-"""The started cluster: `scripts/cluster up` once per session (its own run folder, its own hub), the artifacts of
-`scripts/package`, the `demo/*` datasets the README's commands use, and the README's commands themselves.
+"""The started cluster: `scripts/cluster up` once per session (its own run folder, its own hub, the `demo/*` datasets
+the README's commands use, which `up` publishes), the artifacts of `scripts/package`, and the README's commands
+themselves.
 
 Jobs run from a workspace folder where `jobs` links to the project's jobs and `dist` holds what scripts/package
 built, in the environment `eval "$(scripts/cluster env)"` gives: exactly what a user of the README does.
@@ -21,18 +22,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from tests.data import make_table, parquet_bytes
-
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 JOB_TIMEOUT = 420
-# Source rows per split (first id, rows): validation repeats 10,000 train rows and test 5,000 validation rows (by
-# id, so by text, which is unique per id). Train comes in 2 files of 12 row groups (~2.8 MB each): big enough that
-# footers (read in 64 KiB tails) weigh little next to the data, as on the Hub.
-SPLITS = {"train": (0, 240_000), "validation": (230_000, 20_000), "test": (245_000, 20_000)}
-TRAIN_FILE_ROWS = 120_000
-COLUMNS = ("id", "text", "hex", "label", "score", "flag")
-RAW = {"train": 2_000, "test": 500}
 
 
 @dataclass
@@ -62,6 +54,7 @@ class Cluster:
     env: dict[str, str]
     workspace: Path
     up_seconds: float
+    up_output: str  # what `scripts/cluster up` printed
 
     @property
     def endpoint(self) -> str:
@@ -117,31 +110,10 @@ def marked_processes(run_dir: Path) -> list[int]:
     return found
 
 
-def _seed(cluster: Cluster) -> None:
-    from huggingface_hub import CommitOperationAdd
-
-    api = cluster.api()
-    api.create_repo("demo/reviews", repo_type="dataset")
-    ops = []
-    for split, (start, rows) in SPLITS.items():
-        per_file = TRAIN_FILE_ROWS if split == "train" else rows
-        for i in range(rows // per_file):
-            table = make_table(per_file, start + i * per_file, columns=COLUMNS)
-            ops.append(CommitOperationAdd(f"data/{split}-{i:05d}-of-{rows // per_file:05d}.parquet",
-                                          parquet_bytes(table, row_group_size=10_000)))
-    api.create_commit("demo/reviews", repo_type="dataset", operations=ops, commit_message="demo reviews")
-    api.create_repo("demo/raw", repo_type="dataset")
-    ops = []
-    for split, rows in RAW.items():
-        table = make_table(rows, columns=("id", "text", "score"))
-        lines = "\n".join(json.dumps(r) for r in table.to_pylist()) + "\n"
-        ops.append(CommitOperationAdd(f"data/{split}.jsonl", lines.encode()))
-    api.create_commit("demo/raw", repo_type="dataset", operations=ops, commit_message="raw json lines")
-
-
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """`scripts/cluster up` in a run folder of its own; `down` at the end, which must leave no process behind."""
+    """`scripts/cluster up` in a run folder of its own (it also publishes the demo datasets the jobs read); `down` at
+    the end, which must leave no process behind."""
     run_dir = tmp_path_factory.mktemp("cluster")
     t0 = time.monotonic()
     up = scripts_cluster(run_dir, "up")
@@ -154,9 +126,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
                                capture_output=True, text=True, timeout=300, env=_clean_env())
         assert built.returncode == 0, built.stderr[-3000:]
         state = json.loads((run_dir / "state.json").read_text())
-        found = Cluster(run_dir, state, exported_env(run_dir), workspace, up_seconds)
+        found = Cluster(run_dir, state, exported_env(run_dir), workspace, up_seconds, up.stdout)
         print(f"\nscripts/cluster up: {up_seconds:.1f} s wall ({state['up_seconds']} s by its own clock)")
-        _seed(found)
         yield found
     finally:
         down = scripts_cluster(run_dir, "down")

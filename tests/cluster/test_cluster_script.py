@@ -1,11 +1,17 @@
-"""scripts/cluster itself on the started cluster: status, a second `up`, env, and no token in its state or logs.
-(`down` is checked by the session fixture: it must leave no process of the run behind.)"""
+"""scripts/cluster itself on the started cluster: status, a second `up`, env, the demo datasets `up` publishes and
+`seed` publishes again, and no token in its state or logs. (`down` is checked by the session fixture: it must leave
+no process of the run behind.)"""
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
+import pyarrow.parquet as pq
 import pytest
 
-from tests.cluster.conftest import Cluster, scripts_cluster
+from tests.cluster.conftest import Cluster, files_of, scripts_cluster
 
 pytestmark = pytest.mark.integration
 
@@ -42,3 +48,48 @@ def test_the_hub_token_is_in_no_state_file_command_line_or_log(cluster: Cluster)
         assert token not in log.read_text(errors="replace"), log
     assert token not in scripts_cluster(cluster.run_dir, "env").stdout  # env prints `$(cat file)`, not the token
 
+
+
+def test_up_published_the_datasets_the_readme_commands_read(cluster: Cluster) -> None:
+    """What a fresh `scripts/cluster up` leaves on its hub: demo/reviews (Parquet: int ids, the six columns, the
+    splits the jobs' tests count, validation and test repeating earlier rows) and demo/raw (JSON Lines)."""
+    assert re.search(r"^  demo/reviews@[0-9a-f]{12}: 4 files, 6\.6 MB \(train 240,000, validation 20,000, "
+                     r"test 20,000 rows\)$", cluster.up_output, flags=re.MULTILINE), cluster.up_output
+    assert re.search(r"^  demo/raw@[0-9a-f]{12}: 2 files, ", cluster.up_output, flags=re.MULTILINE)
+    assert "(again: scripts/cluster seed)" in cluster.up_output
+    api = cluster.api()
+    parquet = [f for f in files_of(cluster, "demo/reviews") if f.endswith(".parquet")]
+    assert parquet == ["data/test-00000-of-00001.parquet", "data/train-00000-of-00002.parquet",
+                       "data/train-00001-of-00002.parquet", "data/validation-00000-of-00001.parquet"]
+    ids: dict[str, list[int]] = {}
+    for path in parquet:
+        table = pq.read_table(api.hf_hub_download("demo/reviews", path, repo_type="dataset"))
+        assert table.schema.names == ["id", "text", "hex", "label", "score", "flag"]
+        assert str(table.schema.field("id").type) == "int64"  # so that `--where "id < 20000"` compares numbers
+        ids.setdefault(path.split("/")[1].split("-")[0], []).extend(table["id"].to_pylist())
+    assert {split: (min(v), len(v)) for split, v in ids.items()} == {
+        "train": (0, 240_000), "validation": (230_000, 20_000), "test": (245_000, 20_000)}
+    raw = files_of(cluster, "demo/raw")
+    assert [f for f in raw if f.endswith(".jsonl")] == ["data/test.jsonl", "data/train.jsonl"]
+    first = api.hf_hub_download("demo/raw", "data/train.jsonl", repo_type="dataset")
+    lines = Path(first).read_text().splitlines()
+    assert len(lines) == 2_000 and set(json.loads(lines[0])) == {"id", "text", "score"}
+
+
+def test_seed_publishes_the_datasets_again_exactly(cluster: Cluster) -> None:
+    """A dataset changed by hand is back to the demo's files after `scripts/cluster seed`, in one new commit."""
+    api = cluster.api()
+    api.upload_file(path_or_fileobj=b'{"id": -1}\n', path_in_repo="data/extra.jsonl", repo_id="demo/raw",
+                    repo_type="dataset")
+    before = api.dataset_info("demo/raw").sha
+    out = scripts_cluster(cluster.run_dir, "seed")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert re.search(r"^  demo/raw@[0-9a-f]{12}: 2 files", out.stdout, flags=re.MULTILINE), out.stdout
+    assert [f for f in files_of(cluster, "demo/raw") if f.startswith("data/")] == ["data/test.jsonl",
+                                                                                  "data/train.jsonl"]
+    assert api.list_repo_commits("demo/raw", repo_type="dataset")[1].commit_id == before
+
+
+def test_seed_without_a_cluster_says_to_start_one(tmp_path: Path) -> None:
+    out = scripts_cluster(tmp_path, "seed")
+    assert out.returncode == 1 and "run `scripts/cluster up` first" in out.stderr
