@@ -22,7 +22,9 @@ sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != os.path.dirn
 
 import re
 
-from hfconnect.jobs import Job, JobFailed, Summary
+import pyarrow as pa
+
+from hfconnect.jobs import Job, JobFailed, Summary, one_line
 from hfconnect.jobs.flow import write_once
 from hfconnect.jobs.source import add_target_arguments, describe, plan_source, spark_reader, target_from
 from hfconnect.options import parse_list
@@ -47,6 +49,31 @@ def filter_columns(where: str | None, columns: list[str]) -> list[str]:
     if not where:
         return []
     return [c for c in columns if re.search(rf"(?<![\w.]){re.escape(c)}(?!\w)", where)]
+
+
+def string_columns(schema: pa.Schema) -> list[str]:
+    return [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+            or pa.types.is_string_view(f.type)]
+
+
+def where_error(where: str, exc: BaseException, strings: list[str]) -> str:
+    """Daft's refusal of --where in one line, and for a string column compared with a number (Daft does not
+    convert, Spark does) how to write the filter instead."""
+    message = f"--where {where!r}: {one_line(exc)}"
+    if not re.search(r"comparison on types: .*\bString\b", str(exc)):
+        return message
+    for column in filter_columns(where, strings):
+        found = re.search(rf"(?<![\w.]){re.escape(column)}\s*(<=|>=|<>|!=|==|=|<|>)\s*(-?\d+(\.\d+)?)(?![\w.])", where)
+        if found:
+            op, value = found.group(1), found.group(2)
+            number = "DOUBLE" if found.group(3) else "BIGINT"
+            return (f"{message}; {column} is a string column: quote the value to compare text ({column} {op} "
+                    f"'{value}') or cast the column to compare numbers (CAST({column} AS {number}) {op} {value})")
+    named = filter_columns(where, strings)
+    if named:
+        return (f"{message}; {', '.join(named)} {'is a string column' if len(named) == 1 else 'are string columns'}"
+                ": quote the values compared with it, or CAST it to a number")
+    return message
 
 
 def run(job: Job) -> Summary:
@@ -92,7 +119,10 @@ def run(job: Job) -> Summary:
         df = read_huggingface(a.source, config=schema_plan.config, split=a.split, revision=schema_plan.snapshot.sha,
                               endpoint=a.endpoint, retry_budget=a.retry_budget)
         if a.where:
-            df = df.where(daft.sql_expr(a.where))
+            try:
+                df = df.where(daft.sql_expr(a.where))
+            except Exception as exc:  # Daft checks the filter against the schema here, before any row is read
+                raise JobFailed(where_error(a.where, exc, string_columns(schema_plan.file_schema))) from exc
         kwargs = {k: v for k, v in write.items() if k != "create_pr"}
         write_huggingface(df.select(*keep), target.repo, mode="overwrite", create_pr=target.create_pr, **kwargs)
 

@@ -22,6 +22,7 @@ __all__ = [
     "SchemaMismatchError",
     "SplitNotFoundError",
     "UpstreamRewriteError",
+    "WorkerPythonError",
     "find_hfconnect_error",
 ]
 
@@ -105,3 +106,8 @@ class CommitConflictError(HfConnectError):
 
 class UpstreamRewriteError(HfConnectError):
     """A commit a stream follows deleted or rewrote files it may already have read (an overwrite upstream)."""
+
+
+class WorkerPythonError(HfConnectError, ImportError):
+    """The Python an engine starts its workers with cannot import hfconnect (e.g. Spark's `python3` from PATH
+    while hfconnect is installed in a virtualenv that is not activated): the message names that Python."""

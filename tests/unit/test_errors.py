@@ -21,6 +21,7 @@ from hfconnect.errors import (
     SchemaMismatchError,
     SplitNotFoundError,
     UpstreamRewriteError,
+    WorkerPythonError,
     find_hfconnect_error,
 )
 
@@ -28,7 +29,7 @@ BUILTIN_BASES = [
     (OptionError, ValueError), (RepoNotFoundError, FileNotFoundError), (RevisionNotFoundError, FileNotFoundError),
     (ConfigNotFoundError, ValueError), (SplitNotFoundError, ValueError), (DataFileError, ValueError),
     (SchemaMismatchError, ValueError), (AuthenticationError, PermissionError), (HubRequestError, OSError),
-    (CommitConflictError, HfConnectError), (UpstreamRewriteError, HfConnectError),
+    (CommitConflictError, HfConnectError), (UpstreamRewriteError, HfConnectError), (WorkerPythonError, ImportError),
 ]
 
 

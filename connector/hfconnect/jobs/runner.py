@@ -18,7 +18,7 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ..errors import find_hfconnect_error
+from ..errors import HfConnectError, find_hfconnect_error
 
 __all__ = ["Job", "JobFailed", "Summary", "human_bytes", "one_line"]
 
@@ -62,16 +62,80 @@ def human_bytes(n: int | None) -> str:
 
 
 def one_line(exc: BaseException) -> str:
-    """hfconnect's error under whatever wraps it (Spark, Daft, Ray), else the exception's first line."""
+    """hfconnect's error under whatever wraps it (Spark, Daft, Ray), else the innermost cause that says something.
+
+    Engines wrap the error that matters: Ray in a RayTaskError whose text is an actor's repr (the error is its
+    `.cause`), Daft in "Unable to create logical plan node" (the reason is a "DaftError::Kind message" line
+    further down), Spark in a Python traceback carried as text. The chain is walked through explicit causes
+    (`raise ... from`, Ray's `.cause`) and through the implicit context of the engines' own exceptions; a
+    JobFailed or hfconnect error ends the walk (its message is what the user reads)."""
     ours = find_hfconnect_error(exc)
     if ours is not None:
         return f"{type(ours).__name__}: {ours.message.splitlines()[0] if ours.message else ''}"
-    text = str(exc)
-    found = _OURS_IN_TEXT.search(text)  # Spark carries a task's Python error as text
+    chain = _chain(exc)
+    if isinstance(chain[-1], JobFailed):  # a job's own refusal: its message is written for the user
+        first = next((line.strip() for line in str(chain[-1]).splitlines() if line.strip()), "")
+        return f"JobFailed: {first}"
+    for wrapper in chain:  # our error carried as text (Spark's, Ray's and Daft's tracebacks) wins over any other
+        found = _OURS_IN_TEXT.search(_ANSI.sub("", str(wrapper)))
+        if found:
+            return f"{found.group(1)}: {found.group(2).strip()}"
+    for inner in reversed(chain):
+        line = _describe(type(inner).__name__, str(inner))
+        if line:
+            return line
+    return type(exc).__name__
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_DAFT_CAUSE = re.compile(r"^\s*\d+: DaftError::(\w+) (.+)$", re.M)  # "Caused by the following errors:  1: ..."
+_DAFT_ERROR = re.compile(r"DaftError::(\w+) (.+)$", re.M)
+# The last line of a Python traceback: "pkg.module.SomeError: message" (Spark and Ray carry tracebacks as text).
+_PYTHON_ERROR = re.compile(r"^((?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt)\w*)"
+                           r"(?:\([\w.]+\))?): (.*)$", re.M)
+_ENGINES = ("daft", "ray", "pyspark", "py4j")
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """`exc`, then what it wraps, outermost first."""
+    chain = [exc]
+    while not isinstance(chain[-1], JobFailed | HfConnectError):
+        e = chain[-1]
+        links = [getattr(e, "cause", None), e.__cause__]  # Ray's RayTaskError keeps the task's error as `.cause`
+        if not e.__suppress_context__ and type(e).__module__.split(".")[0] in _ENGINES:
+            links.append(e.__context__)  # an engine's error raised while handling the one that matters
+        inner = next((c for c in links if isinstance(c, BaseException) and all(c is not x for x in chain)), None)
+        if inner is None:
+            break
+        chain.append(inner)
+    return chain
+
+
+def _describe(name: str, text: str) -> str:
+    """One line for an exception named `name` with message `text`, or "" when the text says nothing itself."""
+    text = _ANSI.sub("", text)
+    found = _OURS_IN_TEXT.search(text)  # Spark and Daft carry a task's Python error as text
     if found:
         return f"{found.group(1)}: {found.group(2).strip()}"
+    daft = _DAFT_CAUSE.search(text) or _DAFT_ERROR.search(text)
+    if daft:
+        kind, message = daft.group(1), daft.group(2).strip()
+        # A Python error raised in a Daft task: "DaftError::PyO3Error ValueError: ..." is that error's own line.
+        if kind == "PyO3Error" and _PYTHON_ERROR.match(message):
+            return message
+        return f"{name}: DaftError::{kind} {message}"
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    reason = re.search(r"^REASON: (.+)$", text, re.M)  # Daft's SQL errors: where, then the caret, then why
+    if reason and reason.group(1).strip() not in first:
+        first = f"{first.rstrip(':. ')}: {reason.group(1).strip()}"
+    if "Traceback (most recent call last)" in text or first.startswith("ray::") or "actor_id=" in first:
+        last = list(_PYTHON_ERROR.finditer(text))[-1:]
+        if last:  # the traceback's own last line, and what follows it (Daft's details)
+            inner, rest = last[0].group(2), text[last[0].start(3):]
+            return _describe(inner, rest) or inner
+        if first.startswith("ray::") or "actor_id=" in first:
+            return ""  # an actor's repr says nothing: the cause will
+    return f"{name}: {first}" if first else ""
 
 
 class Job:

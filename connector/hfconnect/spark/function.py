@@ -21,9 +21,10 @@ def read(spark: Any, repo: str, **options: Any) -> Any:
     filters, token, endpoint, shard_size, ...), one Spark partition per shard of hfconnect's plan."""
     from ..options import ReadOptions
     from ..plan import plan_read
-    from . import cluster_parallelism
+    from . import check_worker_python, cluster_parallelism
     from .source import spark_schema
 
+    check_worker_python(spark)  # the tasks import hfconnect: a worker Python without it fails clearly, here
     read_options = ReadOptions.build(repo=repo, engine="spark", **options)
     plan = plan_read(read_options, parallelism=cluster_parallelism(spark))
     schema = spark_schema(plan.schema)
@@ -35,13 +36,15 @@ def read(spark: Any, repo: str, **options: Any) -> Any:
         from pyspark.sql.pandas.types import to_arrow_schema
 
         from hfconnect.read import read_shard
+        from hfconnect.spark.error_text import message_first
         from hfconnect.spark.types import conform_batch
 
         target = to_arrow_schema(schema, timezone="UTC")
-        for batch in batches:
-            for index in batch.column(0).to_pylist():
-                for out in read_shard(header, shards[index]):
-                    yield conform_batch(out, target)
+        with message_first():  # an hfconnect error reaches the user as its message, not after our frames
+            for batch in batches:
+                for index in batch.column(0).to_pylist():
+                    for out in read_shard(header, shards[index]):
+                        yield conform_batch(out, target)
 
     count = max(1, len(shards))
     return spark.range(0, len(shards), 1, count).mapInArrow(read_shards, schema)

@@ -20,6 +20,7 @@ from pyspark.sql.types import StructType
 
 from ..options import WriteOptions
 from ..write import TaskMessage, WriteJob, write_task
+from .error_text import spark_facing
 
 __all__ = ["HuggingFaceWriter", "writer_for"]
 
@@ -49,6 +50,7 @@ class HuggingFaceWriter(DataSourceArrowWriter):
         self.job = WriteJob(options)
         self.arrow_schema = self.job.begin(self.arrow_schema)  # errors here come before anything is uploaded
 
+    @spark_facing
     def write(self, iterator: Iterator[pa.RecordBatch]) -> SparkTaskMessage:
         from pyspark import TaskContext
 
@@ -62,9 +64,11 @@ class HuggingFaceWriter(DataSourceArrowWriter):
         return SparkTaskMessage(write_task(iterator, self.arrow_schema, self.options, job_id=self.job.job_id,
                                            partition_id=partition, attempt_id=attempt))
 
+    @spark_facing
     def commit(self, messages: list[WriterCommitMessage | None]) -> None:
         tasks = [m.message for m in messages if isinstance(m, SparkTaskMessage)]
         self.job.commit(tasks, self.arrow_schema)
 
+    @spark_facing
     def abort(self, messages: list[WriterCommitMessage | None]) -> None:
         self.job.abort([m.message for m in messages if isinstance(m, SparkTaskMessage)])

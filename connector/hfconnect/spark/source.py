@@ -12,9 +12,12 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 # Spark imports this module in each of its planning processes (lookup, create, plan) and tasks: only what
-# Spark's worker has imported already is imported here; pyarrow, the planner and the reader load in the methods
-# that use them (tests/spark/test_fixed_cost.py checks it).
+# Spark's worker has imported already is imported here (and error_text: the standard library and
+# hfconnect.errors); pyarrow, the planner and the reader load in the methods that use them
+# (tests/spark/test_fixed_cost.py checks it).
 from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
+
+from .error_text import spark_facing
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -57,6 +60,7 @@ class HuggingFaceDataSource(DataSource):
             self._read_options = ReadOptions.from_strings(values, repo=repo)
         return self._read_options
 
+    @spark_facing
     def schema(self) -> StructType:
         """Plans the read (Spark pickles this object after it, so the plan travels to the planning process that
         asks for partitions: no second listing there)."""
@@ -65,11 +69,13 @@ class HuggingFaceDataSource(DataSource):
         self._plan = plan_read(self.read_options, parallelism=self.parallelism)
         return spark_schema(self._plan.schema)
 
+    @spark_facing
     def writer(self, schema: StructType, overwrite: bool) -> DataSourceWriter:
         from .sink import writer_for
 
         return writer_for(self.options, schema, overwrite)
 
+    @spark_facing
     def reader(self, schema: StructType) -> DataSourceReader:
         """The filtering reader only when asked for: option pushdown_filters=true (which then needs Spark's conf
         spark.sql.python.filterPushdown.enabled=true: without it Spark refuses the reader, naming the conf).
@@ -86,6 +92,7 @@ class HuggingFaceDataSource(DataSource):
             return HuggingFaceReader(self.read_options, schema, base, self.parallelism)
         return HuggingFaceFilteringReader(self.read_options, schema, base, self.parallelism)
 
+    @spark_facing
     def streamReader(self, schema: StructType) -> DataSourceStreamReader:  # noqa: N802 - Spark's name
         """`spark.readStream.format("huggingface")`: see hfconnect.spark.stream_source."""
         from ..stream.options import StreamReadOptions
@@ -94,6 +101,7 @@ class HuggingFaceDataSource(DataSource):
         return HuggingFaceStreamReader(self.read_options, StreamReadOptions.from_strings(self._stream_options),
                                        schema)
 
+    @spark_facing
     def streamWriter(self, schema: StructType, overwrite: bool) -> DataSourceStreamWriter:  # noqa: N802
         """`df.writeStream.format("huggingface")`: see hfconnect.spark.stream_sink."""
         from .stream_sink import stream_writer_for
@@ -130,6 +138,7 @@ class HuggingFaceReader(DataSourceReader):
         self.expressions: list[pc.Expression] = []
         self.filter_columns: list[str] = []
 
+    @spark_facing
     def partitions(self) -> Sequence[InputPartition]:
         """The schema's plan narrowed to this query when the filter is unchanged (no planner, no Hub request in
         this process), else a plan for the pushed filter."""
@@ -151,6 +160,7 @@ class HuggingFaceReader(DataSourceReader):
         header = replace(plan, shards=())
         return [ShardPartition(header, shard) for shard in plan.shards]
 
+    @spark_facing
     def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
         if not isinstance(partition, ShardPartition):  # Spark's placeholder when there are no shards
             return
@@ -165,6 +175,7 @@ class HuggingFaceReader(DataSourceReader):
 class HuggingFaceFilteringReader(HuggingFaceReader):
     """The reader Spark asks to take filters (spark.sql.python.filterPushdown.enabled=true)."""
 
+    @spark_facing
     def pushFilters(self, filters: list[Any]) -> Iterator[Any]:  # noqa: N802 - Spark's name
         from ..plan.model import SPLIT_COLUMN
         from .filters import filter_column, to_expression

@@ -26,6 +26,7 @@ from ..options import WriteOptions
 from ..stream.options import STREAM_WRITE_KEYS, split_stream_options
 from ..stream.sink import batch_job_id, commit_batch, prepare_target
 from ..write import TaskMessage, write_task
+from .error_text import spark_facing
 
 __all__ = ["HuggingFaceStreamWriter", "stream_writer_for"]
 
@@ -69,6 +70,7 @@ class HuggingFaceStreamWriter(DataSourceStreamArrowWriter):
         self.options = options
         self.arrow_schema = prepare_target(options, to_arrow_schema(schema, timezone="UTC"))  # errors before any task
 
+    @spark_facing
     def write(self, iterator: Iterator[pa.RecordBatch]) -> StreamTaskMessage:
         from pyspark import TaskContext
 
@@ -83,6 +85,7 @@ class HuggingFaceStreamWriter(DataSourceStreamArrowWriter):
                              partition_id=ctx.partitionId(), attempt_id=ctx.attemptNumber())
         return StreamTaskMessage(query_id, batch_id, message)
 
+    @spark_facing
     def commit(self, messages: list[WriterCommitMessage | None], batchId: int) -> None:  # noqa: N803 - Spark's name
         ours = [m for m in messages if isinstance(m, StreamTaskMessage)]
         if not ours:
@@ -99,6 +102,7 @@ class HuggingFaceStreamWriter(DataSourceStreamArrowWriter):
                      query_id, result.commit_sha, result.rows, len(result.files))
         _pause_if_asked("after", batchId)
 
+    @spark_facing
     def abort(self, messages: list[WriterCommitMessage | None], batchId: int) -> None:  # noqa: N803
         log.warning("hfconnect: streaming batch %d to %s aborted: nothing committed (uploaded objects stay "
                     "unreferenced)", batchId, self.options.repo)

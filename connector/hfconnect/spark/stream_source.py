@@ -29,6 +29,7 @@ from ..read import read_shard
 from ..stream.follow import DatasetFollower
 from ..stream.offsets import StreamOffset
 from ..stream.options import StreamReadOptions
+from .error_text import spark_facing
 from .source import ShardPartition, arrow_target
 from .types import conform_batch
 
@@ -44,9 +45,11 @@ class HuggingFaceStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNo
         self.stream = stream
         self.follower = DatasetFollower(options, stream, arrow_target(schema))
 
+    @spark_facing
     def initialOffset(self) -> dict[str, Any]:  # noqa: N802 - Spark's names
         return self.follower.initial_offset().to_json()
 
+    @spark_facing
     def getDefaultReadLimit(self) -> ReadLimit:  # noqa: N802
         """Spark's admission control: the limit Spark passes back to latestOffset (AvailableNow included)."""
         if self.stream.max_files_per_trigger is not None:
@@ -55,14 +58,17 @@ class HuggingFaceStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNo
             return ReadMaxBytes(self.stream.max_bytes_per_trigger)
         return ReadAllAvailable()
 
+    @spark_facing
     def latestOffset(self, start: dict[str, Any], limit: ReadLimit) -> dict[str, Any]:  # noqa: N802
         # One ReadLimit reaches us; a limited trigger applies both of our limits (Spark has no composite limit).
         limited = not isinstance(limit, ReadAllAvailable)
         return self.follower.latest_offset(StreamOffset.from_json(start), limited).to_json()
 
+    @spark_facing
     def prepareForTriggerAvailableNow(self) -> None:  # noqa: N802
         self.follower.prepare_available_now()
 
+    @spark_facing
     def partitions(self, start: dict[str, Any], end: dict[str, Any]) -> Sequence[InputPartition]:
         plan = self.follower.plan(StreamOffset.from_json(start), StreamOffset.from_json(end))
         if plan is None:
@@ -70,6 +76,7 @@ class HuggingFaceStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNo
         header = replace(plan, shards=())
         return [ShardPartition(header, shard) for shard in plan.shards]
 
+    @spark_facing
     def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
         if not isinstance(partition, ShardPartition):
             return
@@ -77,5 +84,6 @@ class HuggingFaceStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNo
         for batch in read_shard(partition.plan, partition.shard):
             yield conform_batch(batch, target)
 
+    @spark_facing
     def commit(self, end: dict[str, Any]) -> None:
         """Nothing to release: offsets are commits of the Hub's, which keeps them."""

@@ -33,7 +33,9 @@ def write(df: Any, repo: str, *, mode: str = "append", **options: Any) -> Any:
 
     from ..options import WriteOptions
     from ..write import WriteJob
+    from . import check_worker_python
 
+    check_worker_python(df.sparkSession)  # the tasks import hfconnect: a worker Python without it fails here
     write_options = WriteOptions.build(repo=repo, mode=mode, engine="spark", **options)
     schema = to_arrow_schema(df.schema, timezone="UTC")  # what the format's writer is given too
     job = WriteJob(write_options)
@@ -49,12 +51,14 @@ def write(df: Any, repo: str, *, mode: str = "append", **options: Any) -> Any:
         import pyarrow as pa
         from pyspark import TaskContext
 
+        from hfconnect.spark.error_text import message_first
         from hfconnect.write import write_task
 
         ctx = TaskContext.get()
-        message = write_task(batches, schema, write_options, job_id=job_id,
-                             partition_id=ctx.partitionId() if ctx else 0,
-                             attempt_id=ctx.attemptNumber() if ctx else 0)
+        with message_first():  # an hfconnect error reaches the user as its message, not after our frames
+            message = write_task(batches, schema, write_options, job_id=job_id,
+                                 partition_id=ctx.partitionId() if ctx else 0,
+                                 attempt_id=ctx.attemptNumber() if ctx else 0)
         # One row per file (small files carry their bytes): no row nears Arrow's 2 GiB per value, however many
         # files a task rolls; a task that wrote none still says so.
         for file in message.files or [None]:
