@@ -104,3 +104,17 @@ def test_select_on_ray_names_the_tasks_error_not_the_actor(hub, api, repo_id) ->
                            f"for {hub.endpoint}/datasets/{repo_id}/resolve/"), out.stderr[-5000:]
     assert "actor_id" not in line and "RemoteFlotillaRunner" not in line
     assert not api.repo_exists(f"{repo_id}-out", repo_type="dataset")
+
+
+@pytest.mark.parametrize("engine", ["daft", "spark"])
+def test_a_where_that_matches_no_row_says_so_and_leaves_no_repo(hub, api, repo_id, engine) -> None:
+    _string_ids(api, repo_id)
+    target = f"{repo_id}-none-{engine}"
+    run = _select(repo_id, target, "--columns", "id,text", "--where", "text = 'no such text'", "--engine", engine,
+                  "--endpoint", hub.endpoint)
+    assert run.returncode == 1, run.stdout[-2000:] + run.stderr[-3000:]
+    assert run.stderr.strip().splitlines()[-1] == (
+        f"select: error: JobFailed: nothing was committed to {target}@main: the job had no rows to write "
+        "(does --where match any row?)")
+    assert f"removed what the job had created (repo {target})" in run.stdout
+    assert not api.repo_exists(target, repo_type="dataset")

@@ -16,7 +16,7 @@ from .engines import (
     stop_daft,
 )
 from .runner import Job, Summary, human_bytes
-from .target import Target
+from .target import NothingCommitted, Target
 
 __all__ = ["write_once"]
 
@@ -58,7 +58,13 @@ def write_once(job: Job, *, target: Target, config: str, dataset_bytes: int,
             stop_daft(ray_address)
     after = job.hub_bytes_served()
     fetched = after - job.served_at_start if after is not None and job.served_at_start is not None else None
-    landed = target.landed(config)
+    try:
+        landed = target.landed(config)
+    except NothingCommitted:
+        undone = target.rollback()  # the repo or branch it created holds nothing of the job's
+        if undone:
+            job.say(f"removed what the job had created ({', '.join(undone)})")
+        raise
     per_split = ", ".join(f"{s} {n:,}" for s, n in landed.split_rows)
     job.say(f"committed {landed.commit[:12]} to {target.repo}@{landed.ref}: {landed.rows:,} rows ({per_split}); "
             f"{landed.commits} new commit(s) on {landed.ref}")

@@ -17,7 +17,11 @@ from ..hub.client import HubClient, resolve_token
 from ..write.card import split_card
 from .runner import JobFailed
 
-__all__ = ["Landed", "Target"]
+
+class NothingCommitted(JobFailed):
+    """The write ran and committed nothing (no rows): the target goes back to how the job found it."""
+
+__all__ = ["Landed", "NothingCommitted", "Target"]
 
 
 @dataclass(frozen=True)
@@ -107,10 +111,13 @@ class Target:
         commits = self._call("commit history", api.list_repo_commits, self.repo, repo_type="dataset", revision=ref,
                              where=f"dataset {self.repo}@{ref}")
         ours = [c for c in commits if self.run_id in (c.title or "") + (c.message or "")]
-        if not ours:
-            raise JobFailed(f"the write reported success but no commit of run {self.run_id} is on {self.repo}@{ref}")
         before = set(self._before)
         new_commits = sum(1 for c in commits if c.commit_id not in before)
+        if not ours and not new_commits:
+            raise NothingCommitted(f"nothing was committed to {self.repo}@{ref}: the job had no rows to write "
+                                   "(does --where match any row?)")
+        if not ours:
+            raise JobFailed(f"the write reported success but no commit of run {self.run_id} is on {self.repo}@{ref}")
         return Landed(ours[0].commit_id, ref, new_commits, self._card_rows(ours[0].commit_id, ref, config))
 
     # ---- helpers ------------------------------------------------------------------------------------
