@@ -397,3 +397,21 @@ def test_the_daft_type_table_gives_types_daft_holds_with_the_same_values(name: s
     want = [None if v is None else str(v) for v in array.to_pylist()] if pa.types.is_string(target) \
         else array.to_pylist()
     assert df.to_pydict()["c"] == want
+
+
+def test_columns_the_native_reader_refuses_are_read_by_hfconnects_reader(api, repo_id) -> None:
+    """time32 and decimal256 columns (datasets has such features): Daft's native reader refuses them in a file,
+    so with the default reader those files go to hfconnect's, and both readers give the same values."""
+    from hfconnect.daft import read_huggingface
+
+    table = pa.table({"id": pa.array([1, 2, 3], pa.int64()),
+                      "at": TYPES_DAFT_CANNOT_HOLD["time32(ms)"],
+                      "price": TYPES_DAFT_CANNOT_HOLD["decimal256(20, 2)"],
+                      "big": TYPES_DAFT_CANNOT_HOLD["decimal256(40, 2)"]})
+    api.upload_file(path_or_fileobj=parquet_bytes(table), path_in_repo="data/train-00000-of-00001.parquet",
+                    repo_id=repo_id, repo_type="dataset")
+    got = {reader: read_huggingface(repo_id, split="train", reader=reader).sort("id").to_pydict()
+           for reader in ("native", "hfconnect")}
+    assert got["native"] == got["hfconnect"]
+    assert got["native"]["price"] == [Decimal("1.25"), None, Decimal("-2.00")]
+    assert got["native"]["big"] == ["1.25", None, "-2.00"]

@@ -34,7 +34,7 @@ from ..plan.model import SPLIT_COLUMN
 from ..read import read_shard
 from ..read.conform import conform_batch
 from .filters import ArrowFilter, to_arrow_filter
-from .types import daft_compatible_schema
+from .types import daft_compatible_schema, native_reader_refuses
 
 if TYPE_CHECKING:
     from daft.io.pushdowns import Pushdowns
@@ -161,8 +161,10 @@ def _splits_kept(plan: ReadPlan, pushdowns: Pushdowns) -> set[str]:
 
 
 def _native_readable(plan: ReadPlan) -> bool:
-    """Daft's native reader takes Parquet files; JSON Lines and CSV stay with hfconnect's reader."""
-    return all(part.format == "parquet" for shard in plan.shards for part in shard.parts)
+    """Daft's native reader takes Parquet files without the column types it refuses (daft/types); JSON Lines, CSV
+    and those files stay with hfconnect's reader."""
+    return all(part.format == "parquet" for shard in plan.shards for part in shard.parts) and \
+        not native_reader_refuses(plan.file_schema)
 
 
 def _storage_config(client: HubClient, target: Target) -> StorageConfig:

@@ -14,13 +14,16 @@ the Parquet files it wrote (pandas categoricals, `dictionary_encode()`), so the 
 | time32(s/ms)                    | time64(us)                    |
 | decimal256(p<=38)               | decimal128(p, s); p > 38: string |
 | the same inside lists, structs and maps |                       |
+
+Daft's native Parquet reader refuses time32 and decimal256 columns of a file whatever schema it is handed
+(Daft 0.7: "Unsupported Arrow DataType"): files with such columns go to hfconnect's reader, which converts them.
 """
 
 from __future__ import annotations
 
 import pyarrow as pa
 
-__all__ = ["daft_compatible_schema", "daft_compatible_type"]
+__all__ = ["daft_compatible_schema", "daft_compatible_type", "native_reader_refuses"]
 
 
 def daft_compatible_type(t: pa.DataType) -> pa.DataType:
@@ -51,3 +54,15 @@ def daft_compatible_type(t: pa.DataType) -> pa.DataType:
 def daft_compatible_schema(schema: pa.Schema) -> pa.Schema:
     """The schema Daft is told (field metadata and the schema's kept: the Hub's features travel in them)."""
     return pa.schema([f.with_type(daft_compatible_type(f.type)) for f in schema], metadata=schema.metadata)
+
+
+def native_reader_refuses(schema: pa.Schema) -> list[str]:
+    """The columns of a file schema Daft's native Parquet reader cannot read (time32, decimal256, nested too)."""
+    def refused(t: pa.DataType) -> bool:
+        if pa.types.is_time32(t) or (pa.types.is_decimal(t) and t.bit_width == 256):
+            return True
+        if pa.types.is_dictionary(t):
+            return refused(t.value_type)
+        return any(refused(t.field(i).type) for i in range(t.num_fields))
+
+    return [f.name for f in schema if refused(f.type)]

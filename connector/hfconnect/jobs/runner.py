@@ -101,14 +101,27 @@ def _chain(exc: BaseException) -> list[BaseException]:
     chain = [exc]
     while not isinstance(chain[-1], JobFailed | HfConnectError):
         e = chain[-1]
+        engine = _from_engine(e)
+        if not engine and _describe(type(e).__name__, str(e)):
+            break  # an error of anyone else's that says something: its message was written for the reader
         links = [getattr(e, "cause", None), e.__cause__]  # Ray's RayTaskError keeps the task's error as `.cause`
-        if not e.__suppress_context__ and type(e).__module__.split(".")[0] in _ENGINES:
+        if not e.__suppress_context__ and engine:
             links.append(e.__context__)  # an engine's error raised while handling the one that matters
         inner = next((c for c in links if isinstance(c, BaseException) and all(c is not x for x in chain)), None)
         if inner is None:
             break
         chain.append(inner)
     return chain
+
+
+def _from_engine(e: BaseException) -> bool:
+    """An engine's exception, or one an engine's code raised (Daft's sink wraps a task's error in a RuntimeError)."""
+    if type(e).__module__.split(".")[0] in _ENGINES:
+        return True
+    tb = e.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and str(tb.tb_frame.f_globals.get("__name__", "")).split(".")[0] in _ENGINES
 
 
 def _describe(name: str, text: str) -> str:

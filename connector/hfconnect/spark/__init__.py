@@ -90,8 +90,9 @@ def cluster_parallelism(spark: Any) -> int | None:
         return None
 
 
-# (python, where PATH finds it, extra PYTHONPATH) -> what is wrong with it, or "" when it imports hfconnect
-_CHECKED: dict[tuple[str, str, str], str] = {}
+# (python, where PATH finds it, extra PYTHONPATH) of the worker Pythons that import hfconnect: a failure is not
+# kept, so installing hfconnect there and calling again (in the same notebook) passes
+_CHECKED: set[tuple[str, str, str]] = set()
 
 
 def check_worker_python(spark: Any) -> None:
@@ -113,12 +114,14 @@ def check_worker_python(spark: Any) -> None:
     python = str(getattr(sc, "pythonExec", None) or os.environ.get("PYSPARK_PYTHON") or "python3")
     paths = _spark_py_files()
     key = (python, str(shutil.which(python)), os.pathsep.join(paths))
-    if key not in _CHECKED:
-        _CHECKED[key] = _cannot_import(python, paths)
-    if _CHECKED[key]:
+    if key in _CHECKED:
+        return
+    wrong = _cannot_import(python, paths)
+    if wrong:
         from ..errors import WorkerPythonError
 
-        raise WorkerPythonError(_CHECKED[key], python=python)
+        raise WorkerPythonError(wrong, python=python)
+    _CHECKED.add(key)
 
 
 def _spark_py_files() -> list[str]:

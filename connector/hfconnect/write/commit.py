@@ -75,6 +75,7 @@ class WriteJob:
         self.base: str | None = None
         self.skip = False  # mode=ignore and the split has data
         self.created_repo = False  # begin() created the repo: a failed job deletes it again
+        self._created_at: str | None = None  # the new repo's head right after its creation
         self.started = time.monotonic()
         self._bytes = 0
 
@@ -170,28 +171,37 @@ class WriteJob:
                 raise
             return  # created by someone else meanwhile: theirs, never deleted by this job
         self.created_repo = True
+        try:
+            self._created_at = client.call("repo info", client.api().repo_info, o.repo, repo_type="dataset",
+                                           where=f"dataset {o.repo}").sha
+        except HfConnectError:
+            self._created_at = None  # unknown: a failed job then keeps the repo (it cannot tell it is untouched)
 
     def _discard_created_repo(self) -> None:
-        """Delete the repo begin() created, when nothing but its creation is in it (a failed job changes
-        nothing); a repo someone else committed to meanwhile stays. Best effort: a failure here is logged, and
-        the job's own error is the one raised."""
+        """Delete the repo begin() created when it is exactly as created: one branch, main, still at its
+        creation commit, and no tag or pull request (a failed job changes nothing, and never takes anyone else's
+        commit or pull request with it). Best effort: a failure here is logged, and the job's own error is the
+        one raised. Two jobs that create the same repo at the same time can still meet here: the second's
+        commit then fails, with nothing committed."""
         if not self.created_repo:
             return
         o, client = self.options, self.client
         self.created_repo = False  # once: abort() may follow a failed commit
         try:
-            head = client.call("repo info", client.api().repo_info, o.repo, repo_type="dataset",
-                               where=f"dataset {o.repo}").sha
-            if self.base is not None and head != self.base:
-                log.warning("hfconnect: dataset %s, created by failed write job %s, has commits from others: kept",
-                            o.repo, self.job_id)
+            refs = client.call("list refs", client.api().list_repo_refs, o.repo, repo_type="dataset",
+                               include_pull_requests=True, where=f"dataset {o.repo}")
+            untouched = self._created_at is not None and not refs.tags and not refs.pull_requests and \
+                [(b.name, b.target_commit) for b in refs.branches] == [("main", self._created_at)]
+            if not untouched:
+                log.warning("hfconnect: dataset %s, created by failed write job %s, has other commits, branches or "
+                            "pull requests (or its first state is unknown): kept", o.repo, self.job_id)
                 return
             client.call("delete repo", client.api().delete_repo, o.repo, repo_type="dataset", missing_ok=True,
                         where=f"dataset {o.repo}")
             log.warning("hfconnect: deleted dataset %s, created by failed write job %s", o.repo, self.job_id)
         except RepoNotFoundError:
             return  # gone already (Spark's abort() after a failed commit() works on another copy of the job)
-        except HfConnectError as exc:
+        except Exception as exc:  # noqa: BLE001 - the job's own error is the one to raise
             log.warning("hfconnect: could not delete dataset %s, created by failed write job %s: %s", o.repo,
                         self.job_id, exc)
 

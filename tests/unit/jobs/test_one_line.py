@@ -80,12 +80,18 @@ def test_ray_task_errors_give_the_tasks_error_not_the_actor(cause: BaseException
     assert one_line(RayTaskError(RAY.split("\n")[0], DaftCoreException(CORRUPT))) == f"DaftCoreException: {CORRUPT}"
 
 
+# What daft.io.sink does with a sink's error: a RuntimeError raised in Daft's own code, `from` the error.
+DAFT_SINK_WRAPPER = '''
+def write(error):
+    raise RuntimeError("Exception occurred while writing to HuggingFaceSink(...)") from error
+'''
+
+
 def test_the_innermost_cause_of_an_explicit_chain() -> None:
+    daft_code: dict = {"__name__": "daft.io.sink"}
+    exec(compile(DAFT_SINK_WRAPPER, "daft/io/sink.py", "exec"), daft_code)  # noqa: S102 - Daft's frame, simulated
     try:
-        try:
-            raise OSError(28, "No space left on device")
-        except OSError as exc:
-            raise RuntimeError("Exception occurred while writing to HuggingFaceSink(...)") from exc
+        daft_code["write"](OSError(28, "No space left on device"))
     except RuntimeError as wrapped:
         assert one_line(wrapped) == "OSError: [Errno 28] No space left on device"
     assert one_line(RuntimeError(SPARK_TASK)) == "ValueError: no rating in row 7"
@@ -110,3 +116,14 @@ def test_what_was_written_for_the_user_is_left_alone() -> None:
     except ValueError as plain:
         assert one_line(plain) == "ValueError: no column rating in the source"
     assert one_line(RayTaskError(RAY, OptionError("unknown option 'splt'"))) == "OptionError: unknown option 'splt'"
+
+
+def test_an_error_that_says_something_is_not_replaced_by_its_cause() -> None:
+    """Only an engine's wrapper (or an error whose text says nothing) gives way to what it wraps."""
+    try:
+        try:
+            {}["features"]
+        except KeyError as inner:
+            raise RuntimeError("could not load the dataset card: no features") from inner
+    except RuntimeError as exc:
+        assert one_line(exc) == "RuntimeError: could not load the dataset card: no features"
