@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from hfconnect.jobs.runner import JobFailed
-from hfconnect.jobs.target import Target
+from hfconnect.jobs.target import NothingCommitted, Target
 from hfconnect.options import WriteOptions
 from hfconnect.write import WriteJob, write_task
 from tests.conftest import WRITE_TOKEN
@@ -73,11 +73,14 @@ def test_landed_finds_the_commit_on_a_branch_and_in_a_new_pull_request(hub, api,
     assert api.dataset_info(repo_id).sha != landed.commit  # main is unchanged
 
 
-def test_landed_refuses_when_no_commit_carries_the_run_id(hub, repo_id, token) -> None:
+def test_landed_refuses_when_no_commit_carries_the_run_id(hub, api, repo_id, token) -> None:
     target = Target(repo_id)
     target.prepare(hub.endpoint)
+    with pytest.raises(NothingCommitted, match=rf"nothing was committed to {repo_id}@main: the job had no rows"):
+        target.landed("default")  # the branch did not move at all
+    api.upload_file(path_or_fileobj=b"x", path_in_repo="other.txt", repo_id=repo_id, repo_type="dataset")
     with pytest.raises(JobFailed, match=rf"no commit of run {target.run_id} is on {repo_id}@main"):
-        target.landed("default")
+        target.landed("default")  # it moved, but not by this job
 
 
 def test_prepare_needs_a_token(hub, monkeypatch: pytest.MonkeyPatch) -> None:
