@@ -170,3 +170,17 @@ def test_a_failed_write_leaves_no_repo_it_created(tmp_path) -> None:
         assert not api.repo_exists(refused, repo_type="dataset")
     finally:
         hub.close()
+
+
+def test_hfconnect_copy_in_the_real_hub_mode(real_hub, dataset) -> None:
+    """`hfconnect copy`: the source read through signed URLs (no token at the CDN), ONE commit for the copy."""
+    from tests.cli.command import hfconnect
+
+    target = f"real/copy-{uuid.uuid4().hex[:6]}"
+    real_hub.reset_counters()
+    run = hfconnect(real_hub.endpoint, "copy", dataset.repo_id, target)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    c = counts(real_hub)
+    assert c["commits"] == 1 and c["cdn"] > 0 and c["cdn_with_token"] == 0 and c["limited"] == 0
+    table, _ = core_read(real_hub, target, token=WRITE_TOKEN)
+    assert sorted_rows(table).equals(sorted_rows(dataset.table))

@@ -16,9 +16,6 @@ from .options import Config, Endpoint, Revision, Token
 
 __all__ = ["copy"]
 
-SPLIT_COLUMN = "split"  # the column hfconnect's reader adds when it reads every split
-
-
 def copy(
     src: Annotated[str, typer.Argument(help="the dataset to read, namespace/name")],
     dst: Annotated[str, typer.Argument(help="the dataset to write, namespace/name (created if missing)")],
@@ -36,37 +33,30 @@ def copy(
     """Copy SRC's split(s) into DST in ONE commit, as optimized Parquet (CDC, page index)."""
     from huggingface_hub.utils import tqdm
 
-    from ..daft import HuggingFaceSink, read_huggingface
+    from ..daft import HuggingFaceSink, HuggingFaceSource
     from ..options import ReadOptions, WriteOptions
-    from ..plan import plan_read
+    from ..plan.model import SPLIT_COLUMN
 
-    probe = plan_read(ReadOptions.build(repo=src, config=config, split=split, revision=revision,
-                                        endpoint=endpoint, token=token), whole_files=True)
-    typer.echo(f"copying {src}@{probe.snapshot.sha[:12]} config {probe.config!r} split(s) "
-               f"{', '.join(probe.splits)} -> {dst}")
+    # One plan: the commit, config and splits printed here are what the DataFrame reads.
+    source = HuggingFaceSource(ReadOptions.build(engine="daft", repo=src, config=config, split=split,
+                                                 revision=revision, endpoint=endpoint, token=token))
+    plan = source.plan
+    typer.echo(f"copying {src}@{plan.snapshot.sha[:12]} config {plan.config!r} split(s) "
+               f"{', '.join(plan.splits)} -> {dst}")
+    df = source.read()
     # Every split: the reader adds the split column and the sink routes each row by it. One commit either way.
-    df = read_huggingface(src, config=probe.config, split=split, revision=probe.snapshot.sha, endpoint=endpoint,
-                          token=token)
     where = {"split_column": SPLIT_COLUMN} if split == "all" else {"split": split}
     options = WriteOptions.build(engine="daft", repo=dst, config=dst_config, mode=mode, endpoint=endpoint,
                                  token=token, private=private, **where)
     sink = HuggingFaceSink(options, df.schema())
-    sink.start()  # creates DST if missing and checks the mode, before any row is read
+    with tqdm(desc="rows", unit=" rows", unit_scale=True, disable=None) as bar:
+        sink.on_rows = bar.update
+        result = sink.run(df)  # a failed copy commits nothing, and a DST it created does not stay behind
     if sink.job.skip:
         what = f"config {dst_config!r}" if split == "all" else f"split {split!r} of config {dst_config!r}"
         typer.echo(f"nothing written: mode {mode} and {dst} {what} has data")
         return
-    try:
-        with tqdm(desc="rows", unit=" rows", unit_scale=True, disable=None) as bar:
-            sink.on_rows = bar.update
-            df.write_sink(sink)
-    except BaseException:
-        sink.abort_local()
-        if not sink.committing:
-            sink.job.abort([])  # nothing was committed; a DST this job created does not stay behind
-        raise
-    result = sink.result
-    if result is None or result.commit_sha is None:
+    if result.commit_sha is None:
         typer.echo(f"nothing written: {src} has no rows")
         return
     for name, rows in result.split_rows or ((split, result.rows),):

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import OptionError
 from ..options import ReadOptions
+from ..options.keywords import checked_keywords
 from .io_config import io_config_values
-from .keywords import checked_keywords
 from .sink import HuggingFaceSink, write_huggingface
 from .source import HuggingFaceSource, HuggingFaceTask
 

@@ -34,12 +34,12 @@ from daft.schema import Schema
 
 from ..errors import HfConnectError, OptionError, find_hfconnect_error
 from ..options import WriteOptions
+from ..options.keywords import checked_keywords
 from ..write import CommitResult, TaskMessage, WriteJob, write_task
 from ..write.arrow import hub_schema as arrow_hub_schema
 from ..write.arrow import sliced
 from ..write.parallel import ParallelFileWriter
 from .io_config import io_config_values
-from .keywords import checked_keywords
 
 if TYPE_CHECKING:
     import daft
@@ -180,6 +180,26 @@ class HuggingFaceSink(DataSink[TaskMessage]):
         self.result = self.job.commit(messages, self.arrow_schema)
         return _result_partition(self.result)
 
+    def run(self, df: daft.DataFrame) -> CommitResult:
+        """Write `df` in ONE commit and return its result: begin (mode, schema and token checked before any row
+        is computed), nothing at all on mode ignore with data there, else the write; a failure aborts the job
+        (nothing committed, a repo it created deleted) and raises hfconnect's error out of Daft's wrapping."""
+        self.start()
+        if self.job.skip:
+            return CommitResult(None, (), (), 0, 0)
+        try:
+            df.write_sink(self)
+        except BaseException as exc:
+            self.abort_local()
+            if not self.committing:
+                self.job.abort([])
+            ours = find_hfconnect_error(exc)
+            if ours is not None and ours is not exc:  # Daft wraps a task's error: raise ours, Daft's as the cause
+                raise type(ours)(ours.message, **ours.details) from exc
+            raise
+        assert self.result is not None
+        return self.result
+
     def abort_local(self) -> None:
         """Drop this job's in-process files (a failed write): nothing of them is committed."""
         with self._lock:
@@ -265,20 +285,5 @@ def write_huggingface(
     # io_config fills what the keywords leave unset: the keywords win.
     given.update({k: v for k, v in io_config_values(io_config, write=True).items() if given.get(k) is None})
     options = WriteOptions.build(engine="daft", **given)
-    sink = HuggingFaceSink(options, df.schema())
-    sink.start()  # errors (mode, schema, token) here, before any row is computed or uploaded
-    if sink.job.skip:
-        return CommitResult(None, (), (), 0, 0)
-    try:
-        df.write_sink(sink)
-    except BaseException as exc:
-        sink.abort_local()
-        if not sink.committing:
-            sink.job.abort([])
-        ours = find_hfconnect_error(exc)
-        if ours is not None and ours is not exc:  # Daft wraps a task's error: raise ours, Daft's as the cause
-            raise type(ours)(ours.message, **ours.details) from exc
-        raise
-    assert sink.result is not None
-    return sink.result
+    return HuggingFaceSink(options, df.schema()).run(df)
 

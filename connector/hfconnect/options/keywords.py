@@ -1,4 +1,5 @@
-"""A misspelled keyword of `read_huggingface`/`write_huggingface` gets the "did you mean" a Spark option gets.
+"""A misspelled keyword of a function taking options as keywords (Daft's `read_huggingface`/`write_huggingface`)
+gets the "did you mean" a Spark option gets.
 
 Python's own `TypeError: unexpected keyword argument 'splt'` names no way out; the option table's matching
 (`hfconnect.options.closest_name`) does. The error is a TypeError too, so code that caught Python's still does.
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ..errors import OptionError
-from ..options import closest_name
+from .model import closest_name
 
 __all__ = ["UnknownKeywordError", "checked_keywords"]
 
