@@ -20,7 +20,6 @@ pytestmark = pytest.mark.integration
 # A writer in its own process prints each commit id once the hub acknowledged it.
 WRITER = """
 import os, sys
-os.environ["HF_HUB_DISABLE_XET"] = "1"
 from huggingface_hub import CommitOperationAdd, HfApi
 api = HfApi(endpoint=sys.argv[1], token=sys.argv[2])
 for i in range(10_000):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 
 import pytest
@@ -20,7 +21,9 @@ def served(api) -> tuple[str, str]:
     rid = f"tests/ranges-{uuid.uuid4().hex[:8]}"
     api.create_repo(rid, repo_type="dataset")
     info = api.create_commit(rid, repo_type="dataset", commit_message="x", operations=[
-        CommitOperationAdd("blob.parquet", PAYLOAD), CommitOperationAdd("small.txt", b"0123456789"),
+        # a BufferedIOBase goes through LFS even with Xet on: these are the hub's own Range semantics (a Xet file
+        # redirects to the bridge, tests/localhub/test_xet.py)
+        CommitOperationAdd("blob.parquet", io.BytesIO(PAYLOAD)), CommitOperationAdd("small.txt", b"0123456789"),
         CommitOperationAdd("empty.txt", b"")])
     return rid, info.oid
 
@@ -73,7 +76,7 @@ def test_counters_count_bytes_served(own_hub, own_api) -> None:
     """On a hub of its own: the counters are global to a hub."""
     own_api.create_repo("tests/ranges", repo_type="dataset")
     own_api.create_commit("tests/ranges", repo_type="dataset", commit_message="x",
-                          operations=[CommitOperationAdd("blob.parquet", PAYLOAD)])
+                          operations=[CommitOperationAdd("blob.parquet", io.BytesIO(PAYLOAD))])  # LFS
     own_hub.reset_counters()
     requests.get(f"{own_hub.endpoint}/datasets/tests/ranges/resolve/main/blob.parquet",
                  headers={"Range": "bytes=0-999"})

@@ -1,5 +1,5 @@
-"""The local hub's own aiohttp apps (`build_app`, and `build_cdn_app` in the real-Hub mode) served from a thread
-of this process on 127.0.0.1 (the CDN on 127.0.0.2), each on a free port: real HTTP, the real handlers, storage
+"""The local hub's own aiohttp apps (`build_app`, and `build_cdn_app`: the CDN, Xet CAS and bridge) served from a
+thread of this process on 127.0.0.1 (the CDN on 127.0.0.2), each on a free port: real HTTP, the real handlers, storage
 in a temp dir, and no subprocess. A test owns its hub, so it may read its counters and set its fault rules."""
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ class InProcessHub:
     state: HubState
     endpoint: str
     cdn_endpoint: str
+    cas_endpoint: str = ""
 
     def set_faults(self, rules: list[dict[str, Any]]) -> None:
         self.state.faults.replace([rule_from_mapping(r) for r in rules])
@@ -45,15 +46,20 @@ class InProcessHub:
 
         return HfApi(endpoint=self.endpoint, token=token or False)
 
-    def dataset(self, repo: str, files: dict[str, bytes], message: str = "seed", description: str = "") -> str:
-        """Create the dataset repo `repo` (if missing) and commit `files` to main; the new commit's sha."""
+    def dataset(self, repo: str, files: dict[str, bytes], message: str = "seed", description: str = "",
+                *, lfs: bool = False) -> str:
+        """Create the dataset repo `repo` (if missing) and commit `files` to main; the new commit's sha. `lfs`:
+        upload through git-LFS even when the client speaks Xet (a BufferedIOBase makes huggingface_hub use LFS)."""
+        import io
+
         from huggingface_hub import CommitOperationAdd
 
         api = self.api()
         api.create_repo(repo, repo_type="dataset", exist_ok=True)
         if not files:
             return api.repo_info(repo, repo_type="dataset").sha
-        ops = [CommitOperationAdd(path_in_repo=p, path_or_fileobj=data) for p, data in files.items()]
+        ops = [CommitOperationAdd(path_in_repo=p, path_or_fileobj=io.BytesIO(data) if lfs else data)
+               for p, data in files.items()]
         return api.create_commit(repo, repo_type="dataset", operations=ops, commit_message=message,
                                  commit_description=description or None).oid
 
@@ -110,12 +116,13 @@ def serving(apps: list[tuple[web.Application, str]]) -> Iterator[list[str]]:
 def _running(root: Path, mode: HubMode | None, tokens: tuple[str, ...]) -> Iterator[InProcessHub]:
     state = HubState.open(root, dict(parse_token_spec(t) for t in tokens), FaultPlan([]), mode)
     apps = [(build_app(state), "127.0.0.1")]
-    if state.mode.redirects:
-        apps.append((build_cdn_app(state), state.mode.cdn_host))
+    if state.mode.redirects or state.mode.xet:  # the other host: CDN (redirect mode), Xet CAS and bridge
+        apps.append((build_cdn_app(state), state.mode.cdn_host if state.mode.redirects else "127.0.0.1"))
     with serving(apps) as urls:
-        main, cdn = urls[0], (urls[1] if len(urls) > 1 else "")
-        state.cdn_base = cdn
-        yield InProcessHub(state, main, cdn)
+        main, other = urls[0], (urls[1] if len(urls) > 1 else "")
+        state.cdn_base = other if state.mode.redirects else ""
+        state.cas_base = other if state.mode.xet else ""
+        yield InProcessHub(state, main, state.cdn_base, state.cas_base)
 
 
 

@@ -46,6 +46,11 @@ def serve(
                                                  "without a token")] = "api=500,resolvers=3000",
     commit_quota: Annotated[int, typer.Option(help="commits per repo per --commit-window")] = 100,
     commit_window: Annotated[float, typer.Option(help="seconds")] = 3600.0,
+    lfs_only: Annotated[bool, typer.Option("--lfs-only", help="speak git-LFS only, no Xet: no token endpoints, no "
+                                           "CAS (clients then need HF_HUB_DISABLE_XET=1)")] = False,
+    xet_token_expiry: Annotated[float, typer.Option(help="seconds a Xet access token is valid")] = 3600.0,
+    cas_port: Annotated[int, typer.Option(help="port of the Xet CAS listener, which also serves the signed URLs "
+                                          "(0 picks a free one; --cdn-port is the same listener)")] = 0,
 ) -> None:
     """Serve a hub rooted at a local directory until interrupted."""
     from ..localhub import serve as run
@@ -55,10 +60,10 @@ def serve(
     mode = HubMode(redirects=redirects or real_hub, cdn_host=cdn_host, url_expiry=url_expiry,
                    rate_limits=rate_limits or real_hub, window=rate_window, quotas=parse_quotas(quota),
                    anonymous_quotas=parse_quotas(anonymous_quota), commit_quota=commit_quota,
-                   commit_window=commit_window)
+                   commit_window=commit_window, xet=not lfs_only, xet_token_expiry=xet_token_expiry)
     tokens = [*(token or []), *(line for path in token_file or [] for line in token_lines(path))]
     run(root, host=host, port=port, tokens=tokens, faults=fault or [], seed=seed, ready_file=ready_file,
-        mode=mode, cdn_port=cdn_port)
+        mode=mode, cdn_port=cdn_port, cas_port=cas_port)
 
 
 def token_lines(path: str) -> list[str]:

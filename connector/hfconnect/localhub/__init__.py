@@ -1,8 +1,8 @@
 """`hfconnect.localhub`: a Hugging Face Hub-compatible HTTP server on local disk.
 
 Tests, benchmarks and the demo run against it; users run it to test Hub pipelines offline
-(`hfconnect localhub serve --root DIR --port 8000 --token hf_xxx:write`). Clients must run with
-HF_HUB_DISABLE_XET=1: it speaks git-LFS uploads, never Xet.
+(`hfconnect localhub serve --root DIR --port 8000 --token hf_xxx:write`). It speaks Xet as huggingface.co does
+(token endpoints, a CAS and a bridge on another listener) and git-LFS uploads; `--lfs-only` turns Xet off.
 """
 
 from .errors import HubError

@@ -35,6 +35,8 @@ def file_json(path: str, entry: FileEntry) -> dict[str, Any]:
     if entry.lfs:
         out["lfs"] = {"oid": entry.sha256, "size": entry.size,
                       "pointerSize": len(lfs_pointer(entry.sha256, entry.size))}
+    if entry.xet_hash:
+        out["xetHash"] = entry.xet_hash
     return out
 
 
@@ -195,6 +197,17 @@ async def resolve_file(ctx: RequestContext) -> web.StreamResponse:
         headers["X-Linked-Etag"] = f'"{entry.sha256}"'
         headers["X-Linked-Size"] = str(entry.size)
     headers.update(ctx.extra_headers)
+    if entry.xet_hash and ctx.state.mode.xet:
+        # As huggingface.co does for a Xet file: the id and token route hf_xet downloads with, and a 302 to the
+        # bridge on the other host for every other client.
+        from .cdn import bridge_url
+
+        headers["X-Xet-Hash"] = entry.xet_hash
+        headers["Link"] = (f"<{ctx.base_url}/api/{ctx.repo_type}s/{ctx.repo_id}/xet-read-token/{sha}>; "
+                           'rel="xet-auth"')
+        headers["Location"] = bridge_url(ctx.state, entry.sha256, path.rsplit("/", 1)[-1])
+        headers.pop("Accept-Ranges")
+        return web.Response(status=302, headers=headers)
     if entry.lfs and ctx.state.mode.redirects:
         # As huggingface.co does: LFS content lives on another host, behind an expiring signed URL.
         from .cdn import signed_url

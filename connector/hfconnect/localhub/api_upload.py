@@ -126,6 +126,7 @@ async def commit(ctx: RequestContext) -> web.StreamResponse:
     ctx.repo_meta()
     raw = await ctx.request.read()
     header, ops = parse_ndjson_commit(raw)
+    xet_bytes = _mark_xet_files(ctx, ops)
     create_pr = ctx.request.query.get("create_pr", "").lower() in ("1", "true")
     summary = str(header.get("summary") or "").strip() or "Upload files"
     new_commit, pr_num = await asyncio.to_thread(
@@ -134,6 +135,8 @@ async def commit(ctx: RequestContext) -> web.StreamResponse:
         parent_commit=header.get("parentCommit"), create_pr=create_pr,
     )
     ctx.state.counters.add_commit()
+    if xet_bytes:
+        ctx.state.counters.add_xet(file_bytes_committed=xet_bytes)
     if ctx.decision.reset_after:  # the commit landed, but the client never hears it
         ctx.state.counters.add(ctx.route_class, faults=1)
         if ctx.request.transport is not None:
@@ -149,6 +152,18 @@ async def commit(ctx: RequestContext) -> web.StreamResponse:
         out["pullRequestUrl"] = f"{ctx.base_url}/{prefix}{ctx.repo_id}/discussions/{pr_num}"
         out["pullRequestRevision"] = quote(f"refs/pr/{pr_num}", safe="")
     return json_response(out)
+
+
+def _mark_xet_files(ctx: RequestContext, ops: list[Operation]) -> int:
+    """Give each `lfsFile` whose sha256 arrived in a Xet shard its Xet file hash; their total size."""
+    store = ctx.state.xet_store
+    total = 0
+    for op in ops:
+        if op.kind == "lfsFile" and op.sha256 and (found := store.file_hash_for_sha256(op.sha256)):
+            op.xet_hash = found
+            xet_file = store.file(found)
+            total += xet_file.size if xet_file else op.size or 0
+    return total
 
 
 def parse_ndjson_commit(raw: bytes) -> tuple[dict[str, Any], list[Operation]]:

@@ -12,10 +12,11 @@ from typing import Any
 
 from aiohttp import web
 
-from . import api_files, api_repos, api_upload
+from . import api_files, api_repos, api_upload, xet_auth
 from .context import STATE, HubState, RequestContext, error_response, json_response, read_json
 from .errors import HubError
 from .faults import Decision, rule_from_mapping
+from .gate import fault_gate
 
 __all__ = ["build_app"]
 
@@ -46,6 +47,7 @@ ROUTES: list[Route] = [
     _r("api", "POST", r"/api/repos/create", api_repos.create_repo),
     _r("api", "DELETE", r"/api/repos/delete", api_repos.delete_repo),
     _r("upload", "POST", rf"/api/{_T}/{_REPO}/preupload/{_REV}", api_upload.preupload),
+    _r("xet-token", "GET", rf"/api/{_T}/{_REPO}/xet-(?P<kind>read|write)-token/{_REV}", xet_auth.xet_token),
     _r("commit", "POST", rf"/api/{_T}/{_REPO}/commit/{_REV}", api_upload.commit),
     _r("api", "GET", rf"/api/{_T}/{_REPO}/revision/{_REV}", api_repos.repo_info),
     _r("api", "GET", rf"/api/{_T}/{_REPO}/tree/{_REV}(?:/(?P<path>.*))?", api_files.tree),
@@ -72,9 +74,12 @@ ROUTES: list[Route] = [
 ]
 
 
-def match_route(method: str, raw_path: str) -> tuple[Route, dict[str, str | None]] | None:
+def match_route(method: str, raw_path: str, *, xet: bool = True) -> tuple[Route, dict[str, str | None]] | None:
+    """The route for a request; the Xet token endpoints exist only on a hub that speaks Xet."""
     path = raw_path.split("?", 1)[0]
     for route in ROUTES:
+        if route.route_class == "xet-token" and not xet:
+            continue
         if method in route.methods and (m := route.pattern.match(path)):
             return route, m.groupdict()
     return None
@@ -96,8 +101,9 @@ def build_app(state: HubState) -> web.Application:
 
 async def _dispatch(request: web.Request) -> web.StreamResponse:
     state: HubState = request.app[STATE]
-    found = match_route(request.method, request.raw_path)
+    found = match_route(request.method, request.raw_path, xet=state.mode.xet)
     if found is None:
+        state.counters.add_unknown_route(request.method, request.path)
         return error_response(HubError(404, "NotFound", f"No route for {request.method} {request.path}."))
     route, groups = found
     counters = state.counters
@@ -118,21 +124,9 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
                                                 f"{admission.window:g}s). Retry in {admission.reset_in}s."),
                                       admission.headers())
             limit_headers = admission.headers()
-    decision = state.faults.decide(route.route_class, request.method, request.path)
-    if decision.latency_s:
-        await asyncio.sleep(decision.latency_s)
-    if decision.reset:
-        counters.add(route.route_class, faults=1)
-        if request.transport is not None:
-            request.transport.abort()
-        raise ConnectionResetError("fault injection: reset")
-    if decision.status is not None:
-        counters.add(route.route_class, faults=1, errors=1)
-        extra = {}
-        if decision.retry_after is not None:
-            extra["Retry-After"] = f"{decision.retry_after:g}"
-        return _counted(state, route.route_class, error_response(
-            HubError(decision.status, "InjectedFault", f"Injected fault ({decision.status})."), extra))
+    decision, injected = await fault_gate(state, route.route_class, request, _render_fault)
+    if injected is not None:
+        return _counted(state, route.route_class, injected)
     ctx = RequestContext(request, state, groups, route.route_class, decision, extra_headers=limit_headers)
     try:
         response = await route.handler(ctx)
@@ -152,6 +146,10 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
     if not response.prepared:
         response.headers.update(limit_headers)
     return _counted(state, route.route_class, response)
+
+
+def _render_fault(status: int, message: str, headers: dict[str, str]) -> web.StreamResponse:
+    return error_response(HubError(status, "InjectedFault", message), headers)
 
 
 def _known_token(state: HubState, request: web.Request) -> bool:
@@ -205,7 +203,7 @@ async def _counters_reset(request: web.Request) -> web.Response:
 
 async def _mode_get(request: web.Request) -> web.Response:
     state: HubState = request.app[STATE]
-    return json_response({**state.mode.public(), "cdn_endpoint": state.cdn_base})
+    return json_response({**state.mode.public(), "cdn_endpoint": state.cdn_base, "cas_endpoint": state.cas_base})
 
 
 async def _limits_reset(request: web.Request) -> web.Response:

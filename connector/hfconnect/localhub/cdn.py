@@ -1,95 +1,100 @@
-"""The signed-URL host of the real-Hub mode: what `/resolve/` of an LFS file redirects to.
+"""Signed URLs on the "other host": the CDN of the real-Hub mode (what `/resolve/` of an LFS file redirects to),
+the Xet bridge (what `/resolve/` of a Xet file redirects to) and the CAS's xorb fetch URLs.
 
-Like the Hub's CDN (cdn-lfs, cas-bridge), it serves `Range` without any Authorization, only while the URL's
-signature is valid and unexpired (then 403), and it is another host than the API, so a client that follows
-the redirect must drop the user's token. It counts the requests that nevertheless carried one.
+Like the Hub's CDN (cdn-lfs, cas-bridge) and the CAS's presigned xorb URLs, they serve `Range` without any
+Authorization, only while the URL's signature is valid and unexpired (then 403), on another host than the API,
+so a client that follows a redirect must drop the user's token. The listener counts requests that carried one.
+The routes live in `cas.build_cas_app`, which serves all of the other host.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hmac
+import os
 import time
 from urllib.parse import quote
 
 from aiohttp import web
 
-from .context import STATE, HubState, RequestContext
+from .context import HubState, RequestContext
 from .errors import HubError
 
-__all__ = ["build_cdn_app", "signed_url"]
+__all__ = ["build_cdn_app", "bridge_url", "check_signed", "serve_range", "signed_url", "xorb_url"]
 
 _EXPIRED = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
             "<Message>Request has expired</Message></Error>")
 
 
-def _signature(state: HubState, sha256: str, expires: int) -> str:
-    return hmac.new(state.upload_secret, f"cdn:{sha256}:{expires}".encode(), "sha256").hexdigest()
+def _signature(state: HubState, kind: str, key: str, expires: int) -> str:
+    return hmac.new(state.upload_secret, f"{kind}:{key}:{expires}".encode(), "sha256").hexdigest()
+
+
+def _query(state: HubState, kind: str, key: str) -> str:
+    expires = int(time.time() + state.mode.url_expiry)
+    return f"Expires={expires}&Signature={_signature(state, kind, key, expires)}"
 
 
 def signed_url(state: HubState, sha256: str, name: str) -> str:
     """A URL on the CDN host for one object, valid for the mode's `url_expiry` seconds."""
-    expires = int(time.time() + state.mode.url_expiry)
-    signature = _signature(state, sha256, expires)
-    return f"{state.cdn_base}/cdn/{sha256}/{quote(name)}?Expires={expires}&Signature={signature}"
+    return f"{state.cdn_base}/cdn/{sha256}/{quote(name)}?{_query(state, 'cdn', sha256)}"
 
 
-def build_cdn_app(state: HubState) -> web.Application:
-    app = web.Application()
-    app[STATE] = state
-    app.router.add_route("GET", "/cdn/{sha256}/{name:.*}", _serve)
-    app.router.add_route("HEAD", "/cdn/{sha256}/{name:.*}", _serve)
-    app.router.add_route("*", "/{tail:.*}", _not_found)
-    return app
+def bridge_url(state: HubState, sha256: str, name: str) -> str:
+    """A URL on the CAS host serving a Xet file's bytes (as the Hub's cas-bridge does), valid `url_expiry` s."""
+    return f"{state.cas_base}/bridge/{sha256}/{quote(name)}?{_query(state, 'bridge', sha256)}"
 
 
-async def _not_found(request: web.Request) -> web.Response:
-    return web.Response(status=404, text="Not Found")
+def xorb_url(state: HubState, xorb: str) -> str:
+    """A presigned URL for ranged reads of one xorb (what reconstructions hand out), valid `url_expiry` s."""
+    return f"{state.cas_base}/fetch/xorb/{xorb}?{_query(state, 'xorb', xorb)}"
 
 
-async def _serve(request: web.Request) -> web.StreamResponse:
-    from .api_files import parse_range, send_file_range  # the same Range semantics as `/resolve/`
-
-    state: HubState = request.app[STATE]
-    counters = state.counters
-    counters.add("cdn", requests=1, authorized=int("Authorization" in request.headers))
-    decision = state.faults.decide("cdn", request.method, request.path)
-    if decision.latency_s:
-        await asyncio.sleep(decision.latency_s)
-    if decision.reset:
-        counters.add("cdn", faults=1)
-        if request.transport is not None:
-            request.transport.abort()
-        raise ConnectionResetError("fault injection: reset")
-    if decision.status is not None:
-        counters.add("cdn", faults=1, errors=1)
-        return web.Response(status=decision.status, text=f"Injected fault ({decision.status}).")
-    sha256 = request.match_info["sha256"]
+def check_signed(ctx: RequestContext, kind: str, key: str) -> None:
+    """403 (as S3/CloudFront answer) unless the URL carries a valid, unexpired signature for (kind, key)."""
+    query = ctx.request.query
     try:
-        expires = int(request.query.get("Expires", ""))
+        expires = int(query.get("Expires", ""))
     except ValueError:
         expires = 0
-    good = hmac.compare_digest(request.query.get("Signature", ""), _signature(state, sha256, expires))
+    good = hmac.compare_digest(query.get("Signature", ""), _signature(ctx.state, kind, key, expires))
     if not good or time.time() >= expires:
-        counters.add("cdn", errors=1)
-        return web.Response(status=403, text=_EXPIRED, content_type="application/xml")
-    path = state.storage.object_path(sha256)
-    size = path.stat().st_size
-    try:
-        rng = parse_range(request.headers.get("Range"), size)
-    except HubError as err:
-        counters.add("cdn", errors=1)
-        return web.Response(status=err.status, headers=err.headers, text=err.message)
+        raise HubError(403, "AccessDenied", _EXPIRED, headers={"Content-Type": "application/xml"})
+
+
+async def serve_range(ctx: RequestContext, path: str, etag: str) -> web.StreamResponse:
+    """GET/HEAD of a whole file with `Range` (206 + Content-Range, 416 past the end), paced by the fault rules."""
+    from .api_files import parse_range, send_file_range  # the same Range semantics as `/resolve/`
+
+    size = os.stat(path).st_size
+    rng = parse_range(ctx.request.headers.get("Range"), size)
     start, end = rng if rng else (0, size - 1)
-    headers = {"Accept-Ranges": "bytes", "Content-Type": "application/octet-stream", "ETag": f'"{sha256}"'}
+    headers = {"Accept-Ranges": "bytes", "Content-Type": "application/octet-stream", "ETag": f'"{etag}"'}
     if rng:
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
     resp = web.StreamResponse(status=206 if rng else 200, headers=headers)
     resp.content_length = end - start + 1 if size else 0
-    if request.method == "HEAD":
-        await resp.prepare(request)
+    if ctx.request.method == "HEAD":
+        await resp.prepare(ctx.request)
         await resp.write_eof()
         return resp
-    ctx = RequestContext(request, state, {}, "cdn", decision)
-    await send_file_range(ctx, resp, str(path), start, resp.content_length or 0)
+    await send_file_range(ctx, resp, path, start, resp.content_length or 0)
     return resp
+
+
+async def serve_cdn(ctx: RequestContext) -> web.StreamResponse:
+    sha256 = ctx.groups["sha256"] or ""
+    check_signed(ctx, "cdn", sha256)
+    return await serve_range(ctx, str(ctx.state.storage.object_path(sha256)), sha256)
+
+
+async def serve_bridge(ctx: RequestContext) -> web.StreamResponse:
+    sha256 = ctx.groups["sha256"] or ""
+    check_signed(ctx, "bridge", sha256)
+    return await serve_range(ctx, str(ctx.state.storage.object_path(sha256)), sha256)
+
+
+def build_cdn_app(state: HubState) -> web.Application:
+    """The other host's app (CDN, and the CAS + bridge when Xet is on): see `cas.build_cas_app`."""
+    from .cas import build_cas_app
+
+    return build_cas_app(state)

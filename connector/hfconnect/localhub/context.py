@@ -17,6 +17,7 @@ from .faults import Counters, Decision, FaultPlan
 from .limits import RateLimiter
 from .mode import HubMode
 from .storage import Storage
+from .xet_store import XetStore
 
 __all__ = ["HubState", "RequestContext", "Token", "error_response", "json_response", "read_json"]
 
@@ -41,6 +42,8 @@ class HubState:
     mode: HubMode = field(default_factory=HubMode)
     limiter: RateLimiter = field(default_factory=RateLimiter)
     cdn_base: str = ""  # http://HOST:PORT of the signed-URL listener, once it listens (redirect mode)
+    xet: XetStore | None = None  # the Xet store (xorbs, shards, reconstructions), opened with the storage
+    cas_base: str = ""  # http://HOST:PORT of the CAS listener (the same "other host" as the signed URLs)
 
     @classmethod
     def open(cls, root: str | Path, tokens: dict[str, Token], faults: FaultPlan,
@@ -50,7 +53,14 @@ class HubState:
         if not secret_file.exists():
             secret_file.write_bytes(secrets.token_bytes(32))
         return cls(storage=storage, tokens=tokens, faults=faults, upload_secret=secret_file.read_bytes(),
-                   mode=mode or HubMode())
+                   mode=mode or HubMode(), xet=XetStore(storage))
+
+    @property
+    def xet_store(self) -> XetStore:
+        """The Xet store (opened with the storage; a state built by hand gets one on first use)."""
+        if self.xet is None:
+            self.xet = XetStore(self.storage)
+        return self.xet
 
     @property
     def open_mode(self) -> bool:

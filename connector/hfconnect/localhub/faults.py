@@ -1,12 +1,14 @@
 """Deterministic fault injection and per-route counters, so tests and benchmarks can break and measure the hub.
 
-A rule applies to one route class (api, resolve, upload, commit, and cdn: the signed-URL host of the real-Hub
-mode) and fires every Nth matching request, with a
+A rule applies to one route class (api, resolve, upload, commit; cdn: the signed-URL host of the real-Hub
+mode; xet-token: the hub's two Xet token endpoints; cas: the CAS API; xorb: ranged xorb reads; bridge: the
+bridge serving Xet files' bytes) and fires every Nth matching request, with a
 probability drawn from a seeded generator, or always; `times` caps how often it fires. Actions:
   status       answer `status` (429 adds Retry-After) without handling the request
   reset        drop the connection before answering
   reset_after  handle the request, then drop the connection: mid-body for downloads (after `after_bytes`),
-               after the commit landed for commits (an ambiguous failure)
+               after the commit landed for commits (an ambiguous failure); for xorb uploads, after reading
+               `after_bytes` of the request body (default half)
   latency      add `latency_ms` before answering
   bandwidth    cap the body to `bytes_per_sec` for this connection
 """
@@ -21,7 +23,10 @@ from typing import Any
 
 __all__ = ["ROUTE_CLASSES", "Counters", "FaultPlan", "FaultRule", "parse_fault_spec"]
 
-ROUTE_CLASSES = ("api", "resolve", "upload", "commit", "cdn")
+ROUTE_CLASSES = ("api", "resolve", "upload", "commit", "cdn", "xet-token", "cas", "xorb", "bridge")
+XET_FIELDS = ("xorb_bytes_received", "xorb_bytes_new", "xorbs_new", "xorbs_known", "shards", "file_bytes_committed",
+              "dedup_hits", "dedup_misses")
+UNKNOWN_ROUTES_CAP = 100
 ACTIONS = ("status", "reset", "reset_after", "latency", "bandwidth")
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]i?B?|B)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "B": 1, "K": 10**3, "KB": 10**3, "KI": 2**10, "KIB": 2**10, "M": 10**6, "MB": 10**6,
@@ -191,8 +196,10 @@ def _merge(decision: Decision, rule: FaultRule) -> None:
 
 class Counters:
     """Requests, bytes and outcomes per route class, and per rate-limit bucket: what tests and benchmarks read
-    request counts from. `authorized` counts requests that carried an Authorization header (on `cdn`, a client
-    that leaked the user's token to another host)."""
+    request counts from. `authorized` counts requests that carried an Authorization header (on `cdn`, `xorb` and
+    `bridge`, a client that leaked a token to a URL that needs none). `cas_routes` counts per CAS route, `xet`
+    what the CAS stored (new vs known xorb bytes: the dedup measure), and `unknown_routes` lists requests no
+    route matched on any listener, so a test fails on protocol drift instead of a silent 404."""
 
     _FIELDS = ("requests", "bytes_sent", "bytes_received", "errors", "faults", "authorized")
     _BUCKETS = ("api", "resolvers", "commits")
@@ -207,6 +214,26 @@ class Counters:
             self._buckets = {b: {"requests": 0, "limited": 0, "anonymous_requests": 0, "anonymous_limited": 0}
                              for b in self._BUCKETS}
             self._commits = 0
+            self._cas_routes: dict[str, dict[str, int]] = {}
+            self._xet = dict.fromkeys(XET_FIELDS, 0)
+            self._unknown: list[str] = []
+
+    def add_cas_route(self, name: str, **deltas: int) -> None:
+        """`name` is "<METHOD> <route>", e.g. "POST /v1/xorbs"."""
+        with self._lock:
+            row = self._cas_routes.setdefault(name, {"requests": 0, "errors": 0, "authorized": 0})
+            for key, delta in deltas.items():
+                row[key] += delta
+
+    def add_xet(self, **deltas: int) -> None:
+        with self._lock:
+            for key, delta in deltas.items():
+                self._xet[key] += delta
+
+    def add_unknown_route(self, method: str, path: str) -> None:
+        with self._lock:
+            if len(self._unknown) < UNKNOWN_ROUTES_CAP:
+                self._unknown.append(f"{method} {path}")
 
     def add(self, route: str, **deltas: int) -> None:
         with self._lock:
@@ -232,4 +259,7 @@ class Counters:
             out: dict[str, Any] = {route: dict(row) for route, row in self._data.items()}
             out["buckets"] = {b: dict(row) for b, row in self._buckets.items()}
             out["commits"] = self._commits
+            out["cas_routes"] = {name: dict(row) for name, row in self._cas_routes.items()}
+            out["xet"] = dict(self._xet)
+            out["unknown_routes"] = list(self._unknown)
             return out

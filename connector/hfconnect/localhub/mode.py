@@ -1,4 +1,5 @@
-"""What of huggingface.co's less friendly behaviour the local hub models (all off by default).
+"""What of huggingface.co's behaviour the local hub models: Xet storage (on by default, `xet=False` for the
+LFS-only variant), redirects and rate limits (off by default).
 
 The real Hub answers `/resolve/` of an LFS file with a 302 to a signed URL on another host (a CDN) that
 expires, and rate-limits every token (or IP, when anonymous) per 5-minute fixed window in three buckets:
@@ -22,7 +23,8 @@ ANONYMOUS = {"api": 500, "resolvers": 3000}
 
 @dataclass(frozen=True)
 class HubMode:
-    """Redirects to an expiring CDN URL and per-token rate-limit windows; both off unless switched on."""
+    """Redirects to an expiring CDN URL and per-token rate-limit windows (both off unless switched on), and Xet
+    (on unless switched off: every Hub repo is stored on Xet now)."""
 
     redirects: bool = False
     cdn_host: str = "127.0.0.2"  # another loopback address: clients must see another host
@@ -33,10 +35,14 @@ class HubMode:
     anonymous_quotas: dict[str, int] = field(default_factory=lambda: dict(ANONYMOUS))  # per client IP
     commit_quota: int = 100  # commits per repo per commit window (the Hub's limit is of this order)
     commit_window: float = 3600.0
+    xet: bool = True  # as on huggingface.co: uploads and downloads through Xet (token endpoints + a CAS)
+    xet_token_expiry: float = 3600.0  # seconds a Xet access token is valid (the clients refresh it)
 
     def __post_init__(self) -> None:
         if not all(0 < t < math.inf for t in (self.url_expiry, self.window, self.commit_window)):  # NaN fails too
             raise ValueError("url expiry and rate-limit windows must be positive, finite numbers of seconds")
+        if not 0 < self.xet_token_expiry < math.inf:
+            raise ValueError("the Xet token expiry must be a positive, finite number of seconds")
         for quotas in (self.quotas, self.anonymous_quotas):
             unknown = set(quotas) - set(BUCKETS)
             if unknown:
@@ -55,7 +61,7 @@ class HubMode:
         return {"redirects": self.redirects, "cdn_host": self.cdn_host, "url_expiry": self.url_expiry,
                 "rate_limits": self.rate_limits, "window": self.window, "quotas": dict(self.quotas),
                 "anonymous_quotas": dict(self.anonymous_quotas), "commit_quota": self.commit_quota,
-                "commit_window": self.commit_window}
+                "commit_window": self.commit_window, "xet": self.xet, "xet_token_expiry": self.xet_token_expiry}
 
 
 def parse_quotas(spec: str) -> dict[str, int]:

@@ -56,19 +56,24 @@ def validate_repo_path(path: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class FileEntry:
-    """One file of a commit: its git oid, content sha256 (the object's address), size and LFS-ness."""
+    """One file of a commit: its git oid, content sha256 (the object's address), size and LFS-ness, and the Xet
+    file hash when its bytes arrived through Xet (the id hf_xet downloads it by)."""
 
     oid: str
     sha256: str
     size: int
     lfs: bool
+    xet_hash: str | None = None
 
     def to_json(self) -> list[Any]:
-        return [self.oid, self.sha256, self.size, self.lfs]
+        out: list[Any] = [self.oid, self.sha256, self.size, self.lfs]
+        if self.xet_hash:  # only then: trees written before Xet, and LFS files, keep their exact bytes and ids
+            out.append(self.xet_hash)
+        return out
 
     @classmethod
     def from_json(cls, raw: list[Any]) -> FileEntry:
-        return cls(raw[0], raw[1], int(raw[2]), bool(raw[3]))
+        return cls(raw[0], raw[1], int(raw[2]), bool(raw[3]), raw[4] if len(raw) > 4 else None)
 
 
 class Commit:
@@ -110,3 +115,4 @@ class Operation:
     content: bytes | None = None
     sha256: str | None = None
     size: int | None = None
+    xet_hash: str | None = None  # set by the hub when the sha256 arrived in a Xet shard

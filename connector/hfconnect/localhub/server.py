@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from .app import build_app
-from .cdn import build_cdn_app
+from .cas import build_cas_app
 from .context import HubState, Token
 from .faults import FaultPlan, FaultRule, parse_fault_spec
 from .mode import HubMode
@@ -41,7 +41,8 @@ def parse_token_spec(spec: str) -> tuple[str, Token]:
     return parts[0], Token(user=user, role=parts[1])
 
 
-async def _serve_async(state: HubState, host: str, port: int, ready_file: str | None, cdn_port: int = 0) -> None:
+async def _serve_async(state: HubState, host: str, port: int, ready_file: str | None, cdn_port: int = 0,
+                       cas_port: int = 0) -> None:
     runners = []
     runner = web.AppRunner(build_app(state), access_log=None, handle_signals=False)
     await runner.setup()
@@ -51,16 +52,25 @@ async def _serve_async(state: HubState, host: str, port: int, ready_file: str | 
     bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     endpoint = f"http://{host}:{bound}"
     info: dict[str, Any] = {"endpoint": endpoint, "port": bound, "pid": os.getpid()}
-    if state.mode.redirects:  # the signed-URL host: another address, so clients see another host
-        cdn_runner = web.AppRunner(build_cdn_app(state), access_log=None, handle_signals=False)
-        await cdn_runner.setup()
-        runners.append(cdn_runner)
-        cdn_site = web.TCPSite(cdn_runner, state.mode.cdn_host, cdn_port, backlog=1024, reuse_address=True)
-        await cdn_site.start()
-        cdn_bound = cdn_site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        state.cdn_base = info["cdn_endpoint"] = f"http://{state.mode.cdn_host}:{cdn_bound}"
+    mode = state.mode
+    if mode.redirects or mode.xet:
+        # The other host: signed CDN URLs (redirect mode), the Xet CAS and bridge. In the real-Hub mode it is
+        # another address, as the Hub's CDN and CAS are; otherwise another port (another origin) suffices.
+        other_runner = web.AppRunner(build_cas_app(state), access_log=None, handle_signals=False)
+        await other_runner.setup()
+        runners.append(other_runner)
+        other_host = mode.cdn_host if mode.redirects else host
+        other_site = web.TCPSite(other_runner, other_host, cas_port or cdn_port, backlog=1024, reuse_address=True)
+        await other_site.start()
+        other_bound = other_site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        other_base = f"http://{other_host}:{other_bound}"
+        if mode.redirects:
+            state.cdn_base = info["cdn_endpoint"] = other_base
+        if mode.xet:
+            state.cas_base = info["cas_endpoint"] = other_base
     log.info("local hub serving %s on %s", state.storage.root, endpoint)
     extra = f", signed URLs on {state.cdn_base}" if state.cdn_base else ""
+    extra += f", Xet CAS on {state.cas_base}" if state.cas_base else ""
     print(f"hfconnect localhub listening on {endpoint} (root {state.storage.root}{extra})", flush=True)
     if ready_file:
         tmp = f"{ready_file}.tmp"
@@ -88,6 +98,7 @@ def serve(
     ready_file: str | None = None,
     mode: HubMode | None = None,
     cdn_port: int = 0,
+    cas_port: int = 0,
 ) -> None:
     """Run the hub in this process until SIGINT/SIGTERM."""
     token_map = dict(parse_token_spec(t) for t in tokens)
@@ -96,9 +107,9 @@ def serve(
     try:
         import uvloop  # type: ignore[import-not-found]
 
-        uvloop.run(_serve_async(state, host, port, ready_file, cdn_port))
+        uvloop.run(_serve_async(state, host, port, ready_file, cdn_port, cas_port))
     except ImportError:
-        asyncio.run(_serve_async(state, host, port, ready_file, cdn_port))
+        asyncio.run(_serve_async(state, host, port, ready_file, cdn_port, cas_port))
 
 
 class LocalHub:
@@ -109,7 +120,8 @@ class LocalHub:
     ...     api = HfApi(endpoint=hub.endpoint, token=hub.write_token)
 
     `mode=HubMode.real_hub()` makes it behave as huggingface.co does: LFS files redirect to expiring signed URLs
-    on `cdn_endpoint` (another loopback address), and requests are rate-limited per window.
+    on `cdn_endpoint` (another loopback address), and requests are rate-limited per window. Xet is on unless
+    `HubMode(xet=False)`: the CAS listens on `cas_endpoint` (`cas_port` when given, else a free port).
     """
 
     def __init__(
@@ -122,6 +134,7 @@ class LocalHub:
         log_file: str | os.PathLike[str] | None = None,
         mode: HubMode | None = None,
         port: int = 0,
+        cas_port: int = 0,
     ) -> None:
         self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
         if root is None:
@@ -134,8 +147,10 @@ class LocalHub:
         self.log_file = log_file
         self.mode = mode or HubMode()
         self.port = port
+        self.cas_port = cas_port
         self.endpoint = ""
         self.cdn_endpoint = ""  # the signed-URL host (redirect mode only)
+        self.cas_endpoint = ""  # the Xet CAS (unless the mode is LFS-only)
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -151,6 +166,8 @@ class LocalHub:
         cmd = [sys.executable, "-m", "hfconnect.cli", "localhub", "serve", "--root", str(self.root),
                "--port", str(self.port), "--seed", str(self.seed), "--ready-file", str(ready)]
         cmd += mode_arguments(self.mode)
+        if self.cas_port:
+            cmd += ["--cas-port", str(self.cas_port)]
         for token, role in self.tokens.items():
             cmd += ["--token", f"{token}:{role}"]
         for fault in self.faults:
@@ -171,6 +188,7 @@ class LocalHub:
         ready.unlink()
         self.endpoint = info["endpoint"]
         self.cdn_endpoint = info.get("cdn_endpoint", "")
+        self.cas_endpoint = info.get("cas_endpoint", "")
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -243,4 +261,8 @@ def mode_arguments(mode: HubMode) -> list[str]:
         args += ["--rate-limits", "--rate-window", f"{mode.window:g}", "--quota", quotas,
                  "--anonymous-quota", anonymous, "--commit-quota", str(mode.commit_quota),
                  "--commit-window", f"{mode.commit_window:g}"]
+    if not mode.xet:
+        args += ["--lfs-only"]
+    if mode.xet_token_expiry != HubMode().xet_token_expiry:
+        args += ["--xet-token-expiry", f"{mode.xet_token_expiry!r}"]
     return args

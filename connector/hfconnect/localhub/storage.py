@@ -85,6 +85,14 @@ class Storage:
             raise
         _fsync_dir(target.parent)
 
+    def atomic_write(self, target: Path, data: bytes) -> None:
+        """Write `data` to `target` durably (temp file, fsync, rename): for stores that share this root."""
+        self._atomic_write(target, data)
+
+    def lock(self, key: str) -> threading.Lock:
+        """The process-wide lock named `key` (one per repo here; other stores name their own keys)."""
+        return self._lock(key)
+
     def _lock(self, key: str) -> threading.Lock:
         with self._locks_guard:
             return self._locks.setdefault(key, threading.Lock())
@@ -359,7 +367,7 @@ class Storage:
                     "upload it through the LFS batch API first.",
                 )
             pointer = lfs_pointer(op.sha256, op.size)
-            files[op.path] = FileEntry(git_blob_oid(pointer), op.sha256, op.size, True)
+            files[op.path] = FileEntry(git_blob_oid(pointer), op.sha256, op.size, True, op.xet_hash)
         elif op.kind == "deletedFile":
             if op.path not in files:
                 raise HubError(404, "EntryNotFound", f"Cannot delete {op.path}: file does not exist.")

@@ -21,7 +21,7 @@ PATH = "data/train-00000-of-00001.parquet"  # an LFS path on a new repo (.gitatt
 @pytest.fixture
 def cdn_hub() -> Iterator[InProcessHub]:
     with running_hub(mode=HubMode(redirects=True)) as hub:
-        hub.dataset("o/cdn", {PATH: BLOB, "notes.txt": b"small text"})
+        hub.dataset("o/cdn", {PATH: BLOB, "notes.txt": b"small text"}, lfs=True)  # LFS: the CDN, not the bridge
         yield hub
 
 
@@ -111,7 +111,7 @@ def test_unsatisfiable_ranges_unknown_paths_and_injected_faults(cdn_hub: InProce
 
 def test_without_redirects_the_hub_serves_lfs_files_itself() -> None:
     with running_hub() as hub:
-        hub.dataset("o/plain", {PATH: BLOB})
+        hub.dataset("o/plain", {PATH: BLOB}, lfs=True)
         status, _, body = request("GET", f"{hub.endpoint}/datasets/o/plain/resolve/main/{PATH}",
                                   headers={"Range": "bytes=-16"})
         assert (status, body) == (206, BLOB[-16:])

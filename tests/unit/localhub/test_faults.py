@@ -128,7 +128,8 @@ def test_counters_per_route_class() -> None:
     assert snap["resolve"] == {"requests": 2, "bytes_sent": 100, "bytes_received": 0, "errors": 0, "faults": 0,
                                "authorized": 0}
     assert snap["commits"] == 1 and snap["commit"]["errors"] == 1 and set(snap) == {
-        "api", "resolve", "upload", "commit", "cdn", "buckets", "commits"}
+        "api", "resolve", "upload", "commit", "cdn", "xet-token", "cas", "xorb", "bridge", "buckets", "commits",
+        "cas_routes", "xet", "unknown_routes"}
     assert snap["cdn"]["authorized"] == 1 and snap["buckets"]["resolvers"] == {"requests": 1, "limited": 1,
                                                                           "anonymous_requests": 0,
                                                                           "anonymous_limited": 1}

@@ -1,6 +1,6 @@
-"""HubMode: what of huggingface.co's less friendly behaviour the local hub models. Everything is off by default
-(tests of other things must not meet redirects or 429s); `real_hub()` switches all of it on with a free user's
-documented quotas; bad settings are refused with what to use instead."""
+"""HubMode: what of huggingface.co's behaviour the local hub models. Xet is on by default (as on the Hub), the less
+friendly rest is off (tests of other things must not meet redirects or 429s); `real_hub()` switches all of it on
+with a free user's documented quotas; bad settings are refused with what to use instead."""
 
 from __future__ import annotations
 
@@ -12,10 +12,16 @@ from hfconnect.localhub.mode import ANONYMOUS, BUCKETS, FREE_USER, HubMode, pars
 from hfconnect.localhub.server import mode_arguments
 
 
-def test_everything_is_off_by_default() -> None:
+def test_everything_but_xet_is_off_by_default() -> None:
     mode = HubMode()
-    assert (mode.redirects, mode.rate_limits) == (False, False)
+    assert (mode.redirects, mode.rate_limits, mode.xet, mode.xet_token_expiry) == (False, False, True, 3600.0)
     assert mode_arguments(mode) == []
+    assert HubMode.real_hub().xet
+
+
+def test_the_lfs_only_variant_and_the_token_expiry_reach_the_serve_flags() -> None:
+    assert mode_arguments(HubMode(xet=False)) == ["--lfs-only"]
+    assert mode_arguments(HubMode(xet_token_expiry=2.5)) == ["--xet-token-expiry", "2.5"]
 
 
 def test_real_hub_switches_everything_on_with_the_hubs_quotas() -> None:
@@ -45,6 +51,8 @@ def test_quotas_are_not_shared_between_modes() -> None:
     ({"quotas": {"api": 0}}, "rate-limit quotas must be whole numbers >= 1"),
     ({"quotas": {"api": 1.5}}, "rate-limit quotas must be whole numbers >= 1"),
     ({"commit_quota": 0}, "the commit quota must be >= 1"),
+    ({"xet_token_expiry": 0}, "the Xet token expiry must be a positive, finite number of seconds"),
+    ({"xet_token_expiry": float("nan")}, "the Xet token expiry must be a positive, finite number of seconds"),
 ])
 def test_bad_settings_are_refused(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -56,7 +64,7 @@ def test_public_is_json_and_a_copy() -> None:
     public = mode.public()
     assert json.loads(json.dumps(public)) == public
     assert set(public) == {"redirects", "cdn_host", "url_expiry", "rate_limits", "window", "quotas",
-                           "anonymous_quotas", "commit_quota", "commit_window"}
+                           "anonymous_quotas", "commit_quota", "commit_window", "xet", "xet_token_expiry"}
     public["quotas"]["api"] = 1
     assert mode.quotas["api"] == 1000
 

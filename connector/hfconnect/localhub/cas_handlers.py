@@ -1,0 +1,113 @@
+"""The CAS API handlers (xorbs, shards, global dedup, reconstructions, telemetry) and the ranged xorb reads.
+
+Routes the client probes and falls back from (xorb grants, v2 shards, v2 reconstructions) answer 404, as the
+reference says hf_xet 1.8 handles; everything CPU-bound (hashing, decompression) runs off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from .api_files import parse_range
+from .cdn import check_signed, serve_range, xorb_url
+from .context import RequestContext, json_response
+from .errors import HubError
+from .xet_format import XetFormatError, is_hash_hex
+from .xet_reconstruct import reconstruction
+from .xet_shard import dedup_shard_bytes
+
+__all__ = ["fallback", "fetch_xorb", "get_chunk", "get_reconstruction", "telemetry", "upload_shard", "upload_xorb"]
+
+
+def _hash(ctx: RequestContext) -> str:
+    value = ctx.groups.get("hash") or ""
+    if not is_hash_hex(value):
+        raise HubError(400, "BadRequest", f"{value!r} is not a Xet hash (64 lowercase hex digits).")
+    return value
+
+
+async def fallback(ctx: RequestContext) -> web.Response:
+    """What the client treats as "not offered here, use the older route"."""
+    raise HubError(404, "NotFound", f"{ctx.request.method} {ctx.request.path} is not served by this CAS.")
+
+
+async def telemetry(ctx: RequestContext) -> web.Response:
+    await ctx.request.read()
+    return json_response({})
+
+
+async def upload_xorb(ctx: RequestContext) -> web.Response:
+    """POST /v1/xorbs/{prefix}/{hash}: a footer-less xorb, verified against its name; `{"was_inserted": bool}`."""
+    xorb = _hash(ctx)
+    request, counters = ctx.request, ctx.state.counters
+    if ctx.decision.reset_after:  # a xorb upload dropped mid-body
+        announced = request.content_length or 0
+        budget = ctx.decision.after_bytes if ctx.decision.after_bytes is not None else announced // 2
+        got = 0
+        while got < budget:
+            chunk = await request.content.read(min(1 << 16, budget - got))
+            if not chunk:
+                break
+            got += len(chunk)
+        counters.add_xet(xorb_bytes_received=got)
+        counters.add(ctx.route_class, faults=1)
+        if request.transport is not None:
+            request.transport.abort()
+        raise ConnectionResetError("fault injection: xorb upload dropped mid-body")
+    body = await request.read()
+    counters.add_xet(xorb_bytes_received=len(body))
+    store = ctx.state.xet_store
+    try:
+        inserted = await asyncio.to_thread(store.put_xorb, xorb, body)
+    except XetFormatError as exc:
+        raise HubError(400, "BadRequest", f"Invalid xorb {xorb}: {exc}") from None
+    if inserted:
+        counters.add_xet(xorbs_new=1, xorb_bytes_new=len(body))
+    else:
+        counters.add_xet(xorbs_known=1)
+    return json_response({"was_inserted": inserted})
+
+
+async def upload_shard(ctx: RequestContext) -> web.Response:
+    """POST /v1/shards: a footer-less shard; its xorbs must be stored, its files' bytes must hash right."""
+    data = await ctx.request.read()
+    new, _ = await asyncio.to_thread(ctx.state.xet_store.put_shard, data)
+    ctx.state.counters.add_xet(shards=1)
+    return json_response({"result": 1 if new else 0})
+
+
+async def get_chunk(ctx: RequestContext) -> web.Response:
+    """GET /v1/chunks/{prefix}/{hash}: global dedup. A known chunk answers a shard with the CAS info of every
+    xorb of the upload that stored it (as the Hub answers with that upload's shard)."""
+    chunk = _hash(ctx)
+    xorbs = ctx.state.xet_store.dedup_xorbs(chunk)
+    if not xorbs:
+        ctx.state.counters.add_xet(dedup_misses=1)
+        raise HubError(404, "NotFound", f"Chunk {chunk} is not known to this CAS.")
+    ctx.state.counters.add_xet(dedup_hits=1)
+    body = await asyncio.to_thread(dedup_shard_bytes, xorbs)
+    return web.Response(body=body, content_type="application/octet-stream")
+
+
+async def get_reconstruction(ctx: RequestContext) -> web.Response:
+    """GET /v1/reconstructions/{file_id} (with an optional Range): terms trimmed at chunk boundaries."""
+    file_id = _hash(ctx)
+    store = ctx.state.xet_store
+    found = store.file(file_id)
+    if found is None:
+        raise HubError(404, "NotFound", f"File {file_id} is not known to this CAS.")
+    rng = parse_range(ctx.request.headers.get("Range"), found.size)
+    body = await asyncio.to_thread(reconstruction, store, found, rng, lambda x: xorb_url(ctx.state, x))
+    return json_response(body)
+
+
+async def fetch_xorb(ctx: RequestContext) -> web.StreamResponse:
+    """GET <presigned xorb URL> with `Range`: raw serialized xorb bytes; no Authorization needed (403 expired)."""
+    xorb = _hash(ctx)
+    check_signed(ctx, "xorb", xorb)
+    store = ctx.state.xet_store
+    if not store.has_xorb(xorb):
+        raise HubError(404, "NotFound", f"Xorb {xorb} is not in the CAS.")
+    return await serve_range(ctx, str(store.xorb_path(xorb)), xorb)

@@ -1,0 +1,180 @@
+"""The hub's Xet store without any server: xorbs verified and kept by hash, shards checked against them (a
+xorb the CAS lacks, wrong hashes, terms outside their xorb are refused, naming what is wrong), files
+materialized into the object store by sha256, reconstructions trimmed at chunk boundaries, and everything
+found again by a store reopened on the same root (a restarted hub)."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from pathlib import Path
+
+import lz4.frame
+import pytest
+
+from hfconnect.localhub import xet_format as xf
+from hfconnect.localhub.errors import HubError
+from hfconnect.localhub.storage import Storage
+from hfconnect.localhub.xet_reconstruct import reconstruction
+from hfconnect.localhub.xet_shard import Shard, ShardChunk, ShardFile, ShardTerm, ShardXorb, shard_bytes
+from hfconnect.localhub.xet_store import XetStore
+
+RNG = random.Random(7)
+
+
+def make_xorb(chunks: list[bytes]) -> tuple[str, bytes, ShardXorb]:
+    """A footer-less xorb as a client uploads it (alternating LZ4 and uncompressed chunks) and its CAS info."""
+    body, items, infos, start = b"", [], [], 0
+    for i, chunk in enumerate(chunks):
+        payload, scheme = (lz4.frame.compress(chunk), 1) if i % 2 else (chunk, 0)
+        body += bytes([0]) + len(payload).to_bytes(3, "little") + bytes([scheme]) + len(chunk).to_bytes(3, "little")
+        body += payload
+        h = xf.chunk_hash(chunk)
+        items.append((h, len(chunk)))
+        infos.append(ShardChunk(xf.hash_hex(h), start, len(chunk), 1 << 31))
+        start += len(chunk)
+    name = xf.hash_hex(xf.xorb_hash(items))
+    return name, body, ShardXorb(name, 0, tuple(infos), start, len(body))
+
+
+def shard_file(parts: list[tuple[ShardXorb, int, int]], sha256: str | None = "auto") -> ShardFile:
+    """A file made of chunk ranges [start, end) of xorbs, with its true file hash (and sha256 unless told)."""
+    items, terms = [], []
+    for info, start, end in parts:
+        chunks = info.chunks[start:end]
+        items += [(xf.hash_from_hex(c.chunk_hash), c.unpacked_bytes) for c in chunks]
+        terms.append(ShardTerm(info.xorb_hash, 0, sum(c.unpacked_bytes for c in chunks), start, end))
+    return ShardFile(xf.hash_hex(xf.file_hash(items)), tuple(terms), sha256)
+
+
+def with_sha(f: ShardFile, data: bytes) -> ShardFile:
+    return ShardFile(f.file_hash, f.terms, hashlib.sha256(data).hexdigest())
+
+
+A_CHUNKS = [RNG.randbytes(n) for n in (1000, 2500, 700, 4096, 3)]
+B_CHUNKS = [bytes(3000), RNG.randbytes(1234), b"x" * 999]
+A_NAME, A_BODY, A_INFO = make_xorb(A_CHUNKS)
+B_NAME, B_BODY, B_INFO = make_xorb(B_CHUNKS)
+# A file of A's chunks 1..4 then all of B: two terms, as a file deduplicated against an earlier one is.
+FILE_DATA = b"".join(A_CHUNKS[1:4]) + b"".join(B_CHUNKS)
+FILE = with_sha(shard_file([(A_INFO, 1, 4), (B_INFO, 0, 3)]), FILE_DATA)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> XetStore:
+    s = XetStore(Storage(tmp_path))
+    assert s.put_xorb(A_NAME, A_BODY) and s.put_xorb(B_NAME, B_BODY)
+    return s
+
+
+def test_xorbs_are_verified_and_kept_once(tmp_path: Path) -> None:
+    s = XetStore(Storage(tmp_path))
+    with pytest.raises(xf.XetFormatError, match=f"not {B_NAME}"):
+        s.put_xorb(B_NAME, A_BODY)
+    assert not s.has_xorb(B_NAME)
+    assert s.put_xorb(A_NAME, A_BODY) is True
+    assert s.put_xorb(A_NAME, A_BODY) is False
+    assert s.xorb_path(A_NAME).read_bytes() == A_BODY
+    index = s.xorb_index(A_NAME)
+    assert index.sizes == tuple(len(c) for c in A_CHUNKS) and index.offsets[-1] == len(A_BODY)
+    assert s.read_chunks(A_NAME, 1, 3) == A_CHUNKS[1:3]
+    assert not list((tmp_path / "tmp").iterdir())  # nothing half-written left behind
+
+
+def test_a_shard_publishes_its_files_and_dedup_info(store: XetStore) -> None:
+    data = shard_bytes(Shard((FILE,), (A_INFO, B_INFO)))
+    assert store.put_shard(data)[0] is True
+    assert store.put_shard(data)[0] is False  # the same shard again: accepted, nothing new
+    sha = FILE.sha256
+    assert sha is not None and store.storage.object_path(sha).read_bytes() == FILE_DATA
+    assert store.file_hash_for_sha256(sha) == FILE.file_hash
+    found = store.file(FILE.file_hash)
+    assert found is not None and (found.size, found.sha256) == (len(FILE_DATA), sha)
+    assert store.xorb_for_chunk(B_INFO.chunks[2].chunk_hash) == B_NAME
+    assert store.casinfo(A_NAME) == A_INFO
+    # global dedup: a chunk of either xorb answers the CAS info of both (the shard that described them)
+    assert store.dedup_xorbs(B_INFO.chunks[2].chunk_hash) == store.dedup_xorbs(A_INFO.chunks[0].chunk_hash)
+    assert set(store.dedup_xorbs(A_INFO.chunks[0].chunk_hash)) == {A_INFO, B_INFO}
+    assert store.dedup_xorbs("ab" * 32) == []
+
+
+def test_a_restarted_store_finds_everything(store: XetStore) -> None:
+    store.put_shard(shard_bytes(Shard((FILE,), (A_INFO, B_INFO))))
+    again = XetStore(Storage(store.storage.root))
+    assert again.has_xorb(A_NAME) and again.file_hash_for_sha256(FILE.sha256 or "") == FILE.file_hash
+    assert again.xorb_for_chunk(A_INFO.chunks[0].chunk_hash) == A_NAME
+    assert again.casinfo(B_NAME) == B_INFO and again.file(FILE.file_hash) == store.file(FILE.file_hash)
+    assert set(again.dedup_xorbs(B_INFO.chunks[0].chunk_hash)) == {A_INFO, B_INFO}
+
+
+def _refused(store: XetStore, shard: Shard, message: str) -> None:
+    with pytest.raises(HubError, match=message) as exc:
+        store.put_shard(shard_bytes(shard))
+    assert exc.value.status == 400
+    assert store.file_hash_for_sha256(FILE.sha256 or "") is None and store.file(FILE.file_hash) is None
+    assert not list((store.storage.root / "xet" / "shards").iterdir())
+
+
+def test_a_shard_naming_an_unknown_xorb_is_refused(tmp_path: Path) -> None:
+    s = XetStore(Storage(tmp_path))
+    s.put_xorb(A_NAME, A_BODY)
+    _refused(s, Shard((FILE,), ()), f"xorb {B_NAME} is not in the CAS")
+    _refused(s, Shard((), (B_INFO,)), f"xorb {B_NAME} is not in the CAS")
+
+
+def test_shards_with_wrong_claims_are_refused(store: XetStore) -> None:
+    bad_sha = ShardFile(FILE.file_hash, FILE.terms, "0" * 64)
+    _refused(store, Shard((bad_sha,), ()), f"file {FILE.file_hash}: Uploaded content hashes to {FILE.sha256}")
+    _refused(store, Shard((ShardFile(FILE.file_hash, FILE.terms, None),), ()), "carries no sha256")
+    wrong_name = "ab" * 32
+    _refused(store, Shard((ShardFile(wrong_name, FILE.terms, FILE.sha256),), ()),
+             f"the chunks of file {wrong_name} hash to {FILE.file_hash}")
+    outside = ShardTerm(A_NAME, 0, 1, 3, 9)
+    _refused(store, Shard((ShardFile(FILE.file_hash, (outside,), FILE.sha256),), ()),
+             rf"term #0 of file {FILE.file_hash} names chunks \[3, 9\) of xorb {A_NAME}, which has 5")
+    short = ShardTerm(A_NAME, 0, 5, 0, 2)
+    _refused(store, Shard((ShardFile(FILE.file_hash, (short,), FILE.sha256),), ()),
+             "says 5 bytes, its chunks hold 3500")
+    lying = ShardXorb(A_NAME, 0, B_INFO.chunks, 1, 1)
+    _refused(store, Shard((), (lying,)), f"CAS info for xorb {A_NAME} does not match")
+    with pytest.raises(HubError, match="Invalid shard: malformed shard"):
+        store.put_shard(b"not a shard")
+
+
+def _client_read(store: XetStore, answer: dict, length: int) -> bytes:
+    """What hf_xet does with a reconstruction: fetch each url_range, decode its chunks, join the terms."""
+    out = b""
+    for term in answer["terms"]:
+        xorb, rng = term["hash"], term["range"]
+        entry = next(e for e in answer["fetch_info"][xorb] if e["range"]["start"] <= rng["start"]
+                     and rng["end"] <= e["range"]["end"])
+        raw = store.xorb_path(xorb).read_bytes()[entry["url_range"]["start"]:entry["url_range"]["end"] + 1]
+        chunks = [xf.chunk_data(raw, span) for span in xf.walk_xorb(raw)]
+        data = b"".join(chunks[rng["start"] - entry["range"]["start"]:rng["end"] - entry["range"]["start"]])
+        assert len(data) == term["unpacked_length"]
+        out += data
+    return out[answer["offset_into_first_range"]:][:length]
+
+
+@pytest.mark.parametrize(("first", "last"), [
+    (0, len(FILE_DATA) - 1),  # all of it
+    (0, 0), (2499, 2500), (2500, 2500),  # across the first chunk boundary of the file
+    (3000, 9000),  # from inside a chunk of A into B
+    (len(FILE_DATA) - 10, len(FILE_DATA) - 1),  # the tail, inside B's last chunk only
+    (7296, 7296),  # the first byte of the second term exactly
+])
+def test_reconstructions_are_trimmed_at_chunk_boundaries(store: XetStore, first: int, last: int) -> None:
+    store.put_shard(shard_bytes(Shard((FILE,), (A_INFO, B_INFO))))
+    found = store.file(FILE.file_hash)
+    assert found is not None
+    answer = reconstruction(store, found, (first, last), lambda x: f"http://cas/{x}")
+    assert _client_read(store, answer, last - first + 1) == FILE_DATA[first:last + 1]
+    assert answer["offset_into_first_range"] < max(len(c) for c in A_CHUNKS + B_CHUNKS)
+    for term in answer["terms"]:  # no chunk beyond what the range needs
+        assert term["range"]["end"] > term["range"]["start"]
+    if (first, last) == (len(FILE_DATA) - 10, len(FILE_DATA) - 1):
+        assert answer["terms"] == [{"hash": B_NAME, "unpacked_length": 999, "range": {"start": 2, "end": 3}}]
+        assert answer["fetch_info"][B_NAME][0]["url_range"]["end"] == len(B_BODY) - 1
+    whole = reconstruction(store, found, None, lambda x: f"http://cas/{x}")
+    assert whole["offset_into_first_range"] == 0 and [t["range"] for t in whole["terms"]] == [
+        {"start": 1, "end": 4}, {"start": 0, "end": 3}]
