@@ -134,9 +134,7 @@ def generate(path: Path, size: int) -> str:
 
 
 def upload(endpoint: str, path: Path) -> None:
-    # huggingface_hub reads these at import time, so it is imported only here, after they are set;
-    # the local hub speaks git-LFS uploads, never Xet.
-    os.environ["HF_HUB_DISABLE_XET"] = "1"
+    # huggingface_hub reads these at import time, so it is imported only here, after they are set.
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     from huggingface_hub import CommitOperationAdd, HfApi

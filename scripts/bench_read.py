@@ -554,7 +554,7 @@ def child_env(python: str, hf_home: Path, endpoint: str) -> dict[str, str]:
     for key in ("HF_TOKEN", "PYSPARK_SUBMIT_ARGS", "SPARK_HOME"):
         env.pop(key, None)
     env.update(PYSPARK_PYTHON=python, PYSPARK_DRIVER_PYTHON=python, SPARK_LOCAL_IP="127.0.0.1",
-               HF_HUB_DISABLE_XET="1", HF_HUB_DISABLE_TELEMETRY="1", HF_HUB_DISABLE_PROGRESS_BARS="1",
+               HF_HUB_DISABLE_TELEMETRY="1", HF_HUB_DISABLE_PROGRESS_BARS="1",
                HF_DATASETS_DISABLE_PROGRESS_BARS="1", HF_HOME=str(hf_home), HF_ENDPOINT=endpoint,
                TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1")
     return env
@@ -874,7 +874,6 @@ def main(argv: list[str] | None = None) -> int:
         return child_main(args.child, args.ctx)
     if args.phase_child:
         return phase_child_main(args.phase_child, args.ctx)
-    os.environ["HF_HUB_DISABLE_XET"] = "1"  # before huggingface_hub is imported: the local hub has no Xet
     os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # 10,000 upload bars would bury the table
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     if args.setup_psh:

@@ -174,7 +174,6 @@ def main() -> int:
     parser.add_argument("--latency-trigger", type=float, default=1.0, help="the source query's trigger, seconds")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON (scripts/_bench_json.py)")
     args = parser.parse_args()
-    os.environ.setdefault("HF_HUB_DISABLE_XET", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     from hfconnect.localhub import LocalHub
 

@@ -186,7 +186,6 @@ def _local_ceiling(spark: Any, df: Any, name: str, out_dir: str) -> int:
 
 # ---- variants (each runs in a fresh process) ---------------------------------------------------------------
 def variant_main(name: str, data_dir: str, endpoint: str, repo: str, extra: dict[str, Any]) -> dict[str, Any]:
-    os.environ["HF_HUB_DISABLE_XET"] = "1"
     os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
     os.environ["HF_ENDPOINT"] = endpoint
     os.environ["HF_TOKEN"] = TOKEN
@@ -276,7 +275,6 @@ def generated_batches(rows: int, batch_rows: int = 10_000, seed: int = 3) -> Any
 def rss_main(rows: str, endpoint: str, repo: str, max_file_size: str, row_group: str) -> dict[str, Any]:
     """Peak RSS of ONE write task streaming `rows` rows in 10k-row batches (as Spark hands them), generated on
     the fly so that only the writer holds data. VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec."""
-    os.environ["HF_HUB_DISABLE_XET"] = "1"
     from hfconnect.options import WriteOptions
     from hfconnect.write import WriteJob, write_task
 
@@ -389,7 +387,7 @@ def cdc_main(data_dir: str, out_dir: str, cdc: bool) -> dict[str, Any]:
 
 # ---- driver ------------------------------------------------------------------------------------------------
 def run_child(args: list[str], python: str = sys.executable, timeout: int = 1800) -> dict[str, Any]:
-    env = dict(os.environ, PYSPARK_PYTHON=python, SPARK_LOCAL_IP="127.0.0.1", HF_HUB_DISABLE_XET="1")
+    env = dict(os.environ, PYSPARK_PYTHON=python, SPARK_LOCAL_IP="127.0.0.1")
     proc = subprocess.Popen([python, str(Path(__file__).resolve()), *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
     try:
@@ -431,7 +429,6 @@ def main() -> int:
     parser.add_argument("--json", default=None, metavar="PATH",
                         help="also write the results and goals as JSON to PATH (for scripts/bench_report.py)")
     args = parser.parse_args()
-    os.environ["HF_HUB_DISABLE_XET"] = "1"
     from hfconnect.localhub import LocalHub
 
     with tempfile.TemporaryDirectory(prefix="hfconnect-bench-write-") as tmp, \

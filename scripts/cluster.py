@@ -125,7 +125,6 @@ class Cluster:
         return {
             MARKER: str(self.run),
             "PATH": f"{VENV / 'bin'}:{os.environ.get('PATH', '')}",
-            "HF_HUB_DISABLE_XET": "1",  # the local hub speaks LFS only: every Hub client on the cluster must know
             "HF_HUB_DISABLE_TELEMETRY": "1",
             "HF_HUB_DISABLE_PROGRESS_BARS": "1",
             "HF_HOME": str(self.run / "hf-home"),
@@ -345,7 +344,6 @@ class Cluster:
             "RAY_AUTH_MODE": "token",
             "RAY_AUTH_TOKEN_PATH": str(self.run / "ray-auth-token"),
             "HF_ENDPOINT": e["hub endpoint"],
-            "HF_HUB_DISABLE_XET": "1",
             "PYSPARK_PYTHON": str(self.python),
             "PYSPARK_DRIVER_PYTHON": str(self.python),
             "SPARK_LOCAL_IP": "127.0.0.1",
@@ -473,7 +471,6 @@ def demo_files() -> dict[str, dict[str, bytes]]:
 def publish(endpoint: str, token: str, datasets: dict[str, dict[str, bytes]]) -> list[str]:
     """Each dataset in ONE commit to its repo's main (created if missing), which then holds exactly these files
     (and .gitattributes): publishing again restores them. One line per dataset."""
-    os.environ["HF_HUB_DISABLE_XET"] = "1"  # read at import: the local hub speaks LFS only
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
 
     api = HfApi(endpoint=endpoint, token=token)

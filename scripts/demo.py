@@ -219,7 +219,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def demo(args: argparse.Namespace, console: Console) -> int:
-    os.environ["HF_HUB_DISABLE_XET"] = "1" if not args.endpoint else os.environ.get("HF_HUB_DISABLE_XET", "0")
     with ExitStack() as stack:
         hub = None
         if args.endpoint:
@@ -306,7 +305,7 @@ def next_steps(args: argparse.Namespace, endpoint: str) -> None:
             ("source .venv/bin/activate", "the demo's hfconnect, python and spark-submit"),
             ("# the demo's hub again, on port 8000, and Hub clients pointed at it", ""),
             (f"hfconnect localhub serve --root {root} --port 8000 --token {NEXT_TOKEN}:write > /dev/null &", ""),
-            (f"export HF_ENDPOINT=http://127.0.0.1:8000 HF_TOKEN={NEXT_TOKEN} HF_HUB_DISABLE_XET=1", ""),
+            (f"export HF_ENDPOINT=http://127.0.0.1:8000 HF_TOKEN={NEXT_TOKEN}", ""),
             (f"hfconnect inspect {out}", "commit, splits, files, row groups, schema"),
             ("# a job of jobs/ (README, \"Run on a cluster\"): filter and project, on Daft, then on Spark", ""),
             (f"python jobs/select.py {args.repo} {args.repo}-5star --columns id,text --where 'rating = 5' "

@@ -70,7 +70,7 @@ def _start(name: str, python: Path, tmp: Path, env_extra: dict[str, str]) -> Con
     port = free_port()
     log = tmp / f"{name}.log"
     env = {k: v for k, v in os.environ.items() if k not in ("HF_TOKEN", "HF_ENDPOINT", "PYSPARK_DRIVER_PYTHON")}
-    env.update(PYSPARK_PYTHON=str(python), SPARK_LOCAL_IP="127.0.0.1", HF_HUB_DISABLE_XET="1", **env_extra)
+    env.update(PYSPARK_PYTHON=str(python), SPARK_LOCAL_IP="127.0.0.1", **env_extra)
     with open(log, "wb") as fh:
         process = subprocess.Popen(
             [str(VENV / "bin" / "spark-submit"), "--class", SERVER_CLASS, "--master", "local[2]",
