@@ -145,11 +145,12 @@ class Cluster:
     def components(self, ray_tmp: str) -> list[Component]:
         ports = iter(free_ports(10 + 2 * SPARK_WORKERS + 16 + 2 * RAY_WORKER_PORTS))
         p = lambda: next(ports)  # noqa: E731
-        hub_port = p()
+        hub_port, cas_port = p(), p()
         hub = Component("hub", [str(VENV / "bin" / "hfconnect"), "localhub", "serve", "--root",
                                 str(self.run / "hub" / "data"), "--host", "127.0.0.1", "--port", str(hub_port),
-                                "--token-file", str(self.run / "hub" / "tokens"), "--ready-file",
-                                str(self.run / "hub" / "ready.json")], self.common_env(), ports={"http": hub_port})
+                                "--cas-port", str(cas_port), "--token-file", str(self.run / "hub" / "tokens"),
+                                "--ready-file", str(self.run / "hub" / "ready.json")], self.common_env(),
+                        ports={"http": hub_port, "xet cas": cas_port})
         master_port, master_ui = p(), p()
         spark_class = str(VENV / "bin" / "spark-class")
         master = Component("spark-master", [spark_class, "org.apache.spark.deploy.master.Master", "--host",

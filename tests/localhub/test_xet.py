@@ -5,7 +5,7 @@ listener; no token ever reaches the xorb or bridge URLs; tokens' rights hold; ba
 stay readable beside Xet files; the LFS-only variant still works; a restarted hub still serves everything; and
 no client request ever hits a route the hub does not know (protocol drift fails here, not silently).
 
-Run with HFCONNECT_TESTS_XET=1 (tests/conftest.py otherwise switches Xet off in this process).
+The suite runs with Xet on (tests/conftest.py), as huggingface_hub does against huggingface.co.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def xet_client() -> None:
     """The clients in this process must use Xet (hf_xet reads its settings once, at its first transfer)."""
     import huggingface_hub.constants as constants
 
-    assert not constants.HF_HUB_DISABLE_XET, "Xet is off in this process: run with HFCONNECT_TESTS_XET=1"
+    assert not constants.HF_HUB_DISABLE_XET, "Xet is off in this process (HF_HUB_DISABLE_XET is set)"
     from huggingface_hub.utils._runtime import is_xet_available
 
     assert is_xet_available()

@@ -61,12 +61,14 @@ def dataset(real_hub: LocalHub) -> Dataset:
 
 
 def counts(hub: LocalHub) -> dict[str, int]:
-    """What a job cost the hub: resolver and API requests, CDN requests, and tokens leaked to the CDN host."""
+    """What a job cost the hub: resolver and API requests, requests to the other host the resolver redirects to
+    (the CDN for LFS files, the cas-bridge for Xet files: "cdn" here), and tokens leaked to it."""
     c = hub.counters()
+    other = [c["cdn"], c["bridge"]]
     return {"resolvers": c["buckets"]["resolvers"]["requests"], "api": c["buckets"]["api"]["requests"],
             "limited": c["buckets"]["resolvers"]["limited"] + c["buckets"]["api"]["limited"],
-            "commits": c["buckets"]["commits"]["requests"], "cdn": c["cdn"]["requests"],
-            "cdn_with_token": c["cdn"]["authorized"], "cdn_refused": c["cdn"]["errors"]}
+            "commits": c["buckets"]["commits"]["requests"], "cdn": sum(o["requests"] for o in other),
+            "cdn_with_token": sum(o["authorized"] for o in other), "cdn_refused": sum(o["errors"] for o in other)}
 
 
 ROW_SCHEMA = pa.schema([("id", pa.int64()), ("text", pa.string()), ("label", pa.int32()), ("score", pa.float64()),

@@ -23,7 +23,8 @@ pytestmark = pytest.mark.integration
 
 BUDGET = 2  # seconds of backoff per request: these tests fail fast on purpose
 FOREVER_503 = [{"route": "resolve", "action": "status", "status": 503},
-               {"route": "cdn", "action": "status", "status": 503}]
+               {"route": "cdn", "action": "status", "status": 503},
+               {"route": "bridge", "action": "status", "status": 503}]
 
 
 @pytest.fixture
@@ -112,7 +113,7 @@ def test_daft_native_reader_gives_up_within_the_budget(hub_and_data) -> None:
     hub, ds = hub_and_data
     _forget_signed_urls()
     df = read_huggingface(ds.repo_id, endpoint=hub.endpoint, token=WRITE_TOKEN, retry_budget=BUDGET)
-    hub.set_faults([{"route": "cdn", "action": "status", "status": 500}])
+    hub.set_faults([{"route": "bridge", "action": "status", "status": 500}])  # Xet files: the cas-bridge
     started = time.monotonic()
     with pytest.raises(DaftCoreException, match=r"500") as exc:  # Daft's own error: it names the URL it read
         df.collect()

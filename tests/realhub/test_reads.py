@@ -118,7 +118,7 @@ def slow_cdn_hub(tmp_path_factory):
     """URLs live 2 s; the CDN sends 300 KB/s per connection, so reading the dataset (~1.5 MB) outlasts them."""
     hub = start_hub(tmp_path_factory.mktemp("expiring"), url_expiry=EXPIRY)
     ds = publish(hub)
-    hub.set_faults([{"route": "cdn", "action": "bandwidth", "bytes_per_sec": "300KB"}])
+    hub.set_faults([{"route": route, "action": "bandwidth", "bytes_per_sec": "300KB"} for route in ("cdn", "bridge")])
     yield hub, ds
     hub.close()
 
@@ -215,6 +215,7 @@ def test_anonymous_read_of_a_public_repo(spark, real_hub, dataset, monkeypatch) 
     assert sorted_rows(spark_read(spark, real_hub, dataset.repo_id, token=None)).equals(sorted_rows(dataset.table))
     c = real_hub.counters()
     assert c["api"]["authorized"] == 0 and c["resolve"]["authorized"] == 0 and c["cdn"]["authorized"] == 0
+    assert c["bridge"]["authorized"] == 0 and c["xorb"]["authorized"] == 0
 
 
 LOGGED_IN = textwrap.dedent("""

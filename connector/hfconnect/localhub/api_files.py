@@ -205,14 +205,14 @@ async def resolve_file(ctx: RequestContext) -> web.StreamResponse:
         headers["X-Xet-Hash"] = entry.xet_hash
         headers["Link"] = (f"<{ctx.base_url}/api/{ctx.repo_type}s/{ctx.repo_id}/xet-read-token/{sha}>; "
                            'rel="xet-auth"')
-        headers["Location"] = bridge_url(ctx.state, entry.sha256, path.rsplit("/", 1)[-1])
+        headers["Location"] = bridge_url(ctx.state, entry.sha256, path.rsplit("/", 1)[-1], ctx.request)
         headers.pop("Accept-Ranges")
         return web.Response(status=302, headers=headers)
     if entry.lfs and ctx.state.mode.redirects:
         # As huggingface.co does: LFS content lives on another host, behind an expiring signed URL.
         from .cdn import signed_url
 
-        headers["Location"] = signed_url(ctx.state, entry.sha256, path.rsplit("/", 1)[-1])
+        headers["Location"] = signed_url(ctx.state, entry.sha256, path.rsplit("/", 1)[-1], ctx.request)
         headers.pop("Accept-Ranges")
         return web.Response(status=302, headers=headers)
     rng = parse_range(ctx.request.headers.get("Range"), entry.size)

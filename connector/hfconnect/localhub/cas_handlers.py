@@ -99,7 +99,7 @@ async def get_reconstruction(ctx: RequestContext) -> web.Response:
     if found is None:
         raise HubError(404, "NotFound", f"File {file_id} is not known to this CAS.")
     rng = parse_range(ctx.request.headers.get("Range"), found.size)
-    body = await asyncio.to_thread(reconstruction, store, found, rng, lambda x: xorb_url(ctx.state, x))
+    body = await asyncio.to_thread(reconstruction, store, found, rng, lambda x: xorb_url(ctx.state, x, ctx.request))
     return json_response(body)
 
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 import hmac
 import os
 import time
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
 from .context import HubState, RequestContext
 from .errors import HubError
 
-__all__ = ["build_cdn_app", "bridge_url", "check_signed", "serve_range", "signed_url", "xorb_url"]
+__all__ = ["build_cdn_app", "bridge_url", "check_signed", "reachable", "serve_range", "signed_url", "xorb_url"]
 
 _EXPIRED = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
             "<Message>Request has expired</Message></Error>")
@@ -34,19 +34,29 @@ def _query(state: HubState, kind: str, key: str) -> str:
     return f"Expires={expires}&Signature={_signature(state, kind, key, expires)}"
 
 
-def signed_url(state: HubState, sha256: str, name: str) -> str:
+def reachable(base: str, request: web.Request | None) -> str:
+    """The other host's base URL as this client can reach it. A hub bound to every address (0.0.0.0, e.g. in a
+    container) cannot hand out that address: the client gets the host name it reached the hub by."""
+    url = urlsplit(base)
+    if request is None or url.hostname not in ("0.0.0.0", "::"):
+        return base
+    host = urlsplit(f"//{request.host}").hostname or "127.0.0.1"
+    return f"{url.scheme}://{f'[{host}]' if ':' in host else host}:{url.port}"
+
+
+def signed_url(state: HubState, sha256: str, name: str, request: web.Request | None = None) -> str:
     """A URL on the CDN host for one object, valid for the mode's `url_expiry` seconds."""
-    return f"{state.cdn_base}/cdn/{sha256}/{quote(name)}?{_query(state, 'cdn', sha256)}"
+    return f"{reachable(state.cdn_base, request)}/cdn/{sha256}/{quote(name)}?{_query(state, 'cdn', sha256)}"
 
 
-def bridge_url(state: HubState, sha256: str, name: str) -> str:
+def bridge_url(state: HubState, sha256: str, name: str, request: web.Request | None = None) -> str:
     """A URL on the CAS host serving a Xet file's bytes (as the Hub's cas-bridge does), valid `url_expiry` s."""
-    return f"{state.cas_base}/bridge/{sha256}/{quote(name)}?{_query(state, 'bridge', sha256)}"
+    return f"{reachable(state.cas_base, request)}/bridge/{sha256}/{quote(name)}?{_query(state, 'bridge', sha256)}"
 
 
-def xorb_url(state: HubState, xorb: str) -> str:
+def xorb_url(state: HubState, xorb: str, request: web.Request | None = None) -> str:
     """A presigned URL for ranged reads of one xorb (what reconstructions hand out), valid `url_expiry` s."""
-    return f"{state.cas_base}/fetch/xorb/{xorb}?{_query(state, 'xorb', xorb)}"
+    return f"{reachable(state.cas_base, request)}/fetch/xorb/{xorb}?{_query(state, 'xorb', xorb)}"
 
 
 def check_signed(ctx: RequestContext, kind: str, key: str) -> None:

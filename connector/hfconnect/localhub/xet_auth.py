@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from .cdn import reachable
 from .context import RequestContext, json_response
 from .errors import HubError
 
@@ -71,5 +72,6 @@ async def xet_token(ctx: RequestContext) -> web.Response:
     state = ctx.state
     token, exp = issue_token(state.upload_secret, f"{ctx.repo_type}/{ctx.repo_id}", write,
                              state.mode.xet_token_expiry)
-    headers = {"X-Xet-Cas-Url": state.cas_base, "X-Xet-Access-Token": token, "X-Xet-Token-Expiration": str(exp)}
-    return json_response({"accessToken": token, "exp": exp, "casUrl": state.cas_base}, headers=headers)
+    cas_url = reachable(state.cas_base, ctx.request)
+    headers = {"X-Xet-Cas-Url": cas_url, "X-Xet-Access-Token": token, "X-Xet-Token-Expiration": str(exp)}
+    return json_response({"accessToken": token, "exp": exp, "casUrl": cas_url}, headers=headers)

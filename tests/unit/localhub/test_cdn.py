@@ -116,3 +116,16 @@ def test_without_redirects_the_hub_serves_lfs_files_itself() -> None:
                                   headers={"Range": "bytes=-16"})
         assert (status, body) == (206, BLOB[-16:])
         assert hub.cdn_endpoint == ""
+
+
+def test_a_hub_bound_to_every_address_hands_out_the_host_the_client_used() -> None:
+    """In a container the hub listens on 0.0.0.0: its CAS, bridge and CDN URLs must name the host name clients
+    reach it by (`hub` in docker compose), never 0.0.0.0; a hub on one address keeps it."""
+    from aiohttp.test_utils import make_mocked_request
+
+    from hfconnect.localhub.cdn import reachable
+
+    request = make_mocked_request("GET", "/api/x", headers={"Host": "hub:8000"})
+    assert reachable("http://0.0.0.0:8001", request) == "http://hub:8001"
+    assert reachable("http://127.0.0.2:5000", request) == "http://127.0.0.2:5000"
+    assert reachable("http://0.0.0.0:8001", None) == "http://0.0.0.0:8001"
