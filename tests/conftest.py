@@ -40,7 +40,6 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.pop("HF_HUB_DISABLE_XET", None)
     os.environ.update(
         NO_PROXY="127.0.0.1,127.0.0.2,localhost",  # hf_xet's HTTP client honours HTTP(S)_PROXY
-        HF_XET_CACHE=os.path.join(home, "xet"),  # hf_xet caches shards per endpoint: this run's own
         HF_HUB_DISABLE_TELEMETRY="1",
         HF_HUB_DISABLE_PROGRESS_BARS="1",
         HF_DATASETS_DISABLE_PROGRESS_BARS="1",

@@ -97,7 +97,8 @@ class AuthenticationError(HfConnectError, PermissionError):
 
 
 class HubRequestError(HfConnectError, OSError):
-    """A Hub request kept failing after retries (network, 5xx, 429): the message names the URL path."""
+    """A Hub request kept failing after retries (network, 5xx, 429), or an upload failed in hf_xet (Xet storage,
+    after hf_xet's own retries): the message names the URL path or the file, and what failed."""
 
 
 class CommitConflictError(HfConnectError):

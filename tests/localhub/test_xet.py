@@ -47,16 +47,23 @@ def _parquet() -> bytes:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def xet_client() -> None:
-    """The clients in this process must use Xet (hf_xet reads its settings once, at its first transfer)."""
+def xet_client() -> Iterator[None]:
+    """The clients in this process must use Xet. Quick retries while this module runs (hf_xet reads them when its
+    session starts, so they matter only if this module starts it); the environment is restored after."""
     import huggingface_hub.constants as constants
 
     assert not constants.HF_HUB_DISABLE_XET, "Xet is off in this process (HF_HUB_DISABLE_XET is set)"
-    from huggingface_hub.utils._runtime import is_xet_available
+    import hf_xet  # noqa: F401 - huggingface_hub uploads through Xet only when it imports
 
-    assert is_xet_available()
+    saved = {key: os.environ.get(key) for key in _CLIENT_ENV}
     for key, value in _CLIENT_ENV.items():
         os.environ.setdefault(key, value)
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,14 @@
 """ONE mapping from a Hub answer (status, `X-Error-Code`, message) to hfconnect's errors.
 
 Every path that talks to the Hub (range reads, HfApi calls, uploads, commits) ends here, so the same answer
-gives the same error with the same advice, naming the repo, revision or file and never the token.
+gives the same error with the same advice, naming the repo, revision or file and never the token. Uploads
+through Xet storage fail inside hf_xet, whose exceptions carry the status only in their text: `xet.xet_failure`
+reads them and `error_for_xet` maps them here.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import (
     AuthenticationError,
@@ -15,8 +17,14 @@ from ..errors import (
     RepoNotFoundError,
     RevisionNotFoundError,
 )
+from .retry import RETRY_STATUSES
 
-__all__ = ["error_for_answer", "error_for_exception", "hf_answer"]
+if TYPE_CHECKING:
+    from .xet import XetFailure
+
+__all__ = ["error_for_answer", "error_for_exception", "error_for_xet", "hf_answer"]
+XET_RETRIED = "hf_xet retried it within hfconnect's retry budget"
+_TRANSIENT_KINDS = ("Server error", "Rate limited", "Network error", "Timeout", "ConnectionError", "TimeoutError")
 
 
 def error_for_answer(status: int, *, where: str, code: str = "", message: str = "",
@@ -63,3 +71,29 @@ def error_for_exception(exc: BaseException, *, where: str, has_token: bool) -> H
         return None
     status, code, message = answer
     return error_for_answer(status, where=where, code=code, message=message, has_token=has_token)
+
+
+def error_for_xet(failure: XetFailure, *, what: str, where: str, has_token: bool) -> HfConnectError:
+    """Our error for what hf_xet raised during `what` (an upload through Xet; see `xet.xet_failure`). hf_xet
+    retried what it retries already (with settings derived from our policy), so this error is final."""
+    status = failure.status
+    details: dict[str, Any] = {"request": what, "xet": failure.kind, "route": failure.route}
+    said = f"hf_xet: {failure.message}"
+    if failure.token_endpoint and status in (401, 403):  # the Hub refused the user's token a Xet write token
+        return error_for_answer(status, where=f"{what}: Xet write token for {where}", has_token=has_token, **details)
+    details["status"] = status
+    if failure.refused:
+        return AuthenticationError(f"{what}: no Xet write token for {where} ({said}): check that the token can write "
+                                   "to it", **details)
+    if status in (401, 403):
+        return AuthenticationError(f"{what}: the Xet storage refused the write token the Hub issued (HTTP {status} "
+                                   f"on {failure.route or 'the CAS'}); hf_xet does not renew a refused token: check "
+                                   f"that the token can write to {where} and retry ({said})", **details)
+    if failure.stale_cache:
+        return HubRequestError(f"{what}: the Xet storage refused the file's shard (HTTP 400), which names data it "
+                               f"does not have, as a stale hf_xet cache makes it do ({said})", stale_xet_cache=True,
+                               **details)
+    if failure.kind in _TRANSIENT_KINDS and (status is None or status in RETRY_STATUSES):
+        return HubRequestError(f"{what}: failed through Xet storage ({said}); {XET_RETRIED}: check the endpoint "
+                               "and your network, or retry later (option retry_budget allows more time)", **details)
+    return HubRequestError(f"{what}: failed through Xet storage ({said})", **details)

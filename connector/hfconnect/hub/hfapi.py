@@ -7,6 +7,10 @@ two event hooks on huggingface_hub's shared HTTP session take over: a retryable 
 the call at once as `RetryableAnswer`, so huggingface_hub never retries it, and `call()` applies our policy to
 the whole call; a re-send huggingface_hub makes after a dropped connection is refused once our budget for the
 call is spent. Outside hfconnect's calls the hooks do nothing, so the session stays as the user has it.
+
+Uploads through Xet storage bypass that session: hf_xet has its own client and retries, which `xet` bounds by
+the same policy. What hf_xet raises has been retried already, so `call()` maps it to our error at once (a
+ConnectionError from hf_xet is never retried as a dropped connection of ours).
 """
 
 from __future__ import annotations
@@ -17,15 +21,19 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from ..errors import HfConnectError, HubRequestError
-from .failures import error_for_exception
+from . import xet as _xet
+from .failures import error_for_exception, error_for_xet
 from .retry import RETRY_STATUSES, Retrier, RetryPolicy
 
-__all__ = ["RetryableAnswer", "api_for", "call"]
+__all__ = ["UPLOADING_CALLS", "RetryableAnswer", "api_for", "call"]
 
 T = TypeVar("T")
 _SCOPE: contextvars.ContextVar[Retrier | None] = contextvars.ContextVar("hfconnect_retrier", default=None)
 _apis: dict[tuple[int, str, str | None], Any] = {}
 _lock = threading.Lock()
+# HfApi methods that may send file contents, through hf_xet when huggingface_hub uses it.
+UPLOADING_CALLS = frozenset({"preupload_lfs_files", "create_commit", "upload_file", "upload_folder",
+                             "upload_large_folder"})
 
 
 class RetryableAnswer(Exception):
@@ -102,12 +110,18 @@ def _network_error(exc: BaseException) -> BaseException | None:
 
 
 def call(policy: RetryPolicy, what: str, fn: Callable[..., T], *args: Any, where: str, has_token: bool,
-         retry: bool = True, **kwargs: Any) -> T:
+         retry: bool = True, xet: bool | None = None, **kwargs: Any) -> T:
     """Run one HfApi call under the policy; map what it raises to hfconnect's errors.
 
     `retry=False` (commits: a 5xx may have landed) raises HubRequestError with `status` and `headers` for the
-    caller to decide, instead of retrying.
+    caller to decide, instead of retrying. `xet`: whether the call may upload through hf_xet (default: for the
+    UPLOADING_CALLS): hf_xet then gets its retry settings from the policy first, and its failures, already
+    retried by hf_xet, become ours at once.
     """
+    on_xet = (getattr(fn, "__name__", "") in UPLOADING_CALLS if xet is None else xet) and _xet.in_use()
+    if on_xet:
+        _xet.prepare_process(policy)
+        _xet.mark_started()
     retrier = Retrier(policy, what)
     while True:
         _hook_session()
@@ -133,6 +147,9 @@ def call(policy: RetryPolicy, what: str, fn: Callable[..., T], *args: Any, where
             ours = error_for_exception(http_error, where=where, has_token=has_token) if http_error else None
             if ours is not None:
                 raise ours from None
+            failure = _xet.xet_failure(exc, xet_path=on_xet)  # before the network errors: hf_xet's are final
+            if failure is not None:
+                raise error_for_xet(failure, what=what, where=where, has_token=has_token) from None
             network = _network_error(exc)
             if network is not None:
                 if not retry:

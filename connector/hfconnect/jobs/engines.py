@@ -4,7 +4,7 @@ cluster, with hfconnect shipped to the Ray workers.
 Spark: `--py-files hfconnect.zip` puts hfconnect on the executors' path, but Spark looks for `pyspark_*` data
 sources (auto-registration) in a worker started without those files, so a job registers the source itself.
 Ray: the workers get the hfconnect package directory through `runtime_env={"py_modules": [...]}` and the
-driver's `HF_HUB_*` settings (e.g. HF_HUB_DISABLE_XET for the local hub); tokens travel inside the tasks.
+driver's `HF_HUB_*` settings (e.g. HF_HUB_DISABLE_XET, for a hub without Xet); tokens travel inside the tasks.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The task side of a write: Arrow batches -> optimized Parquet files -> uploaded from this task.
 
-Uploads go through huggingface_hub's own `preupload_lfs_files` (LFS on the local hub, Xet on the real Hub),
-as soon as each file closes; nothing is committed here. The task returns a small, picklable message that
-the driver turns into ONE commit.
+Uploads go through huggingface_hub's own `preupload_lfs_files` (through hf_xet to Xet storage whenever
+huggingface_hub uses it, else LFS), as soon as each file closes; nothing is committed here. The task returns a
+small, picklable message that the driver turns into ONE commit.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from ..errors import HubRequestError
+from ..hub import xet
 from ..hub.client import HubClient
 from ..options import WriteOptions
 from .parquet_writer import FinishedFile, RollingParquetWriter, WriterSettings
@@ -158,10 +160,39 @@ def _upload(client: HubClient, options: WriteOptions, f: FinishedFile, split: st
     try:
         op = prehashed_add(staging, f)
         with disable_progress_bars():  # a bar per file from every task would bury the logs
-            client.call(f"upload of a {f.size}-byte file to {options.repo}", client.api().preupload_lfs_files,
-                        options.repo, additions=[op], repo_type="dataset", revision=options.revision,
-                        where=f"dataset {options.repo}@{options.revision}")
+            _send(client, options, op, f"upload of a {f.size}-byte file to {options.repo} ({staging})", job_id)
         return UploadedFile(op, f.sha256, f.size, f.rows, f.row_groups, index, split)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(f.local_path)
+
+
+def _send(client: HubClient, options: WriteOptions, op: Any, what: str, job_id: str) -> None:
+    """`preupload_lfs_files` for one file. Through Xet: with the job's own Xet cache, and once more with a fresh
+    one when the storage refused the file's shard because the cache named data it does not have."""
+
+    def send() -> None:
+        client.call(what, client.api().preupload_lfs_files, options.repo, additions=[op], repo_type="dataset",
+                    revision=options.revision, where=f"dataset {options.repo}@{options.revision}", xet=through_xet)
+
+    through_xet = xet.in_use()
+    if not through_xet:
+        return send()
+    xet.prepare_process(client.policy)
+    with xet.cache_scope(job_id) as cache:
+        try:
+            return send()
+        except HubRequestError as exc:
+            if not getattr(exc, "stale_xet_cache", False):
+                raise
+            if not cache.renew():
+                raise HubRequestError(f"{exc.message}; HF_XET_CACHE is set ({cache.location}): remove the shard "
+                                      "cache under it, or unset it (hfconnect then gives each job a cache of its "
+                                      "own), and run the write again", **exc.details) from None
+        try:
+            return send()
+        except HubRequestError as exc:
+            if getattr(exc, "stale_xet_cache", False):
+                raise HubRequestError(f"{exc.message}; again with a fresh cache, so not because of the cache: run "
+                                      "the write again, and report it if it persists", **exc.details) from None
+            raise
