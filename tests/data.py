@@ -166,11 +166,26 @@ def commits(api: HfApi, repo: str) -> int:
     return len(seen) - 1  # the commit that created the repo is not one anybody made
 
 
+# Where a download goes: `/resolve/` of a Xet file redirects to the cas-bridge, which serves the bytes (as on
+# huggingface.co); an LFS file's bytes come from `/resolve/` itself (or the CDN of the real-Hub mode).
+DOWNLOAD_ROUTES = ("resolve", "bridge")
+
+
+def on_downloads(rule: dict) -> list[dict]:
+    """The same fault rule on every route a download takes."""
+    return [{**rule, "route": route} for route in DOWNLOAD_ROUTES]
+
+
+def download_faults(counters: dict) -> int:
+    """How many faults the download routes injected."""
+    return sum(counters[route]["faults"] for route in DOWNLOAD_ROUTES)
+
+
 # Faults every reader must survive with exact results (each test runs its own hub: the rules are global).
 FAULT_RULES = {
-    "429-retry-after": [{"route": "resolve", "action": "status", "status": 429, "retry_after": 0.1, "every": 3}],
-    "503": [{"route": "resolve", "action": "status", "status": 503, "every": 2}],
-    "reset-mid-body": [{"route": "resolve", "action": "reset_after", "after_bytes": 20_000, "every": 2}],
+    "429-retry-after": on_downloads({"action": "status", "status": 429, "retry_after": 0.1, "every": 3}),
+    "503": on_downloads({"action": "status", "status": 503, "every": 2}),
+    "reset-mid-body": on_downloads({"action": "reset_after", "after_bytes": 20_000, "every": 2}),
 }
 
 

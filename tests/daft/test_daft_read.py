@@ -23,7 +23,7 @@ from hfconnect.daft.filters import to_arrow_filter
 from hfconnect.errors import ConfigNotFoundError, OptionError, RepoNotFoundError, SplitNotFoundError
 from hfconnect.options import ReadOptions
 from tests.conftest import READ_TOKEN
-from tests.data import FAULT_RULES, card, hub_with_one_file, make_table, parquet_bytes, run_on_ray
+from tests.data import FAULT_RULES, card, download_faults, hub_with_one_file, make_table, parquet_bytes, run_on_ray
 
 pytestmark = pytest.mark.integration
 
@@ -201,9 +201,10 @@ def test_limit_stops_tasks_early_only_when_the_filter_is_exact(dataset):
     assert {t.limit for t in _tasks(source, Pushdowns(filters=col("fraction") > 0.5, limit=7))} == {None}
 
 
-def test_native_reader_takes_each_file_once_at_the_pinned_sha(dataset):
-    """Native tasks: one per file (Daft splits and prunes row groups itself), URLs at the plan's commit,
-    the split name a partition value that a filter on `split` prunes before any task runs."""
+def test_native_reader_takes_each_file_once_at_the_pinned_sha(dataset, api):
+    """Native tasks: one per file (Daft splits and prunes row groups itself), each at the URL the resolver sends
+    that file to at the plan's commit (a Xet file: its signed cas-bridge URL, as on the Hub), the split name a
+    partition value that a filter on `split` prunes before any task runs."""
     source = HuggingFaceSource(ReadOptions.build(repo=dataset[0], config="extra", split="all", shard_size="200KB"))
     sha = source.plan.snapshot.sha
     tasks = _tasks(source, Pushdowns())
@@ -212,7 +213,8 @@ def test_native_reader_takes_each_file_once_at_the_pinned_sha(dataset):
     explained = io.StringIO()
     source.read().explain(show_all=True, file=explained)
     unwrapped = "".join(explained.getvalue().split()).replace("|", "")  # Daft wraps long lines
-    assert f"resolve/{sha}/extra/train.parquet" in unwrapped
+    stored = api.get_paths_info(dataset[0], ["extra/train.parquet"], repo_type="dataset", revision=sha)[0]
+    assert f"/bridge/{stored.lfs.sha256}/train.parquet?" in unwrapped
     assert len(_tasks(source, Pushdowns(partition_filters=col("split") == "validation"))) == 1
 
 
@@ -282,9 +284,12 @@ def test_private_repo_needs_a_token(api, reader):
     explained = io.StringIO()
     df.where(col("id") > 3).explain(show_all=True, file=explained)
     unwrapped = "".join(explained.getvalue().split()).replace("|", "")  # Daft wraps long lines
-    # Native tasks are the files' URLs at the pinned commit; hfconnect's tasks are Python functions.
-    url = f"/datasets/{repo}/resolve/{source.plan.snapshot.sha}/data/train-00000-of-00001.parquet"
-    assert (url in unwrapped) == (reader == "native") and ("resolve/" in unwrapped) == (reader == "native")
+    # Native tasks are the URLs the files at the pinned commit redirect to (Xet files: the cas-bridge, signed, no
+    # token); hfconnect's tasks are Python functions.
+    stored = api.get_paths_info(repo, ["data/train-00000-of-00001.parquet"], repo_type="dataset",
+                                revision=source.plan.snapshot.sha, token=READ_TOKEN)[0]
+    url = f"/bridge/{stored.lfs.sha256}/train-00000-of-00001.parquet?"
+    assert (url in unwrapped) == (reader == "native") and ("/bridge/" in unwrapped) == (reader == "native")
     assert f"HuggingFaceSource({repo}," in explained.getvalue()
     for text in (repr(source), source.name, source.plan.explain(), explained.getvalue()):
         assert READ_TOKEN not in text
@@ -316,10 +321,10 @@ def test_faults_give_exact_results(tmp_path, rules, reader):
         if reader == "native" and rules[0]["action"] == "reset_after":
             # Daft's native reader gives a range 3 tries after a mid-body error (not configurable); one reset
             # in two requests for the whole read can exhaust that, so it gets two resets (hfconnect's resumes).
-            rules = [{**rules[0], "times": 2}]
+            rules = [{**rule, "times": 2} for rule in rules]
         hub.set_faults(rules)
         assert _rows(df.to_arrow()) == _rows(table)
-        assert hub.counters()["resolve"]["faults"] > 0
+        assert download_faults(hub.counters()) > 0
 
 
 RAY_READ = """

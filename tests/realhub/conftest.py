@@ -68,7 +68,8 @@ def counts(hub: LocalHub) -> dict[str, int]:
     return {"resolvers": c["buckets"]["resolvers"]["requests"], "api": c["buckets"]["api"]["requests"],
             "limited": c["buckets"]["resolvers"]["limited"] + c["buckets"]["api"]["limited"],
             "commits": c["buckets"]["commits"]["requests"], "cdn": sum(o["requests"] for o in other),
-            "cdn_with_token": sum(o["authorized"] for o in other), "cdn_refused": sum(o["errors"] for o in other)}
+            "cdn_with_token": sum(o["authorized"] for o in other), "cdn_refused": sum(o["errors"] for o in other),
+            "xet_tokens": c["xet-token"]["requests"]}
 
 
 ROW_SCHEMA = pa.schema([("id", pa.int64()), ("text", pa.string()), ("label", pa.int32()), ("score", pa.float64()),

@@ -119,7 +119,7 @@ def test_daft_native_reader_gives_up_within_the_budget(hub_and_data) -> None:
         df.collect()
     # Daft retries each range itself, with the tries that fit in the budget: well under a minute (it took ~106 s
     # with Daft's own settings), whatever the load on the machine.
-    assert "/cdn/" in str(exc.value) and time.monotonic() - started < 60
+    assert "/bridge/" in str(exc.value) and time.monotonic() - started < 60
 
 
 def test_uploads_that_keep_failing_fail_the_spark_write_within_the_budget(spark, hub_and_data) -> None:
