@@ -238,7 +238,11 @@ def test_failure_before_commit_leaves_the_branch_unchanged(spark, hub, api) -> N
     [{"route": "commit", "action": "status", "status": 500, "times": 1}],
     [{"route": "commit", "action": "reset_after", "times": 1}],
     [{"route": "commit", "action": "status", "status": 429, "retry_after": 0.2, "times": 1}],
-], ids=["upload-503", "upload-reset", "upload-429", "commit-500", "commit-reset-after-landing", "commit-429"])
+    [{"route": "cas", "action": "status", "status": 503, "every": 3}],  # Xet storage, from Spark's Python workers
+    [{"route": "cas", "action": "reset_after", "match": "^/v1/xorbs/", "every": 2}],
+    [{"route": "xet-token", "action": "status", "status": 503, "every": 2}],
+], ids=["upload-503", "upload-reset", "upload-429", "commit-500", "commit-reset-after-landing", "commit-429",
+        "cas-503", "xorb-upload-dropped", "xet-token-503"])
 def test_faults_on_upload_and_commit_are_survived_exactly_once(spark, own_hub, own_api, rules) -> None:
     """The fault rules are set on a hub of this test alone: they are global to a hub."""
     repo = _repo()

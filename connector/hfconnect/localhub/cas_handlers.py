@@ -7,6 +7,8 @@ reference says hf_xet 1.8 handles; everything CPU-bound (hashing, decompression)
 from __future__ import annotations
 
 import asyncio
+import functools
+import time
 
 from aiohttp import web
 
@@ -17,6 +19,8 @@ from .errors import HubError
 from .xet_format import XetFormatError, is_hash_hex
 from .xet_reconstruct import reconstruction
 from .xet_shard import dedup_shard_bytes
+
+DEDUP_ANSWER_TTL = 24 * 3600  # seconds a global-dedup answer stays valid in a client's cache
 
 __all__ = ["fallback", "fetch_xorb", "get_chunk", "get_reconstruction", "telemetry", "upload_shard", "upload_xorb"]
 
@@ -87,7 +91,10 @@ async def get_chunk(ctx: RequestContext) -> web.Response:
         ctx.state.counters.add_xet(dedup_misses=1)
         raise HubError(404, "NotFound", f"Chunk {chunk} is not known to this CAS.")
     ctx.state.counters.add_xet(dedup_hits=1)
-    body = await asyncio.to_thread(dedup_shard_bytes, xorbs)
+    # A finite life, as the Hub gives its answers: a client reloading its cache drops them once expired, so what
+    # it learned from an earlier hub state does not outlive it forever.
+    body = await asyncio.to_thread(functools.partial(dedup_shard_bytes, xorbs,
+                                                     expiry=int(time.time()) + DEDUP_ANSWER_TTL))
     return web.Response(body=body, content_type="application/octet-stream")
 
 
