@@ -9,6 +9,7 @@ import contextlib
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from hfconnect.localhub.server import parse_token_spec
 
 WRITE_TOKEN = "hf_unit_write_5e2b9c"
 READ_TOKEN = "hf_unit_read_0d8a41"
+DOWNLOAD_ROUTES = ("resolve", "bridge", "cdn")
 
 
 @dataclass
@@ -40,6 +42,28 @@ class InProcessHub:
 
     def counters(self) -> dict[str, Any]:
         return self.state.counters.snapshot()
+
+    def downloads(self, field: str = "requests") -> int:
+        """`field` of the counters summed over every route a file's bytes take: `/resolve/` itself (LFS and
+        regular files, and the 302 of a Xet file) and the signed URLs it redirects to (the Xet bridge, and the
+        CDN of the real-Hub mode). A 302 sends no body: `bytes_sent` is the file bytes served."""
+        counters = self.counters()
+        return sum(counters[route][field] for route in DOWNLOAD_ROUTES)
+
+    def bytes_sent(self, routes: tuple[str, ...] = DOWNLOAD_ROUTES) -> int:
+        """Bytes sent over `routes` (default: every route of a download), once the count stops moving: the server
+        counts a response after its last byte is written, which can be after the client already has it."""
+        def now() -> int:
+            counters = self.counters()
+            return sum(counters[route]["bytes_sent"] for route in routes)
+
+        last = now()
+        for _ in range(100):
+            time.sleep(0.02)
+            if (current := now()) == last:
+                break
+            last = current
+        return last
 
     def api(self, token: str | None = WRITE_TOKEN) -> Any:
         from huggingface_hub import HfApi

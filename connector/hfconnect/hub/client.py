@@ -145,21 +145,22 @@ class HubClient:
     def lasting_targets(self, snapshot: Snapshot, files: list[tuple[str, int]],
                         concurrency: int = 16) -> list[Target] | None:
         """Where a reader that can neither follow redirects nor renew a URL (Daft's native one, which makes every
-        task before it runs any) reads each (path, size): `/resolve/` itself where the endpoint serves files
-        directly, else the signed URL it redirects to (one resolver request per file, none for URLs planning
-        got). None when the signed URLs would expire before a read of these bytes ends with room to spare
+        task before it runs any) reads each (path, size): the signed URL `/resolve/` redirects it to (one resolver
+        request per file, none for URLs planning got), or `/resolve/` itself for a file the endpoint serves
+        directly (an LFS file on a hub without redirects; files of one repo may differ: Xet files always
+        redirect). None when the signed URLs would expire before a read of these bytes ends with room to spare
         (judged at a conservative rate): a reader that renews URLs must take the files."""
         from concurrent.futures import ThreadPoolExecutor
 
         urls = [self.file_url(snapshot, path) for path, _ in files]
         if not urls:
             return []
-        first = self.download_target(urls[0])
-        if not first.signed:  # this endpoint serves files directly: no redirect to learn per file
-            return [Target(url, False) for url in urls]
         with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(urls)))) as pool:
-            targets = [first, *pool.map(self.download_target, urls[1:])]
-        remaining = min(t.expires_at for t in targets) - time.time()
+            targets = list(pool.map(self.download_target, urls))
+        signed = [t for t in targets if t.signed]
+        if not signed:
+            return targets
+        remaining = min(t.expires_at for t in signed) - time.time()
         needed = sum(size for _, size in files) / LASTING_ASSUMED_BYTES_PER_SECOND
         if remaining < LASTING_MIN_URL_LIFETIME or needed > remaining / 2:
             log.info("hfconnect: signed URLs of %s expire in %.0fs, too soon for a reader that cannot renew them "

@@ -16,7 +16,7 @@ from hfconnect.hub.http import Target, signed_urls
 from hfconnect.hub.retry import RetryPolicy
 from hfconnect.hub.snapshot import Snapshot
 from hfconnect.localhub.mode import HubMode
-from tests.unit.inprocess_hub import WRITE_TOKEN, InProcessHub, running_hub
+from tests.unit.inprocess_hub import WRITE_TOKEN, InProcessHub, request, running_hub
 
 FAST = RetryPolicy(attempts=4, base=0.01, cap=0.05, budget=1.0)
 BLOB = bytes(range(256)) * 64  # 16 KiB, every position recognisable
@@ -134,9 +134,9 @@ def test_bytes_of_a_file(seeded: tuple[InProcessHub, HubClient, str]) -> None:
     assert client.file_url(Snapshot("o/d", "refs/pr/1", "x", hub.endpoint), "a b.txt").endswith(
         "/resolve/refs%2Fpr%2F1/a%20b.txt")
     assert client.read_range(url, 100, 4196) == BLOB[100:4196]
-    before = hub.counters()["resolve"]["requests"]
+    before = hub.downloads()  # the file's bridge URL is known by now: a request would go there
     assert client.read_range(url, 5, 5) == bytearray()  # an empty range asks nothing
-    assert hub.counters()["resolve"]["requests"] == before
+    assert hub.downloads() == before
     assert client.read_file(snap, "README.md", len(CARD)) == CARD
     out = bytearray(10)
     client.read_range_into(url, len(BLOB) - 10, len(BLOB), memoryview(out))
@@ -177,52 +177,80 @@ def test_without_retry_a_failure_comes_back_at_once_with_its_status(
     assert client.call("whoami", client.api().whoami, where="x")["name"] == "hfuser"
 
 
-def test_signed_urls_travel_with_the_plan_and_daft_gets_no_token_for_them() -> None:
-    with running_hub(mode=HubMode(redirects=True)) as hub:
-        hub.dataset("o/r", {"data/x.parquet": BLOB})
-        client = HubClient(hub.endpoint, WRITE_TOKEN, FAST)
-        snap = client.snapshot("o/r", "main")
-        url = client.file_url(snap, "data/x.parquet")
-        assert client.known_targets([url]) == ()
-        assert client.read_range(url, 0, 16) == BLOB[:16]
-        (known_url, target), = client.known_targets([url])
-        assert known_url == url and target.signed and target.url.startswith(hub.cdn_endpoint)
-        assert hub.counters()["cdn"]["authorized"] == 0  # the token stayed on the hub's host
-        # Another process (here: after forgetting) takes the planner's URL and reads without resolving.
-        signed_urls.drop(url, target)
-        client.remember(((url, target),))
-        resolves = hub.counters()["resolve"]["requests"]
-        assert client.read_range(url, 16, 32) == BLOB[16:32]
-        assert hub.counters()["resolve"]["requests"] == resolves
-        assert client.download_target(url) == target
-        settings = client.http_settings(target)
-        assert settings["bearer_token"] is None  # never the token to the CDN
-        own = client.download_target(client.file_url(snap, ".gitattributes"))
-        assert not own.signed and client.http_settings(own)["bearer_token"] == WRITE_TOKEN
+def test_signed_urls_travel_with_the_plan_and_daft_gets_no_token_for_them(inproc_hub: InProcessHub) -> None:
+    """The signed URL here is the Xet bridge's, where `/resolve/` of every Xet file redirects (as on the Hub)."""
+    hub = inproc_hub
+    hub.dataset("o/r", {"data/x.parquet": BLOB})
+    client = HubClient(hub.endpoint, WRITE_TOKEN, FAST)
+    snap = client.snapshot("o/r", "main")
+    url = client.file_url(snap, "data/x.parquet")
+    assert client.known_targets([url]) == ()
+    assert client.read_range(url, 0, 16) == BLOB[:16]
+    (known_url, target), = client.known_targets([url])
+    assert known_url == url and target.signed and target.url.startswith(f"{hub.cas_endpoint}/bridge/")
+    bridge = hub.counters()["bridge"]
+    assert bridge["requests"] == 1 and bridge["authorized"] == 0  # the token stayed on the hub's host
+    # Another process (here: after forgetting) takes the planner's URL and reads without resolving.
+    signed_urls.drop(url, target)
+    client.remember(((url, target),))
+    resolves = hub.counters()["resolve"]["requests"]
+    assert client.read_range(url, 16, 32) == BLOB[16:32]
+    assert hub.counters()["resolve"]["requests"] == resolves
+    assert client.download_target(url) == target
+    assert hub.counters()["bridge"]["requests"] == 2 and hub.counters()["bridge"]["authorized"] == 0
+    settings = client.http_settings(target)
+    assert settings["bearer_token"] is None  # never the token to the bridge
+    own = client.download_target(client.file_url(snap, ".gitattributes"))
+    assert not own.signed and client.http_settings(own)["bearer_token"] == WRITE_TOKEN
 
 
 def test_lasting_targets_are_signed_urls_that_outlive_the_read_or_none() -> None:
-    """For a reader that cannot renew URLs: resolve URLs where the endpoint serves files itself; signed URLs when
-    they outlive the read (sized at 50 MB/s, with a 10-minute floor); None when they would not."""
-    files = [("data/a.parquet", len(BLOB)), ("data/b.parquet", len(BLOB))]
+    """For a reader that cannot renew URLs: resolve URLs where the endpoint serves files itself; the signed URLs
+    `/resolve/` redirects to (the Xet bridge, as huggingface.co does for every file it stores now; the CDN for LFS
+    files in the real-Hub mode) when they outlive the read (sized at 50 MB/s, with a 10-minute floor); None when
+    they would not."""
+    contents = {"data/a.parquet": BLOB, "data/b.parquet": BLOB[::-1]}  # not one LFS object twice in a commit
+    files = [(p, len(data)) for p, data in contents.items()]
     with running_hub() as hub:
-        hub.dataset("o/r", {p: BLOB for p, _ in files})
+        hub.dataset("o/lfs", contents, lfs=True)  # LFS files: the plain hub serves them itself
         client = HubClient(hub.endpoint, WRITE_TOKEN, FAST)
-        snap = client.snapshot("o/r", "main")
+        snap = client.snapshot("o/lfs", "main")
+        resolves = hub.counters()["resolve"]["requests"]
         assert client.lasting_targets(snap, files) == [Target(client.file_url(snap, p), False) for p, _ in files]
+        assert hub.counters()["resolve"]["requests"] == resolves + 2  # each file asked: a repo may mix LFS and Xet
         assert client.lasting_targets(snap, []) == []
+        hub.dataset("o/r", contents)  # Xet files: `/resolve/` redirects to the bridge
+        snap = client.snapshot("o/r", "main")
+        resolves = hub.counters()["resolve"]["requests"]
+        targets = client.lasting_targets(snap, files)
+        assert targets is not None and all(t.signed and t.url.startswith(f"{hub.cas_endpoint}/bridge/")
+                                           and t.expires_at - t.issued_at > 3000 for t in targets)
+        assert hub.counters()["resolve"]["requests"] == resolves + 2  # one resolver request per file
+        assert hub.counters()["bridge"]["requests"] == 0  # resolving reads no bytes
+        for (path, _), target in zip(files, targets, strict=True):  # what Daft does with one: ranges, no token
+            status, _, body = request("GET", target.url, headers={"Range": "bytes=16-31"})
+            assert (status, body) == (206, contents[path][16:32])
+            assert client.http_settings(target)["bearer_token"] is None
+        assert client.lasting_targets(snap, [(files[0][0], 100 * 10**9)]) is None  # 100 GB: ~33 min at 50 MB/s
+        # an LFS file (bytes the hub never got through Xet, else it would know them as a Xet file), then a Xet file
+        hub.dataset("o/mixed", {"data/a.parquet": BLOB + b"lfs"}, lfs=True)
+        hub.dataset("o/mixed", {"data/b.parquet": BLOB[::-1]})
+        mixed = client.lasting_targets(client.snapshot("o/mixed", "main"), files)
+        assert mixed is not None and [t.signed for t in mixed] == [False, True]
+        assert "/resolve/" in mixed[0].url and mixed[1].url.startswith(f"{hub.cas_endpoint}/bridge/")
     with running_hub(mode=HubMode(redirects=True, url_expiry=3600)) as hub:
-        hub.dataset("o/r", {p: BLOB for p, _ in files})
+        hub.dataset("o/r", contents, lfs=True)  # LFS files on the real Hub: the CDN
         client = HubClient(hub.endpoint, WRITE_TOKEN, FAST)
         snap = client.snapshot("o/r", "main")
         targets = client.lasting_targets(snap, files)
-        assert targets is not None and all(t.signed and t.url.startswith(hub.cdn_endpoint) for t in targets)
+        assert targets is not None and all(t.signed and t.url.startswith(f"{hub.cdn_endpoint}/cdn/") for t in targets)
         assert hub.counters()["resolve"]["requests"] == 2  # one resolver request per file
-        assert client.lasting_targets(snap, [(files[0][0], 100 * 10**9)]) is None  # 100 GB: ~33 min at 50 MB/s
-    with running_hub(mode=HubMode(redirects=True, url_expiry=300)) as hub:  # expires within the 10-minute floor
-        hub.dataset("o/r", {p: BLOB for p, _ in files})
+        assert client.lasting_targets(snap, [(files[0][0], 100 * 10**9)]) is None
+    with running_hub(mode=HubMode(url_expiry=300)) as hub:  # bridge URLs that expire within the 10-minute floor
+        hub.dataset("o/r", contents)
         client = HubClient(hub.endpoint, WRITE_TOKEN, FAST)
         assert client.lasting_targets(client.snapshot("o/r", "main"), files) is None
+        assert hub.counters()["resolve"]["requests"] == 2  # it did resolve both: bridge URLs, too short-lived
 
 
 @pytest.mark.parametrize(("policy", "tries", "backoff_ms"), [

@@ -9,7 +9,6 @@ import functools
 import io
 import json
 import random
-import time
 from collections.abc import Iterator
 
 import pyarrow as pa
@@ -22,13 +21,12 @@ from hfconnect.hub.client import HubClient
 from hfconnect.hub.http import signed_urls
 from hfconnect.hub.rangefile import TAIL_BYTES
 from hfconnect.hub.retry import RetryPolicy
-from hfconnect.localhub.mode import HubMode
 from hfconnect.options import ReadOptions
 from hfconnect.plan.model import FilePart, ReadPlan, Shard
 from hfconnect.plan.planner import plan_read
 from hfconnect.read.reader import read_shard
 from tests.data import make_table, parquet_bytes
-from tests.unit.inprocess_hub import WRITE_TOKEN, InProcessHub, running_hub
+from tests.unit.inprocess_hub import WRITE_TOKEN, InProcessHub
 
 FAST = RetryPolicy(attempts=3, base=0.01, cap=0.05, budget=1.0)
 COLUMNS = ("id", "label", "score")
@@ -76,17 +74,9 @@ def _column_bytes(data: bytes, name: str) -> int:
 
 
 def _sent(hub: InProcessHub) -> int:
-    """Bytes the hub has sent, once its count stops moving: the server counts a response after its last byte is
-    written, which can be after the client already has it (the planner's footer read would land in the read's
-    count)."""
-    last = hub.counters()["resolve"]["bytes_sent"]
-    for _ in range(100):
-        time.sleep(0.02)
-        now = hub.counters()["resolve"]["bytes_sent"]
-        if now == last:
-            return now
-        last = now
-    return last
+    """File bytes the hub has sent (from `/resolve/` or the Xet bridge it redirects to), once the count settles
+    (the planner's footer read would otherwise land in the read's count)."""
+    return hub.bytes_sent()
 
 
 def test_every_row_once_across_shards(dataset: InProcessHub) -> None:
@@ -201,10 +191,14 @@ def test_a_corrupt_row_group_names_file_and_row_group(inproc_hub: InProcessHub) 
 def test_a_failing_hub_is_the_hubs_error_not_the_files(dataset: InProcessHub) -> None:
     plan = plan_read(_options(dataset, columns="id"))
     plan = dataclasses.replace(plan, client=HubClient(dataset.endpoint, WRITE_TOKEN, FAST))
-    dataset.set_faults([{"route": "resolve", "action": "status", "status": 503}])
-    with pytest.raises(HubRequestError, match=r"^GET /datasets/o/r/resolve/\w{40}/data/train-00000-of-00003\.parquet"
-                                              r": giving up after 3 failed attempt\(s\)"):
+    # Xet files' bytes come from the bridge `/resolve/` redirects to; the first file's read goes straight there,
+    # to the signed URL planning got. The error names the file's resolve path, never the signed URL.
+    dataset.set_faults([{"route": "bridge", "action": "status", "status": 503}])
+    want = (r"^GET /datasets/o/r/resolve/\w{40}/data/train-00000-of-00003\.parquet: giving up after 3 failed "
+            r"attempt\(s\) in \d+s \(HTTP 503 x3\)")
+    with pytest.raises(HubRequestError, match=want) as exc:
         list(read_shard(plan, plan.shards[0]))
+    assert "Signature" not in str(exc.value) and "/bridge/" not in str(exc.value)
 
 
 def test_a_consumer_that_stops_early_leaves_nothing_fetching(dataset: InProcessHub) -> None:
@@ -214,28 +208,28 @@ def test_a_consumer_that_stops_early_leaves_nothing_fetching(dataset: InProcessH
     plan = plan_read(_options(dataset, min_shards=1, batch_size=100))
     (shard,) = plan.shards
     assert len(shard.parts) == 3
-    before = dataset.counters()["resolve"]["requests"]
+    before = dataset.downloads()
     list(read_shard(plan, shard))
-    whole = dataset.counters()["resolve"]["requests"] - before
-    before = dataset.counters()["resolve"]["requests"]
+    whole = dataset.downloads() - before
+    before = dataset.downloads()
     batches = read_shard(plan, shard)
     assert next(batches).num_rows == 100
     batches.close()
-    stopped = dataset.counters()["resolve"]["requests"]
+    stopped = dataset.downloads()
     time.sleep(0.2)
-    assert dataset.counters()["resolve"]["requests"] == stopped  # nothing still running after close()
+    assert dataset.downloads() == stopped  # nothing still running after close()
     assert stopped - before < whole
 
 
-def test_tasks_read_from_the_signed_urls_the_planner_got() -> None:
-    with running_hub(mode=HubMode(redirects=True)) as hub:
-        hub.dataset("o/r", _files())
-        plan = plan_read(_options(hub, filters='[["id", "<", 10]]'))  # a filter: every footer read while planning
-        shard = plan.shards[0]
-        assert shard.targets and all(t.signed for _, t in shard.targets)
-        for url, target in shard.targets:  # a task in another process knows none of them
-            signed_urls.drop(url, target)
-        resolves = hub.counters()["resolve"]["requests"]
-        assert sum(b.num_rows for b in read_shard(plan, shard)) == 10
-        assert hub.counters()["resolve"]["requests"] == resolves  # all of it from the CDN
-        assert hub.counters()["cdn"]["authorized"] == 0
+def test_tasks_read_from_the_signed_urls_the_planner_got(dataset: InProcessHub) -> None:
+    """Xet files: `/resolve/` redirects to the bridge, whose signed URLs planning got and the tasks reuse."""
+    hub = dataset
+    plan = plan_read(_options(hub, filters='[["id", "<", 10]]'))  # a filter: every footer read while planning
+    shard = plan.shards[0]
+    assert shard.targets and all(t.signed and "/bridge/" in t.url for _, t in shard.targets)
+    for url, target in shard.targets:  # a task in another process knows none of them
+        signed_urls.drop(url, target)
+    resolves, bridge = hub.counters()["resolve"]["requests"], hub.counters()["bridge"]["requests"]
+    assert sum(b.num_rows for b in read_shard(plan, shard)) == 10
+    assert hub.counters()["resolve"]["requests"] == resolves  # all of it from the bridge
+    assert hub.counters()["bridge"]["requests"] > bridge and hub.counters()["bridge"]["authorized"] == 0
