@@ -543,7 +543,9 @@ def run(args: argparse.Namespace, tmp: Path, hub_log: Path) -> tuple[str, dict[s
         assert sender.proc is not None
         sender_pid = sender.proc.pid
         api_url = f"{hub.endpoint}/api/datasets/{REPO_ID}/revision/main"
-        url = f"{hub.endpoint}/datasets/{REPO_ID}/resolve/main/{FILENAME}"
+        resolve_url = f"{hub.endpoint}/datasets/{REPO_ID}/resolve/main/{FILENAME}"
+        # A Xet file: /resolve/ redirects to the bridge; readers resolve once, then read there (as hfconnect does)
+        url = requests.head(resolve_url, timeout=30).headers.get("Location", resolve_url)
         requests.get(api_url, timeout=30).raise_for_status()
         probe(url, obj)
 
@@ -571,9 +573,10 @@ def run(args: argparse.Namespace, tmp: Path, hub_log: Path) -> tuple[str, dict[s
                     raise RuntimeError(f"{key} read {sample.nbytes} bytes, expected {size}")
                 results[key].append(sample)
                 log(f"round {r + 1}/{args.rounds} {key:<9} {sample.mbps:8.0f} MB/s  ({sample.seconds:.2f}s)")
-        counters = hub.counters()["resolve"]
+        counters = {key: sum(hub.counters()[route][key] for route in ("resolve", "bridge"))
+                    for key in ("bytes_sent", "errors")}
         expected_bytes = args.rounds * 2 * size
-        counters_ok = (f"OK (resolve sent {counters['bytes_sent']} bytes, {counters['errors']} errors)"
+        counters_ok = (f"OK (resolve/bridge sent {counters['bytes_sent']} bytes, {counters['errors']} errors)"
                        if counters["bytes_sent"] == expected_bytes and counters["errors"] == 0
                        else f"MISMATCH: {counters} (expected bytes_sent={expected_bytes})")
 

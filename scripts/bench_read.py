@@ -960,12 +960,15 @@ def main(argv: list[str] | None = None) -> int:
                 c = target.counters()
                 b = c["buckets"]
                 real = {"resolvers": b["resolvers"]["requests"] + b["resolvers"]["limited"],
-                        "api": b["api"]["requests"] + b["api"]["limited"], "cdn": c["cdn"]["requests"],
+                        "api": b["api"]["requests"] + b["api"]["limited"],
+                        "cdn": c["cdn"]["requests"] + c["bridge"]["requests"],
                         "limited": b["resolvers"]["limited"] + b["api"]["limited"],
-                        "token_at_cdn": c["cdn"]["authorized"]} if v.real else {}
+                        "token_at_cdn": c["cdn"]["authorized"] + c["bridge"]["authorized"]} if v.real else {}
+                # bytes come from /resolve/ (LFS files), the cas-bridge (Xet files) or the CDN (real-Hub mode)
+                downloads = ("resolve", "bridge", "cdn")
                 run = Run(seconds=res["seconds"] if res else None, error=err,
-                          served=c["resolve"]["bytes_sent"] + c["cdn"]["bytes_sent"],
-                          api_calls=c["api"]["requests"], gets=c["resolve"]["requests"], result=res or {}, real=real)
+                          served=sum(c[r]["bytes_sent"] for r in downloads), api_calls=c["api"]["requests"],
+                          gets=sum(c[r]["requests"] for r in downloads), result=res or {}, real=real)
                 row.runs.append(run)
                 shown = f"{run.seconds:.2f}s" if run.seconds is not None else f"n/a ({err})"
                 print(f"  round {rnd + 1}/{args.rounds} {v.name:<28} {shown}  served "

@@ -100,8 +100,9 @@ def test_select_on_ray_names_the_tasks_error_not_the_actor(hub, api, repo_id) ->
                      "--columns", "id,text", "--where", "id < 20", "--engine", "daft", "--endpoint", hub.endpoint)
     assert "exit 1" in out.stdout, out.stdout[-3000:] + out.stderr[-5000:]
     [line] = [ln for ln in out.stderr.splitlines() if ln.startswith("select: error: ")]
+    # Daft names the URL it read: the corrupt Xet file's signed cas-bridge URL
     assert line.startswith("select: error: DaftCoreException: DaftError::CorruptFile Failed to decode parquet column "
-                           f"for {hub.endpoint}/datasets/{repo_id}/resolve/"), out.stderr[-5000:]
+                           f"for {hub.cas_endpoint}/bridge/"), out.stderr[-5000:]
     assert "actor_id" not in line and "RemoteFlotillaRunner" not in line
     assert not api.repo_exists(f"{repo_id}-out", repo_type="dataset")
 

@@ -233,7 +233,7 @@ def test_failure_before_commit_leaves_the_branch_unchanged(spark, hub, api) -> N
 
 @pytest.mark.parametrize("rules", [
     [{"route": "upload", "action": "status", "status": 503, "every": 3}],
-    [{"route": "upload", "action": "reset", "every": 4}],
+    [{"route": "upload", "action": "reset", "every": 2}],
     [{"route": "upload", "action": "status", "status": 429, "retry_after": 0.2, "every": 3}],
     [{"route": "commit", "action": "status", "status": 500, "times": 1}],
     [{"route": "commit", "action": "reset_after", "times": 1}],
