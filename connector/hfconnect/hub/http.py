@@ -1,11 +1,12 @@
 """File bytes from the Hub: each file resolved once, every range read from where `/resolve/` sent us.
 
 On huggingface.co, `/resolve/<sha>/<path>` of a stored file answers 302 to a signed URL on another host (the
-cas-bridge for Xet files, a CDN for LFS ones) that serves ranges without auth for about an hour, then 403. So a file's first request goes to `/resolve/` (with the token)
-and is not followed blindly: the signed URL is kept, per process, and every later range of that file goes there
-without the token (it must never reach another host). A 403 from the signed URL means it expired: resolve again.
-Resolver requests are rate-limited per token; CDN requests are not. Servers that answer `/resolve/` directly
-(small regular files; LFS files on the local hub outside its real-Hub mode) are read at the resolve URL itself.
+cas-bridge for Xet files, a CDN for LFS ones) that serves ranges without auth for about an hour, then 403. So a file's
+first request goes to `/resolve/` (with the token) and is not followed blindly: the signed URL is kept, per
+process, and every later range of that file goes there without the token (it must never reach another host). A 403
+from the signed URL means it expired: resolve again. Resolver requests are rate-limited per token; CDN requests are
+not. Servers that answer `/resolve/` directly (small regular files; LFS files on the local hub outside its real-Hub
+mode) are read at the resolve URL itself.
 
 Why urllib3 here rather than huggingface_hub's httpx session: bodies land straight in the caller's buffer
 (`readinto`, no intermediate copies) and a dropped body resumes from its last byte.

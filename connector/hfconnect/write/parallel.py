@@ -6,25 +6,72 @@ pyarrow releases the GIL while it encodes, so the stream is cut into files of ab
 bytes) and each file is written and uploaded by `write_task` on its own worker thread: file i+1 fills while
 file i encodes and uploads. Rows stay in order inside each file (statistics keep pruning well), memory stays
 bounded (a few batches queued per file, plus each writer's row-group buffer), and nothing is committed here.
+
+Where a file ends depends on content, not only on size: once it holds the rows of about `file_bytes`, it ends
+after the first row whose content hash has its low bits zero (about one row in an eighth of a file's; by count at
+twice that if none comes). Cut by size alone, one inserted row would shift every later file's first row, so every later
+file would differ from the last write's from its first byte on, and the Hub's Xet storage, which looks up a
+file's first chunk to find what it already holds (global dedup), would store them all again. Cut by content,
+the files after an edit start at the same rows as before and are the same bytes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import queue
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, wait
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..options import WriteOptions
+from .parquet_writer import row_hashes
 from .task import TaskMessage, write_task
 
-__all__ = ["ParallelFileWriter"]
+__all__ = ["FileCuts", "ParallelFileWriter"]
 
 _END = object()
 QUEUED_BATCHES = 8  # per file being filled: back-pressure on the producer when the workers fall behind
+CUTS_PER_FILE = 8  # content-defined file ends: one candidate row per ~1/8 of a file's rows
+MAX_FILE_FACTOR = 2  # no candidate row by then: the file ends by size
+HASHED_COLUMNS = 2  # a row's hash for file ends covers its first columns only: a column added leaves them be
+
+
+class FileCuts:
+    """Where the files of one stream end (see the module's docstring). The rows of `file_bytes` Arrow bytes, as the
+    first file holds them, rounded up to a power of two, are every file's minimum from then on (rows, not bytes:
+    a count depends neither on how the engine batched the rows nor, mostly, on a column added since). A file ends at the
+    first row past its minimum whose content hash & mask is 0, at MAX_FILE_FACTOR x the minimum by count."""
+
+    def __init__(self, file_bytes: int) -> None:
+        self.file_bytes = file_bytes
+        self.min_rows = 0  # fixed at the first file's end
+        self._mask = 0
+
+    def end(self, batch: pa.RecordBatch, rows: int, nbytes: int) -> int | None:
+        """How many rows of `batch` end a file holding `rows` rows of `nbytes` bytes; None: it goes on."""
+        n = batch.num_rows
+        if not self.min_rows:
+            if nbytes + batch.nbytes < self.file_bytes:
+                return None
+            est = rows + math.ceil((self.file_bytes - nbytes) * n / max(1, batch.nbytes))
+            self.min_rows = 1 << (est - 1).bit_length()  # a power of two: the same after a column is added
+            self._mask = (1 << max(0, (self.min_rows // CUTS_PER_FILE).bit_length() - 1)) - 1
+        start, limit = self.min_rows - rows, MAX_FILE_FACTOR * self.min_rows - rows
+        if start >= n:
+            return None
+        start = max(0, start)
+        rows_after = pa.Table.from_batches([batch.slice(start, min(n, limit) - start)])
+        hashes = row_hashes(rows_after, max_columns=HASHED_COLUMNS)
+        if hashes is None:  # no column to hash: by count
+            return max(1, start)
+        hits = pc.indices_nonzero(pc.equal(pc.bit_wise_and(hashes, self._mask), 0))
+        if len(hits):
+            return start + hits[0].as_py() + 1
+        return limit if limit <= n else None
 
 
 class ParallelFileWriter:
@@ -38,22 +85,29 @@ class ParallelFileWriter:
         self._futures: list[Future[TaskMessage]] = []
         self._queue: queue.Queue[object] | None = None
         self._filled = 0
+        self._file_rows = 0
         self._next_partition = first_partition
         self._aborted = threading.Event()
+        self._cuts = FileCuts(file_bytes)
         self.rows = 0
 
     def write(self, batch: pa.RecordBatch) -> None:
         self._raise_if_failed()
-        if batch.num_rows == 0:
-            return
-        if self._queue is None:
-            self._open_file()
-        assert self._queue is not None
-        self._put(batch)
-        self.rows += batch.num_rows
-        self._filled += batch.nbytes
-        if self._filled >= self.file_bytes:
+        while batch.num_rows:
+            if self._queue is None:
+                self._open_file()
+            cut = self._cuts.end(batch, self._file_rows, self._filled)
+            head = batch if cut is None else batch.slice(0, cut)
+            if head.num_rows:
+                self._put(head)
+                self.rows += head.num_rows
+                self._file_rows += head.num_rows
+                self._filled += head.nbytes
+            if cut is None:
+                return
             self._close_file()
+            batch = batch.slice(cut)
+
 
     def finish(self) -> list[TaskMessage]:
         """Close the last file, wait for every file's upload; a worker's error is raised here."""
@@ -85,7 +139,7 @@ class ParallelFileWriter:
         threading.Thread(target=self._run, args=(future, q, partition), daemon=True,
                          name=f"hfconnect-encode-{partition}").start()
         self._futures.append(future)
-        self._queue, self._filled = q, 0
+        self._queue, self._filled, self._file_rows = q, 0, 0
 
     def _close_file(self) -> None:
         assert self._queue is not None

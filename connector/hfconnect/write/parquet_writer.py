@@ -179,7 +179,7 @@ class RollingParquetWriter:
         lo, hi = self._min_rows, self._min_rows + max(1, self._min_rows // _RG_WINDOW)
         if n < hi:
             return n if final else 0
-        hashes = _row_hashes(table.slice(lo, hi - lo))
+        hashes = row_hashes(table.slice(lo, hi - lo))
         if hashes is None:  # no column to hash: size-based
             return lo
         return lo + pc.index(hashes, pc.max(hashes)).as_py() + 1
@@ -256,10 +256,14 @@ class RollingParquetWriter:
         self.finished = []
 
 
-def _row_hashes(table: pa.Table) -> pa.ChunkedArray | pa.Array | None:
-    """Per row, an int64 hash of its fixed-width values and string lengths; None when there is no such column."""
+def row_hashes(table: pa.Table, max_columns: int | None = None) -> pa.ChunkedArray | pa.Array | None:
+    """Per row, an int64 hash of its fixed-width values and string lengths (of the first `max_columns` such
+    columns); None when there is no such column."""
     h = None
+    used = 0
     for col in table.columns:
+        if max_columns is not None and used >= max_columns:
+            break
         t = col.type
         if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) \
                 or pa.types.is_large_binary(t):
@@ -272,6 +276,7 @@ def _row_hashes(table: pa.Table) -> pa.ChunkedArray | pa.Array | None:
         else:
             continue
         part = pc.fill_null(part, 0)
+        used += 1
         h = part if h is None else pc.bit_wise_xor(pc.multiply(h, 0x100000001B3), part)  # wrapping int64 math
     if h is None:
         return None

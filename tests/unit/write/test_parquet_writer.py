@@ -17,7 +17,7 @@ from hfconnect.write.parquet_writer import (
     METADATA_KEY,
     RollingParquetWriter,
     WriterSettings,
-    _row_hashes,
+    row_hashes,
     write_batches,
 )
 
@@ -173,6 +173,6 @@ def test_file_metadata_says_how_it_was_written(tmp_path, cdc: bool, page_index: 
 def test_row_hashes_need_a_hashable_column() -> None:
     """Content-defined cuts hash fixed-width values and string lengths; nested columns alone give no hash
     (the writer then cuts by size)."""
-    assert _row_hashes(pa.table({"l": pa.array([[1], [2]])})) is None
-    one = _row_hashes(pa.table({"id": pa.array([1, 2, 1], pa.int64()), "s": ["a", "bb", "a"]}))
+    assert row_hashes(pa.table({"l": pa.array([[1], [2]])})) is None
+    one = row_hashes(pa.table({"id": pa.array([1, 2, 1], pa.int64()), "s": ["a", "bb", "a"]}))
     assert one[0] == one[2] != one[1]
