@@ -30,12 +30,13 @@ _listing_cache: OrderedDict[tuple[str, str, bool], list[dict[str, Any]]] = Order
 _listing_lock = threading.Lock()
 
 
-def file_json(path: str, entry: FileEntry) -> dict[str, Any]:
+def file_json(path: str, entry: FileEntry, xet: bool = True) -> dict[str, Any]:
+    """A tree/paths-info entry; `xetHash` only from a hub that speaks Xet (clients would ask it for a token)."""
     out: dict[str, Any] = {"type": "file", "oid": entry.oid, "size": entry.size, "path": path}
     if entry.lfs:
         out["lfs"] = {"oid": entry.sha256, "size": entry.size,
                       "pointerSize": len(lfs_pointer(entry.sha256, entry.size))}
-    if entry.xet_hash:
+    if entry.xet_hash and xet:
         out["xetHash"] = entry.xet_hash
     return out
 
@@ -45,7 +46,7 @@ def dir_json(commit: Commit, path: str) -> dict[str, Any]:
     return {"type": "directory", "oid": oid, "size": 0, "path": path}
 
 
-def _listing(commit: Commit, base: str, recursive: bool) -> list[dict[str, Any]]:
+def _listing(commit: Commit, base: str, recursive: bool, xet: bool) -> list[dict[str, Any]]:
     """All entries under `base` (files and directories), sorted by path; cached per commit for paging."""
     key = (commit.id, base, recursive)
     with _listing_lock:
@@ -62,7 +63,7 @@ def _listing(commit: Commit, base: str, recursive: bool) -> list[dict[str, Any]]
         rest = path[len(prefix):].split("/")
         if not recursive:
             if len(rest) == 1:
-                entries[path] = file_json(path, commit.files[path])
+                entries[path] = file_json(path, commit.files[path], xet)
             else:
                 d = prefix + rest[0]
                 entries.setdefault(d, dir_json(commit, d))
@@ -71,7 +72,7 @@ def _listing(commit: Commit, base: str, recursive: bool) -> list[dict[str, Any]]
             d = prefix + "/".join(rest[:depth])
             if d not in entries:
                 entries[d] = dir_json(commit, d)
-        entries[path] = file_json(path, commit.files[path])
+        entries[path] = file_json(path, commit.files[path], xet)
     result = [entries[k] for k in sorted(entries)]
     with _listing_lock:
         _listing_cache[key] = result
@@ -112,7 +113,7 @@ async def tree(ctx: RequestContext) -> web.Response:
     if base and not _is_dir(commit, base):
         raise HubError(404, "EntryNotFound", f"Path {base!r} not found in {ctx.repo_id}@{ctx.revision}.",
                        headers={"X-Repo-Commit": sha})
-    entries = _listing(commit, base, recursive)
+    entries = _listing(commit, base, recursive, ctx.state.mode.xet)
     page_size = TREE_PAGE_EXPANDED if expand else TREE_PAGE
     page_size = min(page_size, max(1, int(query.get("limit", page_size))))
     cursor = int(query.get("cursor", "0") or 0)
@@ -140,7 +141,7 @@ async def paths_info(ctx: RequestContext) -> web.Response:
     for raw in paths:
         path = raw.strip("/")
         if path in commit.files:
-            item = file_json(path, commit.files[path])
+            item = file_json(path, commit.files[path], ctx.state.mode.xet)
         elif path and _is_dir(commit, path):
             item = dir_json(commit, path)
         else:

@@ -158,6 +158,8 @@ def _mark_xet_files(ctx: RequestContext, ops: list[Operation]) -> int:
     """Give each `lfsFile` whose sha256 arrived in a Xet shard its Xet file hash; their total size."""
     store = ctx.state.xet_store
     total = 0
+    if not ctx.state.mode.xet:  # an LFS-only hub: what an earlier Xet run stored commits as plain LFS files
+        return total
     for op in ops:
         if op.kind == "lfsFile" and op.sha256 and (found := store.file_hash_for_sha256(op.sha256)):
             op.xet_hash = found

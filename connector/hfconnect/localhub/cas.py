@@ -22,7 +22,7 @@ from .cdn import serve_bridge, serve_cdn
 from .context import STATE, HubState, RequestContext, error_response
 from .errors import HubError
 from .gate import fault_gate
-from .xet_auth import verify_token
+from .xet_auth import XET_GRANT, verify_token
 
 __all__ = ["CAS_ROUTES", "build_cas_app"]
 
@@ -97,6 +97,7 @@ def _authorize(state: HubState, route: CasRoute, request: web.Request) -> None:
     grant = verify_token(state.upload_secret, header[7:].strip())
     if route.auth == "write" and not grant.write:
         raise HubError(403, "Forbidden", "This Xet token is read-only: ask xet-write-token for an upload token.")
+    request[XET_GRANT] = grant
 
 
 async def _dispatch(request: web.Request) -> web.StreamResponse:

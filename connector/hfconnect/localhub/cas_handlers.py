@@ -16,6 +16,7 @@ from .api_files import parse_range
 from .cdn import check_signed, serve_range, xorb_url
 from .context import RequestContext, json_response
 from .errors import HubError
+from .xet_auth import XET_GRANT
 from .xet_format import XetFormatError, is_hash_hex
 from .xet_reconstruct import reconstruction
 from .xet_shard import dedup_shard_bytes
@@ -103,8 +104,9 @@ async def get_reconstruction(ctx: RequestContext) -> web.Response:
     file_id = _hash(ctx)
     store = ctx.state.xet_store
     found = store.file(file_id)
-    if found is None:
-        raise HubError(404, "NotFound", f"File {file_id} is not known to this CAS.")
+    grant = ctx.request.get(XET_GRANT)
+    if found is None or (grant is not None and not await asyncio.to_thread(store.repo_holds, grant.repo, file_id)):
+        raise HubError(404, "NotFound", f"File {file_id} is not known to this CAS for this token's repo.")
     rng = parse_range(ctx.request.headers.get("Range"), found.size)
     body = await asyncio.to_thread(reconstruction, store, found, rng, lambda x: xorb_url(ctx.state, x, ctx.request))
     return json_response(body)

@@ -66,7 +66,7 @@ def check_signed(ctx: RequestContext, kind: str, key: str) -> None:
         expires = int(query.get("Expires", ""))
     except ValueError:
         expires = 0
-    good = hmac.compare_digest(query.get("Signature", ""), _signature(ctx.state, kind, key, expires))
+    good = hmac.compare_digest(query.get("Signature", "").encode(), _signature(ctx.state, kind, key, expires).encode())
     if not good or time.time() >= expires:
         raise HubError(403, "AccessDenied", _EXPIRED, headers={"Content-Type": "application/xml"})
 

@@ -11,6 +11,7 @@ import base64
 import binascii
 import hmac
 import json
+import math
 import time
 from dataclasses import dataclass
 
@@ -20,9 +21,10 @@ from .cdn import reachable
 from .context import RequestContext, json_response
 from .errors import HubError
 
-__all__ = ["XetGrant", "issue_token", "verify_token", "xet_token"]
+__all__ = ["XET_GRANT", "XetGrant", "issue_token", "verify_token", "xet_token"]
 
 _PREFIX = "xet_"
+XET_GRANT = "hfconnect.xet_grant"  # where the CAS keeps a request's verified grant for its handler
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ def _sign(secret: bytes, payload: str) -> str:
 
 def issue_token(secret: bytes, repo: str, write: bool, expiry_s: float) -> tuple[str, int]:
     """(token, expiry as unix seconds)."""
-    exp = int(time.time() + expiry_s)
+    exp = math.ceil(time.time() + expiry_s)  # never shorter than asked
     body = json.dumps({"repo": repo, "write": write, "exp": exp}, separators=(",", ":")).encode()
     payload = base64.urlsafe_b64encode(body).decode().rstrip("=")
     return f"{_PREFIX}{payload}.{_sign(secret, payload)}", exp
@@ -49,7 +51,7 @@ def issue_token(secret: bytes, repo: str, write: bool, expiry_s: float) -> tuple
 def verify_token(secret: bytes, token: str, now: float | None = None) -> XetGrant:
     """The grant a token carries; HubError 401 when it is malformed, forged or expired."""
     payload, _, signature = token.removeprefix(_PREFIX).partition(".")
-    if not token.startswith(_PREFIX) or not hmac.compare_digest(signature, _sign(secret, payload)):
+    if not token.startswith(_PREFIX) or not hmac.compare_digest(signature.encode(), _sign(secret, payload).encode()):
         raise HubError(401, "Unauthorized", "Invalid Xet access token.")
     try:
         raw = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))

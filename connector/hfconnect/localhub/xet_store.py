@@ -82,6 +82,7 @@ class XetStore:
         self._xorb_shard: dict[str, str] = {}  # xorb -> id of the shard whose CAS info described it first
         self._shard_xorbs: dict[str, list[str]] = {}  # shard id -> the xorbs it described first
         self._indexes: OrderedDict[str, XorbIndex] = OrderedDict()
+        self._holds: set[tuple[str, str]] = set()  # (repo, Xet file) pairs found in a repo's history
         self._load()
 
     # ---- startup --------------------------------------------------------------------------------
@@ -190,6 +191,30 @@ class XetStore:
             return None
         return XetFile(file_id, raw["size"], raw["sha256"], tuple(tuple(t) for t in raw["terms"]))
 
+    def repo_holds(self, repo: str, file_id: str) -> bool:
+        """Whether `repo` ("<type>/<repo id>", what a Xet token names) holds Xet file `file_id` in the history of
+        any of its refs: a token of one repo must not reconstruct another's files (a private repo's above all)."""
+        repo_type, _, repo_id = repo.partition("/")
+        with self._guard:
+            if (repo, file_id) in self._holds:
+                return True
+        try:
+            refs = self.storage.refs(repo_type, repo_id)
+        except HubError:
+            return False
+        heads = {sha for kind in ("branches", "tags", "converts", "prs") for sha in refs.get(kind, {}).values()}
+        seen: set[str] = set()
+        for head in heads:
+            for commit in self.storage.history(head):
+                if commit.id in seen:
+                    break
+                seen.add(commit.id)
+                if any(entry.xet_hash == file_id for entry in commit.files.values()):
+                    with self._guard:
+                        self._holds.add((repo, file_id))
+                    return True
+        return False
+
     # ---- shards ---------------------------------------------------------------------------------
     def put_shard(self, data: bytes) -> tuple[bool, Shard]:
         """Check a shard against the stored xorbs, materialize its files, then record it.
@@ -252,7 +277,17 @@ class XetStore:
             raise HubError(400, "BadRequest", f"Invalid shard: the chunks of file {name} hash to "
                                               f"{hash_hex(file_hash(chunks))}.")
         size = sum(s for _, s in chunks)
-        if self.storage.has_object(shard_file.sha256, size):
+        known = self.file(name)
+        if known is not None and known.sha256 == shard_file.sha256 and self.storage.has_object(known.sha256, size):
+            return  # verified when it was first stored
+        if self.storage.has_object(shard_file.sha256, size):  # stored before (LFS, or another file hash): the
+            digest = hashlib.sha256()                           # claim is still checked against these chunks
+            for term in shard_file.terms:
+                for data in self.read_chunks(term.xorb_hash, term.chunk_start, term.chunk_end):
+                    digest.update(data)
+            if digest.hexdigest() != shard_file.sha256:
+                raise HubError(400, "BadRequest", f"Invalid shard: file {name}: its chunks hash to sha256 "
+                                                  f"{digest.hexdigest()}, not {shard_file.sha256}.")
             return
         f, tmp = self.storage.new_upload()
         digest = hashlib.sha256()
@@ -301,5 +336,5 @@ class XetStore:
             raw = {"size": sum(t.unpacked_bytes for t in shard_file.terms), "sha256": shard_file.sha256,
                    "terms": terms}
             self.storage.atomic_write(path, json.dumps(raw).encode())
-        with self._guard:
-            self._by_sha256[shard_file.sha256] = shard_file.file_hash
+        with self._guard:  # the first verified file hash of these bytes stays theirs (as after a restart)
+            self._by_sha256.setdefault(shard_file.sha256, shard_file.file_hash)

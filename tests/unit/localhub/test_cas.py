@@ -47,6 +47,33 @@ def _upload_all(hub: InProcessHub, token: str) -> None:
         assert (status, json.loads(out)) == (200, {"was_inserted": True})
     status, _, out = _cas(hub, "POST", "/v1/shards", token, shard_bytes(Shard((FILE,), (A_INFO, B_INFO))))
     assert (status, json.loads(out)) == (200, {"result": 1})
+    _commit_file(hub, "o/x")
+
+
+def _commit_file(hub: InProcessHub, repo: str) -> None:
+    """Commit the shard's file to `repo` as the client does after its upload: an lfsFile naming its sha256."""
+    lines = [{"key": "header", "value": {"summary": "add f.bin"}},
+             {"key": "lfsFile", "value": {"path": "f.bin", "algo": "sha256", "oid": FILE.sha256,
+                                          "size": len(FILE_DATA)}}]
+    body = "\n".join(json.dumps(line) for line in lines).encode()
+    status, _, out = request("POST", f"{hub.endpoint}/api/datasets/{repo}/commit/main", token=WRITE_TOKEN, body=body,
+                             headers={"Content-Type": "application/x-ndjson"})
+    assert status == 200, out
+
+
+def test_a_token_reconstructs_only_files_its_repo_holds(hub: InProcessHub) -> None:
+    """A Xet token names one repo: another repo's token (a public one's, anonymous) cannot reconstruct a file of a
+    private repo, though global dedup stays global."""
+    _upload_all(hub, _token(hub)["accessToken"])
+    hub.api().update_repo_settings("o/x", private=True, repo_type="dataset")
+    hub.api().create_repo("o/public", repo_type="dataset")
+    status, _, body = request("GET", f"{hub.endpoint}/api/datasets/o/public/xet-read-token/main")
+    other = json.loads(body)["accessToken"]
+    assert status == 200 and _cas(hub, "GET", f"/v1/reconstructions/{FILE.file_hash}", other)[0] == 404
+    own = _token(hub, "read", token=READ_TOKEN)["accessToken"]
+    assert _cas(hub, "GET", f"/v1/reconstructions/{FILE.file_hash}", own)[0] == 200
+    chunk = A_INFO.chunks[0].chunk_hash
+    assert _cas(hub, "GET", f"/v1/chunks/default/{chunk}", other)[0] == 200
 
 
 def test_tokens_follow_the_callers_rights(hub: InProcessHub) -> None:
@@ -94,8 +121,8 @@ def test_upload_dedup_and_reconstruct(hub: InProcessHub) -> None:
     assert status == 200 and set(parse_shard(out).xorbs) == {A_INFO, B_INFO}
     xet = hub.counters()["xet"]
     assert xet == {"xorb_bytes_received": len(A_BODY) * 2 + len(B_BODY), "xorb_bytes_new": len(A_BODY) + len(B_BODY),
-                   "xorbs_new": 2, "xorbs_known": 1, "shards": 1, "file_bytes_committed": 0, "dedup_hits": 1,
-                   "dedup_misses": 1}
+                   "xorbs_new": 2, "xorbs_known": 1, "shards": 1, "file_bytes_committed": len(FILE_DATA),
+                   "dedup_hits": 1, "dedup_misses": 1}
 
     status, _, out = _cas(hub, "GET", f"/v1/reconstructions/{FILE.file_hash}", token,
                           headers={"Range": "bytes=10-20"})

@@ -178,3 +178,15 @@ def test_reconstructions_are_trimmed_at_chunk_boundaries(store: XetStore, first:
     whole = reconstruction(store, found, None, lambda x: f"http://cas/{x}")
     assert whole["offset_into_first_range"] == 0 and [t["range"] for t in whole["terms"]] == [
         {"start": 1, "end": 4}, {"start": 0, "end": 3}]
+
+
+def test_a_sha256_claim_is_checked_even_when_those_bytes_are_stored(store: XetStore) -> None:
+    """Bytes stored before (an LFS upload) under a sha256 do not make a shard's claim of that sha256 true: a file
+    whose chunks are other bytes must not be tied to them (hf_xet and /resolve/ readers would get different
+    bytes for one file)."""
+    other = bytes(len(FILE_DATA))
+    sha = store.storage.put_bytes(other)
+    _refused(store, Shard((ShardFile(FILE.file_hash, FILE.terms, sha),), ()), f"chunks hash to sha256 {FILE.sha256}")
+    store.storage.put_bytes(FILE_DATA)  # the true bytes, stored by LFS first: the claim checks out, once
+    assert store.put_shard(shard_bytes(Shard((FILE,), ())))[0]
+    assert store.file_hash_for_sha256(FILE.sha256 or "") == FILE.file_hash
