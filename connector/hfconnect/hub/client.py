@@ -62,9 +62,10 @@ class HubClient:
 
     def call(self, what: str, fn: Callable[..., T], *args: Any, where: str, retry: bool = True,
              **kwargs: Any) -> T:
-        """Run one HfApi call under the retry policy; its errors come out as hfconnect's, about `where`."""
+        """Run one HfApi call under the retry policy; its errors come out as hfconnect's, about `where` (and
+        never with the token in them)."""
         return hfapi.call(self.policy, what, fn, *args, where=where, has_token=bool(self.token), retry=retry,
-                          **kwargs)
+                          secrets=(self.token,), **kwargs)
 
     # ---- commits and files -----------------------------------------------------------------------------
     def snapshot(self, repo_id: str, revision: str, repo_type: str = "dataset") -> Snapshot:

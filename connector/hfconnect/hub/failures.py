@@ -8,6 +8,7 @@ reads them and `error_for_xet` maps them here.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import (
@@ -73,9 +74,14 @@ def error_for_exception(exc: BaseException, *, where: str, has_token: bool) -> H
     return error_for_answer(status, where=where, code=code, message=message, has_token=has_token)
 
 
-def error_for_xet(failure: XetFailure, *, what: str, where: str, has_token: bool) -> HfConnectError:
+def error_for_xet(failure: XetFailure, *, what: str, where: str, has_token: bool,
+                  secrets: tuple[str | None, ...] = ()) -> HfConnectError:
     """Our error for what hf_xet raised during `what` (an upload through Xet; see `xet.xet_failure`). hf_xet
-    retried what it retries already (with settings derived from our policy), so this error is final."""
+    retried what it retries already (with settings derived from our policy), so this error is final. What it
+    takes from hf_xet's text is scrubbed of `secrets` (the caller's token) and of anything like a token."""
+    from .xet import scrub
+
+    failure = replace(failure, message=scrub(failure.message, secrets), route=scrub(failure.route, secrets))
     status = failure.status
     details: dict[str, Any] = {"request": what, "xet": failure.kind, "route": failure.route}
     said = f"hf_xet: {failure.message}"

@@ -110,18 +110,18 @@ def _network_error(exc: BaseException) -> BaseException | None:
 
 
 def call(policy: RetryPolicy, what: str, fn: Callable[..., T], *args: Any, where: str, has_token: bool,
-         retry: bool = True, xet: bool | None = None, **kwargs: Any) -> T:
+         retry: bool = True, xet: bool | None = None, secrets: tuple[str | None, ...] = (), **kwargs: Any) -> T:
     """Run one HfApi call under the policy; map what it raises to hfconnect's errors.
 
     `retry=False` (commits: a 5xx may have landed) raises HubRequestError with `status` and `headers` for the
     caller to decide, instead of retrying. `xet`: whether the call may upload through hf_xet (default: for the
     UPLOADING_CALLS): hf_xet then gets its retry settings from the policy first, and its failures, already
-    retried by hf_xet, become ours at once.
+    retried by hf_xet, become ours at once. `secrets` (the caller's token) are kept out of the messages made
+    from hf_xet's text.
     """
     on_xet = (getattr(fn, "__name__", "") in UPLOADING_CALLS if xet is None else xet) and _xet.in_use()
-    if on_xet:
+    if on_xet:  # the call may start hf_xet: its settings first (the Xet upload path marks its transfers started)
         _xet.prepare_process(policy)
-        _xet.mark_started()
     retrier = Retrier(policy, what)
     while True:
         _hook_session()
@@ -147,9 +147,9 @@ def call(policy: RetryPolicy, what: str, fn: Callable[..., T], *args: Any, where
             ours = error_for_exception(http_error, where=where, has_token=has_token) if http_error else None
             if ours is not None:
                 raise ours from None
-            failure = _xet.xet_failure(exc, xet_path=on_xet)  # before the network errors: hf_xet's are final
+            failure = _xet.xet_failure(exc, xet_path=on_xet, secrets=secrets)  # before network errors: final
             if failure is not None:
-                raise error_for_xet(failure, what=what, where=where, has_token=has_token) from None
+                raise error_for_xet(failure, what=what, where=where, has_token=has_token, secrets=secrets) from None
             network = _network_error(exc)
             if network is not None:
                 if not retry:

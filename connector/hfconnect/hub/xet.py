@@ -29,12 +29,12 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .retry import RetryPolicy
 
 __all__ = ["CacheScope", "XetFailure", "XetRetry", "cache_scope", "in_use", "mark_started", "prepare_process",
-           "shorten", "xet_environment", "xet_failure", "xet_retry"]
+           "scrub", "shorten", "xet_environment", "xet_failure", "xet_retry"]
 
 log = logging.getLogger("hfconnect.hub")
 
@@ -150,8 +150,10 @@ def prepare_process(policy: RetryPolicy) -> dict[str, str]:
         os.environ[OURS] = ",".join(sorted(ours))
         effective = {key: os.environ[key] for key in wanted}
         if proc.started is not None and proc.started != effective:
-            log.debug("hfconnect: hf_xet already started in this process with %s; %s applies to processes started "
-                      "later", _describe(proc.started), _describe(effective))
+            log.warning("hfconnect: hf_xet already started in this process with %s: those settings stay in force for "
+                        "every Xet upload of this process, as hf_xet reads them once per process (when its first "
+                        "transfer starts); %s applies only to processes started later", _describe(proc.started),
+                        _describe(effective))
         elif proc.preloaded and proc.effective is None:
             log.debug("hfconnect: hf_xet was loaded in this process before hfconnect set %s: a Xet session made "
                       "before keeps the settings it was made with", _describe(effective))
@@ -166,7 +168,8 @@ def _describe(values: dict[str, str]) -> str:
 
 
 def mark_started() -> None:
-    """A Xet transfer starts: huggingface_hub has made its session by now, with the settings now in effect."""
+    """A Xet transfer starts (called by the Xet upload path only, `write.task`, right before it): huggingface_hub
+    makes its session now, with the settings now in effect, and keeps it for the process."""
     with _lock:
         proc = _current()
         if proc.started is None:
@@ -183,7 +186,12 @@ _BUILTINS = (ConnectionError, TimeoutError, RuntimeError, OSError, ValueError)
 _STATUS = re.compile(r"\((\d{3})(?: [^)]*)?\)")  # "HTTP status client error (401 Unauthorized), domain: <url>"
 _URL = re.compile(r"(?:domain: |for url \()(?P<url>[a-z][a-z0-9+.-]*://[^\s),]+)")
 _QUERY = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s?),]*)\?[^\s),]*")
-_SECRETS = (re.compile(r"(?i)\bbearer\s+[^\s,)]+"), re.compile(r"\bhf_[A-Za-z0-9]{6,}"))
+_SECRETS = (
+    re.compile(r"(?i)\bbearer\s+[^\s,)]+"),
+    re.compile(r"\bhf_[A-Za-z0-9_]{6,}"),  # Hub tokens, also those with `_` in them (hf_dev_write_...)
+    re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"),  # JWTs (the Hub's Xet access tokens)
+    re.compile(r"\bxet_[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),  # the local hub's Xet access tokens: xet_<b64>.<hmac>
+)
 _LONG_HEX = re.compile(r"\b([0-9a-f]{12})[0-9a-f]{20,}\b")
 MESSAGE_LIMIT = 300
 
@@ -232,13 +240,15 @@ def _from_http_client(e: BaseException) -> bool:
     return type(e).__module__.split(".")[0] in ("httpx", "httpx2", "httpcore", "urllib3", "requests")
 
 
-def xet_failure(exc: BaseException, *, xet_path: bool = False, secrets: tuple[str, ...] = ()) -> XetFailure | None:
+def xet_failure(exc: BaseException, *, xet_path: bool = False,
+                secrets: tuple[str | None, ...] = ()) -> XetFailure | None:
     """What hf_xet raised, read; None when `exc` is not hf_xet's (e.g. huggingface_hub's HTTP client failed).
 
     hf_xet's errors are its two exception classes, or a builtin of the exact types its extension raises whose
     text starts with one of its categories; on the Xet path (`xet_path`: the call uploads through hf_xet) a bare
     builtin ConnectionError/TimeoutError/RuntimeError counts too, in case a newer hf_xet words them otherwise.
-    Any exception of an HTTP client library in the chain means the failure was not hf_xet's."""
+    Any exception of an HTTP client library in the chain means the failure was not hf_xet's. `secrets` (the
+    caller's token) never reach the failure, nor does anything that looks like a token."""
     chain = list(_chain(exc))
     if any(_from_http_client(e) for e in chain):
         return None
@@ -250,7 +260,7 @@ def xet_failure(exc: BaseException, *, xet_path: bool = False, secrets: tuple[st
             kind = next((c for c in CATEGORIES if text.startswith(c)), type(e).__name__)
             status = _STATUS.search(text)
             url = _URL.search(text)
-            route = _LONG_HEX.sub(r"\1…", _path(url["url"])) if url else ""
+            route = _LONG_HEX.sub(r"\1…", scrub(_path(url["url"]), secrets)) if url else ""
             refused = type(e).__name__ == "XetAuthenticationError" and isinstance(e, PermissionError)
             return XetFailure(kind, shorten(text, secrets), int(status[1]) if status else None, route, refused)
     return None
@@ -262,15 +272,21 @@ def _path(url: str) -> str:
     return urlsplit(url).path
 
 
-def shorten(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """One line of at most MESSAGE_LIMIT characters, without URL queries (signatures) or anything like a token."""
+def scrub(text: str, secrets: tuple[str | None, ...] = ()) -> str:
+    """`text` without the given `secrets` (the caller's token), URL queries (signatures) or anything like a token."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
     text = _QUERY.sub(r"\1", text)
     for pattern in _SECRETS:
         text = pattern.sub("***", text)
-    text = _LONG_HEX.sub(r"\1…", " ".join(text.split()))
+    return text
+
+
+def shorten(text: str, secrets: tuple[str | None, ...] = ()) -> str:
+    """One line of at most MESSAGE_LIMIT characters, without the given `secrets`, URL queries (signatures) or
+    anything like a token."""
+    text = _LONG_HEX.sub(r"\1…", " ".join(scrub(text, secrets).split()))
     return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT - 1] + "…"
 
 
@@ -278,13 +294,18 @@ def shorten(text: str, secrets: tuple[str, ...] = ()) -> str:
 class _Caches:
     """Per process: a temp root holding one shard cache per job; HF_XET_CACHE points at the cache of the job
     whose uploads run (hf_xet reads it when each upload starts). It stays set between uploads: the environment
-    is only ever changed in place, as hf_xet's threads may be reading it."""
+    is only ever changed in place, as hf_xet's threads may be reading it.
+
+    Uploads are counted per cache directory they may be using (not per job: a job that starts while another's
+    uploads run shares that job's directory), and a job's caches are removed only when no upload may be using
+    any of them."""
 
     def __init__(self) -> None:
         self.pid = os.getpid()
         self.root = ""
-        self.current = ""  # the job HF_XET_CACHE points at
-        self.inflight: Counter[str] = Counter()
+        self.location = ""  # the cache directory HF_XET_CACHE points at
+        self.inflight: Counter[str] = Counter()  # cache directory -> uploads that may be using it
+        self.scopes: list[CacheScope] = []  # the uploads running with one of these caches
         self.generation: Counter[str] = Counter()
         self.jobs: set[str] = set()  # jobs with a cache under the root
 
@@ -296,18 +317,52 @@ class _Caches:
         path = os.path.join(self.root, _safe(job), str(self.generation[job]))
         os.makedirs(path, exist_ok=True)
         os.environ[CACHE] = path
-        self.current = job
+        self.location = path
         self.jobs.add(job)
 
+    def enter(self, scope: CacheScope) -> None:
+        self.scopes.append(scope)
+        self._hold(scope, scope.location)
+
+    def leave(self, scope: CacheScope) -> None:
+        self.scopes = [s for s in self.scopes if s is not scope]
+        for path in scope.held:
+            self.inflight[path] -= 1
+            if self.inflight[path] <= 0:
+                del self.inflight[path]
+        scope.held = []
+
+    def renewed(self, scope: CacheScope) -> None:
+        """HF_XET_CACHE moved to `scope`'s fresh cache: its next upload uses that one only; any other running
+        upload may not have read HF_XET_CACHE yet, so it may use that one too (its earlier one stays counted)."""
+        for other in self.scopes:
+            if other is not scope and self.location not in other.held:
+                self._hold(other, self.location)
+        self.leave(scope)
+        self.enter(scope)
+
+    def _hold(self, scope: CacheScope, path: str) -> None:
+        scope.held.append(path)
+        self.inflight[path] += 1
+
     def prune(self) -> None:
-        """Drop the caches of jobs with no upload running here, but the current one's."""
-        for job in [j for j in self.jobs if j != self.current and not self.inflight[j]]:
-            shutil.rmtree(os.path.join(self.root, _safe(job)), ignore_errors=True)
+        """Drop the caches of jobs none of whose directories an upload may be using, but the one HF_XET_CACHE
+        points at."""
+        used = [path for path, n in self.inflight.items() if n > 0] + [self.location]
+        for job in list(self.jobs):
+            directory = os.path.join(self.root, _safe(job))
+            if any(_within(path, directory) for path in used):
+                continue
+            shutil.rmtree(directory, ignore_errors=True)
             self.jobs.discard(job)
-            del self.generation[job]
+            self.generation.pop(job, None)
 
     def busy(self) -> bool:
-        return any(self.inflight.values())
+        return any(n > 0 for n in self.inflight.values())
+
+
+def _within(path: str, directory: str) -> bool:
+    return os.path.normpath(path).startswith(os.path.normpath(directory) + os.sep)
 
 
 _caches = _Caches()
@@ -356,7 +411,8 @@ class CacheScope:
 
     job: str
     owned: bool  # False: the user set HF_XET_CACHE, and hfconnect leaves it alone
-    location: str
+    location: str  # the cache this upload's next transfer uses
+    held: list[str] = field(default_factory=list, repr=False)  # the caches it is counted in (may be using)
 
     def renew(self) -> bool:
         if not self.owned:
@@ -364,7 +420,8 @@ class CacheScope:
         with _lock:
             _caches.generation[self.job] += 1
             _caches.point_at(self.job)
-            self.location = os.environ[CACHE]
+            self.location = _caches.location
+            _caches.renewed(self)
         log.info("hfconnect: hf_xet's cache for job %s named data the Hub no longer has: uploading again with a "
                  "fresh cache", self.job)
         return True
@@ -381,14 +438,16 @@ def cache_scope(job: str) -> Iterator[CacheScope]:
         if given and not _caches.busy() and not _ours(given):
             scope = CacheScope(job, False, given)
         else:
-            if not _caches.inflight[_caches.current]:  # else another job's uploads run: share its cache meanwhile
+            # Uploads (of any job) that may be using the cache HF_XET_CACHE points at: share it meanwhile, as
+            # moving HF_XET_CACHE would move those whose transfer has not read it yet.
+            if not _caches.inflight[_caches.location]:
                 _caches.point_at(job)
                 _caches.prune()
-            _caches.inflight[job] += 1
-            scope = CacheScope(job, True, os.environ[CACHE])
+            scope = CacheScope(job, True, _caches.location)
+            _caches.enter(scope)
     try:
         yield scope
     finally:
         if scope.owned:
             with _lock:
-                _caches.inflight[job] -= 1
+                _caches.leave(scope)

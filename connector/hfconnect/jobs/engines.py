@@ -3,8 +3,9 @@ cluster, with hfconnect shipped to the Ray workers.
 
 Spark: `--py-files hfconnect.zip` puts hfconnect on the executors' path, but Spark looks for `pyspark_*` data
 sources (auto-registration) in a worker started without those files, so a job registers the source itself.
-Ray: the workers get the hfconnect package directory through `runtime_env={"py_modules": [...]}` and the
-driver's `HF_HUB_*` settings (e.g. HF_HUB_DISABLE_XET, for a hub without Xet); tokens travel inside the tasks.
+Ray: the workers get the hfconnect package directory through `runtime_env={"py_modules": [...]}`, the
+driver's `HF_HUB_*` settings (e.g. HF_HUB_DISABLE_XET, for a hub without Xet) and the `HF_XET_*` settings the
+user gave hf_xet (not those hfconnect set itself, nor HF_XET_CACHE); tokens travel inside the tasks.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from .runner import JobFailed
 
 __all__ = ["hfconnect_on_ray_workers", "hfconnect_on_spark_executors", "ray_runtime_env", "spark_session",
-           "start_daft"]
+           "start_daft", "worker_env"]
 
 
 def spark_session(app: str, debug: bool = False) -> Any:
@@ -62,15 +64,26 @@ def hfconnect_on_spark_executors(spark: Any) -> list[str]:
 
 
 def ray_runtime_env() -> dict[str, Any]:
-    """What Ray workers need to run hfconnect's tasks: the package itself and the driver's HF_HUB_* settings."""
+    """What Ray workers need to run hfconnect's tasks: the package itself and the driver's settings (`worker_env`)."""
     import hfconnect
 
     package = Path(hfconnect.__file__).parent
     if not package.is_dir():
         raise JobFailed(f"hfconnect was imported from {hfconnect.__file__}: Ray ships a package from a directory, "
                         "so run Daft jobs with hfconnect installed (pip install) on the machine that submits them")
-    env_vars = {k: v for k, v in os.environ.items() if k.startswith("HF_HUB_")}
-    return {"py_modules": [str(package)], "env_vars": env_vars}
+    return {"py_modules": [str(package)], "env_vars": worker_env(os.environ)}
+
+
+def worker_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """The driver's settings Ray workers get: every HF_HUB_* variable, and the HF_XET_* ones the user set. Not
+    those hfconnect set itself (listed in HFCONNECT_XET_SET: each worker derives its own from the job's retry
+    policy), nor HF_XET_CACHE (a worker's cache is its own: hfconnect's per job, or wherever the worker's own
+    environment says)."""
+    from ..hub.xet import CACHE, OURS
+
+    ours = set(filter(None, environ.get(OURS, "").split(",")))
+    return {k: v for k, v in environ.items()
+            if k.startswith("HF_HUB_") or (k.startswith("HF_XET_") and k not in ours and k != CACHE)}
 
 
 def start_daft(ray_address: str | None) -> str:

@@ -24,7 +24,6 @@ from .errors import HubError
 __all__ = ["XET_GRANT", "XetGrant", "issue_token", "verify_token", "xet_token"]
 
 _PREFIX = "xet_"
-XET_GRANT = "hfconnect.xet_grant"  # where the CAS keeps a request's verified grant for its handler
 
 
 @dataclass(frozen=True)
@@ -34,6 +33,9 @@ class XetGrant:
     repo: str  # "<type>/<repo id>"
     write: bool
     exp: int  # unix seconds
+
+
+XET_GRANT = web.RequestKey("xet_grant", XetGrant)  # where the CAS keeps a request's verified grant for its handler
 
 
 def _sign(secret: bytes, payload: str) -> str:

@@ -344,6 +344,8 @@ class WriteJob:
                     commit_description=self._description())
                 return CommitResult(info.oid, names, deleted, rows, attempt, info.pr_url, per_split)
             except HubRequestError as exc:
+                if getattr(exc, "xet", None):  # hf_xet failed (failures.error_for_xet) and retried already: final
+                    raise
                 status = getattr(exc, "status", None)
                 if status == 412:
                     log.warning("hfconnect: %s moved while job %s ran (HTTP 412): rebasing the commit on the new "

@@ -179,6 +179,7 @@ def _send(client: HubClient, options: WriteOptions, op: Any, what: str, job_id: 
     if not through_xet:
         return send()
     xet.prepare_process(client.policy)
+    xet.mark_started()  # this process's Xet session is made now, with the settings just prepared
     with xet.cache_scope(job_id) as cache:
         try:
             return send()

@@ -101,7 +101,28 @@ def test_settings_changed_after_hf_xet_started_are_logged(fresh_process: None,
         assert not caplog.records
         xet.prepare_process(RetryPolicy(budget=5.0))
     assert "hf_xet already started in this process with RETRY_MAX_ATTEMPTS=3" in caplog.text
-    assert caplog.records[0].levelno == logging.DEBUG
+    assert "stay in force for every Xet upload of this process" in caplog.text
+    assert "hf_xet reads them once per process" in caplog.text
+    assert [r.levelno for r in caplog.records] == [logging.WARNING]
+
+
+def test_only_the_xet_upload_path_marks_hf_xet_started(fresh_process: None, caches: Path) -> None:
+    """A commit of preuploaded files gets hf_xet's settings (it could upload) but transfers nothing through
+    Xet: it does not make the settings the process's. The task's Xet upload does."""
+    from hfconnect.write import task
+
+    def create_commit() -> str:
+        return "committed"
+
+    assert hfapi.call(fast_policy(), "commit", create_commit, where="dataset o/r@main", has_token=True) == "committed"
+    assert os.environ["HF_XET_CLIENT_RETRY_MAX_ATTEMPTS"] == xet.xet_environment(fast_policy())[
+        "HF_XET_CLIENT_RETRY_MAX_ATTEMPTS"]  # prepared
+    assert xet._proc.started is None
+
+    client = SimpleNamespace(call=lambda *args, **kwargs: None, api=lambda: SimpleNamespace(preupload_lfs_files=None),
+                             policy=RetryPolicy())
+    task._send(client, SimpleNamespace(repo="o/r", revision="main"), object(), WHAT, "job-a")  # type: ignore[arg-type]
+    assert xet._proc.started == xet.xet_environment(RetryPolicy())
 
 
 def test_nothing_is_set_when_uploads_do_not_go_through_xet(fresh_process: None,
@@ -200,6 +221,53 @@ def test_messages_lose_tokens_and_url_signatures() -> None:
     assert xet.shorten("the s3cr3t leaked", secrets=("s3cr3t",)) == "the *** leaked"
 
 
+def _local_hub_xet_token() -> str:
+    from hfconnect.localhub.xet_auth import issue_token
+
+    return issue_token(b"hub secret", "datasets/o/r", True, 60.0)[0]
+
+
+@pytest.mark.parametrize("token", [
+    "hf_AbCdEf1234567",
+    "hf_test_write_4f1c2a",  # Hub tokens with `_` in them
+    "hf_dev_write",
+    "eyJhbGciOiJFZERTQSJ9.eyJyZWFkIjpmYWxzZSwic3ViIjoibyJ9.c2lnbmF0dXJlLXdpdGgtXw",  # a JWT (the Hub's Xet tokens)
+    "eyJhbGciOiJub25lIn0.eyJzdWIiOiJvIn0.",  # unsigned
+    "local-xet-token",  # the local hub's Xet tokens: xet_<payload>.<signature>
+])
+def test_anything_like_a_token_is_scrubbed(token: str) -> None:
+    token = _local_hub_xet_token() if token == "local-xet-token" else token
+    for text in (f"Authentication error: token {token} refused", f"auth failed ({token}), retrying",
+                 f"x-xet-token={token}"):
+        short = xet.shorten(text)
+        assert token not in short and "***" in short, short
+        assert not any(part in short for part in token.split(".") if len(part) > 6), short
+    assert xet.shorten("hf_xet: Internal error in HF_XET_CLIENT_RETRY_BASE_DELAY") == \
+        "hf_xet: Internal error in HF_XET_CLIENT_RETRY_BASE_DELAY"  # names are not tokens
+
+
+def test_the_callers_token_never_reaches_the_error() -> None:
+    """A token of no shape the patterns know: HubClient.call passes it on as a secret, scrubbed from hf_xet's text
+    (its message and the route) before any error is made; the error never holds it."""
+    import pickle
+
+    from hfconnect.hub.client import HubClient
+
+    token = "plain-Secret-4f1c2a"
+
+    def preupload_lfs_files() -> None:
+        raise ConnectionError("Network error: Request error: HTTP status client error (401 Unauthorized), domain: "
+                              f"{CAS}/xorbs/{token}/{HASH} (sent with token {token})")
+
+    client = HubClient("http://127.0.0.1:9", token, fast_policy())
+    with pytest.raises(AuthenticationError) as info:
+        client.call(WHAT, preupload_lfs_files, where="dataset o/r@main", xet=False)
+    err = info.value
+    assert err.route == f"/v1/xorbs/***/{HASH[:12]}…" and "with token ***" in str(err)
+    for shown in (str(err), repr(err), repr(err.details), repr(vars(err)), str(pickle.loads(pickle.dumps(err)))):
+        assert token not in shown, shown
+
+
 def test_call_maps_hf_xet_failures_at_once_instead_of_retrying_them() -> None:
     calls: list[int] = []
 
@@ -250,6 +318,41 @@ def test_a_job_starting_while_another_uploads_shares_its_cache_meanwhile(caches:
         assert b.location == a.location == os.environ[xet.CACHE]
     with xet.cache_scope("job-b") as b:
         assert b.location != a.location
+
+
+def test_a_cache_an_upload_still_uses_is_never_removed(caches: Path) -> None:
+    """Job 2 starts while job 1 uploads, so it shares job 1's cache; job 1 ends; job 3 starts while job 2 still
+    uploads in job 1's cache: that cache stays (uploads are counted per cache, not per job)."""
+    one = xet.cache_scope("job-1")
+    a = one.__enter__()
+    two = xet.cache_scope("job-2")
+    b = two.__enter__()
+    assert b.location == a.location
+    one.__exit__(None, None, None)
+    with xet.cache_scope("job-3") as c:
+        assert Path(b.location).is_dir()
+        assert c.location == b.location == os.environ[xet.CACHE]  # HF_XET_CACHE stays while job 2 may read it
+    assert Path(b.location).is_dir()
+    two.__exit__(None, None, None)
+    with xet.cache_scope("job-4") as d:  # nothing uploads any more: the process moves on, and the rest goes
+        assert d.location != a.location and os.environ[xet.CACHE] == d.location
+        assert not Path(a.location).exists() and not Path(a.location).parent.exists()
+
+
+def test_uploads_running_when_a_cache_is_renewed_are_counted_in_the_new_one_too(caches: Path) -> None:
+    """A renew moves HF_XET_CACHE: an upload of another job that shares the cache may not have read it yet, so it
+    may use the new cache as well as the old one; neither goes while it runs."""
+    one = xet.cache_scope("job-1")
+    a = one.__enter__()
+    with xet.cache_scope("job-2") as b:
+        assert b.location == a.location
+        assert b.renew() and b.location != a.location
+    with xet.cache_scope("job-3") as c:
+        assert c.location == b.location  # job 1 may be using it
+    assert Path(a.location).is_dir() and Path(b.location).is_dir()
+    one.__exit__(None, None, None)
+    with xet.cache_scope("job-4"):
+        assert not Path(a.location).exists() and not Path(b.location).exists()
 
 
 def test_renew_gives_a_fresh_empty_cache(caches: Path) -> None:

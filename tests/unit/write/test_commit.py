@@ -278,6 +278,33 @@ def test_an_ambiguous_failure_whose_history_cannot_be_read_says_so(hub: InProces
         job.commit(messages, SCHEMA)
 
 
+def test_an_hf_xet_failure_of_the_commit_is_final(hub: InProcessHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    """create_commit uploads through hf_xet what was not preuploaded; hf_xet retried it already, so its failure
+    (a HubRequestError with the detail `xet`, here without a status) is no ambiguous one: raised at once, with
+    no history walk and no second create_commit (whose hf_xet would retry it all again)."""
+    from huggingface_hub import HfApi
+
+    hub.dataset("o/w", {})
+    job = WriteJob(_options(hub))
+    job.begin(SCHEMA)
+    messages = _tasks(job, [TABLE])
+    calls: list[int] = []
+
+    def create_commit(self: HfApi, *args: object, **kwargs: object) -> None:
+        calls.append(1)
+        raise ConnectionError("Network error: Request middleware error: error sending request for url "
+                              "(http://127.0.0.1:9/v1/xorbs/default/abc)")
+
+    monkeypatch.setattr(HfApi, "create_commit", create_commit)
+    history_pages = {"route": "api", "action": "latency", "latency_ms": 0, "match": "/commits/"}  # counts them
+    hub.set_faults([history_pages])
+    with pytest.raises(HubRequestError, match=r"^commit: failed through Xet storage \(hf_xet: Network error") as info:
+        job.commit(messages, SCHEMA)
+    assert info.value.xet == "Network error" and info.value.status is None
+    assert calls == [1] and hub.state.faults.rules[0].seen == 0
+    assert hub.counters()["commits"] == 0
+
+
 def test_a_429_on_the_commit_waits_and_retries_without_a_history_walk(hub: InProcessHub) -> None:
     hub.dataset("o/w", {})
     job = WriteJob(_options(hub))
