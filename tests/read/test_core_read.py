@@ -249,8 +249,10 @@ def test_a_token_refused_while_reading_is_an_authentication_error(hub, api) -> N
     repo = f"tests/private-{uuid.uuid4().hex[:8]}"
     api.create_repo(repo, repo_type="dataset", private=True)
     # An LFS file (a BytesIO goes through LFS): /resolve/ serves it, so the reader asks the hub with the token.
-    # (A Xet file's plan carries its signed bridge URL, which needs no token.)
-    api.upload_file(path_or_fileobj=io.BytesIO(parquet_bytes(make_table(4))), path_in_repo="train.parquet",
+    # (A Xet file's plan carries its signed bridge URL, which needs no token.) Bytes no other test uploaded: the
+    # hub would take bytes it already holds through Xet as a Xet file.
+    unique = make_table(4, offset=int(uuid.uuid4().int % 10**12))
+    api.upload_file(path_or_fileobj=io.BytesIO(parquet_bytes(unique)), path_in_repo="train.parquet",
                     repo_id=repo, repo_type="dataset")
     plan = plan_read(opts(hub, repo, token=READ_TOKEN))
     refused = r"/resolve/.*/train\.parquet: HTTP 401: the token is not valid"
