@@ -90,17 +90,7 @@ def api_for(endpoint: str, token: str | None) -> Any:
 
 def _find(exc: BaseException, kind: type[BaseException] | tuple[type[BaseException], ...]) -> Any:
     """`exc` or the first of its causes/contexts of this kind (huggingface_hub wraps some errors)."""
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        e = todo.pop(0)
-        if e is None or id(e) in seen:
-            continue
-        seen.add(id(e))
-        if isinstance(e, kind):
-            return e
-        todo += [e.__cause__, e.__context__]
-    return None
+    return next((e for e in _xet.exception_chain(exc) if isinstance(e, kind)), None)
 
 
 def _network_error(exc: BaseException) -> BaseException | None:

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 
 from .retry import RetryPolicy
 
-__all__ = ["CacheScope", "XetFailure", "XetRetry", "cache_scope", "in_use", "mark_started", "prepare_process",
-           "scrub", "shorten", "xet_environment", "xet_failure", "xet_retry"]
+__all__ = ["CacheScope", "XetFailure", "XetRetry", "cache_scope", "exception_chain", "in_use", "mark_started",
+           "prepare_process", "scrub", "shorten", "xet_environment", "xet_failure", "xet_retry"]
 
 log = logging.getLogger("hfconnect.hub")
 
@@ -225,7 +225,8 @@ def _xet_types() -> tuple[type[BaseException], ...]:
                              getattr(hf_xet, "XetObjectNotFoundError", None)) if isinstance(t, type))
 
 
-def _chain(exc: BaseException) -> Iterator[BaseException]:
+def exception_chain(exc: BaseException) -> Iterator[BaseException]:
+    """`exc`, then its causes and contexts, each once (huggingface_hub and hf_xet wrap errors)."""
     seen: set[int] = set()
     todo: list[BaseException | None] = [exc]
     while todo:
@@ -249,7 +250,7 @@ def xet_failure(exc: BaseException, *, xet_path: bool = False,
     builtin ConnectionError/TimeoutError/RuntimeError counts too, in case a newer hf_xet words them otherwise.
     Any exception of an HTTP client library in the chain means the failure was not hf_xet's. `secrets` (the
     caller's token) never reach the failure, nor does anything that looks like a token."""
-    chain = list(_chain(exc))
+    chain = list(exception_chain(exc))
     if any(_from_http_client(e) for e in chain):
         return None
     types = _xet_types()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from . import cas_handlers as h
-from .cdn import serve_bridge, serve_cdn
+from .cdn import serve_signed_object
 from .context import STATE, HubState, RequestContext, error_response
 from .errors import HubError
 from .gate import fault_gate
@@ -61,8 +61,8 @@ CAS_ROUTES: list[CasRoute] = [
     _r("GET", "/v2/reconstructions", rf"/v2/reconstructions/{_H}", "cas", "read", h.fallback),
     _r("GET", "/v1/reconstructions", rf"/v1/reconstructions/{_H}", "cas", "read", h.get_reconstruction),
     _r("GET", "/fetch/xorb", rf"/fetch/xorb/{_H}", "xorb", None, h.fetch_xorb),
-    _r("GET|HEAD", "/bridge", r"/bridge/(?P<sha256>[0-9a-f]{64})/(?P<name>.*)", "bridge", None, serve_bridge),
-    _r("GET|HEAD", "/cdn", r"/cdn/(?P<sha256>[0-9a-f]{64})/(?P<name>.*)", "cdn", None, serve_cdn, xet=False),
+    _r("GET|HEAD", "/bridge", r"/bridge/(?P<sha256>[0-9a-f]{64})/(?P<name>.*)", "bridge", None, serve_signed_object),
+    _r("GET|HEAD", "/cdn", r"/cdn/(?P<sha256>[0-9a-f]{64})/(?P<name>.*)", "cdn", None, serve_signed_object, xet=False),
 ]
 
 

@@ -19,7 +19,8 @@ from aiohttp import web
 from .context import HubState, RequestContext
 from .errors import HubError
 
-__all__ = ["build_cdn_app", "bridge_url", "check_signed", "reachable", "serve_range", "signed_url", "xorb_url"]
+__all__ = ["build_cdn_app", "bridge_url", "check_signed", "reachable", "serve_range", "serve_signed_object",
+           "signed_url", "xorb_url"]
 
 _EXPIRED = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
             "<Message>Request has expired</Message></Error>")
@@ -91,15 +92,11 @@ async def serve_range(ctx: RequestContext, path: str, etag: str) -> web.StreamRe
     return resp
 
 
-async def serve_cdn(ctx: RequestContext) -> web.StreamResponse:
+async def serve_signed_object(ctx: RequestContext) -> web.StreamResponse:
+    """A stored object at a signed URL of the CDN (LFS files) or the bridge (Xet files): the route class is the
+    kind the URL was signed for, so a CDN URL does not open the bridge's route nor the other way round."""
     sha256 = ctx.groups["sha256"] or ""
-    check_signed(ctx, "cdn", sha256)
-    return await serve_range(ctx, str(ctx.state.storage.object_path(sha256)), sha256)
-
-
-async def serve_bridge(ctx: RequestContext) -> web.StreamResponse:
-    sha256 = ctx.groups["sha256"] or ""
-    check_signed(ctx, "bridge", sha256)
+    check_signed(ctx, ctx.route_class, sha256)
     return await serve_range(ctx, str(ctx.state.storage.object_path(sha256)), sha256)
 
 

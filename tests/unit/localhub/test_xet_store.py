@@ -1,6 +1,6 @@
 """The hub's Xet store without any server: xorbs verified and kept by hash, shards checked against them (a
 xorb the CAS lacks, wrong hashes, terms outside their xorb are refused, naming what is wrong), files
-materialized into the object store by sha256, reconstructions trimmed at chunk boundaries, and everything
+materialized into the object store by sha256, and everything
 found again by a store reopened on the same root (a restarted hub)."""
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import pytest
 from hfconnect.localhub import xet_format as xf
 from hfconnect.localhub.errors import HubError
 from hfconnect.localhub.storage import Storage
-from hfconnect.localhub.xet_reconstruct import reconstruction
 from hfconnect.localhub.xet_shard import Shard, ShardChunk, ShardFile, ShardTerm, ShardXorb, shard_bytes
 from hfconnect.localhub.xet_store import XetStore
 
@@ -139,45 +138,6 @@ def test_shards_with_wrong_claims_are_refused(store: XetStore) -> None:
     _refused(store, Shard((), (lying,)), f"CAS info for xorb {A_NAME} does not match")
     with pytest.raises(HubError, match="Invalid shard: malformed shard"):
         store.put_shard(b"not a shard")
-
-
-def _client_read(store: XetStore, answer: dict, length: int) -> bytes:
-    """What hf_xet does with a reconstruction: fetch each url_range, decode its chunks, join the terms."""
-    out = b""
-    for term in answer["terms"]:
-        xorb, rng = term["hash"], term["range"]
-        entry = next(e for e in answer["fetch_info"][xorb] if e["range"]["start"] <= rng["start"]
-                     and rng["end"] <= e["range"]["end"])
-        raw = store.xorb_path(xorb).read_bytes()[entry["url_range"]["start"]:entry["url_range"]["end"] + 1]
-        chunks = [xf.chunk_data(raw, span) for span in xf.walk_xorb(raw)]
-        data = b"".join(chunks[rng["start"] - entry["range"]["start"]:rng["end"] - entry["range"]["start"]])
-        assert len(data) == term["unpacked_length"]
-        out += data
-    return out[answer["offset_into_first_range"]:][:length]
-
-
-@pytest.mark.parametrize(("first", "last"), [
-    (0, len(FILE_DATA) - 1),  # all of it
-    (0, 0), (2499, 2500), (2500, 2500),  # across the first chunk boundary of the file
-    (3000, 9000),  # from inside a chunk of A into B
-    (len(FILE_DATA) - 10, len(FILE_DATA) - 1),  # the tail, inside B's last chunk only
-    (7296, 7296),  # the first byte of the second term exactly
-])
-def test_reconstructions_are_trimmed_at_chunk_boundaries(store: XetStore, first: int, last: int) -> None:
-    store.put_shard(shard_bytes(Shard((FILE,), (A_INFO, B_INFO))))
-    found = store.file(FILE.file_hash)
-    assert found is not None
-    answer = reconstruction(store, found, (first, last), lambda x: f"http://cas/{x}")
-    assert _client_read(store, answer, last - first + 1) == FILE_DATA[first:last + 1]
-    assert answer["offset_into_first_range"] < max(len(c) for c in A_CHUNKS + B_CHUNKS)
-    for term in answer["terms"]:  # no chunk beyond what the range needs
-        assert term["range"]["end"] > term["range"]["start"]
-    if (first, last) == (len(FILE_DATA) - 10, len(FILE_DATA) - 1):
-        assert answer["terms"] == [{"hash": B_NAME, "unpacked_length": 999, "range": {"start": 2, "end": 3}}]
-        assert answer["fetch_info"][B_NAME][0]["url_range"]["end"] == len(B_BODY) - 1
-    whole = reconstruction(store, found, None, lambda x: f"http://cas/{x}")
-    assert whole["offset_into_first_range"] == 0 and [t["range"] for t in whole["terms"]] == [
-        {"start": 1, "end": 4}, {"start": 0, "end": 3}]
 
 
 def test_a_sha256_claim_is_checked_even_when_those_bytes_are_stored(store: XetStore) -> None:
