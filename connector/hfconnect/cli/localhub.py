@@ -28,8 +28,8 @@ def serve(
     seed: Annotated[int, typer.Option(help="seed for probabilistic faults")] = 0,
     ready_file: Annotated[str | None, typer.Option(help="write {endpoint, port, pid} here once listening")] = None,
     log_level: Annotated[str, typer.Option(help="the server's log level")] = "WARNING",
-    real_hub: Annotated[bool, typer.Option("--real-hub", help="--redirects and --rate-limits with a free user's "
-                                           "quotas: what a client meets on the real Hub")] = False,
+    real_hub: Annotated[bool, typer.Option("--real-hub", help="--redirects, --rate-limits with a free user's "
+                                           "quotas and --commit-limits: what a client meets on the real Hub")] = False,
     redirects: Annotated[bool, typer.Option("--redirects", help="answer /resolve/ of LFS files with 302 to an "
                                             "expiring signed URL on another host (--cdn-host)")] = False,
     cdn_host: Annotated[str, typer.Option(help="address of the signed-URL listener (another loopback address, so "
@@ -46,6 +46,16 @@ def serve(
                                                  "without a token")] = "api=500,resolvers=3000",
     commit_quota: Annotated[int, typer.Option(help="commits per repo per --commit-window")] = 100,
     commit_window: Annotated[float, typer.Option(help="seconds")] = 3600.0,
+    commit_limits: Annotated[bool, typer.Option("--commit-limits", help="a commit request that runs past "
+                                                "--commit-timeout answers 504 Gateway Time-out, as the Hub's gateway "
+                                                "does (on with --real-hub)")] = False,
+    commit_timeout: Annotated[float, typer.Option(help="seconds a commit request may take (Hub: 60)")] = 60.0,
+    commit_max_operations: Annotated[int, typer.Option(help="a commit of more operations runs past the timeout "
+                                                       "(0: only the clock decides; the Hub recommends <100 files "
+                                                       "per commit)")] = 0,
+    commit_timeout_lands: Annotated[bool, typer.Option("--commit-timeout-lands", help="a commit that timed out "
+                                                       "still lands, as it can on the Hub (default: it does not)")]
+    = False,
     lfs_only: Annotated[bool, typer.Option("--lfs-only", help="speak git-LFS only, no Xet: no token endpoints, no "
                                            "CAS (clients then need HF_HUB_DISABLE_XET=1)")] = False,
     xet_token_expiry: Annotated[float, typer.Option(help="seconds a Xet access token is valid")] = 3600.0,
@@ -60,7 +70,9 @@ def serve(
     mode = HubMode(redirects=redirects or real_hub, cdn_host=cdn_host, url_expiry=url_expiry,
                    rate_limits=rate_limits or real_hub, window=rate_window, quotas=parse_quotas(quota),
                    anonymous_quotas=parse_quotas(anonymous_quota), commit_quota=commit_quota,
-                   commit_window=commit_window, xet=not lfs_only, xet_token_expiry=xet_token_expiry)
+                   commit_window=commit_window, xet=not lfs_only, xet_token_expiry=xet_token_expiry,
+                   commit_limits=commit_limits or real_hub, commit_timeout=commit_timeout,
+                   commit_max_operations=commit_max_operations, commit_timeout_lands=commit_timeout_lands)
     tokens = [*(token or []), *(line for path in token_file or [] for line in token_lines(path))]
     run(root, host=host, port=port, tokens=tokens, faults=fault or [], seed=seed, ready_file=ready_file,
         mode=mode, cdn_port=cdn_port, cas_port=cas_port)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import bisect
 import hashlib
 import mimetypes
-import os
-import re
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -16,16 +13,16 @@ from urllib.parse import unquote, urlencode
 from aiohttp import web
 
 from .api_repos import iso
+from .cdn import bridge_url, signed_url
 from .context import RequestContext, json_response
 from .errors import HubError
+from .ranges import parse_range, send_file_range, stored_body
 from .storage import Commit, FileEntry, lfs_pointer
 
 __all__ = ["paths_info", "resolve_file", "tree"]
 
 TREE_PAGE = 1000
 TREE_PAGE_EXPANDED = 50
-_CHUNK = 256 * 1024
-_RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _listing_cache: OrderedDict[tuple[str, str, bool], list[dict[str, Any]]] = OrderedDict()
 _listing_lock = threading.Lock()
 
@@ -152,33 +149,6 @@ async def paths_info(ctx: RequestContext) -> web.Response:
     return json_response(out)
 
 
-def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """`Range` -> inclusive (start, end); None for the whole file. Multi-ranges fall back to the whole file."""
-    if not header:
-        return None
-    m = _RANGE_RE.match(header.strip())
-    if not m:
-        return None
-    first, last = m.group(1), m.group(2)
-    if first == "" and last == "":
-        return None
-    if first == "":
-        n = int(last)
-        if n == 0:
-            raise _unsatisfiable(size)
-        return max(0, size - n), size - 1
-    start = int(first)
-    end = size - 1 if last == "" else min(int(last), size - 1)
-    if start >= size or start > end:
-        raise _unsatisfiable(size)
-    return start, end
-
-
-def _unsatisfiable(size: int) -> HubError:
-    return HubError(416, "RangeNotSatisfiable", f"Requested range not satisfiable (size {size}).",
-                    headers={"Content-Range": f"bytes */{size}"})
-
-
 async def resolve_file(ctx: RequestContext) -> web.StreamResponse:
     sha, _ = ctx.resolve()
     commit = ctx.state.storage.commit(sha)
@@ -201,8 +171,6 @@ async def resolve_file(ctx: RequestContext) -> web.StreamResponse:
     if entry.xet_hash and ctx.state.mode.xet:
         # As huggingface.co does for a Xet file: the id and token route hf_xet downloads with, and a 302 to the
         # bridge on the other host for every other client.
-        from .cdn import bridge_url
-
         headers["X-Xet-Hash"] = entry.xet_hash
         headers["Link"] = (f"<{ctx.base_url}/api/{ctx.repo_type}s/{ctx.repo_id}/xet-read-token/{sha}>; "
                            'rel="xet-auth"')
@@ -211,8 +179,6 @@ async def resolve_file(ctx: RequestContext) -> web.StreamResponse:
         return web.Response(status=302, headers=headers)
     if entry.lfs and ctx.state.mode.redirects:
         # As huggingface.co does: LFS content lives on another host, behind an expiring signed URL.
-        from .cdn import signed_url
-
         headers["Location"] = signed_url(ctx.state, entry.sha256, path.rsplit("/", 1)[-1], ctx.request)
         headers.pop("Accept-Ranges")
         return web.Response(status=302, headers=headers)
@@ -228,48 +194,5 @@ async def resolve_file(ctx: RequestContext) -> web.StreamResponse:
         await resp.prepare(ctx.request)
         await resp.write_eof()
         return resp
-    await send_file_range(ctx, resp, str(ctx.state.storage.object_path(entry.sha256)), start, length)
+    await send_file_range(ctx, resp, stored_body(ctx, entry.sha256), start, length)
     return resp
-
-
-async def send_file_range(ctx: RequestContext, resp: web.StreamResponse, path: str, start: int, length: int) -> None:
-    """Stream [start, start+length) of a file: sendfile when no fault shapes the body, else paced chunks."""
-    decision = ctx.decision
-    request = ctx.request
-    with open(path, "rb") as f:
-        await resp.prepare(request)
-        ctx.prepared_response = True
-        transport = request.transport
-        if transport is None:
-            raise ConnectionResetError("client went away")
-        if not decision.reset_after and not decision.bytes_per_sec and length:
-            try:
-                await asyncio.get_running_loop().sendfile(transport, f, start, length)
-            except NotImplementedError:  # event loops without sendfile (uvloop): the paced path below
-                pass
-            else:
-                ctx.state.counters.add(ctx.route_class, bytes_sent=length)
-                await resp.write_eof()
-                return
-        budget = length
-        if decision.reset_after:
-            budget = min(length, decision.after_bytes if decision.after_bytes is not None else length // 2)
-        sent, pos = 0, start
-        loop = asyncio.get_running_loop()
-        t0 = loop.time()
-        while sent < budget:
-            n = min(_CHUNK, budget - sent)
-            chunk = os.pread(f.fileno(), n, pos)
-            await resp.write(chunk)
-            sent += len(chunk)
-            pos += len(chunk)
-            if decision.bytes_per_sec:
-                ahead = sent / decision.bytes_per_sec - (loop.time() - t0)
-                if ahead > 0:
-                    await asyncio.sleep(ahead)
-        ctx.state.counters.add(ctx.route_class, bytes_sent=sent)
-        if decision.reset_after:
-            ctx.state.counters.add(ctx.route_class, faults=1)
-            transport.abort()
-            return
-        await resp.write_eof()

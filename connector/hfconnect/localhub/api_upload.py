@@ -8,7 +8,9 @@ import binascii
 import hashlib
 import hmac
 import json
+import logging
 import re
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -23,6 +25,7 @@ __all__ = ["commit", "lfs_batch", "lfs_upload", "lfs_verify", "preupload"]
 LFS_THRESHOLD = 10 * 1024 * 1024
 LFS_JSON = "application/vnd.git-lfs+json"
 _OID_RE = re.compile(r"^[0-9a-f]{64}$")
+log = logging.getLogger("hfconnect.localhub")
 
 
 def upload_mode(path: str, size: int, sample: bytes) -> str:
@@ -122,10 +125,16 @@ async def lfs_verify(ctx: RequestContext) -> web.Response:
 
 
 async def commit(ctx: RequestContext) -> web.StreamResponse:
+    started = time.monotonic()
     token = ctx.require_write()
     ctx.repo_meta()
     raw = await ctx.request.read()
     header, ops = parse_ndjson_commit(raw)
+    mode = ctx.state.mode
+    too_many = mode.commit_limits and 0 < mode.commit_max_operations < len(ops)
+    late = too_many or (mode.commit_limits and time.monotonic() - started > mode.commit_timeout)
+    if late and not mode.commit_timeout_lands:
+        return _gateway_timeout(ctx, len(ops), landed=False)
     xet_bytes = _mark_xet_files(ctx, ops)
     create_pr = ctx.request.query.get("create_pr", "").lower() in ("1", "true")
     summary = str(header.get("summary") or "").strip() or "Upload files"
@@ -137,6 +146,8 @@ async def commit(ctx: RequestContext) -> web.StreamResponse:
     ctx.state.counters.add_commit()
     if xet_bytes:
         ctx.state.counters.add_xet(file_bytes_committed=xet_bytes)
+    if late or (mode.commit_limits and time.monotonic() - started > mode.commit_timeout):
+        return _gateway_timeout(ctx, len(ops), landed=True)  # the Hub's "rare case": it landed all the same
     if ctx.decision.reset_after:  # the commit landed, but the client never hears it
         ctx.state.counters.add(ctx.route_class, faults=1)
         if ctx.request.transport is not None:
@@ -152,6 +163,17 @@ async def commit(ctx: RequestContext) -> web.StreamResponse:
         out["pullRequestUrl"] = f"{ctx.base_url}/{prefix}{ctx.repo_id}/discussions/{pr_num}"
         out["pullRequestRevision"] = quote(f"refs/pr/{pr_num}", safe="")
     return json_response(out)
+
+
+def _gateway_timeout(ctx: RequestContext, n_ops: int, *, landed: bool) -> web.Response:
+    """What the Hub's gateway answers a commit request past its 60 s: an HTML 504 with no X-Error-Code. The
+    commit may have landed or not; the client cannot tell from the answer."""
+    ctx.state.counters.add(ctx.route_class, errors=1)
+    log.warning("commit of %d operations to %s past the commit timeout: 504 (%s)", n_ops, ctx.repo_id,
+                "landed" if landed else "not applied")
+    return web.Response(status=504, content_type="text/html",
+                        text="<html><head><title>504 Gateway Time-out</title></head><body><center><h1>504 Gateway "
+                             "Time-out</h1></center></body></html>\n")
 
 
 def _mark_xet_files(ctx: RequestContext, ops: list[Operation]) -> int:

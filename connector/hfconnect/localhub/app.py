@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import api_files, api_repos, api_upload, xet_auth
+from . import api_buckets, api_discussions, api_files, api_repos, api_upload, xet_auth
 from .context import STATE, HubState, RequestContext, error_response, json_response, read_json
 from .errors import HubError
 from .faults import Decision, rule_from_mapping
@@ -26,6 +26,8 @@ Handler = Callable[[RequestContext], Awaitable[web.StreamResponse]]
 _T = r"(?P<types>datasets|spaces|models)"
 _REPO = r"(?P<repo>[^/]+(?:/[^/]+)?)"
 _REV = r"(?P<rev>refs/(?:convert|pr)/[^/]+|[^/]+)"
+_NUM = r"(?P<num>[1-9][0-9]{0,8})"
+_B = r"(?P<ns>[^/]+)/(?P<name>[^/]+)"  # a Storage Bucket: namespace/name
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,17 @@ def _r(route_class: str, methods: str, pattern: str, handler: Handler) -> Route:
 
 
 ROUTES: list[Route] = [
+    # Storage Buckets (api_buckets): non-versioned Xet file maps; a batch is a bucket's write (route class commit)
+    _r("api", "GET", r"/api/buckets/(?P<ns>[^/]+)", api_buckets.list_buckets),
+    _r("api", "POST", rf"/api/buckets/{_B}", api_buckets.create_bucket),
+    _r("api", "GET", rf"/api/buckets/{_B}", api_buckets.bucket_info),
+    _r("api", "DELETE", rf"/api/buckets/{_B}", api_buckets.delete_bucket),
+    _r("api", "PUT", rf"/api/buckets/{_B}/settings", api_buckets.update_settings),
+    _r("api", "GET", rf"/api/buckets/{_B}/tree(?:/(?P<path>.*))?", api_buckets.tree),
+    _r("api", "POST", rf"/api/buckets/{_B}/paths-info", api_buckets.paths_info),
+    _r("xet-token", "GET", rf"/api/buckets/{_B}/xet-(?P<kind>read|write)-token(?:/[^/]+)?", api_buckets.xet_token),
+    _r("commit", "POST", rf"/api/buckets/{_B}/batch", api_buckets.batch),
+    _r("resolve", "GET|HEAD", rf"/buckets/{_B}/resolve/(?P<path>.+)", api_buckets.resolve),
     _r("api", "GET", r"/api/agent-harnesses", api_repos.agent_harnesses),
     _r("api", "GET", r"/api/whoami-v2", api_repos.whoami),
     _r("api", "POST", r"/api/validate-yaml", api_repos.validate_yaml),
@@ -59,6 +72,13 @@ ROUTES: list[Route] = [
     _r("api", "DELETE", rf"/api/{_T}/{_REPO}/tag/{_REV}", api_repos.delete_tag),
     _r("api", "GET", rf"/api/{_T}/{_REPO}/commits/{_REV}", api_repos.list_commits),
     _r("api", "PUT", rf"/api/{_T}/{_REPO}/settings", api_repos.update_settings),
+    _r("api", "GET", rf"/api/{_T}/{_REPO}/discussions", api_discussions.list_discussions),
+    _r("api", "POST", rf"/api/{_T}/{_REPO}/discussions", api_discussions.create),
+    _r("api", "GET", rf"/api/{_T}/{_REPO}/discussions/{_NUM}", api_discussions.details),
+    _r("api", "POST", rf"/api/{_T}/{_REPO}/discussions/{_NUM}/comment", api_discussions.comment),
+    _r("api", "POST", rf"/api/{_T}/{_REPO}/discussions/{_NUM}/title", api_discussions.rename),
+    _r("api", "POST", rf"/api/{_T}/{_REPO}/discussions/{_NUM}/status", api_discussions.change_status),
+    _r("api", "POST", rf"/api/{_T}/{_REPO}/discussions/{_NUM}/merge", api_discussions.merge),
     _r("api", "GET", r"/api/(?P<types>datasets)/(?P<repo>[^/]+/[^/]+)/parquet/(?P<config>[^/]+)/(?P<split>[^/]+)"
                      r"/(?P<n>\d+)\.parquet", api_repos.parquet_redirect),
     _r("api", "GET", r"/api/(?P<types>datasets)/(?P<repo>[^/]+/[^/]+)/parquet"
@@ -166,7 +186,8 @@ def _caller_token(request: web.Request) -> str:
 
 
 def _admissions(state: HubState, request: web.Request, route: Route, groups: dict[str, str | None]) -> list[Any]:
-    """Count the request in its buckets: `/api/...` calls, `/resolve/` requests, and a commit in its repo's.
+    """Count the request in its buckets: `/api/...` calls, `/resolve/` requests, and a commit in its repo's (a
+    Storage Bucket's batch in that bucket's).
     Per token when one is given, else per client address (the Hub limits anonymous callers per IP)."""
     mode = state.mode
     token = _caller_token(request)
@@ -177,8 +198,8 @@ def _admissions(state: HubState, request: web.Request, route: Route, groups: dic
     if bucket is not None:
         out.append(state.limiter.admit(bucket, key, quotas[bucket], mode.window))
     if route.route_class == "commit":
-        out.append(state.limiter.admit("commits", f"repo:{groups.get('repo')}", mode.commit_quota,
-                                       mode.commit_window))
+        target = f"repo:{groups['repo']}" if groups.get("repo") else f"bucket:{groups.get('ns')}/{groups.get('name')}"
+        out.append(state.limiter.admit("commits", target, mode.commit_quota, mode.commit_window))
     return out
 
 

@@ -12,10 +12,11 @@ import time
 
 from aiohttp import web
 
-from .api_files import parse_range
-from .cdn import check_signed, serve_range, xorb_url
+from .cdn import check_signed, xorb_url
 from .context import RequestContext, json_response
 from .errors import HubError
+from .objects import FileBody
+from .ranges import parse_range, serve_range
 from .xet_auth import XET_GRANT
 from .xet_format import XetFormatError, is_hash_hex
 from .xet_reconstruct import reconstruction
@@ -61,24 +62,34 @@ async def upload_xorb(ctx: RequestContext) -> web.Response:
         if request.transport is not None:
             request.transport.abort()
         raise ConnectionResetError("fault injection: xorb upload dropped mid-body")
-    body = await request.read()
-    counters.add_xet(xorb_bytes_received=len(body))
     store = ctx.state.xet_store
+    f, tmp = ctx.state.storage.new_upload()
+    received = 0
     try:
-        inserted = await asyncio.to_thread(store.put_xorb, xorb, body)
+        async for chunk in request.content.iter_chunked(1 << 20):  # to disk as it arrives, as LFS uploads are
+            f.write(chunk)
+            received += len(chunk)
+        counters.add_xet(xorb_bytes_received=received)
+        inserted = await asyncio.to_thread(store.put_xorb_file, xorb, f, tmp)
     except XetFormatError as exc:
         raise HubError(400, "BadRequest", f"Invalid xorb {xorb}: {exc}") from None
+    finally:
+        f.close()
+        tmp.unlink(missing_ok=True)
     if inserted:
-        counters.add_xet(xorbs_new=1, xorb_bytes_new=len(body))
+        counters.add_xet(xorbs_new=1, xorb_bytes_new=received)
     else:
         counters.add_xet(xorbs_known=1)
     return json_response({"was_inserted": inserted})
 
 
 async def upload_shard(ctx: RequestContext) -> web.Response:
-    """POST /v1/shards: a footer-less shard; its xorbs must be stored, its files' bytes must hash right."""
+    """POST /v1/shards: a footer-less shard; its xorbs must be stored, its files' bytes must hash right. A bucket
+    token's files may come without a sha256 (`XetStore.put_shard`'s fill_sha256)."""
     data = await ctx.request.read()
-    new, _ = await asyncio.to_thread(ctx.state.xet_store.put_shard, data)
+    grant = ctx.request.get(XET_GRANT)
+    bucket = grant is not None and grant.repo.startswith("bucket/")
+    new, _ = await asyncio.to_thread(ctx.state.xet_store.put_shard, data, bucket)
     ctx.state.counters.add_xet(shards=1)
     return json_response({"result": 1 if new else 0})
 
@@ -119,4 +130,4 @@ async def fetch_xorb(ctx: RequestContext) -> web.StreamResponse:
     store = ctx.state.xet_store
     if not store.has_xorb(xorb):
         raise HubError(404, "NotFound", f"Xorb {xorb} is not in the CAS.")
-    return await serve_range(ctx, str(store.xorb_path(xorb)), xorb)
+    return await serve_range(ctx, FileBody(store.xorb_path(xorb)), xorb)

@@ -10,7 +10,6 @@ The routes live in `cas.build_cas_app`, which serves all of the other host.
 from __future__ import annotations
 
 import hmac
-import os
 import time
 from urllib.parse import quote, urlsplit
 
@@ -18,8 +17,9 @@ from aiohttp import web
 
 from .context import HubState, RequestContext
 from .errors import HubError
+from .ranges import serve_range, stored_body
 
-__all__ = ["build_cdn_app", "bridge_url", "check_signed", "reachable", "serve_range", "serve_signed_object",
+__all__ = ["build_cdn_app", "bridge_url", "check_signed", "reachable", "serve_signed_object",
            "signed_url", "xorb_url"]
 
 _EXPIRED = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
@@ -72,32 +72,12 @@ def check_signed(ctx: RequestContext, kind: str, key: str) -> None:
         raise HubError(403, "AccessDenied", _EXPIRED, headers={"Content-Type": "application/xml"})
 
 
-async def serve_range(ctx: RequestContext, path: str, etag: str) -> web.StreamResponse:
-    """GET/HEAD of a whole file with `Range` (206 + Content-Range, 416 past the end), paced by the fault rules."""
-    from .api_files import parse_range, send_file_range  # the same Range semantics as `/resolve/`
-
-    size = os.stat(path).st_size
-    rng = parse_range(ctx.request.headers.get("Range"), size)
-    start, end = rng if rng else (0, size - 1)
-    headers = {"Accept-Ranges": "bytes", "Content-Type": "application/octet-stream", "ETag": f'"{etag}"'}
-    if rng:
-        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-    resp = web.StreamResponse(status=206 if rng else 200, headers=headers)
-    resp.content_length = end - start + 1 if size else 0
-    if ctx.request.method == "HEAD":
-        await resp.prepare(ctx.request)
-        await resp.write_eof()
-        return resp
-    await send_file_range(ctx, resp, path, start, resp.content_length or 0)
-    return resp
-
-
 async def serve_signed_object(ctx: RequestContext) -> web.StreamResponse:
     """A stored object at a signed URL of the CDN (LFS files) or the bridge (Xet files): the route class is the
     kind the URL was signed for, so a CDN URL does not open the bridge's route nor the other way round."""
     sha256 = ctx.groups["sha256"] or ""
     check_signed(ctx, ctx.route_class, sha256)
-    return await serve_range(ctx, str(ctx.state.storage.object_path(sha256)), sha256)
+    return await serve_range(ctx, stored_body(ctx, sha256), sha256)
 
 
 def build_cdn_app(state: HubState) -> web.Application:

@@ -12,6 +12,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
+from .buckets import BucketStore, store_for
 from .errors import HubError
 from .faults import Counters, Decision, FaultPlan
 from .limits import RateLimiter
@@ -61,6 +62,11 @@ class HubState:
         if self.xet is None:
             self.xet = XetStore(self.storage)
         return self.xet
+
+    @property
+    def buckets(self) -> BucketStore:
+        """The Storage Buckets of this root (one store per Storage, shared with `XetStore.repo_holds`)."""
+        return store_for(self.storage)
 
     @property
     def open_mode(self) -> bool:

@@ -1,6 +1,11 @@
 """What of huggingface.co's behaviour the local hub models: Xet storage (on by default, `xet=False` for the
 LFS-only variant), redirects and rate limits (off by default).
 
+A commit request on the Hub has 60 s (hub-docs storage-limits.md: "a timeout of 60s is set on the request"); the
+docs set no hard cap on operations per commit but recommend 50-100 files, because each operation is checked
+server-side and a bigger commit runs past the timeout. Past it the client gets a 504 Gateway Time-out, and "in rare
+cases" the commit still lands: `commit_limits` models exactly that.
+
 The real Hub answers `/resolve/` of an LFS file with a 302 to a signed URL on another host (a CDN) that
 expires, and rate-limits every token (or IP, when anonymous) per 5-minute fixed window in three buckets:
 API calls, resolver requests and commits per repo. A client that works against the plain local hub can still
@@ -37,6 +42,10 @@ class HubMode:
     commit_window: float = 3600.0
     xet: bool = True  # as on huggingface.co: uploads and downloads through Xet (token endpoints + a CAS)
     xet_token_expiry: float = 3600.0  # seconds a Xet access token is valid (the clients refresh it)
+    commit_limits: bool = False  # a commit request past its time answers 504 (the Hub's gateway timeout)
+    commit_timeout: float = 60.0  # seconds a commit request may take (the Hub's documented 60 s)
+    commit_max_operations: int = 0  # >0: a commit of more operations runs past the timeout (Hub guidance: <100)
+    commit_timeout_lands: bool = False  # whether a commit that timed out still lands (the Hub's "rare cases")
 
     def __post_init__(self) -> None:
         if not all(0 < t < math.inf for t in (self.url_expiry, self.window, self.commit_window)):  # NaN fails too
@@ -51,17 +60,24 @@ class HubMode:
                 raise ValueError("rate-limit quotas must be whole numbers >= 1")
         if self.commit_quota < 1:
             raise ValueError("the commit quota must be >= 1")
+        if not 0 < self.commit_timeout < math.inf:
+            raise ValueError("the commit timeout must be a positive, finite number of seconds")
+        if not isinstance(self.commit_max_operations, int) or self.commit_max_operations < 0:
+            raise ValueError("the commit operation cap must be a whole number >= 0 (0: no cap)")
 
     @classmethod
     def real_hub(cls, **overrides: Any) -> HubMode:
         """Everything on, with a free user's quotas: how huggingface.co treats a logged-in client."""
-        return replace(cls(redirects=True, rate_limits=True), **overrides)
+        return replace(cls(redirects=True, rate_limits=True, commit_limits=True), **overrides)
 
     def public(self) -> dict[str, Any]:
         return {"redirects": self.redirects, "cdn_host": self.cdn_host, "url_expiry": self.url_expiry,
                 "rate_limits": self.rate_limits, "window": self.window, "quotas": dict(self.quotas),
                 "anonymous_quotas": dict(self.anonymous_quotas), "commit_quota": self.commit_quota,
-                "commit_window": self.commit_window, "xet": self.xet, "xet_token_expiry": self.xet_token_expiry}
+                "commit_window": self.commit_window, "xet": self.xet, "xet_token_expiry": self.xet_token_expiry,
+                "commit_limits": self.commit_limits, "commit_timeout": self.commit_timeout,
+                "commit_max_operations": self.commit_max_operations,
+                "commit_timeout_lands": self.commit_timeout_lands}
 
 
 def parse_quotas(spec: str) -> dict[str, int]:

@@ -261,6 +261,11 @@ def mode_arguments(mode: HubMode) -> list[str]:
         args += ["--rate-limits", "--rate-window", f"{mode.window:g}", "--quota", quotas,
                  "--anonymous-quota", anonymous, "--commit-quota", str(mode.commit_quota),
                  "--commit-window", f"{mode.commit_window:g}"]
+    if mode.commit_limits:
+        args += ["--commit-limits", "--commit-timeout", f"{mode.commit_timeout!r}",
+                 "--commit-max-operations", str(mode.commit_max_operations)]
+        if mode.commit_timeout_lands:
+            args += ["--commit-timeout-lands"]
     if not mode.xet:
         args += ["--lfs-only"]
     if mode.xet_token_expiry != HubMode().xet_token_expiry:

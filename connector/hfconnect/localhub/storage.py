@@ -16,11 +16,12 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from .errors import HubError
+from .objects import FileBody, ObjectBody
 from .records import (
     GITATTRIBUTES,
     LFS_SUFFIXES,
@@ -63,6 +64,7 @@ class Storage:
         self._cache: OrderedDict[str, Commit] = OrderedDict()
         self._cache_guard = threading.Lock()
         self._trees: OrderedDict[str, dict[str, FileEntry]] = OrderedDict()
+        self._object_sources: list[Callable[[str], ObjectBody | None]] = []
         self._clean_tmp()
 
     # ---- low-level durable writes -------------------------------------------------------------
@@ -101,14 +103,26 @@ class Storage:
     def object_path(self, sha256: str) -> Path:
         return self.root / "objects" / sha256[:2] / sha256[2:]
 
-    def has_object(self, sha256: str, size: int | None = None) -> bool:
+    def add_object_source(self, source: Callable[[str], ObjectBody | None]) -> None:
+        """Another store that holds objects by sha256 (the Xet store: files kept as chunks in xorbs)."""
+        self._object_sources.append(source)
+
+    def open_object(self, sha256: str) -> ObjectBody | None:
+        """The bytes of object `sha256`: its file under objects/, else another store's (None when nobody has it)."""
         if not _SHA256_RE.match(sha256 or ""):
-            return False
+            return None
         try:
-            st = self.object_path(sha256).stat()
+            return FileBody(self.object_path(sha256))
         except FileNotFoundError:
-            return False
-        return size is None or st.st_size == size
+            pass
+        for source in self._object_sources:
+            if (body := source(sha256)) is not None:
+                return body
+        return None
+
+    def has_object(self, sha256: str, size: int | None = None) -> bool:
+        body = self.open_object(sha256)
+        return body is not None and (size is None or body.size == size)
 
     def put_bytes(self, data: bytes) -> str:
         sha = hashlib.sha256(data).hexdigest()
@@ -124,19 +138,22 @@ class Storage:
     def finish_upload(self, f: BinaryIO, tmp: Path, expected_sha256: str, digest: str, size: int) -> None:
         """Verify the streamed bytes hash to the announced oid, then publish them durably."""
         try:
-            f.flush()
-            os.fsync(f.fileno())
-            f.close()
             if digest != expected_sha256:
                 raise HubError(400, "BadRequest", f"Uploaded content hashes to {digest}, not {expected_sha256}.")
-            target = self.object_path(expected_sha256)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp, target)
-            _fsync_dir(target.parent)
+            self.publish(f, tmp, self.object_path(expected_sha256))
         finally:
             if not f.closed:
                 f.close()
             tmp.unlink(missing_ok=True)
+
+    def publish(self, f: BinaryIO, tmp: Path, target: Path) -> None:
+        """Make a streamed upload (`new_upload`) durable at `target`: fsync, rename, fsync the directory."""
+        f.flush()
+        os.fsync(f.fileno())
+        f.close()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, target)
+        _fsync_dir(target.parent)
 
     # ---- repos ---------------------------------------------------------------------------------
     def repo_dir(self, repo_type: str, repo_id: str) -> Path:
@@ -342,13 +359,26 @@ class Storage:
                                         message=message, author=author, files=files)
             pr_num: int | None = None
             if create_pr:
+                if ref_kind != "branches":  # the Hub opens a PR against a branch only
+                    raise HubError(404, "RevisionNotFound", f"Invalid rev id: {revision} is not a branch.")
                 pr_num = refs.get("prCount", 0) + 1
                 refs["prCount"] = pr_num
                 refs["prs"][str(pr_num)] = commit.id
+                from .discussions import Discussions  # the PR's record lands before the ref that numbers it
+
+                Discussions(self).record_commit_pr(repo_type, repo_id, pr_num, base=ref_name, base_commit=head,
+                                                   title=title, description=message, author=author)
             else:
                 refs[ref_kind][ref_name] = commit.id
             self._atomic_write(self.repo_dir(repo_type, repo_id) / "refs.json", _dumps(refs))
             return commit, pr_num
+
+    def write_squash_commit(self, repo_type: str, repo_id: str, *, parents: list[str], title: str, message: str,
+                            author: str, files: dict[str, FileEntry]) -> Commit:
+        """Write a commit of a whole tree (a PR's squash merge) without moving any ref: the caller holds the repo
+        lock and moves the ref itself."""
+        return self._write_commit(self.repo_dir(repo_type, repo_id), parents=parents, title=title, message=message,
+                                  author=author, files=files)
 
     def _apply_operation(self, files: dict[str, FileEntry], op: Operation) -> None:
         if op.kind == "file":
@@ -358,8 +388,8 @@ class Storage:
         elif op.kind == "lfsFile":
             if not (op.sha256 and _SHA256_RE.match(op.sha256)):
                 raise HubError(400, "BadRequest", f"lfsFile {op.path!r} needs a sha256 oid.")
-            if op.size is None and self.has_object(op.sha256):  # copies name the oid only
-                op.size = self.object_path(op.sha256).stat().st_size
+            if op.size is None and (body := self.open_object(op.sha256)) is not None:  # copies name the oid only
+                op.size = body.size
             if op.size is None or not self.has_object(op.sha256, op.size):
                 raise HubError(
                     422, "BadRequest",

@@ -73,7 +73,7 @@ def is_hash_hex(text: str) -> bool:
 
 
 # ---- hashes -------------------------------------------------------------------------------------------------
-def chunk_hash(data: bytes) -> bytes:
+def chunk_hash(data: bytes | memoryview) -> bytes:
     """The raw hash of one uncompressed chunk."""
     return blake3.blake3(data, key=DATA_KEY).digest()
 
@@ -145,7 +145,7 @@ class ChunkSpan:
         return self.offset + CHUNK_HEADER_SIZE + self.header.compressed_size
 
 
-def parse_chunk_header(raw: bytes) -> ChunkHeader:
+def parse_chunk_header(raw: bytes | memoryview) -> ChunkHeader:
     """`u8 version | u24 LE compressed size | u8 scheme | u24 LE uncompressed size`."""
     if len(raw) != CHUNK_HEADER_SIZE:
         raise XetFormatError(f"a chunk header is {CHUNK_HEADER_SIZE} bytes, got {len(raw)}")
@@ -160,7 +160,7 @@ def parse_chunk_header(raw: bytes) -> ChunkHeader:
     return header
 
 
-def walk_xorb(body: bytes) -> Iterator[ChunkSpan]:
+def walk_xorb(body: bytes | memoryview) -> Iterator[ChunkSpan]:
     """The chunks of a footer-less serialized xorb, in order; XetFormatError if the headers do not tile the body."""
     offset, index = 0, 0
     while offset < len(body):
@@ -174,10 +174,11 @@ def walk_xorb(body: bytes) -> Iterator[ChunkSpan]:
         offset, index = span.end, index + 1
 
 
-def decompress_chunk(header: ChunkHeader, payload: bytes) -> bytes:
-    """A chunk's original bytes from its compressed payload (schemes none, LZ4 frame, BG4 + LZ4 frame)."""
+def decompress_chunk(header: ChunkHeader, payload: bytes | memoryview) -> bytes | memoryview:
+    """A chunk's original bytes from its compressed payload (schemes none, LZ4 frame, BG4 + LZ4 frame); an
+    uncompressed payload comes back as it was given (a memoryview stays a view: no copy)."""
     if header.scheme == SCHEME_NONE:
-        data = bytes(payload)
+        data = payload
     else:
         try:
             data = lz4.frame.decompress(payload)
@@ -202,18 +203,19 @@ def _bg4_regroup(planes: bytes) -> bytes:
     return bytes(out)
 
 
-def chunk_data(body: bytes, span: ChunkSpan) -> bytes:
+def chunk_data(body: bytes | memoryview, span: ChunkSpan) -> bytes | memoryview:
     """The original bytes of one chunk of a serialized xorb."""
     start = span.offset + CHUNK_HEADER_SIZE
     return decompress_chunk(span.header, body[start:span.end])
 
 
-def verify_xorb(body: bytes, expected_hex: str) -> list[tuple[int, int, bytes]]:
+def verify_xorb(body: bytes | memoryview, expected_hex: str) -> list[tuple[int, int, bytes]]:
     """Walk, decompress and hash every chunk; the (header offset, uncompressed size, raw chunk hash) of each.
 
     XetFormatError when the body is malformed, empty, or its chunks hash to another xorb hash than `expected_hex`.
     """
     chunks: list[tuple[int, int, bytes]] = []
+    body = memoryview(body)  # chunks are sliced, not copied
     for span in walk_xorb(body):
         data = chunk_data(body, span)
         chunks.append((span.offset, len(data), chunk_hash(data)))

@@ -10,9 +10,10 @@ Layout (every file written through `Storage.atomic_write`: temp file, fsync, ren
   files/<h[:2]>/<h>.json   a file: size, sha256 and terms [[xorb, chunk_start, chunk_end, unpacked], ...]
   shards/<sha256>.shard    an accepted shard, written last: once it exists, everything above it does
 
-Why the hub materializes each file's bytes into the regular object store at shard upload: `/resolve/`, the
-bridge, the CDN and commits then find a Xet file exactly as they find an LFS one (by sha256), while hf_xet
-downloads still go through reconstructions and ranged xorb reads.
+A Xet file's bytes are stored once, in its xorbs: `/resolve/`, the bridge and commits find it by sha256 through
+`Storage.open_object`, which reads it from the xorbs (`XetStore.body`, as the Hub's cas-bridge reconstructs), and
+hf_xet downloads go through reconstructions and ranged xorb reads. (Copying each file into objects/ at shard
+upload, as this hub first did, doubled the disk writes of a Xet upload: a write through Xet ran at 0.64x LFS.)
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ import json
 import os
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .errors import HubError
 from .storage import Storage
+from .xet_body import XetBody
 from .xet_format import (
     CHUNK_HEADER_SIZE,
     XetFormatError,
@@ -84,6 +86,7 @@ class XetStore:
         self._indexes: OrderedDict[str, XorbIndex] = OrderedDict()
         self._holds: set[tuple[str, str]] = set()  # (repo, Xet file) pairs found in a repo's history
         self._load()
+        storage.add_object_source(self.body)
 
     # ---- startup --------------------------------------------------------------------------------
     def _load(self) -> None:
@@ -124,17 +127,30 @@ class XetStore:
         """Verify a footer-less xorb against its name and store it; False when it was already stored.
 
         Raises XetFormatError (the CAS answers 400) on a malformed body or a hash mismatch."""
+        f, tmp = self.storage.new_upload()
+        try:
+            f.write(body)
+            return self.put_xorb_file(xorb, f, tmp)
+        finally:
+            f.close()
+            tmp.unlink(missing_ok=True)
+
+    def put_xorb_file(self, xorb: str, f: BinaryIO, tmp: Path) -> bool:
+        """`put_xorb` for a body already streamed into `tmp` (open as `f`, from `Storage.new_upload`): the CAS
+        writes an upload as it arrives, as the LFS route does, then verifies and publishes it. The caller removes
+        `tmp` if it is still there."""
         if not is_hash_hex(xorb):
             raise XetFormatError(f"{xorb!r} is not a Xet hash")
         if self.has_xorb(xorb):
             return False
-        chunks = verify_xorb(body, xorb)
+        f.flush()
+        chunks = verify_xorb(tmp.read_bytes(), xorb)
         with self.storage.lock(f"xet-xorb/{xorb}"):
             if self.has_xorb(xorb):
                 return False
             index = [[offset, size, hash_hex(h)] for offset, size, h in chunks]
             self.storage.atomic_write(self._index_path(xorb), json.dumps(index).encode())
-            self.storage.atomic_write(self.xorb_path(xorb), body)
+            self.storage.publish(f, tmp, self.xorb_path(xorb))
         return True
 
     def xorb_index(self, xorb: str) -> XorbIndex:
@@ -193,8 +209,13 @@ class XetStore:
 
     def repo_holds(self, repo: str, file_id: str) -> bool:
         """Whether `repo` ("<type>/<repo id>", what a Xet token names) holds Xet file `file_id` in the history of
-        any of its refs: a token of one repo must not reconstruct another's files (a private repo's above all)."""
+        any of its refs, or a bucket ("bucket/<id>") names it now: a token of one repo must not reconstruct another's
+        files (a private repo's above all)."""
         repo_type, _, repo_id = repo.partition("/")
+        if repo_type == "bucket":  # a Storage Bucket holds the files its path map names now (no history)
+            from .buckets import store_for
+
+            return store_for(self.storage).holds(repo_id, file_id)
         with self._guard:
             if (repo, file_id) in self._holds:
                 return True
@@ -216,12 +237,14 @@ class XetStore:
         return False
 
     # ---- shards ---------------------------------------------------------------------------------
-    def put_shard(self, data: bytes) -> tuple[bool, Shard]:
-        """Check a shard against the stored xorbs, materialize its files, then record it.
+    def put_shard(self, data: bytes, fill_sha256: bool = False) -> tuple[bool, Shard]:
+        """Check a shard against the stored xorbs and its files against their chunks, then record it.
 
-        Returns (False, shard) when this exact shard was accepted before. HubError 400 naming what is wrong:
-        a malformed shard, a xorb the CAS does not hold, a term outside its xorb, a file without its sha256, or
-        bytes that do not hash to the file hash or sha256 the shard claims."""
+        `fill_sha256`: a file without a sha256 gets the one its chunks hash to (bucket uploads: huggingface_hub
+        sends them with SKIP_SHA256, and the Hub's CAS accepts that; a repo file's commit names its sha256, so
+        there it stays required). Returns (False, shard) when this exact shard was accepted before. HubError 400
+        naming what is wrong: a malformed shard, a xorb the CAS does not hold, a term outside its xorb, a file
+        without its sha256, or bytes that do not hash to the file hash or sha256 the shard claims."""
         try:
             shard = parse_shard(data)
         except ValueError as exc:
@@ -235,11 +258,10 @@ class XetStore:
                 raise HubError(400, "BadRequest", f"Invalid shard: xorb {xorb} is not in the CAS (upload it first).")
         for info in shard.xorbs:
             self._check_casinfo(info)
-        for shard_file in shard.files:
-            self._materialize(shard_file)
+        files = [replace(f, sha256=self._verify_file(f, fill_sha256)) for f in shard.files]
         for info in shard.xorbs:
             self._record_casinfo(info, shard_id)
-        for shard_file in shard.files:
+        for shard_file in files:
             self._record_file(shard_file)
         self.storage.atomic_write(target, data)
         return True, shard
@@ -268,48 +290,38 @@ class XetStore:
                            strict=True))
         return out
 
-    def _materialize(self, shard_file: ShardFile) -> None:
-        name = shard_file.file_hash
-        if not shard_file.sha256:
+    def _verify_file(self, shard_file: ShardFile, fill_sha256: bool) -> str:
+        """The file's sha256, checked against its chunks (or, with `fill_sha256` and none claimed, computed)."""
+        name, claim = shard_file.file_hash, shard_file.sha256
+        if not claim and not fill_sha256:
             raise HubError(400, "BadRequest", f"Invalid shard: file {name} carries no sha256 (metadata extension).")
         chunks = self._term_chunks(shard_file)
         if hash_hex(file_hash(chunks)) != name:
             raise HubError(400, "BadRequest", f"Invalid shard: the chunks of file {name} hash to "
                                               f"{hash_hex(file_hash(chunks))}.")
-        size = sum(s for _, s in chunks)
         known = self.file(name)
-        if known is not None and known.sha256 == shard_file.sha256 and self.storage.has_object(known.sha256, size):
-            return  # verified when it was first stored
-        if self.storage.has_object(shard_file.sha256, size):  # stored before (LFS, or another file hash): the
-            digest = hashlib.sha256()                           # claim is still checked against these chunks
-            for term in shard_file.terms:
-                for data in self.read_chunks(term.xorb_hash, term.chunk_start, term.chunk_end):
-                    digest.update(data)
-            if digest.hexdigest() != shard_file.sha256:
-                raise HubError(400, "BadRequest", f"Invalid shard: file {name}: its chunks hash to sha256 "
-                                                  f"{digest.hexdigest()}, not {shard_file.sha256}.")
-            return
-        f, tmp = self.storage.new_upload()
-        digest = hashlib.sha256()
-        try:
-            for term in shard_file.terms:
-                for data in self.read_chunks(term.xorb_hash, term.chunk_start, term.chunk_end):
-                    digest.update(data)
-                    f.write(data)
-        except BaseException:
-            f.close()
-            tmp.unlink(missing_ok=True)
-            raise
-        try:
-            self.storage.finish_upload(f, tmp, shard_file.sha256, digest.hexdigest(), size)
-        except HubError as err:
-            raise HubError(400, "BadRequest", f"Invalid shard: file {name}: {err.message}") from None
+        if known is not None and (claim is None or known.sha256 == claim):
+            return known.sha256  # verified when it was first stored
+        digest = hashlib.sha256()  # the claim is checked against the chunks, even for bytes stored before (LFS)
+        for term in shard_file.terms:
+            for data in self.read_chunks(term.xorb_hash, term.chunk_start, term.chunk_end):
+                digest.update(data)
+        if claim is not None and digest.hexdigest() != claim:
+            raise HubError(400, "BadRequest", f"Invalid shard: file {name}: its chunks hash to sha256 "
+                                              f"{digest.hexdigest()}, not {claim}.")
+        return digest.hexdigest()
 
-    def read_chunks(self, xorb: str, start: int, end: int) -> list[bytes]:
-        """The original bytes of chunks [start, end) of a stored xorb."""
+    def body(self, sha256: str) -> XetBody | None:
+        """The bytes of the verified Xet file with this sha256, read from its xorbs (`Storage.open_object`)."""
+        file_id = self.file_hash_for_sha256(sha256)
+        found = self.file(file_id) if file_id else None
+        return XetBody(self, found) if found is not None else None
+
+    def read_chunks(self, xorb: str, start: int, end: int) -> list[bytes | memoryview]:
+        """The original bytes of chunks [start, end) of a stored xorb (views into one read where uncompressed)."""
         index = self.xorb_index(xorb)
         with open(self.xorb_path(xorb), "rb") as fh:
-            raw = os.pread(fh.fileno(), index.offsets[end] - index.offsets[start], index.offsets[start])
+            raw = memoryview(os.pread(fh.fileno(), index.offsets[end] - index.offsets[start], index.offsets[start]))
         out, base = [], index.offsets[start]
         for i in range(start, end):
             at = index.offsets[i] - base

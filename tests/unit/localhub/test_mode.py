@@ -64,7 +64,8 @@ def test_public_is_json_and_a_copy() -> None:
     public = mode.public()
     assert json.loads(json.dumps(public)) == public
     assert set(public) == {"redirects", "cdn_host", "url_expiry", "rate_limits", "window", "quotas",
-                           "anonymous_quotas", "commit_quota", "commit_window", "xet", "xet_token_expiry"}
+                           "anonymous_quotas", "commit_quota", "commit_window", "xet", "xet_token_expiry",
+                           "commit_limits", "commit_timeout", "commit_max_operations", "commit_timeout_lands"}
     public["quotas"]["api"] = 1
     assert mode.quotas["api"] == 1000
 
@@ -89,7 +90,8 @@ def test_the_serve_flags_of_a_mode_carry_every_setting() -> None:
     args = mode_arguments(mode)
     assert args == ["--redirects", "--cdn-host", "127.0.0.2", "--url-expiry", "1.5", "--rate-limits",
                     "--rate-window", "2.5", "--quota", "api=3,resolvers=9", "--anonymous-quota",
-                    "api=500,resolvers=3000", "--commit-quota", "4", "--commit-window", "60"]
+                    "api=500,resolvers=3000", "--commit-quota", "4", "--commit-window", "60",
+                    "--commit-limits", "--commit-timeout", "60.0", "--commit-max-operations", "0"]
     assert parse_quotas(args[args.index("--quota") + 1]) == mode.quotas
     assert parse_quotas(args[args.index("--anonymous-quota") + 1]) == mode.anonymous_quotas
     assert mode_arguments(HubMode(redirects=True, url_expiry=7)) == ["--redirects", "--cdn-host", "127.0.0.2",

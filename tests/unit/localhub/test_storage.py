@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from hfconnect.localhub.errors import HubError
+from hfconnect.localhub.objects import FileBody
 from hfconnect.localhub.storage import (
     GITATTRIBUTES,
     Operation,
@@ -168,3 +169,28 @@ def test_temp_files_left_by_a_crash_are_removed_at_start(tmp_path: Path) -> None
     (tmp_path / "tmp" / "dir").mkdir()
     Storage(tmp_path)
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_objects_another_store_holds_are_found_committed_and_read(storage: Storage, tmp_path: Path) -> None:
+    """A source registered by another store (the Xet store) answers for sha256s objects/ lacks: commits accept them
+    (a copy that names the oid only gets their size) and open_object reads them there; objects/ is asked first."""
+    data = b"held elsewhere"
+    sha = hashlib.sha256(data).hexdigest()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_bytes(data)
+    asked: list[str] = []
+
+    def source(sha256: str) -> FileBody | None:
+        asked.append(sha256)
+        return FileBody(elsewhere) if sha256 == sha else None
+
+    assert storage.open_object(sha) is None
+    storage.add_object_source(source)
+    assert storage.has_object(sha, len(data)) and not storage.has_object(sha, 1) and not storage.has_object("zz")
+    commit, _ = _commit(storage, Operation("lfsFile", "copy.bin", sha256=sha))
+    assert commit.files["copy.bin"].size == len(data) and not storage.object_path(sha).exists()
+    body = storage.open_object(sha)
+    assert body is not None and b"".join(body.iter_range(0, body.size)) == data
+    own = storage.put_bytes(b"own")
+    asked.clear()
+    assert storage.open_object(own) is not None and asked == []  # found under objects/: no other store asked

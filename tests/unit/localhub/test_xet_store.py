@@ -1,7 +1,7 @@
 """The hub's Xet store without any server: xorbs verified and kept by hash, shards checked against them (a
-xorb the CAS lacks, wrong hashes, terms outside their xorb are refused, naming what is wrong), files
-materialized into the object store by sha256, and everything
-found again by a store reopened on the same root (a restarted hub)."""
+xorb the CAS lacks, wrong hashes, terms outside their xorb are refused, naming what is wrong), files found in the
+object store by sha256 (read from their xorbs, never copied), and everything found again by a store reopened on the
+same root (a restarted hub)."""
 
 from __future__ import annotations
 
@@ -85,7 +85,9 @@ def test_a_shard_publishes_its_files_and_dedup_info(store: XetStore) -> None:
     assert store.put_shard(data)[0] is True
     assert store.put_shard(data)[0] is False  # the same shard again: accepted, nothing new
     sha = FILE.sha256
-    assert sha is not None and store.storage.object_path(sha).read_bytes() == FILE_DATA
+    body = store.storage.open_object(sha) if sha else None
+    assert body is not None and body.path is None and b"".join(body.iter_range(0, body.size)) == FILE_DATA
+    assert not store.storage.object_path(sha).exists()  # stored once: in the xorbs
     assert store.file_hash_for_sha256(sha) == FILE.file_hash
     found = store.file(FILE.file_hash)
     assert found is not None and (found.size, found.sha256) == (len(FILE_DATA), sha)
@@ -123,7 +125,8 @@ def test_a_shard_naming_an_unknown_xorb_is_refused(tmp_path: Path) -> None:
 
 def test_shards_with_wrong_claims_are_refused(store: XetStore) -> None:
     bad_sha = ShardFile(FILE.file_hash, FILE.terms, "0" * 64)
-    _refused(store, Shard((bad_sha,), ()), f"file {FILE.file_hash}: Uploaded content hashes to {FILE.sha256}")
+    _refused(store, Shard((bad_sha,), ()),
+             f"file {FILE.file_hash}: its chunks hash to sha256 {FILE.sha256}, not {'0' * 64}")
     _refused(store, Shard((ShardFile(FILE.file_hash, FILE.terms, None),), ()), "carries no sha256")
     wrong_name = "ab" * 32
     _refused(store, Shard((ShardFile(wrong_name, FILE.terms, FILE.sha256),), ()),
@@ -150,3 +153,17 @@ def test_a_sha256_claim_is_checked_even_when_those_bytes_are_stored(store: XetSt
     store.storage.put_bytes(FILE_DATA)  # the true bytes, stored by LFS first: the claim checks out, once
     assert store.put_shard(shard_bytes(Shard((FILE,), ())))[0]
     assert store.file_hash_for_sha256(FILE.sha256 or "") == FILE.file_hash
+
+
+def test_a_bucket_shard_without_sha256_gets_it_from_its_chunks(store: XetStore) -> None:
+    """huggingface_hub uploads bucket files with SKIP_SHA256: with fill_sha256 the store computes it (and finds
+    the file by it); without, such a shard stays refused (a repo commit names the sha256)."""
+    bare = Shard((ShardFile(FILE.file_hash, FILE.terms, None),), (A_INFO, B_INFO))
+    _refused(store, bare, "carries no sha256")
+    assert store.put_shard(shard_bytes(bare), fill_sha256=True)[0]
+    found = store.file(FILE.file_hash)
+    assert found is not None and found.sha256 == hashlib.sha256(FILE_DATA).hexdigest() == FILE.sha256
+    assert store.file_hash_for_sha256(FILE.sha256 or "") == FILE.file_hash
+    unknown = ShardFile(FILE.file_hash, (ShardTerm("c" * 64, 0, 10, 0, 1),), None)
+    with pytest.raises(HubError, match="not in the CAS"):
+        store.put_shard(shard_bytes(Shard((unknown,), ())), fill_sha256=True)

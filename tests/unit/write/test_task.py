@@ -38,7 +38,9 @@ def _options(hub: InProcessHub, **kw: object) -> WriteOptions:
 
 
 def _object(hub: InProcessHub, sha256: str) -> bytes:
-    return hub.state.storage.object_path(sha256).read_bytes()
+    body = hub.state.storage.open_object(sha256)
+    assert body is not None
+    return b"".join(body.iter_range(0, body.size))
 
 
 def test_files_are_uploaded_not_committed_and_local_copies_removed(hub: InProcessHub, tmp_path: Path) -> None:
