@@ -52,7 +52,8 @@ class HuggingFaceTask(DataSourceTask):
         self.plan, self.shard, self.limit = plan, shard, limit
 
     def __repr__(self) -> str:
-        return f"HuggingFaceTask({self.plan.snapshot.repo_id}@{self.plan.snapshot.sha[:12]}, shard {self.shard.index})"
+        s = self.plan.snapshot
+        return f"HuggingFaceTask({s.repo_id}@{s.sha[:12] if s.sha else 'bucket'}, shard {self.shard.index})"
 
     @property
     def schema(self) -> Schema:
@@ -131,11 +132,14 @@ class HuggingFaceSource(DataSource):
         return plan, pushed
 
     async def get_tasks(self, pushdowns: Pushdowns) -> AsyncIterator[DataSourceTask]:
-        if self.options.daft_reader == "native" and _native_readable(self.plan):
+        # The `filters` option is the plan's, which Daft's native tasks never see: its rows come from hfconnect's
+        # reader, which applies it (Daft's own .where() reaches either reader as a pushdown).
+        if self.options.daft_reader == "native" and self.plan.filter is None and _native_readable(self.plan):
             files = [part for part in self.plan.files() if part.split in _splits_kept(self.plan, pushdowns)]
             # Daft makes every task before it runs any and cannot renew a URL: signed URLs that would expire
             # during the read (None) send the files to hfconnect's reader, which renews them.
-            targets = await asyncio.to_thread(self.plan.client.lasting_targets, self.plan.snapshot,
+            # A bucket's files are resolved pinned: one replaced since planning fails here, naming it.
+            targets = await asyncio.to_thread(self.plan.client.lasting_targets, self.plan.snapshot_for(files),
                                               [(part.path, part.size) for part in files], self.options.max_concurrency)
             if targets is not None:
                 # Daft applies the pushdowns itself (projection, row-group pruning by statistics, filter, limit).

@@ -112,7 +112,14 @@ class HubClient:
 
     # ---- bytes ------------------------------------------------------------------------------------
     def file_url(self, snapshot: Snapshot, path: str) -> str:
-        """The `/resolve/<sha>/<path>` URL of a file of the snapshot (what a read of it starts from)."""
+        """The `/resolve/<sha>/<path>` URL of a file of the snapshot (what a read of it starts from); a bucket
+        file's `/buckets/<id>/resolve/<path>`, pinned to the Xet hash and size the plan listed (hub.buckets)."""
+        if snapshot.is_bucket:
+            from . import buckets
+
+            url = buckets.resolve_url(self.endpoint, snapshot.repo_id, path)
+            pin = snapshot.pins.get(path)
+            return buckets.pinned_url(url, *pin) if pin else url
         return resolve_url(self.endpoint, snapshot.repo_id, snapshot.sha, path, snapshot.repo_type)
 
     def read_range_into(self, url: str, start: int, end: int, out: memoryview,

@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, quote, urljoin, urlsplit
 import urllib3
 
 from ..errors import DataFileError, HubRequestError
+from .buckets import changed_error, check_answer, pin_of
 from .failures import error_for_answer
 from .retry import RETRY_STATUSES, Retrier
 
@@ -164,9 +165,11 @@ def resolve_target(client: HubClient, resolve_url_: str) -> Target:
             retrier.failed(type(exc).__name__)
             continue
         if resp.status in REDIRECTS and resp.headers.get("Location"):
+            check_answer(resolve_url_, resp.headers)  # a bucket file: the one planned, or an error
             return _redirected(client, resolve_url_, resolve_url_, resp.headers["Location"])
         if resp.status in (200, 206):
-            return Target(resolve_url_, False)
+            check_answer(resolve_url_, resp.headers)
+            return Target(resolve_url_.partition("#")[0], False)
         if resp.status in RETRY_STATUSES:
             retrier.failed(f"HTTP {resp.status}", status=resp.status, headers=resp.headers)
             continue
@@ -205,6 +208,8 @@ def get_range_into(client: HubClient, resolve_url_: str, start: int, end: int, o
                     raise HubRequestError(f"{url_path(resolve_url_)}: too many redirects", url_path=url_path(
                         resolve_url_))
                 resp.drain_conn()
+                if not target.signed:  # the resolver's answer names the file: a bucket's must be the planned one
+                    check_answer(resolve_url_, resp.headers)
                 target = _redirected(client, resolve_url_, target.url, resp.headers["Location"])
                 continue
             if resp.status == 403 and target.signed:  # the signed URL expired: ask /resolve/ for a new one
@@ -224,6 +229,12 @@ def get_range_into(client: HubClient, resolve_url_: str, start: int, end: int, o
                 continue
             if resp.status not in (200, 206):
                 raise _answer_error(client, resolve_url_, resp)
+            if not target.signed:  # served by the resolver itself: each answer names the file it is
+                try:
+                    check_answer(resolve_url_, resp.headers)
+                except DataFileError:
+                    resp.close()  # not the planned bytes: not read, the connection not reused
+                    raise
             if resp.status == 200 and pos > 0:
                 raise HubRequestError(f"{url_path(resolve_url_)}: the server ignored the Range header; it must "
                                       "honour Range requests (206) to be read in parallel",
@@ -251,6 +262,9 @@ def _answer_error(client: HubClient, resolve_url_: str, resp: urllib3.BaseHTTPRe
     message = resp.headers.get("X-Error-Message", "")
     resp.drain_conn()
     path = url_path(resolve_url_)
+    if resp.status == 404 and code in ("EntryNotFound", "") and pin_of(resolve_url_) is not None:
+        # a planned bucket file deleted since (the bucket itself gone or hidden is RepoNotFound, below)
+        return changed_error(resolve_url_, "no longer there")
     if resp.status in (401, 403, 404):
         return error_for_answer(resp.status, where=path, code=code, message=message,
                                 has_token=bool(client.token), url_path=path)

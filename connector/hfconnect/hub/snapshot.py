@@ -3,7 +3,8 @@ files that changed between two commits. Plain values, small and picklable, holdi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 __all__ = ["Changes", "Head", "RepoFileInfo", "Snapshot"]
 
@@ -17,13 +18,23 @@ class RepoFileInfo:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A repo at one commit. Small and picklable; holds no token."""
+    """A repo at one commit. Small and picklable; holds no token.
+
+    A Storage Bucket (repo_type "bucket") has no commits: `sha` is empty, `revision` is the prefix read, and
+    `pins` names the files being read, path -> (Xet hash, size) from the listing: their resolve URLs carry it, so a
+    file replaced since is refused (hub.buckets). Plans keep pins on their file parts and give a snapshot only
+    the pins of the files at hand."""
 
     repo_id: str
     sha: str
     revision: str
     endpoint: str
     repo_type: str = "dataset"
+    pins: Mapping[str, tuple[str, int]] = field(default_factory=dict, repr=False, compare=False, hash=False)
+
+    @property
+    def is_bucket(self) -> bool:
+        return self.repo_type == "bucket"
 
 
 @dataclass(frozen=True)

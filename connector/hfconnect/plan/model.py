@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -25,6 +26,7 @@ class FilePart:
     format: str
     split: str
     row_groups: tuple[int, ...] | None = None
+    version: str = ""  # a bucket file's Xet hash at planning (with `size`: the file a task must find), else ""
 
 
 @dataclass(frozen=True)
@@ -71,11 +73,20 @@ class ReadPlan:
                 seen.setdefault(part.path, replace(part, row_groups=None))
         return tuple(seen.values())
 
+    def snapshot_for(self, parts: Iterable[FilePart]) -> Snapshot:
+        """The snapshot to read these parts through: for a bucket, pinned to their planned Xet hashes and sizes."""
+        if not self.snapshot.is_bucket:
+            return self.snapshot
+        return replace(self.snapshot, pins={p.path: (p.version, p.size) for p in parts if p.version})
+
     def explain(self) -> str:
         """What will be read, from which commit, in how many shards. Never the token."""
         s = self.snapshot
+        head = (f"HuggingFace bucket {s.repo_id}, prefix {s.revision!r}, via {s.endpoint}: not versioned, each file "
+                "pinned by its Xet hash and size (a file changed before it is read fails the read)" if s.is_bucket
+                else f"HuggingFace dataset {s.repo_id} at commit {s.sha} (revision {s.revision!r}) via {s.endpoint}")
         lines = [
-            f"HuggingFace dataset {s.repo_id} at commit {s.sha} (revision {s.revision!r}) via {s.endpoint}",
+            head,
             f"  config {self.config!r}, split(s) {', '.join(self.splits)} (layout from {self.layout_source})",
             f"  {self.total_files} file(s), {self.total_bytes:,} bytes -> {len(self.shards)} shard(s); "
             f"{self.footers_read} footer(s) read while planning",

@@ -15,6 +15,7 @@ from dataclasses import replace
 import pyarrow as pa
 
 from ..errors import HfConnectError, RevisionNotFoundError, SchemaMismatchError
+from ..hub.buckets import bucket_path
 from ..hub.client import HubClient
 from ..hub.datafiles import (
     DataFile,
@@ -26,6 +27,7 @@ from ..hub.datafiles import (
 )
 from ..hub.snapshot import Snapshot
 from ..options import ReadOptions
+from .buckets import bucket_layout, pin_shards
 from .footers import FileFacts, inspect_many
 from .model import FilePart, ReadPlan, Shard
 from .reuse import output_schema as _output_schema
@@ -67,7 +69,7 @@ def plan_read(options: ReadOptions, *, filter: object = None, filter_columns: It
         config, chosen = layout.select(options.config, options.split)
         source = layout.source
     else:
-        snapshot, config, source = base.snapshot, base.config, base.layout_source
+        snapshot, config, source = base.snapshot_for(base.files()), base.config, base.layout_source
         chosen = _files_of(base)
     files = [(split, f) for split, fs in chosen.items() for f in fs]
     if not files:
@@ -97,9 +99,10 @@ def plan_read(options: ReadOptions, *, filter: object = None, filter_columns: It
     if fraction < 1.0:
         target = shard_target(total, shard_size=options.shard_size, parallelism=cores,
                               min_shards=options.min_shards, fraction=fraction, files=len(files))
-    shards = _with_targets(client, snapshot, _cut(files, facts, target, whole_files))
+    shards = _with_targets(client, snapshot, pin_shards(_cut(files, facts, target, whole_files), snapshot))
     return ReadPlan(
-        snapshot=snapshot, client=client, config=config, splits=tuple(chosen), file_schema=file_schema, schema=schema,
+        snapshot=replace(snapshot, pins={}), client=client,
+        config=config, splits=tuple(chosen), file_schema=file_schema, schema=schema,
         shards=shards, filter=filter, filter_columns=filter_columns, batch_size=options.batch_rows,
         prefetch=options.prefetch, add_split_column=options.split == "all", layout_source=source,
         total_files=len(files), total_bytes=total, footers_read=len(facts), notes=_pruning(filter, facts),
@@ -126,7 +129,10 @@ def _files_of(plan: ReadPlan) -> dict[str, tuple[DataFile, ...]]:
 
 
 def _layout(options: ReadOptions, client: HubClient) -> tuple[DatasetLayout, Snapshot]:
-    """The pinned commit and its configs/splits: card and file names, else the `refs/convert/parquet` branch."""
+    """The pinned commit and its configs/splits: card and file names, else the `refs/convert/parquet` branch. A
+    Storage Bucket prefix (`buckets/ns/name/...`): its listing, each file pinned by its Xet hash (plan.buckets)."""
+    if (bucket := bucket_path(options.repo)) is not None:
+        return bucket_layout(options, client, bucket)
     head = client.head(options.repo, options.revision, with_card=not options.data_files and not options.data_dir)
     card = parse_card_yaml(head.card) if head.card else None
     layout = resolve_layout(list(head.files), card, data_files=options.data_files, data_dir=options.data_dir)

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from ..errors import DataFileError, HfConnectError, SchemaMismatchError
 from ..hub.datafiles import DataFile
 from ..hub.rangefile import coalesce
+from ..hub.snapshot import Snapshot
 from ..plan.footers import Footer, open_fragment
 from ..plan.model import SPLIT_COLUMN, FilePart, ReadPlan, Shard
 from ..plan.textfiles import read_text_table
@@ -34,6 +35,7 @@ def read_shard(plan: ReadPlan, shard: Shard) -> Iterator[pa.RecordBatch]:
     Files the planner already resolved are read from the signed URLs it got (no resolver request)."""
     client = plan.client
     client.remember(shard.targets)
+    snapshot = plan.snapshot_for(shard.parts)  # a bucket's: each file pinned to the planned one
     pool = ThreadPoolExecutor(max_workers=FOOTERS_AHEAD, thread_name_prefix="hfconnect-footer")
     ahead: dict[int, Future[Footer]] = {}
 
@@ -41,7 +43,7 @@ def read_shard(plan: ReadPlan, shard: Shard) -> Iterator[pa.RecordBatch]:
         for j in range(start, min(len(shard.parts), start + FOOTERS_AHEAD + 1)):
             part = shard.parts[j]
             if j not in ahead and part.format == "parquet":
-                ahead[j] = pool.submit(open_fragment, client, plan.snapshot, part.path, part.size,
+                ahead[j] = pool.submit(open_fragment, client, snapshot, part.path, part.size,
                                        dataset=plan.filter is not None)
 
     try:
@@ -50,7 +52,7 @@ def read_shard(plan: ReadPlan, shard: Shard) -> Iterator[pa.RecordBatch]:
             if part.format == "parquet":
                 batches = _read_parquet(plan, part, ahead.pop(i).result())
             else:
-                batches = _read_text(plan, part)
+                batches = _read_text(plan, part, snapshot)
             for batch in batches:
                 if batch.num_rows:
                     yield _conform(plan, part, batch)
@@ -126,8 +128,8 @@ def _row_group_batches(footer: Footer, rg: int, columns: list[str], batch_size: 
         raise pa.ArrowInvalid(f"{rows} rows decoded where the footer declares {declared}")
 
 
-def _read_text(plan: ReadPlan, part: FilePart) -> Iterator[pa.RecordBatch]:
-    data = plan.client.read_file(plan.snapshot, part.path, part.size)
+def _read_text(plan: ReadPlan, part: FilePart, snapshot: Snapshot) -> Iterator[pa.RecordBatch]:
+    data = plan.client.read_file(snapshot, part.path, part.size)
     table = read_text_table(data, DataFile(part.path, part.size, part.format))
     if plan.filter is not None:
         try:

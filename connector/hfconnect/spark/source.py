@@ -86,8 +86,9 @@ class HuggingFaceDataSource(DataSource):
         `filters` option (JSON DNF) is part of the relation itself and is always safe.
         """
         _reject_stream_options(self)
-        base = self._plan if self._plan is not None and self._plan.snapshot.revision == self.read_options.revision \
-            else None
+        plan = self._plan
+        base = plan if plan is not None and (plan.snapshot.is_bucket or plan.snapshot.revision ==
+                                             self.read_options.revision) else None
         if not self.read_options.pushdown_filters:
             return HuggingFaceReader(self.read_options, schema, base, self.parallelism)
         return HuggingFaceFilteringReader(self.read_options, schema, base, self.parallelism)
@@ -95,9 +96,15 @@ class HuggingFaceDataSource(DataSource):
     @spark_facing
     def streamReader(self, schema: StructType) -> DataSourceStreamReader:  # noqa: N802 - Spark's name
         """`spark.readStream.format("huggingface")`: see hfconnect.spark.stream_source."""
+        from ..hub.buckets import bucket_path
         from ..stream.options import StreamReadOptions
         from .stream_source import HuggingFaceStreamReader
 
+        if bucket_path(self.read_options.repo) is not None:
+            from ..errors import OptionError
+
+            raise OptionError(f"{self.read_options.repo}: spark.readStream follows a dataset repo's commits; a "
+                              "bucket has none: read it with spark.read")
         return HuggingFaceStreamReader(self.read_options, StreamReadOptions.from_strings(self._stream_options),
                                        schema)
 
