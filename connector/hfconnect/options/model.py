@@ -206,6 +206,7 @@ class WriteOptions:
     page_index: bool = True
     private: bool = False
     create_pr: bool = False
+    max_commit_operations: int = 100  # more: staged on a pull request in commits of this size, merged once
     commit_message: str | None = None
     commit_description: str | None = None
     split_column: str | None = None  # route each row to the split this column names (then `split` is unused)

@@ -8,6 +8,9 @@ commit request that fails ambiguously (reset, timeout, 5xx) is first looked for 
 job id: a job never commits twice. abort() commits nothing, and a repo the job created goes again (also when
 begin() or the commit fails): a failed job leaves the Hub as it found it.
 
+A commit of more than `max_commit_operations` operations (the Hub asks for ~100 per commit) goes through a pull
+request instead, staged in commits that fit and merged in one step (`staging`): still one change on the branch.
+
 One job may write several splits (option `split_column`: each row names its split; see `routing`): their files
 all go into the same one commit. Its mode then applies to the config: error/ignore look at every split of the
 config, overwrite replaces exactly the splits written.
@@ -21,7 +24,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import pyarrow as pa
 
@@ -76,6 +78,7 @@ class WriteJob:
         self.skip = False  # mode=ignore and the split has data
         self.created_repo = False  # begin() created the repo: a failed job deletes it again
         self._created_at: str | None = None  # the new repo's head right after its creation
+        self._staging: Any = None  # a big job's pull request (write.staging.Staging), once commit() opens it
         self.started = time.monotonic()
         self._bytes = 0
 
@@ -179,10 +182,10 @@ class WriteJob:
 
     def _discard_created_repo(self) -> None:
         """Delete the repo begin() created when it is exactly as created: one branch, main, still at its
-        creation commit, and no tag or pull request (a failed job changes nothing, and never takes anyone else's
-        commit or pull request with it). Best effort: a failure here is logged, and the job's own error is the
-        one raised. Two jobs that create the same repo at the same time can still meet here: the second's
-        commit then fails, with nothing committed."""
+        creation commit, and no tag or pull request but the one this job staged on (a failed job changes nothing,
+        and never takes anyone else's commit or pull request with it). Best effort: a failure here is logged, and
+        the job's own error is the one raised. Two jobs that create the same repo at the same time can still
+        meet here: the second's commit then fails, with nothing committed."""
         if not self.created_repo:
             return
         o, client = self.options, self.client
@@ -190,7 +193,9 @@ class WriteJob:
         try:
             refs = client.call("list refs", client.api().list_repo_refs, o.repo, repo_type="dataset",
                                include_pull_requests=True, where=f"dataset {o.repo}")
-            untouched = self._created_at is not None and not refs.tags and not refs.pull_requests and \
+            mine = {f"refs/pr/{self._staging.pr_num}"} if self._staging and self._staging.pr_num else set()
+            theirs = [pr for pr in refs.pull_requests or () if pr.ref not in mine]  # its own closed PR goes too
+            untouched = self._created_at is not None and not refs.tags and not theirs and \
                 [(b.name, b.target_commit) for b in refs.branches] == [("main", self._created_at)]
             if not untouched:
                 log.warning("hfconnect: dataset %s, created by failed write job %s, has other commits, branches or "
@@ -322,25 +327,19 @@ class WriteJob:
         self._bytes = sum(f.size for f in uploads)
         client = self.client
         retrier = Retrier(client.policy, f"commit to {o.repo}@{o.revision}")
-        base = self.base
         for attempt in range(1, COMMIT_ATTEMPTS + 1):
-            # First against the head read when the job began; after a 412, against the new head.
-            head = self._read_head(sha=base if attempt == 1 else None)
-            if attempt > 1:
-                self._recheck_mode(head)
-                if self.skip:
-                    return CommitResult(None, (), (), 0, attempt)
-            if o.mode == "overwrite" and (o.split_column or attempt > 1):  # else begin() checked this head
-                self._check_kept_splits(head, uploads, schema)
-            content = commit_content(o, self.file_tag, head, uploads, schema)
+            prepared = self._prepare(attempt, uploads, schema)
+            if prepared is None:
+                return CommitResult(None, (), (), 0, attempt)
+            head, content = prepared
+            if len(content.operations) > o.max_commit_operations:  # too big for one Hub commit: stage on a PR
+                return self._staged(head, content, rows, attempt, uploads, schema)
             names, deleted, per_split = tuple(content.names), tuple(content.deleted), tuple(content.split_rows)
-            splits = ",".join(s for s, _ in per_split)
             try:
                 info = client.call(
                     "commit", client.api().create_commit, o.repo, repo_type="dataset", revision=o.revision,
                     operations=content.operations, parent_commit=head.sha, create_pr=o.create_pr, retry=False,
-                    where=self.where, commit_message=o.commit_message or f"hfconnect: {o.mode} {rows} rows to "
-                                                                         f"{o.config}/{splits}",
+                    where=self.where, commit_message=self._title(rows, per_split),
                     commit_description=self._description())
                 return CommitResult(info.oid, names, deleted, rows, attempt, info.pr_url, per_split)
             except HubRequestError as exc:
@@ -365,6 +364,45 @@ class WriteJob:
                                headers=getattr(exc, "headers", None))
         raise CommitConflictError(f"could not commit to {o.repo}@{o.revision} after {COMMIT_ATTEMPTS} attempts "
                                   "(the branch kept moving); nothing was committed", repo=o.repo)
+
+    def _prepare(self, attempt: int, uploads: list[Any], schema: pa.Schema) -> tuple[BranchState, Any] | None:
+        """The head to commit against and the commit's content there (None: mode ignore and the split got data
+        meanwhile). First the head read when the job began; after a 412, the new head, with the mode and the
+        kept splits' columns checked again."""
+        o = self.options
+        head = self._read_head(sha=self.base if attempt == 1 else None)
+        if attempt > 1:
+            self._recheck_mode(head)
+            if self.skip:
+                return None
+        if o.mode == "overwrite" and (o.split_column or attempt > 1):  # else begin() checked this head
+            self._check_kept_splits(head, uploads, schema)
+        return head, commit_content(o, self.file_tag, head, uploads, schema)
+
+    def _title(self, rows: int, per_split: tuple[tuple[str, int], ...]) -> str:
+        o = self.options
+        return o.commit_message or f"hfconnect: {o.mode} {rows} rows to {o.config}/{','.join(s for s, _ in per_split)}"
+
+    def _staged(self, head: BranchState, content: Any, rows: int, attempt: int, uploads: list[Any],
+                schema: pa.Schema) -> CommitResult:
+        """The job's change through a pull request staged in commits of `max_commit_operations` and merged in
+        one step (see `staging`): still ONE change on the branch."""
+        from .staging import Staging
+
+        o = self.options
+        staging = Staging(o, job_id=self.job_id, marker=f"{JOB_MARKER} {self.job_id}",
+                          title=self._title(rows, tuple(content.split_rows)), description=self._description(),
+                          prepare=lambda n: self._prepare(n, uploads, schema), read_head=self._read_head)
+        self._staging = staging
+        done = staging.run(head, content, attempt)
+        if done is None:
+            return CommitResult(None, (), (), 0, attempt)
+        c = done.content
+        log.info("hfconnect: job %s went through %s: %d staging commits, then %s", self.job_id,
+                 f"pull request #{done.pr_num}", done.staging_commits,
+                 "left open for review (create_pr)" if o.create_pr else f"merged as {done.sha}")
+        return CommitResult(done.sha, tuple(c.names), tuple(c.deleted), rows, done.attempts, done.pr_url,
+                            tuple(c.split_rows))
 
     def _description(self) -> str:
         """The user's description, if any, then the job marker the landed check looks for and our extra lines."""
@@ -418,21 +456,11 @@ class WriteJob:
 
     def _marked_commit(self, revision: str, depth: int) -> str | None:
         """The sha of the first of `revision`'s `depth` newest commits that carries this job's marker."""
-        from huggingface_hub.utils import build_hf_headers, paginate
+        from .staging import newest_commits
 
-        client, marker = self.client, f"{JOB_MARKER} {self.job_id}"
-        url = f"{client.endpoint}/api/datasets/{self.options.repo}/commits/{quote(revision, safe='')}"
-
-        def walk() -> str | None:
-            headers = build_hf_headers(token=client.token or False, library_name="hfconnect")
-            for seen, item in enumerate(paginate(url, params={}, headers=headers)):
-                if seen >= depth:
-                    break
-                if marker in f"{item.get('title') or ''}\n{item.get('message') or ''}":
-                    return str(item["id"])
-            return None
-
-        return client.call("commit history", walk, where=f"dataset {self.options.repo}@{revision}")
+        marker = f"{JOB_MARKER} {self.job_id}"
+        newest = newest_commits(self.client, self.options.repo, revision, depth, until=lambda text: marker in text)
+        return next((sha for sha, text in newest if marker in text), None)
 
     def abort(self, messages: list[TaskMessage | None]) -> None:
         """Nothing was committed; uploaded objects are unreferenced (the Hub collects them); a repo the job

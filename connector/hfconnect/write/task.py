@@ -29,6 +29,10 @@ log = logging.getLogger("hfconnect.write")
 # Below this size a server may take a file as a regular (non-LFS) file, whose bytes travel inside the commit:
 # such files keep their bytes in the operation (the Hub's own threshold for files no LFS pattern covers).
 REGULAR_FILE_LIMIT = 10 * 1024 * 1024
+# Small files upload in groups, one `preupload_lfs_files` call (one Xet session) per group: per call the fixed
+# cost (a preupload request, a Xet token and session, a shard) is ~25 ms, which dominates for many small files.
+GROUP_FILES = 64
+GROUP_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -71,48 +75,72 @@ class SplitFileWriter:
     """One split's rows within one task -> rolled Parquet files, each uploaded as soon as it closes.
 
     A closed file uploads on a background thread while the next one is encoded (at most one upload waits),
-    so network and CPU overlap. Nothing is committed here."""
+    so network and CPU overlap. Small files wait for a group (`GROUP_FILES`, `GROUP_BYTES`) and upload in one
+    call. Nothing is committed here."""
 
     def __init__(self, schema: pa.Schema, options: WriteOptions, *, split: str, job_id: str, partition_id: int,
                  attempt_id: int = 0, tmp_dir: str | None = None) -> None:
         self.split = split
         self._writer = RollingParquetWriter(schema, settings_for(options), tmp_dir)
         self._upload = (options.client, options, job_id, partition_id, attempt_id)
-        self._pending: list[Future[UploadedFile]] = []
-        self._submitted: list[FinishedFile] = []
+        self._pending: list[Future[list[UploadedFile]]] = []
+        self._submitted: list[list[FinishedFile]] = []
+        self._group: list[FinishedFile] = []  # small files waiting for their group
+        self._count = 0  # files handed to uploads so far: the next file's index
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hfconnect-upload")
 
     def write(self, batch: pa.RecordBatch) -> None:
         self._writer.write(batch)
         while self._writer.finished:
-            self._submit(self._writer.finished.pop(0))
+            self._add(self._writer.finished.pop(0))
 
     def close(self, at_least_one_file: bool = False) -> list[UploadedFile]:
         """Flush the last file and wait for every upload of this split."""
         try:
             for finished in self._writer.close(at_least_one=at_least_one_file):
-                self._submit(finished)
+                self._add(finished)
             self._writer.finished = []
-            return [p.result() for p in self._pending]
+            self._flush()
+            return [u for p in self._pending for u in p.result()]
         finally:
             self._pool.shutdown(wait=True)
 
     def abort(self) -> None:
         """Drop what is not uploaded yet and remove the temp files; uploaded objects stay unreferenced."""
-        for future, finished in zip(self._pending, self._submitted, strict=True):
-            if future.cancel():  # never started: its upload would have removed the temp file
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(finished.local_path)
+        for future, group in zip(self._pending, self._submitted, strict=True):
+            if future.cancel():  # never started: its upload would have removed the temp files
+                self._unlink(group)
+        self._unlink(self._group)
         self._writer.abort()
         self._pool.shutdown(wait=True)
 
-    def _submit(self, finished: FinishedFile) -> None:
+    @staticmethod
+    def _unlink(files: list[FinishedFile]) -> None:
+        for finished in files:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(finished.local_path)
+
+    def _add(self, finished: FinishedFile) -> None:
+        if finished.size >= REGULAR_FILE_LIMIT:  # a big file goes alone, now (its own upload is the cost)
+            self._flush()
+            return self._submit([finished])
+        self._group.append(finished)
+        if len(self._group) >= GROUP_FILES or sum(f.size for f in self._group) >= GROUP_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._group:
+            group, self._group = self._group, []
+            self._submit(group)
+
+    def _submit(self, group: list[FinishedFile]) -> None:
         if len(self._pending) >= 2:
-            self._pending[-2].result()  # back-pressure: disk holds at most two finished files
+            self._pending[-2].result()  # back-pressure: disk holds at most two finished uploads' files
         client, options, job_id, partition_id, attempt_id = self._upload
-        self._submitted.append(finished)
-        self._pending.append(self._pool.submit(_upload, client, options, finished, self.split, job_id, partition_id,
-                                               attempt_id, len(self._pending)))
+        self._submitted.append(group)
+        self._pending.append(self._pool.submit(_upload, client, options, group, self.split, job_id, partition_id,
+                                               attempt_id, self._count))
+        self._count += len(group)
 
 
 def write_task(batches: Iterable[pa.RecordBatch], schema: pa.Schema, options: WriteOptions, *, job_id: str,
@@ -151,28 +179,35 @@ def prehashed_add(path_in_repo: str, f: FinishedFile) -> Any:
     return op
 
 
-def _upload(client: HubClient, options: WriteOptions, f: FinishedFile, split: str, job_id: str, partition_id: int,
-            attempt_id: int, index: int) -> UploadedFile:
-    """Upload one finished file (nothing is committed), under the one retry policy, then delete it."""
+def _upload(client: HubClient, options: WriteOptions, files: list[FinishedFile], split: str, job_id: str,
+            partition_id: int, attempt_id: int, first: int) -> list[UploadedFile]:
+    """Upload finished files in one call (nothing is committed), under the one retry policy, then delete them.
+    Their indexes count from `first`, in order."""
     from huggingface_hub.utils import disable_progress_bars
 
-    staging = f"{options.data_dir}/{split}-{job_id}-{partition_id:05d}-{attempt_id}-{index:04d}.parquet"
+    names = [f"{options.data_dir}/{split}-{job_id}-{partition_id:05d}-{attempt_id}-{first + i:04d}.parquet"
+             for i in range(len(files))]
     try:
-        op = prehashed_add(staging, f)
+        ops = [prehashed_add(name, f) for name, f in zip(names, files, strict=True)]
+        size = sum(f.size for f in files)
+        what = f"upload of a {size}-byte file to {options.repo} ({names[0]})" if len(files) == 1 else \
+            f"upload of {len(files)} files ({size} bytes) to {options.repo} ({names[0]} ...)"
         with disable_progress_bars():  # a bar per file from every task would bury the logs
-            _send(client, options, op, f"upload of a {f.size}-byte file to {options.repo} ({staging})", job_id)
-        return UploadedFile(op, f.sha256, f.size, f.rows, f.row_groups, index, split)
+            _send(client, options, ops, what, job_id)
+        return [UploadedFile(op, f.sha256, f.size, f.rows, f.row_groups, first + i, split)
+                for i, (op, f) in enumerate(zip(ops, files, strict=True))]
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(f.local_path)
+        for f in files:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f.local_path)
 
 
-def _send(client: HubClient, options: WriteOptions, op: Any, what: str, job_id: str) -> None:
-    """`preupload_lfs_files` for one file. Through Xet: with the job's own Xet cache, and once more with a fresh
+def _send(client: HubClient, options: WriteOptions, ops: list[Any], what: str, job_id: str) -> None:
+    """`preupload_lfs_files` for these files. Through Xet: with the job's own Xet cache, and once more with a fresh
     one when the storage refused the file's shard because the cache named data it does not have."""
 
     def send() -> None:
-        client.call(what, client.api().preupload_lfs_files, options.repo, additions=[op], repo_type="dataset",
+        client.call(what, client.api().preupload_lfs_files, options.repo, additions=ops, repo_type="dataset",
                     revision=options.revision, where=f"dataset {options.repo}@{options.revision}", xet=through_xet)
 
     through_xet = xet.in_use()

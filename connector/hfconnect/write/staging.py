@@ -1,0 +1,389 @@
+"""A job too big for one Hub commit: staged on a pull request in commits that fit, then merged in ONE step.
+
+The Hub asks for commits of about 100 files and gives a commit request ~60 s; past that its gateway answers 504
+and the commit may or may not have landed. A job whose commit would exceed `max_commit_operations` therefore
+goes through a pull request: the first staging commit opens it (`create_commit(create_pr=True)` on the job's
+branch, with `parent_commit` = the head the names, deletions and card were computed from, so a writer that moved
+the branch meanwhile is a 412 and the job recomputes, as the direct commit does); the next ones go to
+`refs/pr/N`, each with `parent_commit` = the PR head it follows; the card and an overwrite's deletions come in the
+last one. Then the target is checked once more (did another writer touch the job's paths, its splits' files or
+the card since the PR opened? then the job fails, naming the files) and the PR is merged: the Hub squashes it
+into ONE commit on the branch, so readers of the branch see all of the job or none of it.
+
+Exactly once: every staging commit names its job and part in its title (`hfconnect-job-id: ID part i of n`), so
+after an ambiguous failure (5xx, 504, a dropped connection) or a 412 the PR head is read again and a part that
+landed is not sent twice; a lost answer to the opening commit is looked for among the newest pull requests'
+heads, so a job never opens two; a merge whose answer was lost is read back from the PR (merged + its merge
+commit). The squash commit's message lists the parts' titles, so the branch's history carries the job marker the
+direct path's landed check looks for. On any failure the PR is closed with a comment saying why; the branch
+never moved.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from ..errors import CommitConflictError, HfConnectError, HubRequestError
+from ..hub.client import HubClient
+from ..hub.retry import Retrier
+from ..options import WriteOptions
+from .layout import BranchState, CommitContent
+
+__all__ = ["StagedCommit", "Staging", "carries", "changed_paths", "newest_commits", "part_marker",
+           "staging_batches"]
+
+log = logging.getLogger("hfconnect.write")
+ATTEMPTS = 8  # tries of one staging commit or of the merge (412s and ambiguous failures included)
+PR_LOOKBACK = 10  # newest pull requests whose heads are looked at for the job's after a lost opening answer
+CARD = "README.md"
+
+# (attempt) -> the head to commit against and what the job's commit holds there; None: nothing to commit
+# (mode ignore and the split got data). Raises when the mode or the columns no longer allow the write.
+Prepare = Callable[[int], "tuple[BranchState, CommitContent] | None"]
+
+
+@dataclass(frozen=True)
+class StagedCommit:
+    """What a staged job did: the merge commit (or, with create_pr, the PR head), its PR, the content."""
+
+    sha: str
+    pr_num: int
+    pr_url: str | None  # set when the PR is left open for review (create_pr)
+    content: CommitContent
+    attempts: int  # tries of the opening commit (each 412 recomputed the content)
+    staging_commits: int
+
+
+def part_marker(marker: str, part: int, parts: int) -> str:
+    """The text a staging commit's title carries: which job, which part."""
+    return f"{marker} part {part} of {parts}"
+
+
+def staging_batches(operations: Sequence[Any], budget: int) -> list[list[Any]]:
+    """The job's operations in commits of at most `budget`: additions first, then deletions, the card last (so
+    the PR's last commit is the one that makes its files a dataset)."""
+    from huggingface_hub import CommitOperationDelete
+
+    if budget < 1:
+        raise ValueError("the per-commit operation budget must be >= 1")
+    card = [op for op in operations if getattr(op, "path_in_repo", None) == CARD]
+    rest = [op for op in operations if getattr(op, "path_in_repo", None) != CARD]
+    ordered = [*(op for op in rest if not isinstance(op, CommitOperationDelete)),
+               *(op for op in rest if isinstance(op, CommitOperationDelete)), *card]
+    return [ordered[i:i + budget] for i in range(0, len(ordered), budget)]
+
+
+def changed_paths(before: BranchState, after: BranchState) -> set[str]:
+    """Paths added, removed or rewritten between two heads."""
+    old = {f.path: f.oid for f in before.files}
+    new = {f.path: f.oid for f in after.files}
+    return {p for p in old.keys() | new.keys() if old.get(p) != new.get(p)}
+
+
+class Staging:
+    """One job's pull request: open it, stage the parts, check the target, merge (or leave it open: create_pr)."""
+
+    def __init__(self, options: WriteOptions, *, job_id: str, marker: str, title: str, description: str,
+                 prepare: Prepare, read_head: Callable[[], BranchState]) -> None:
+        self.options = options
+        self.job_id = job_id
+        self.marker = marker  # "hfconnect-job-id: ID": in every part's title or description
+        self.title = title
+        self.description = description
+        self.prepare = prepare
+        self.read_head = read_head  # the target branch's head now
+        self.pr_num: int | None = None
+        self.staging_commits = 0
+        self._merged = False
+
+    @property
+    def client(self) -> HubClient:
+        return self.options.client
+
+    @property
+    def where(self) -> str:
+        return f"dataset {self.options.repo}@{self.options.revision}"
+
+    @property
+    def pr_ref(self) -> str:
+        return f"refs/pr/{self.pr_num}"
+
+    def run(self, head: BranchState, content: CommitContent, attempt: int) -> StagedCommit | None:
+        """Stage and merge; on any failure close the PR (saying why) and raise. None: nothing to commit."""
+        try:
+            return self._run(head, content, attempt)
+        except BaseException as exc:
+            if self.pr_num is not None and not self._merged:
+                self.close(f"{type(exc).__name__}: {exc}")
+            raise
+
+    def _run(self, head: BranchState, content: CommitContent, attempt: int) -> StagedCommit | None:
+        o = self.options
+        budget = o.max_commit_operations
+        opened = self._open(head, content, attempt)
+        if opened is None:
+            return None
+        head, content, batches, tip, attempt = opened
+        for part, ops in enumerate(batches[1:], start=2):
+            tip = self._stage(part, len(batches), ops, tip)
+        log.info("hfconnect: job %s staged %d operations on %s in %d commits of at most %d", self.job_id,
+                 len(content.operations), self._pr_where(), len(batches), budget)
+        if o.create_pr:
+            return StagedCommit(tip, self._num(), self._pr_url(), content, attempt, self.staging_commits)
+        self._check_target(head, content)
+        sha = self._merge()
+        return StagedCommit(sha, self._num(), None, content, attempt, self.staging_commits)
+
+    def _num(self) -> int:
+        assert self.pr_num is not None
+        return self.pr_num
+
+    def _pr_url(self) -> str:
+        return f"{self.options.endpoint}/datasets/{self.options.repo}/discussions/{self.pr_num}"
+
+    def _pr_where(self) -> str:
+        return f"dataset {self.options.repo} pull request #{self.pr_num}"
+
+    # ---- the opening commit --------------------------------------------------------------------
+    def _open(self, head: BranchState, content: CommitContent, attempt: int
+              ) -> tuple[BranchState, CommitContent, list[list[Any]], str, int] | None:
+        """Open the PR with the first part, against `head`; a 412 recomputes the content on the new head."""
+        o, client = self.options, self.client
+        retrier = Retrier(client.policy, f"opening a pull request on {o.repo}@{o.revision}")
+        while True:
+            batches = staging_batches(content.operations, o.max_commit_operations)
+            first = part_marker(self.marker, 1, len(batches))
+            try:
+                info = client.call("staging commit", client.api().create_commit, o.repo, repo_type="dataset",
+                                   revision=o.revision, operations=batches[0], parent_commit=head.sha,
+                                   create_pr=True, retry=False, where=self.where, commit_message=self.title,
+                                   commit_description=f"{self.description}\n{first}")
+                self.pr_num = _pr_num_of(info.pr_url)
+                self.staging_commits += 1
+                return head, content, batches, info.oid, attempt
+            except HubRequestError as exc:
+                status = self._status(exc)
+                if status == 412:  # the branch moved before the PR opened: recompute, as the direct commit does
+                    if attempt >= ATTEMPTS:
+                        raise CommitConflictError(f"could not open a pull request on {o.repo}@{o.revision} after "
+                                                  f"{ATTEMPTS} attempts (the branch kept moving); nothing was "
+                                                  "committed", repo=o.repo) from None
+                    log.warning("hfconnect: %s moved while job %s ran (HTTP 412): recomputing its commit on the "
+                                "new head", self.where, self.job_id)
+                    time.sleep(random.uniform(0.05, min(5.0, 0.2 * 2**attempt)))
+                    attempt += 1
+                    prepared = self.prepare(attempt)
+                    if prepared is None:
+                        return None
+                    head, content = prepared
+                    continue
+                if status == 429:
+                    retrier.failed("HTTP 429", status=429, headers=getattr(exc, "headers", None))
+                    continue
+                if status is not None and status < 500:
+                    raise
+                found = self._find_opened(first)
+                if found is not None:
+                    self.pr_num, tip = found
+                    self.staging_commits += 1
+                    log.warning("hfconnect: job %s's pull request #%d opened although the request failed (%s)",
+                                self.job_id, self.pr_num, status or "connection lost")
+                    return head, content, batches, tip, attempt
+                retrier.failed(f"HTTP {status}" if status else "connection lost", status=status,
+                               headers=getattr(exc, "headers", None))
+
+    def _find_opened(self, first: str) -> tuple[int, str] | None:
+        """The PR this job opened although the answer was lost (its number and head), among the newest ones."""
+        o, client = self.options, self.client
+        try:
+            refs = client.call("pull requests", client.api().list_repo_refs, o.repo, repo_type="dataset",
+                               include_pull_requests=True, where=f"dataset {o.repo}")
+            prs = sorted(refs.pull_requests or (), key=lambda r: _pr_num_of(r.ref), reverse=True)[:PR_LOOKBACK]
+            for pr in prs:
+                newest = newest_commits(client, o.repo, pr.ref, 1)
+                if newest and carries(newest[0][1], first):
+                    return _pr_num_of(pr.ref), newest[0][0]
+            return None
+        except HubRequestError:
+            raise HubRequestError(f"opening a pull request on {o.repo} failed ambiguously and its pull requests "
+                                  "cannot be read: it may or may not exist (look for "
+                                  f"'{first}'); nothing was committed to {o.revision}", repo=o.repo) from None
+
+    # ---- the parts -----------------------------------------------------------------------------
+    def _stage(self, part: int, parts: int, ops: list[Any], parent: str) -> str:
+        """Commit one part on the PR with parent_commit = its head; the new head. Sent at most once."""
+        o, client = self.options, self.client
+        mark = part_marker(self.marker, part, parts)
+        retrier = Retrier(client.policy, f"staging commit {part} of {parts} on {self._pr_where()}")
+        for _ in range(ATTEMPTS):
+            try:
+                info = client.call("staging commit", client.api().create_commit, o.repo, repo_type="dataset",
+                                   revision=self.pr_ref, operations=ops, parent_commit=parent, retry=False,
+                                   where=self._pr_where(), commit_message=mark,
+                                   commit_description=f"staged by hfconnect for: {self.title}")
+                self.staging_commits += 1
+                return str(info.oid)
+            except HubRequestError as exc:
+                status = self._status(exc)
+                if status == 429:
+                    retrier.failed("HTTP 429", status=429, headers=getattr(exc, "headers", None))
+                    continue
+                if status is not None and status < 500 and status != 412:
+                    raise
+                # A 5xx, a dropped connection, or a 412 (the PR head is not where we left it): did it land?
+                newest = self._pr_head()
+                if newest is not None and newest[0] != parent:
+                    if carries(newest[1], mark):
+                        log.warning("hfconnect: staging commit %d of %d of job %s landed although the request "
+                                    "failed (%s)", part, parts, self.job_id, status or "connection lost")
+                        self.staging_commits += 1
+                        return newest[0]
+                    raise CommitConflictError(f"{self._pr_where()} got a commit from someone else while job "
+                                              f"{self.job_id} staged on it; nothing was committed to "
+                                              f"{o.revision}", repo=o.repo) from None
+                retrier.failed(f"HTTP {status}" if status else "connection lost", status=status,
+                               headers=getattr(exc, "headers", None))
+        raise HubRequestError(f"staging commit {part} of {parts} on {self._pr_where()} failed {ATTEMPTS} times; "
+                              f"nothing was committed to {o.revision}", repo=o.repo)
+
+    def _pr_head(self) -> tuple[str, str] | None:
+        try:
+            newest = newest_commits(self.client, self.options.repo, self.pr_ref, 1)
+        except HubRequestError:
+            return None  # unreadable now: the retry's parent_commit still keeps a part from landing twice
+        return newest[0] if newest else None
+
+    # ---- the target and the merge --------------------------------------------------------------
+    def _check_target(self, start: BranchState, content: CommitContent) -> None:
+        """Fail, naming the files, when the branch changed since the PR opened in a way the merge would not
+        see or that makes the staged change wrong: the job's files, the card, or the written splits' files."""
+        o = self.options
+        now = self.read_head()
+        if now.sha == start.sha:
+            return
+        written = {s for s, _ in content.split_rows}
+        watched = {*content.names, *content.deleted, CARD,
+                   *(p for s in written for p in start.splits.get(s, [])),
+                   *(p for s in written for p in now.splits.get(s, []))}
+        hit = sorted(changed_paths(start, now) & watched)
+        if hit:
+            raise CommitConflictError(
+                f"{o.repo}@{o.revision} changed while job {self.job_id} staged its files on pull request "
+                f"#{self.pr_num}: another writer changed {_listed(hit)}; nothing was committed to {o.revision} (the "
+                "pull request is closed): run the write again", repo=o.repo, files=hit)
+
+    def _merge(self) -> str:
+        """Merge the PR (publishing counts for nothing here: a commit-opened PR is open); its merge commit."""
+        o, client = self.options, self.client
+        api = client.api()
+        retrier = Retrier(client.policy, f"merging {self._pr_where()}")
+        for _ in range(ATTEMPTS):
+            status: int | None = 0
+            try:
+                client.call("merge", api.merge_pull_request, o.repo, self._num(), repo_type="dataset", retry=False,
+                            comment=f"{self.marker}: merged by hfconnect ({self.staging_commits} staging commits)",
+                            where=self._pr_where())
+            except HubRequestError as exc:
+                status = self._status(exc)
+                if status == 409:
+                    files = self._conflicts()
+                    raise CommitConflictError(
+                        f"{o.repo}@{o.revision} changed while job {self.job_id} staged its files on pull request "
+                        f"#{self.pr_num}: {_listed(files) if files else 'files'} changed on both sides; nothing was "
+                        f"committed to {o.revision} (the pull request is closed): run the write again",
+                        repo=o.repo, files=files) from None
+                if status == 429:
+                    retrier.failed("HTTP 429", status=429, headers=getattr(exc, "headers", None))
+                    continue
+                if status is not None and status < 500 and status != 400:
+                    raise
+            details = self._details()
+            if details.status == "merged" and details.merge_commit_oid:
+                self._merged = True
+                if status:
+                    log.warning("hfconnect: %s was merged although the request failed (%s)", self._pr_where(),
+                                status)
+                return str(details.merge_commit_oid)
+            if status in (0, 400) or details.status != "open":
+                raise HubRequestError(f"{self._pr_where()} did not merge (it is {details.status}); nothing was "
+                                      f"committed to {o.revision}", repo=o.repo)
+            retrier.failed(f"HTTP {status}" if status else "connection lost", status=status)
+        raise HubRequestError(f"merging {self._pr_where()} failed {ATTEMPTS} times; nothing was committed to "
+                              f"{o.revision}", repo=o.repo)
+
+    def _details(self) -> Any:
+        client = self.client
+        return client.call("pull request", client.api().get_discussion_details, self.options.repo, self._num(),
+                           repo_type="dataset", where=self._pr_where())
+
+    def _conflicts(self) -> list[str]:
+        try:
+            found = self._details().conflicting_files
+        except HfConnectError:
+            return []
+        return sorted(found) if isinstance(found, list) else []
+
+    def close(self, why: str) -> None:
+        """Close the job's PR with a comment saying why (best effort: the job's own error is the one raised)."""
+        o, client = self.options, self.client
+        text = f"hfconnect: write job {self.job_id} did not complete, nothing was merged into {o.revision}: " \
+               f"{why}"[:2000]
+        try:
+            client.call("close pull request", client.api().change_discussion_status, o.repo, self._num(), "closed",
+                        comment=text, repo_type="dataset", where=self._pr_where())
+            log.warning("hfconnect: closed %s of failed write job %s", self._pr_where(), self.job_id)
+        except Exception as exc:  # noqa: BLE001 - the job's own error is the one to raise
+            log.warning("hfconnect: could not close %s of failed write job %s: %s", self._pr_where(), self.job_id,
+                        exc)
+
+    @staticmethod
+    def _status(exc: HubRequestError) -> int | None:
+        if getattr(exc, "xet", None):  # hf_xet failed and retried already: final
+            raise exc
+        return getattr(exc, "status", None)
+
+
+def newest_commits(client: HubClient, repo: str, revision: str, depth: int,
+                   until: Callable[[str], bool] | None = None) -> list[tuple[str, str]]:
+    """(sha, title + message) of `revision`'s `depth` newest commits, newest first, stopping at the first whose
+    text `until` accepts (pages are read only as far as needed)."""
+    from huggingface_hub.utils import build_hf_headers, paginate
+
+    url = f"{client.endpoint}/api/datasets/{repo}/commits/{quote(revision, safe='')}"
+
+    def walk() -> list[tuple[str, str]]:
+        headers = build_hf_headers(token=client.token or False, library_name="hfconnect")
+        out: list[tuple[str, str]] = []
+        if depth < 1:
+            return out
+        for item in paginate(url, params={}, headers=headers):  # pages come lazily: stop before the next one
+            out.append((str(item["id"]), f"{item.get('title') or ''}\n{item.get('message') or ''}"))
+            if len(out) >= depth or (until is not None and until(out[-1][1])):
+                break
+        return out
+
+    return client.call("commit history", walk, where=f"dataset {repo}@{revision}")
+
+
+def carries(text: str, mark: str) -> bool:
+    """Whether a commit's text has `mark` as a line of its own ("part 2 of 1" is not in "part 2 of 10")."""
+    return any(line.strip() == mark for line in text.splitlines())
+
+
+def _pr_num_of(ref_or_url: str | None) -> int:
+    """N of `refs/pr/N` or of a `.../discussions/N` URL."""
+    tail = str(ref_or_url or "").rstrip("/").rsplit("/", 1)[-1]
+    if not tail.isdigit():
+        raise HubRequestError(f"the Hub did not say which pull request the commit opened ({ref_or_url!r})")
+    return int(tail)
+
+
+def _listed(paths: list[str], most: int = 10) -> str:
+    more = f" and {len(paths) - most} more" if len(paths) > most else ""
+    return ", ".join(paths[:most]) + more

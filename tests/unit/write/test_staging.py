@@ -1,0 +1,60 @@
+"""The pure parts of a staged job: how operations split into commits that fit, what counts as a change, and the
+titles a landed part is recognised by."""
+
+from __future__ import annotations
+
+import pytest
+from huggingface_hub import CommitOperationAdd, CommitOperationDelete
+
+from hfconnect.hub.snapshot import RepoFileInfo
+from hfconnect.write.layout import BranchState
+from hfconnect.write.staging import _pr_num_of, carries, changed_paths, part_marker, staging_batches
+
+
+def _ops(adds: int, deletes: int) -> list[object]:
+    out: list[object] = []
+    for i in range(max(adds, deletes)):  # as commit_content interleaves them, per split
+        if i < deletes:
+            out.append(CommitOperationDelete(path_in_repo=f"data/old-{i}.parquet"))
+        if i < adds:
+            out.append(CommitOperationAdd(path_in_repo=f"data/new-{i}.parquet", path_or_fileobj=b"x"))
+    return [*out, CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=b"card")]
+
+
+@pytest.mark.parametrize(("adds", "deletes", "budget"), [(25, 0, 10), (25, 7, 10), (9, 0, 10), (3, 30, 4)])
+def test_every_batch_fits_additions_come_first_and_the_card_last(adds: int, deletes: int, budget: int) -> None:
+    ops = _ops(adds, deletes)
+    batches = staging_batches(ops, budget)
+    assert all(0 < len(b) <= budget for b in batches)
+    flat = [op for b in batches for op in b]
+    assert sorted(map(id, flat)) == sorted(map(id, ops))  # each operation once
+    assert flat[-1].path_in_repo == "README.md"
+    kinds = [isinstance(op, CommitOperationDelete) for op in flat[:-1]]
+    assert kinds == sorted(kinds)  # additions, then deletions
+
+
+def test_a_budget_below_one_is_refused() -> None:
+    with pytest.raises(ValueError):
+        staging_batches(_ops(1, 0), 0)
+
+
+def test_changed_paths_sees_additions_removals_and_rewrites() -> None:
+    def head(files: dict[str, str]) -> BranchState:
+        return BranchState("sha", [RepoFileInfo(p, 1, oid) for p, oid in files.items()], {}, None)
+
+    before = head({"a": "1", "b": "2", "c": "3"})
+    after = head({"a": "1", "b": "9", "d": "4"})
+    assert changed_paths(before, after) == {"b", "c", "d"}
+    assert changed_paths(before, before) == set()
+
+
+def test_part_titles_name_the_job_and_the_part() -> None:
+    assert part_marker("hfconnect-job-id: abc", 2, 7) == "hfconnect-job-id: abc part 2 of 7"
+    mark = part_marker("hfconnect-job-id: abc", 2, 1)
+    assert carries(f"title\n{mark}\n", mark) and not carries(part_marker("hfconnect-job-id: abc", 2, 10), mark)
+
+
+def test_pull_request_numbers_come_from_refs_and_urls() -> None:
+    assert _pr_num_of("refs/pr/12") == 12 and _pr_num_of("http://h/datasets/u/d/discussions/3") == 3
+    with pytest.raises(Exception, match="did not say which pull request"):
+        _pr_num_of(None)
