@@ -24,7 +24,7 @@ import os
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 from daft.datatype import DataType
@@ -38,6 +38,8 @@ from ..options.keywords import checked_keywords
 from ..write import CommitResult, TaskMessage, WriteJob, write_task
 from ..write.arrow import hub_schema as arrow_hub_schema
 from ..write.arrow import sliced
+from ..write.bucket_target import BucketTarget, check_repo_only_options, parse_bucket_target
+from ..write.bucket_task import BucketParallelWriter, write_bucket_task
 from ..write.parallel import ParallelFileWriter
 from .io_config import io_config_values
 
@@ -45,7 +47,7 @@ if TYPE_CHECKING:
     import daft
     from daft.io import IOConfig
 
-__all__ = ["HuggingFaceSink", "hub_schema", "write_huggingface"]
+__all__ = ["BucketSink", "HuggingFaceSink", "hub_schema", "write_huggingface"]
 
 DEFERRED = -1  # partition id of the WriteResult of a write() whose rows went to the driver's parallel writer
 ENCODERS = max(1, min(4, os.cpu_count() or 1))
@@ -89,6 +91,9 @@ class HuggingFaceSink(DataSink[TaskMessage]):
     Created on the driver; pickled to the tasks (with the options, the token included, and the job id); `start`
     and `finalize` run on the driver's instance, which keeps the `CommitResult` in `result`.
     """
+
+    _write_task = staticmethod(write_task)  # what a task runs (BucketSink: to a bucket's Xet storage)
+    _parallel_writer = ParallelFileWriter
 
     def __init__(self, options: WriteOptions, schema: Schema | pa.Schema) -> None:
         self.options = options
@@ -146,7 +151,7 @@ class HuggingFaceSink(DataSink[TaskMessage]):
             rows = 0
             with self._lock:
                 if self._parallel is None:
-                    self._parallel = ParallelFileWriter(
+                    self._parallel = self._parallel_writer(
                         self.arrow_schema, self.options, job_id=job.job_id, workers=ENCODERS,
                         file_bytes=2 * self.options.row_group_bytes, first_partition=secrets.randbits(40) << 8)
                 for batch in _batches(micropartitions):
@@ -158,8 +163,8 @@ class HuggingFaceSink(DataSink[TaskMessage]):
             return
         # A pickled copy (a Ray task): this call writes and uploads its own files before it returns.
         # A random partition id per call: Daft does not say which task this is, and ids must never collide.
-        message = write_task(_batches(micropartitions), self.arrow_schema, self.options, job_id=job.job_id,
-                             partition_id=secrets.randbits(48), attempt_id=0)
+        message = self._write_task(_batches(micropartitions), self.arrow_schema, self.options, job_id=job.job_id,
+                                   partition_id=secrets.randbits(48), attempt_id=0)
         yield WriteResult(message, bytes_written=sum(f.size for f in message.files), rows_written=message.rows)
 
     def finalize(self, write_results: list[WriteResult[TaskMessage]]) -> MicroPartition:
@@ -178,7 +183,11 @@ class HuggingFaceSink(DataSink[TaskMessage]):
                                  f"{local.rows if local else 0}: nothing was committed", repo=self.options.repo)
         self.committing = True
         self.result = self.job.commit(messages, self.arrow_schema)
-        return _result_partition(self.result)
+        return self._result_partition(self.result)
+
+    @staticmethod
+    def _result_partition(result: CommitResult) -> MicroPartition:
+        return _result_partition(result)
 
     def run(self, df: daft.DataFrame) -> CommitResult:
         """Write `df` in ONE commit and return its result: begin (mode, schema and token checked before any row
@@ -206,6 +215,59 @@ class HuggingFaceSink(DataSink[TaskMessage]):
             local, self._parallel = self._parallel, None
         if local is not None:
             local.abort()
+
+
+class BucketSink(HuggingFaceSink):
+    """`HuggingFaceSink` for a Storage Bucket prefix: tasks upload to the bucket's Xet storage only; `finalize`
+    adds the files and then writes the prefix's manifest (`write.bucket_job`). Its result row: bucket, prefix,
+    files, deleted, rows, manifest (null when nothing was written: mode ignore on data)."""
+
+    _write_task = staticmethod(write_bucket_task)
+    _parallel_writer = BucketParallelWriter
+
+    def __init__(self, options: WriteOptions, schema: Schema | pa.Schema, target: BucketTarget) -> None:
+        from ..write.bucket_job import BucketWriteJob
+
+        super().__init__(options, schema)
+        self.target = target
+        self.job = BucketWriteJob(options, target)  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"BucketSink({self.target}, job={self.job.job_id})"
+
+    def name(self) -> str:
+        return f"BucketSink({self.target}, mode={self.options.mode})"
+
+    def schema(self) -> Schema:
+        return Schema.from_pydict(BUCKET_RESULT_SCHEMA)
+
+    @staticmethod
+    def _result_partition(result: Any) -> MicroPartition:
+        """The one-row result of a bucket write (a `BucketWriteResult`)."""
+        return MicroPartition.from_arrow(pa.table({
+            "bucket": pa.array([result.bucket], pa.large_string()),
+            "prefix": pa.array([result.prefix], pa.large_string()),
+            "files": pa.array([list(result.files)], pa.large_list(pa.large_string())),
+            "deleted": pa.array([list(result.deleted)], pa.large_list(pa.large_string())),
+            "rows": pa.array([result.rows], pa.int64()),
+            "manifest": pa.array([result.manifest], pa.large_string()),
+        }))
+
+    def run(self, df: daft.DataFrame) -> Any:  # BucketWriteResult
+        self.start()
+        if self.job.skip:
+            return self.job.commit([], self.arrow_schema)
+        return super().run(df)
+
+
+BUCKET_RESULT_SCHEMA = {
+    "bucket": DataType.string(),
+    "prefix": DataType.string(),
+    "files": DataType.list(DataType.string()),
+    "deleted": DataType.list(DataType.string()),
+    "rows": DataType.int64(),
+    "manifest": DataType.string(),
+}
 
 
 def _result_partition(result: CommitResult) -> MicroPartition:
@@ -244,6 +306,7 @@ def write_huggingface(
     page_index: bool | None = None,
     private: bool | None = None,
     create_pr: bool | None = None,
+    max_commit_operations: int | None = None,
     commit_message: str | None = None,
     commit_description: str | None = None,
     retry_budget: float | None = None,
@@ -280,10 +343,15 @@ def write_huggingface(
         row_group_bytes=row_group_bytes, compression=compression, compression_level=compression_level, cdc=cdc,
         content_defined_row_groups=content_defined_row_groups, dictionary=dictionary, page_index=page_index,
         private=private, create_pr=create_pr, commit_message=commit_message, commit_description=commit_description,
-        retry_budget=retry_budget, split_column=split_column,
+        retry_budget=retry_budget, split_column=split_column, max_commit_operations=max_commit_operations,
     )
     # io_config fills what the keywords leave unset: the keywords win.
     given.update({k: v for k, v in io_config_values(io_config, write=True).items() if given.get(k) is None})
+    target = parse_bucket_target(repo)
+    if target is not None:  # buckets/ns/name[/prefix]: a Storage Bucket prefix (write.bucket_job)
+        check_repo_only_options(given, target)
+        options = WriteOptions.build(engine="daft", **{**given, "repo": target.bucket_id})
+        return BucketSink(options, df.schema(), target).run(df)
     options = WriteOptions.build(engine="daft", **given)
     return HuggingFaceSink(options, df.schema()).run(df)
 

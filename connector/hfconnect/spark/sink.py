@@ -2,9 +2,10 @@
 
 Options (the README's table says what each does): split, config, data_dir, revision (branch), token, endpoint,
 max_file_size, row_group_size (rows), row_group_bytes, compression, compression_level, cdc,
-content_defined_row_groups, dictionary, page_index, private, create_pr, commit_message, commit_description,
-retry_budget, split_column. Modes: append, overwrite (replaces exactly the target split's files), and error/ignore
-through the `mode` option (Spark's Python sources get only append/overwrite from `.mode(...)`). With
+content_defined_row_groups, dictionary, page_index, private, create_pr, max_commit_operations, commit_message,
+commit_description, retry_budget, split_column. Modes: append, overwrite (replaces exactly the target split's
+files), and error/ignore through the `mode` option (Spark's Python sources get only append/overwrite from
+`.mode(...)`). With
 `split_column` ("split"), each row goes to the split that column names and every split written lands in the one
 commit (a task routes its rows to several splits).
 """
@@ -20,9 +21,10 @@ from pyspark.sql.types import StructType
 
 from ..options import WriteOptions
 from ..write import TaskMessage, WriteJob, write_task
+from ..write.bucket_target import BucketTarget, check_repo_only_options, parse_bucket_target
 from .error_text import spark_facing
 
-__all__ = ["HuggingFaceWriter", "writer_for"]
+__all__ = ["BucketWriter", "HuggingFaceWriter", "writer_for"]
 
 
 @dataclass
@@ -36,6 +38,10 @@ def writer_for(options: dict[str, str], schema: StructType, overwrite: bool) -> 
     mode = values.pop("mode", None) or ("overwrite" if overwrite else "append")
     if overwrite:
         mode = "overwrite"
+    target = parse_bucket_target(repo)
+    if target is not None:  # buckets/ns/name[/prefix]: a Storage Bucket prefix (write.bucket_job)
+        check_repo_only_options({k.lower(): v for k, v in values.items()}, target)
+        return BucketWriter(WriteOptions.from_strings(values, repo=target.bucket_id, mode=mode), schema, target)
     return HuggingFaceWriter(WriteOptions.from_strings(values, repo=repo, mode=mode), schema)
 
 
@@ -72,3 +78,33 @@ class HuggingFaceWriter(DataSourceArrowWriter):
     @spark_facing
     def abort(self, messages: list[WriterCommitMessage | None]) -> None:
         self.job.abort([m.message for m in messages if isinstance(m, SparkTaskMessage)])
+
+
+class BucketWriter(HuggingFaceWriter):
+    """`save("buckets/ns/name/prefix")`: tasks upload their files to the bucket's Xet storage; the driver adds
+    them and then writes the prefix's manifest (`write.bucket_job`)."""
+
+    def __init__(self, options: WriteOptions, schema: StructType, target: BucketTarget) -> None:
+        from pyspark.sql.pandas.types import to_arrow_schema
+
+        from ..write.bucket_job import BucketWriteJob
+
+        self.options = options
+        self.job = BucketWriteJob(options, target)  # type: ignore[assignment]
+        self.arrow_schema = self.job.begin(to_arrow_schema(schema, timezone="UTC"))
+
+    @spark_facing
+    def write(self, iterator: Iterator[pa.RecordBatch]) -> SparkTaskMessage:
+        from pyspark import TaskContext
+
+        from ..write.bucket_task import write_bucket_task
+
+        ctx = TaskContext.get()
+        partition = ctx.partitionId() if ctx else 0
+        attempt = ctx.attemptNumber() if ctx else 0
+        if self.job.skip:
+            for _ in iterator:
+                pass
+            return SparkTaskMessage(TaskMessage(self.job.job_id, partition, attempt, "", ()))
+        return SparkTaskMessage(write_bucket_task(iterator, self.arrow_schema, self.options, job_id=self.job.job_id,
+                                                  partition_id=partition, attempt_id=attempt))

@@ -24,7 +24,9 @@ __all__ = ["write"]
 
 def write(df: Any, repo: str, *, mode: str = "append", **options: Any) -> Any:
     """Write `df` to the dataset `repo` in one commit; returns the `CommitResult` (its `commit_sha` is None when
-    nothing was committed: mode ignore on existing data, or split_column with no rows).
+    nothing was committed: mode ignore on existing data, or split_column with no rows). `repo` may name a Storage
+    Bucket prefix instead, `buckets/ns/name/some/prefix` (or `hf://buckets/...`): then the files are published
+    at once through the prefix's manifest (see `hfconnect.write.bucket_job`) and a `BucketWriteResult` returned.
 
     Keyword options as for `df.write.format("huggingface")` (split, config, data_dir, revision, token, endpoint,
     max_file_size, row_group_bytes, compression, cdc, split_column, create_pr, commit_message, ...); `mode` is
@@ -33,13 +35,25 @@ def write(df: Any, repo: str, *, mode: str = "append", **options: Any) -> Any:
 
     from ..options import WriteOptions
     from ..write import WriteJob
+    from ..write.bucket_target import check_repo_only_options, parse_bucket_target
     from . import check_worker_python
 
+    target = parse_bucket_target(repo)  # buckets/ns/name[/prefix]: a Storage Bucket prefix (write.bucket_job)
+    if target is not None:
+        check_repo_only_options(options, target)
     check_worker_python(df.sparkSession)  # the tasks import hfconnect: a worker Python without it fails here
-    write_options = WriteOptions.build(repo=repo, mode=mode, engine="spark", **options)
+    write_options = WriteOptions.build(repo=target.bucket_id if target else repo, mode=mode, engine="spark",
+                                       **options)
     schema = to_arrow_schema(df.schema, timezone="UTC")  # what the format's writer is given too
-    job = WriteJob(write_options)
+    job: Any
+    if target is not None:
+        from ..write.bucket_job import BucketWriteJob
+
+        job = BucketWriteJob(write_options, target)
+    else:
+        job = WriteJob(write_options)
     schema = job.begin(schema)  # errors here come before any row is computed or uploaded
+    to_bucket = target is not None
     if job.skip:
         return job.commit([], schema)
     job_id = job.job_id
@@ -53,10 +67,12 @@ def write(df: Any, repo: str, *, mode: str = "append", **options: Any) -> Any:
 
         from hfconnect.spark.error_text import message_first
         from hfconnect.write import write_task
+        from hfconnect.write.bucket_task import write_bucket_task
 
         ctx = TaskContext.get()
+        task = write_bucket_task if to_bucket else write_task
         with message_first():  # an hfconnect error reaches the user as its message, not after our frames
-            message = write_task(batches, schema, write_options, job_id=job_id,
+            message = task(batches, schema, write_options, job_id=job_id,
                                  partition_id=ctx.partitionId() if ctx else 0,
                                  attempt_id=ctx.attemptNumber() if ctx else 0)
         # One row per file (small files carry their bytes): no row nears Arrow's 2 GiB per value, however many

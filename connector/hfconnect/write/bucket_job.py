@@ -1,0 +1,435 @@
+"""The driver side of a write to a Storage Bucket prefix: begin / commit / abort, as `WriteJob` for a repo.
+
+A bucket has no commits and its batches are not transactions, so "all or nothing" is built as follows (the
+manifest's format and the rules readers follow are in `hub.bucket_manifest`):
+
+  tasks    write the Parquet files and upload their bytes to the bucket's Xet storage only (`bucket_task`): no
+           path names them yet, nobody sees them; a job that dies here changed nothing (the CAS forgets
+           unreferenced content).
+  batch 1  ONE `batch_bucket_files` call adds every file of the job by Xet hash, under names no file has
+           (`part-NNNNN-of-NNNNN-<job tag>.parquet`). hfconnect's readers still see the previous manifest's files.
+           A failure (an operation refused, or the request failing for good) deletes every name the job may
+           have added, in a cleanup batch, and raises.
+  batch 2  ONE `batch_bucket_files` call: the new manifest (`<prefix>/_hfconnect_manifest.json`, one file, so it
+           lands whole or not at all), then on overwrite the deletion of every other file under the prefix.
+           The manifest is what switches hfconnect's readers from the old files to exactly the new ones. The
+           deletions come after it: a reader of the old manifest never misses a file. If the manifest is not
+           written, the job's files are deleted again and the job fails; if only deletions fail, the job has
+           succeeded (its manifest says what the data is) and the leftovers are named in a warning (the next
+           overwrite removes them).
+
+The Hub splits a batch request at 1,000 operations (huggingface_hub's chunking in `batch_bucket_files`): a job
+of more files sends batch 1 as several requests, invisible to manifest readers all the same.
+
+Modes: append (the manifest lists the files it listed, or with no manifest the prefix's `.parquet` files, plus
+the job's), overwrite (the manifest lists only the job's; every other file under `<prefix>/` is deleted),
+error/errorifexists (fail if the prefix holds data: the manifest's files, or without one any `.parquet` file),
+ignore (then do nothing at all). A missing bucket is created (private with option `private`), as a missing repo
+is; a failed job deletes a bucket it created when the bucket is still empty.
+
+Concurrent jobs on one prefix: a bucket has no conditional write. The manifest is computed from a listing read
+right before batch 2 (an append keeps files another job published meanwhile), which narrows the race to that
+one request but does not close it: do not run two jobs on one prefix at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from ..errors import AuthenticationError, HfConnectError, HubRequestError, RepoNotFoundError, SchemaMismatchError
+from ..hub import xet
+from ..hub.bucket_manifest import (
+    Manifest,
+    ManifestError,
+    ManifestFile,
+    fallback_paths,
+    full_path,
+    manifest_path,
+    parse_manifest,
+    under_prefix,
+)
+from ..hub.client import HubClient
+from ..options import WriteOptions
+from .bucket_target import BucketTarget
+from .bucket_task import BucketUpload, upload_to_bucket, write_bucket_task
+from .task import TaskMessage, UploadedFile, schema_fingerprint
+
+__all__ = ["BucketState", "BucketWriteJob", "BucketWriteResult"]
+
+log = logging.getLogger("hfconnect.write")
+_GONE = "does not exist"  # what a batch says about a delete of a path that is not there (already deleted)
+
+
+@dataclass(frozen=True)
+class BucketWriteResult:
+    bucket: str
+    prefix: str
+    files: tuple[str, ...]  # full bucket paths the job added (empty: nothing written)
+    deleted: tuple[str, ...]
+    rows: int
+    manifest: str | None  # the manifest's path; None when nothing was written (mode ignore on data)
+    job_id: str = ""
+    leftovers: tuple[str, ...] = ()  # old files an overwrite could not delete (not in the manifest)
+
+
+@dataclass
+class BucketState:
+    """The files under the prefix (full path -> (size, xet hash)) and its manifest, as listed now."""
+
+    prefix: str
+    files: dict[str, tuple[int, str]]
+    manifest: Manifest | None = None
+    manifest_error: ManifestError | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def data_files(self) -> list[str]:
+        """What hfconnect's readers read here now: the manifest's files, or without one the `.parquet` files."""
+        if self.manifest is not None:
+            return self.manifest.paths()
+        return fallback_paths(self.files, self.prefix)
+
+
+class BucketWriteJob:
+    """One write job to a bucket prefix. Create on the driver, begin(), ship (options, job_id) to the tasks
+    (`write_bucket_task`), then commit(messages), or abort(messages)."""
+
+    def __init__(self, options: WriteOptions, target: BucketTarget, job_id: str | None = None) -> None:
+        self.options = options
+        self.target = target
+        self.job_id = job_id or uuid.uuid4().hex[:16]
+        self.file_tag = self.job_id[:8]
+        self.skip = False
+        self.created_bucket = False
+        self.begun = False
+        self.maybe_published = False  # publishing failed ambiguously: the job's files are kept (it may have landed)
+        self.started = time.monotonic()
+
+    @property
+    def client(self) -> HubClient:
+        return self.options.client
+
+    @property
+    def where(self) -> str:
+        return f"bucket {self.target.bucket_id}" + (f" prefix {self.target.prefix!r}" if self.target.prefix else "")
+
+    # ---- begin -------------------------------------------------------------------------------------
+    def begin(self, schema: pa.Schema | None = None) -> pa.Schema | None:
+        """Check Xet, the token, the bucket (created if missing) and the mode before any row is computed."""
+        if not xet.in_use():
+            raise HfConnectError(f"{self.where}: Storage Buckets store files through Xet only, and huggingface_hub "
+                                 "does not use hf_xet here: install hf_xet and unset HF_HUB_DISABLE_XET")
+        self._check_token_can_write()
+        self._ensure_bucket()
+        try:
+            state = self.state()
+            if state.manifest_error is not None and self.options.mode != "overwrite":
+                raise ManifestError(f"{state.manifest_error.message}; overwrite the prefix, or remove the file")
+            existing = state.data_files()
+            mode = self.options.mode
+            if existing and mode in ("error", "errorifexists"):
+                raise HfConnectError(f"{self.where} already holds {len(existing)} data file(s) and mode is {mode!r}: "
+                                     "use mode append or overwrite", repo=self.target.bucket_id)
+            self.skip = bool(existing) and mode == "ignore"
+            self._check_schema(state, schema)
+        except BaseException:
+            self._discard_created_bucket()
+            raise
+        self.begun = True
+        return schema
+
+    def _check_schema(self, state: BucketState, schema: pa.Schema | None) -> None:
+        """On append, the new rows must have the columns the manifest's files have (a reader reads them as one
+        table); the manifest records them. Types are not widened here, unlike a repo's append."""
+        m = state.manifest
+        if schema is None or self.options.mode != "append" or m is None or not m.files or not m.schema:
+            return
+        if m.schema != schema_fingerprint(schema):
+            raise SchemaMismatchError(f"cannot append to {self.where}: its files have columns [{m.schema}] but the "
+                                      f"new rows have [{schema_fingerprint(schema)}]; cast the columns to theirs, or "
+                                      "write with mode overwrite or to another prefix", repo=self.target.bucket_id)
+
+    def _check_token_can_write(self) -> None:
+        o, client = self.options, self.client
+        if not o.token:
+            raise AuthenticationError(f"writing to {self.where} needs a token with write access: pass option "
+                                      "token, set HF_TOKEN or log in with `hf auth login`", repo=o.repo)
+        try:
+            me = client.call("whoami", client.api().whoami, where=f"the token given for {self.where}")
+        except AuthenticationError:
+            raise
+        except HubRequestError:
+            return  # whoami unavailable: the upload itself will tell
+        if me.get("auth", {}).get("accessToken", {}).get("role") == "read":
+            raise AuthenticationError(f"the token given for {self.where} is read-only: writing needs a write token",
+                                      repo=o.repo)
+
+    def _ensure_bucket(self) -> None:
+        client, bucket = self.client, self.target.bucket_id
+        try:
+            client.call("bucket info", client.api().bucket_info, bucket, where=f"bucket {bucket}")
+            return
+        except RepoNotFoundError:
+            pass
+        try:
+            client.call("create bucket", client.api().create_bucket, bucket, private=self.options.private,
+                        where=f"bucket {bucket}")
+        except AuthenticationError:
+            raise AuthenticationError(f"cannot create bucket {bucket}: the token is missing or read-only, or may "
+                                      "not create buckets in that namespace; pass a write token", repo=bucket) from None
+        except HubRequestError as exc:
+            if getattr(exc, "status", None) != 409:
+                raise
+            return  # created by someone else meanwhile: theirs
+        self.created_bucket = True
+        log.info("hfconnect: created bucket %s for write job %s", bucket, self.job_id)
+
+    def _discard_created_bucket(self) -> None:
+        """Delete the bucket begin() created if it holds no file (a failed job leaves the Hub as it found it).
+        Best effort: logged, never raised over the job's own error."""
+        if not self.created_bucket:
+            return
+        self.created_bucket = False
+        client, bucket = self.client, self.target.bucket_id
+        try:
+            held = client.call("tree listing", lambda: next(iter(client.api().list_bucket_tree(bucket, recursive=True)),
+                                                             None), where=f"bucket {bucket}")
+            if held is not None:
+                log.warning("hfconnect: bucket %s, created by failed write job %s, holds files: kept", bucket,
+                            self.job_id)
+                return
+            client.call("delete bucket", client.api().delete_bucket, bucket, where=f"bucket {bucket}")
+            log.warning("hfconnect: deleted bucket %s, created by failed write job %s", bucket, self.job_id)
+        except RepoNotFoundError:
+            return
+        except Exception as exc:  # noqa: BLE001 - the job's own error is the one to raise
+            log.warning("hfconnect: could not delete bucket %s, created by failed write job %s: %s", bucket,
+                        self.job_id, exc)
+
+    # ---- state -------------------------------------------------------------------------------------
+    def state(self) -> BucketState:
+        """The prefix's files and manifest, listed now (1 tree request per 1,000 files, 1 read of the manifest)."""
+        from huggingface_hub import BucketFile
+
+        client, bucket, prefix = self.client, self.target.bucket_id, self.target.prefix
+
+        def listing() -> dict[str, tuple[int, str]]:
+            entries = client.api().list_bucket_tree(bucket, prefix=prefix or None, recursive=True)
+            return {e.path: (int(e.size), str(e.xet_hash)) for e in entries
+                    if isinstance(e, BucketFile) and under_prefix(e.path, prefix)}
+
+        files = client.call("tree listing", listing, where=self.where)
+        state = BucketState(prefix, files)
+        mpath = manifest_path(prefix)
+        if mpath in files:
+            data = self._read(mpath)
+            try:
+                state.manifest = parse_manifest(data, prefix=prefix, where=f"{self.where}: {mpath}")
+            except ManifestError as exc:
+                state.manifest_error = exc
+        return state
+
+    def _read(self, path: str) -> bytes:
+        """One (small) file of the bucket, through HfFileSystem (the resolve redirect and Xet read)."""
+        from huggingface_hub import HfFileSystem
+
+        client = self.client
+        fs = HfFileSystem(endpoint=client.endpoint, token=client.token or False, skip_instance_cache=True)
+        return client.call("read", fs.cat_file, f"buckets/{self.target.bucket_id}/{path}",
+                           where=f"{self.where}: {path}")
+
+    # ---- commit ------------------------------------------------------------------------------------
+    def commit(self, messages: list[TaskMessage | None], schema: pa.Schema) -> BucketWriteResult:
+        """Publish the tasks' files: batch 1 adds them, batch 2 writes the manifest (and an overwrite's
+        deletions). Raises with the prefix as hfconnect's readers saw it before (see the module docstring)."""
+        from .commit import WriteJob
+
+        if not self.begun:
+            raise HfConnectError("BucketWriteJob.commit() called before begin()")
+        o, t = self.options, self.target
+        chosen = WriteJob._dedupe([m for m in messages if m is not None])
+        if self.skip:
+            return BucketWriteResult(t.bucket_id, t.prefix, (), (), 0, None, self.job_id)
+        wrong = {m.schema_fingerprint for m in chosen if m.files} - {schema_fingerprint(schema)}
+        if wrong:
+            raise SchemaMismatchError(f"the tasks wrote files with columns [{wrong.pop()}] but the job writes "
+                                      f"[{schema_fingerprint(schema)}]: nothing was written to {self.where}",
+                                      repo=o.repo)
+        if not any(m.files for m in chosen):  # no row at all: one empty file keeps the schema, as for a repo
+            chosen = [write_bucket_task([], schema, o, job_id=self.job_id, partition_id=-1, at_least_one_file=True)]
+        uploads = [f for m in chosen for f in sorted(m.files, key=lambda f: f.index)]
+        before = self.state()
+        if self._recheck_mode(before):
+            return BucketWriteResult(t.bucket_id, t.prefix, (), (), 0, None, self.job_id)
+        names = self._names(len(uploads), before)
+        added: list[str] = []
+        try:
+            added = names
+            self._add_files(names, uploads)
+            result = self._publish(names, uploads, schema)
+        except BaseException:
+            if added and not self.maybe_published:
+                self._remove(added, "the failed job's files")
+                self._discard_created_bucket()
+            raise
+        log.info("hfconnect: wrote %d rows in %d file(s) to %s (manifest %s), %.1fs after the job began",
+                 result.rows, len(result.files), self.where, result.manifest, time.monotonic() - self.started)
+        return result
+
+    def _recheck_mode(self, state: BucketState) -> bool:
+        """Mode error/ignore once more, on the listing right before anything is added (True: skip)."""
+        mode = self.options.mode
+        if state.data_files() and mode in ("error", "errorifexists"):
+            raise HfConnectError(f"{self.where} got data from another writer during the job and mode is {mode!r}: "
+                                 "nothing was written", repo=self.target.bucket_id)
+        if state.data_files() and mode == "ignore":
+            self.skip = True
+        return self.skip
+
+    def _names(self, count: int, state: BucketState) -> list[str]:
+        """Fresh names: no file under the prefix has them, so adding them changes nothing any manifest lists."""
+        for tag in (self.file_tag, self.job_id):
+            names = [full_path(self.target.prefix, f"part-{i:05d}-of-{count:05d}-{tag}.parquet")
+                     for i in range(count)]
+            if not set(names) & set(state.files):
+                return names
+        raise HfConnectError(f"{self.where} already holds files named after job {self.job_id}: run the write again "
+                             "(a new job gets a new id)", repo=self.target.bucket_id)
+
+    def _add_files(self, names: list[str], uploads: list[UploadedFile]) -> None:
+        """Batch 1: every file of the job, by Xet hash (ONE batch_bucket_files call)."""
+        from huggingface_hub._buckets import _BucketAddFile
+
+        adds = []
+        for name, u in zip(names, uploads, strict=True):
+            done = u.operation
+            assert isinstance(done, BucketUpload), done
+            adds.append(_BucketAddFile(source=b"", destination=name, xet_hash=done.xet_hash, size=done.size))
+        failures = self._batch("add the job's files", add=adds)
+        if failures:
+            raise HubRequestError(f"{self.where}: the Hub refused to add {len(failures)} of the job's "
+                                  f"{len(names)} file(s) ({_first(failures)}): nothing was published",
+                                  repo=self.target.bucket_id)
+
+    def _publish(self, names: list[str], uploads: list[UploadedFile], schema: pa.Schema) -> BucketWriteResult:
+        """Batch 2: the manifest, then an overwrite's deletions (ONE batch_bucket_files call)."""
+        from huggingface_hub._buckets import _BucketAddFile
+
+        o, t = self.options, self.target
+        state = self.state()  # again: another job may have published since batch 1 was computed
+        mine = [ManifestFile(n[len(t.prefix) + 1:] if t.prefix else n, u.size, u.operation.xet_hash, u.rows)
+                for n, u in zip(names, uploads, strict=True)]
+        ours = set(names)
+        mpath = manifest_path(t.prefix)
+        kept: list[ManifestFile] = []
+        deletes: list[str] = []
+        if o.mode == "overwrite":
+            deletes = sorted(p for p in state.files if p not in ours and p != mpath)
+        else:
+            kept = self._kept(state, ours)
+        manifest = Manifest(t.bucket_id, t.prefix, self.job_id, o.mode, tuple(kept + mine), schema_fingerprint(schema))
+        data = manifest.to_bytes()
+        stored = upload_to_bucket(self.client, t.bucket_id, data, sha256=None, job_id=self.job_id,
+                                  what=f"upload of the manifest of {self.where}")
+        add = _BucketAddFile(source=b"", destination=mpath, xet_hash=stored.xet_hash, size=stored.size)
+        try:
+            failures = self._batch("publish the manifest", add=[add], delete=deletes)
+        except HfConnectError:
+            if self._manifest_landed(stored.xet_hash):  # the request failed, but after the Hub applied it
+                failures = []
+            else:
+                raise
+        if any(f.get("path") == mpath for f in failures):
+            raise HubRequestError(f"{self.where}: the Hub refused the manifest ({_first(failures)}): nothing was "
+                                  "published", repo=t.bucket_id)
+        leftovers = tuple(f.get("path", "") for f in failures if _GONE not in f.get("error", ""))
+        if leftovers:
+            log.warning("hfconnect: job %s published %s, but %d old file(s) could not be deleted (not in the "
+                        "manifest, so hfconnect's readers skip them; the next overwrite removes them): %s",
+                        self.job_id, self.where, len(leftovers), ", ".join(leftovers[:10]))
+        deleted = tuple(p for p in deletes if p not in set(leftovers))
+        return BucketWriteResult(t.bucket_id, t.prefix, tuple(names), deleted, sum(u.rows for u in uploads), mpath,
+                                 self.job_id, leftovers)
+
+    def _kept(self, state: BucketState, ours: set[str]) -> list[ManifestFile]:
+        """On append: the files the manifest lists now that are still there (as listed), else (no manifest yet)
+        the prefix's `.parquet` files, so hfconnect's readers keep seeing what they saw."""
+        prefix = self.target.prefix
+        if state.manifest_error is not None:
+            raise ManifestError(f"{state.manifest_error.message}; nothing was published (overwrite the prefix, or "
+                                "remove the file)")
+        out = []
+        if state.manifest is not None:
+            for f in state.manifest.files:
+                found = state.files.get(full_path(prefix, f.path))
+                if found is None:
+                    log.warning("hfconnect: %s listed %s, which is gone: the new manifest leaves it out", self.where,
+                                f.path)
+                    continue
+                out.append(ManifestFile(f.path, found[0], found[1], f.rows if found[1] == f.xet_hash else None))
+            return out
+        for path in fallback_paths(state.files, prefix):
+            if path not in ours:
+                size, xet_hash = state.files[path]
+                out.append(ManifestFile(path[len(prefix) + 1:] if prefix else path, size, xet_hash))
+        return out
+
+    def _manifest_landed(self, xet_hash: str) -> bool:
+        try:
+            return self.state().files.get(manifest_path(self.target.prefix), (0, ""))[1] == xet_hash
+        except HfConnectError:
+            self.maybe_published = True
+            raise HubRequestError(f"{self.where}: publishing the manifest failed ambiguously and the prefix cannot "
+                                  f"be listed: the job may or may not have landed (look for job_id {self.job_id} in "
+                                  f"{manifest_path(self.target.prefix)})", repo=self.target.bucket_id) from None
+
+    def _batch(self, what: str, *, add: Sequence[Any] = (), delete: Sequence[str] = ()) -> list[dict[str, str]]:
+        """One `batch_bucket_files` call under the retry policy (re-sending it is safe: an add of the same hash is
+        the same, a delete already done is reported as gone); returns the operations the Hub refused."""
+        from huggingface_hub.errors import BucketBatchError
+
+        client, bucket = self.client, self.target.bucket_id
+
+        def send() -> list[dict[str, str]]:
+            try:
+                client.api().batch_bucket_files(bucket, add=list(add), delete=list(delete))
+            except BucketBatchError as exc:
+                return list(getattr(exc, "failures", []) or [{"path": "?", "error": str(exc)}])
+            return []
+
+        failures = client.call(what, send, where=self.where)
+        deleting = set(delete)
+        return [f for f in failures if not (f.get("path") in deleting and _GONE in f.get("error", ""))]
+
+    def _remove(self, paths: list[str], what: str) -> None:
+        """Cleanup batch: delete `paths` (names only this job used). Best effort: orphans are logged, and they
+        are in no manifest."""
+        try:
+            failures = self._batch(f"delete {what}", delete=paths)
+        except Exception as exc:  # noqa: BLE001 - the job's own error is the one to raise
+            failures = [{"path": p, "error": str(exc)} for p in paths]
+        if failures:
+            log.warning("hfconnect: could not delete %d file(s) of failed write job %s from %s (in no manifest: "
+                        "hfconnect's readers skip them; other readers of the prefix see them): %s", len(failures),
+                        self.job_id, self.where, ", ".join(f.get("path", "") for f in failures[:10]))
+
+    def abort(self, messages: list[TaskMessage | None]) -> None:
+        """Nothing was added (uploaded content is in no path: the CAS collects it); a bucket the job created
+        is deleted when still empty."""
+        if self.maybe_published:
+            return  # commit() failed ambiguously and said so: nothing to undo that is known to be ours
+        log.warning("hfconnect: write job %s to %s aborted: %d task message(s) dropped, nothing published",
+                    self.job_id, self.where, sum(1 for m in messages if m))
+        self._discard_created_bucket()
+
+
+def _first(failures: list[dict[str, str]]) -> str:
+    f = failures[0]
+    more = f" and {len(failures) - 1} more" if len(failures) > 1 else ""
+    return f"{f.get('path')}: {f.get('error')}{more}"
