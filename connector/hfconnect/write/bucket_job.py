@@ -109,6 +109,8 @@ class BucketWriteJob:
         self.created_bucket = False
         self.begun = False
         self.maybe_published = False  # publishing failed ambiguously: the job's files are kept (it may have landed)
+        # (query id, batch id) when this job publishes a streaming micro-batch: recorded in the manifest's `streams`
+        self.stream: tuple[str, int] | None = None
         self.started = time.monotonic()
 
     @property
@@ -333,7 +335,8 @@ class BucketWriteJob:
             deletes = sorted(p for p in state.files if p not in ours and p != mpath)
         else:
             kept = self._kept(state, ours)
-        manifest = Manifest(t.bucket_id, t.prefix, self.job_id, o.mode, tuple(kept + mine), schema_fingerprint(schema))
+        manifest = Manifest(t.bucket_id, t.prefix, self.job_id, o.mode, tuple(kept + mine), schema_fingerprint(schema),
+                            streams=self._streams(state))
         data = manifest.to_bytes()
         stored = upload_to_bucket(self.client, t.bucket_id, data, sha256=None, job_id=self.job_id,
                                   what=f"upload of the manifest of {self.where}")
@@ -356,6 +359,15 @@ class BucketWriteJob:
         deleted = tuple(p for p in deletes if p not in set(leftovers))
         return BucketWriteResult(t.bucket_id, t.prefix, tuple(names), deleted, sum(u.rows for u in uploads), mpath,
                                  self.job_id, leftovers)
+
+    def _streams(self, state: BucketState) -> dict[str, int]:
+        """The streaming batches the manifest records: the current manifest's, carried forward by every job (so a
+        replayed batch is still found after other writes), plus this job's own batch."""
+        streams = dict(state.manifest.streams) if state.manifest is not None else {}
+        if self.stream is not None:
+            query, batch = self.stream
+            streams[query] = max(batch, streams.get(query, -1))
+        return streams
 
     def _kept(self, state: BucketState, ours: set[str]) -> list[ManifestFile]:
         """On append: the files the manifest lists now that are still there (as listed), else (no manifest yet)

@@ -11,10 +11,10 @@ one batch. The task message is the repo path's `TaskMessage`, whose `UploadedFil
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -24,8 +24,8 @@ from ..hub import xet
 from ..hub.client import HubClient
 from ..options import WriteOptions
 from .parallel import ParallelFileWriter
-from .parquet_writer import FinishedFile, RollingParquetWriter
-from .task import TaskMessage, UploadedFile, schema_fingerprint, settings_for
+from .parquet_writer import FinishedFile
+from .task import SplitFileWriter, TaskMessage, UploadedFile, run_split_writer
 
 __all__ = ["BucketParallelWriter", "BucketUpload", "upload_to_bucket", "write_bucket_task"]
 
@@ -94,85 +94,36 @@ def _xet_upload(client: HubClient, bucket_id: str, source: str | bytes, sha256: 
     return BucketUpload(info.hash, int(info.file_size))
 
 
-def _upload_file(options: WriteOptions, f: FinishedFile, job_id: str, partition_id: int, attempt_id: int,
-                 index: int) -> UploadedFile:
-    """Upload one finished file to the bucket's Xet storage, then delete the local file."""
+def _upload_files(options: WriteOptions, files: list[FinishedFile], first: int, *, job_id: str, partition_id: int,
+                  ) -> list[UploadedFile]:
+    """Upload finished files to the bucket's Xet storage, one by one, then delete them (`task.Upload`)."""
+    out = []
     try:
-        what = f"upload of a {f.size}-byte file to bucket {options.repo} (task {partition_id}, file {index})"
-        done = upload_to_bucket(options.client, options.repo, f.local_path, sha256=f.sha256, job_id=job_id,
-                                what=what)
-        return UploadedFile(done, f.sha256, f.size, f.rows, f.row_groups, index)
+        for i, f in enumerate(files):
+            what = f"upload of a {f.size}-byte file to bucket {options.repo} (task {partition_id}, file {first + i})"
+            done = upload_to_bucket(options.client, options.repo, f.local_path, sha256=f.sha256, job_id=job_id,
+                                    what=what)
+            out.append(UploadedFile(done, f.sha256, f.size, f.rows, f.row_groups, first + i))
+        return out
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(f.local_path)
+        for f in files:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f.local_path)
 
 
 def write_bucket_task(batches: Iterable[pa.RecordBatch], schema: pa.Schema, options: WriteOptions, *, job_id: str,
                       partition_id: int, attempt_id: int = 0, tmp_dir: str | None = None,
                       at_least_one_file: bool = False) -> TaskMessage:
-    """`write_task` for a bucket (`options.repo` is the bucket id): rolled files, each uploaded on a background
-    thread as soon as it closes while the next one is encoded (at most two finished files on disk)."""
-    writer = RollingParquetWriter(schema, settings_for(options), tmp_dir)
-    pending: list[tuple[Future[UploadedFile], FinishedFile]] = []
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hfconnect-upload")
-
-    def submit(finished: FinishedFile) -> None:
-        if len(pending) >= 2:
-            pending[-2][0].result()  # back-pressure
-        pending.append((pool.submit(_upload_file, options, finished, job_id, partition_id, attempt_id,
-                                    len(pending)), finished))
-
-    try:
-        for batch in batches:
-            writer.write(batch)
-            while writer.finished:
-                submit(writer.finished.pop(0))
-        for finished in writer.close(at_least_one=at_least_one_file):
-            submit(finished)
-        writer.finished = []
-        uploaded = [future.result() for future, _ in pending]
-    except BaseException:
-        for future, finished in pending:
-            if future.cancel():
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(finished.local_path)
-        writer.abort()
-        raise
-    finally:
-        pool.shutdown(wait=True)
-    return TaskMessage(job_id, partition_id, attempt_id, schema_fingerprint(schema), tuple(uploaded))
+    """`write_task` for a bucket (`options.repo` is the bucket id): the same rolled files, uploaded on a background
+    thread as each closes (see `SplitFileWriter`), to the bucket's Xet storage."""
+    upload = functools.partial(_upload_files, options, job_id=job_id, partition_id=partition_id)
+    writer = SplitFileWriter(schema, options, split="", job_id=job_id, partition_id=partition_id,
+                             attempt_id=attempt_id, tmp_dir=tmp_dir, upload=upload)
+    return run_split_writer(writer, batches, schema, job_id=job_id, partition_id=partition_id, attempt_id=attempt_id,
+                            at_least_one_file=at_least_one_file)
 
 
 class BucketParallelWriter(ParallelFileWriter):
     """`ParallelFileWriter` whose files go to a bucket's Xet storage (Daft's native runner)."""
 
-    def _write_file(self, q: object, partition: int) -> TaskMessage:
-        import queue
-
-        assert isinstance(q, queue.Queue)
-        end = _end_marker()
-
-        def batches() -> Iterator[pa.RecordBatch]:
-            while True:
-                item = q.get()
-                if item is end or self._aborted.is_set():
-                    if self._aborted.is_set():
-                        raise RuntimeError("write aborted")
-                    return
-                yield item
-
-        try:
-            return write_bucket_task(batches(), self.schema, self.options, job_id=self.job_id, partition_id=partition)
-        except BaseException:
-            while True:  # unblock a producer waiting on this queue
-                try:
-                    q.get_nowait()
-                except queue.Empty:
-                    break
-            raise
-
-
-def _end_marker() -> object:
-    from . import parallel
-
-    return parallel._END
+    _task = staticmethod(write_bucket_task)

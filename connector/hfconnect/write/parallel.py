@@ -167,6 +167,12 @@ class ParallelFileWriter:
         except BaseException as exc:
             future.set_exception(exc)
 
+    @staticmethod
+    def _task(batches: Iterator[pa.RecordBatch], schema: pa.Schema, options: WriteOptions, *, job_id: str,
+              partition_id: int) -> TaskMessage:
+        """What writes and uploads one file's rows (a subclass writing elsewhere replaces it)."""
+        return write_task(batches, schema, options, job_id=job_id, partition_id=partition_id)
+
     def _write_file(self, q: queue.Queue[object], partition: int) -> TaskMessage:
         def batches() -> Iterator[pa.RecordBatch]:
             while True:
@@ -178,7 +184,7 @@ class ParallelFileWriter:
                 yield item  # type: ignore[misc]
 
         try:
-            return write_task(batches(), self.schema, self.options, job_id=self.job_id, partition_id=partition)
+            return self._task(batches(), self.schema, self.options, job_id=self.job_id, partition_id=partition)
         except BaseException:
             while True:  # unblock a producer waiting on this queue
                 try:

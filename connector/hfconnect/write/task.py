@@ -8,9 +8,10 @@ small, picklable message that the driver turns into ONE commit.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +24,8 @@ from ..hub.client import HubClient
 from ..options import WriteOptions
 from .parquet_writer import FinishedFile, RollingParquetWriter, WriterSettings
 
-__all__ = ["SplitFileWriter", "TaskMessage", "UploadedFile", "schema_fingerprint", "write_task"]
+__all__ = ["SplitFileWriter", "TaskMessage", "Upload", "UploadedFile", "run_split_writer", "schema_fingerprint",
+           "write_task"]
 
 log = logging.getLogger("hfconnect.write")
 # Below this size a server may take a file as a regular (non-LFS) file, whose bytes travel inside the commit:
@@ -44,6 +46,10 @@ class UploadedFile:
     row_groups: int
     index: int
     split: str = ""  # the split the file belongs to ("": the job's `split` option)
+
+
+# How a task's finished files leave it: (files, index of the first) -> what each became, in order.
+Upload = Callable[[list[FinishedFile], int], list[UploadedFile]]
 
 
 @dataclass(frozen=True)
@@ -79,10 +85,12 @@ class SplitFileWriter:
     call. Nothing is committed here."""
 
     def __init__(self, schema: pa.Schema, options: WriteOptions, *, split: str, job_id: str, partition_id: int,
-                 attempt_id: int = 0, tmp_dir: str | None = None) -> None:
+                 attempt_id: int = 0, tmp_dir: str | None = None, upload: Upload | None = None) -> None:
         self.split = split
         self._writer = RollingParquetWriter(schema, settings_for(options), tmp_dir)
-        self._upload = (options.client, options, job_id, partition_id, attempt_id)
+        self._upload: Upload = upload or functools.partial(_upload, options.client, options, split=split,
+                                                            job_id=job_id, partition_id=partition_id,
+                                                            attempt_id=attempt_id)
         self._pending: list[Future[list[UploadedFile]]] = []
         self._submitted: list[list[FinishedFile]] = []
         self._group: list[FinishedFile] = []  # small files waiting for their group
@@ -136,10 +144,8 @@ class SplitFileWriter:
     def _submit(self, group: list[FinishedFile]) -> None:
         if len(self._pending) >= 2:
             self._pending[-2].result()  # back-pressure: disk holds at most two finished uploads' files
-        client, options, job_id, partition_id, attempt_id = self._upload
         self._submitted.append(group)
-        self._pending.append(self._pool.submit(_upload, client, options, group, self.split, job_id, partition_id,
-                                               attempt_id, self._count))
+        self._pending.append(self._pool.submit(self._upload, group, self._count))
         self._count += len(group)
 
 
@@ -155,6 +161,14 @@ def write_task(batches: Iterable[pa.RecordBatch], schema: pa.Schema, options: Wr
                                  attempt_id=attempt_id, tmp_dir=tmp_dir)
     writer = SplitFileWriter(schema, options, split=options.split, job_id=job_id, partition_id=partition_id,
                              attempt_id=attempt_id, tmp_dir=tmp_dir)
+    return run_split_writer(writer, batches, schema, job_id=job_id, partition_id=partition_id, attempt_id=attempt_id,
+                            at_least_one_file=at_least_one_file)
+
+
+def run_split_writer(writer: SplitFileWriter, batches: Iterable[pa.RecordBatch], schema: pa.Schema, *, job_id: str,
+                     partition_id: int, attempt_id: int, at_least_one_file: bool) -> TaskMessage:
+    """Every batch through `writer`, then its uploads awaited: the task's message (or, on failure, nothing left
+    on disk and the failure raised)."""
     try:
         for batch in batches:
             writer.write(batch)
@@ -179,8 +193,8 @@ def prehashed_add(path_in_repo: str, f: FinishedFile) -> Any:
     return op
 
 
-def _upload(client: HubClient, options: WriteOptions, files: list[FinishedFile], split: str, job_id: str,
-            partition_id: int, attempt_id: int, first: int) -> list[UploadedFile]:
+def _upload(client: HubClient, options: WriteOptions, files: list[FinishedFile], first: int, *, split: str,
+            job_id: str, partition_id: int, attempt_id: int) -> list[UploadedFile]:
     """Upload finished files in one call (nothing is committed), under the one retry policy, then delete them.
     Their indexes count from `first`, in order."""
     from huggingface_hub.utils import disable_progress_bars
