@@ -87,3 +87,17 @@ def test_a_file_replaced_before_collect_fails_naming_it(hub, reader: str) -> Non
     text = str(ours) if ours is not None else str(err.value)
     assert f"buckets/{fresh.bucket_id}/{path}: changed since the read was planned" in text
     assert ours is None or isinstance(ours, DataFileError)
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_a_prefix_written_by_hfconnect_reads_its_manifest_files_only(hub, reader: str) -> None:  # noqa: ANN001
+    """An orphan of a killed job (in no manifest) is not read, by either reader; after an overwrite, only its rows."""
+    from tests.read.buckets import write_job, written_bucket
+
+    bucket_id = written_bucket(hub.endpoint, f"daft-manifest-{reader}")
+    path = f"buckets/{bucket_id}/t"
+    got = read_huggingface(path, endpoint=hub.endpoint, split="train", reader=reader).to_arrow()
+    assert sorted(got.column("id").to_pylist()) == list(range(400))
+    write_job(hub.endpoint, path, range(1_000, 1_050), mode="overwrite")
+    got = read_huggingface(path, endpoint=hub.endpoint, split="train", reader=reader).to_arrow()
+    assert sorted(got.column("id").to_pylist()) == list(range(1_000, 1_050))

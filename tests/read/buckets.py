@@ -80,3 +80,46 @@ def by_id(table: pa.Table) -> pa.Table:
     table = table.sort_by("id")
     return pa.table({name: (c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c)
                      for name, c in zip(table.column_names, table.columns, strict=True)})
+
+
+# ---- prefixes written by hfconnect (with a manifest) ---------------------------------------------------------
+def write_job(endpoint: str, target: str, ids: range, mode: str = "append") -> Any:
+    """One hfconnect write job through the core every engine runs (begin, 2 tasks, commit): `ids` as column `id`
+    and `text`; returns its BucketWriteResult."""
+    from hfconnect.options import WriteOptions
+    from hfconnect.write.bucket_job import BucketWriteJob
+    from hfconnect.write.bucket_target import parse_bucket_target
+    from hfconnect.write.bucket_task import write_bucket_task
+
+    t = parse_bucket_target(target)
+    assert t is not None
+    options = WriteOptions.build(repo=t.bucket_id, endpoint=endpoint, token=WRITE_TOKEN, mode=mode)
+    job = BucketWriteJob(options, t)
+    table = ids_table(ids)
+    schema = job.begin(table.schema)
+    messages = [write_bucket_task([b], schema, options, job_id=job.job_id, partition_id=i)
+                for i, b in enumerate(table.to_batches(max_chunksize=max(1, len(ids) // 2)))]
+    return job.commit(messages, schema)
+
+
+def ids_table(ids: range) -> pa.Table:
+    return pa.table({"id": pa.array(ids, pa.int64()), "text": pa.array([f"t{i}" for i in ids], pa.string())})
+
+
+def add_orphan(endpoint: str, bucket_id: str, prefix: str, ids: range) -> str:
+    """A Parquet file under the prefix in no manifest, named as a job's would be: what a write job killed between
+    its two batches leaves."""
+    path = f"{prefix}/part-00000-of-00001-0rphan00.parquet"
+    api(endpoint).batch_bucket_files(bucket_id, add=[(parquet_bytes(ids_table(ids)), path)])
+    return path
+
+
+def written_bucket(endpoint: str, name: str, job: range = range(0, 400), orphan: range = range(5_000, 5_050)) -> str:
+    """A fresh bucket whose prefix `t` an hfconnect job wrote (`job` ids), then an orphan file added (`orphan`
+    ids), and whose prefix `plain` has Parquet files and no manifest."""
+    bucket_id = api(endpoint).create_bucket(f"me/{name}-{uuid.uuid4().hex[:8]}").bucket_id
+    write_job(endpoint, f"buckets/{bucket_id}/t", job, mode="overwrite")
+    add_orphan(endpoint, bucket_id, "t", orphan)
+    api(endpoint).batch_bucket_files(bucket_id, add=[(parquet_bytes(ids_table(range(i * 10, i * 10 + 10))),
+                                                      f"plain/f{i}.parquet") for i in range(3)])
+    return bucket_id

@@ -85,3 +85,19 @@ def test_a_file_replaced_before_the_action_fails_it_naming_the_file(spark, hub) 
                                               "read was planned .*re-run the read"):
         df.count()
     assert _read(spark, hub, fresh.path()).count() == 6_100  # a fresh read sees the bucket as it is now
+
+
+def test_a_prefix_written_by_hfconnect_reads_its_manifest_files_only(spark, hub) -> None:  # noqa: ANN001
+    """An orphan of a killed job (in no manifest) is not read; a later overwrite's rows replace the old ones; a
+    manifest that does not parse fails the read naming it."""
+    from tests.read.buckets import api, write_job, written_bucket
+
+    bucket_id = written_bucket(hub.endpoint, "spark-manifest")
+    path = f"buckets/{bucket_id}/t"
+    assert sorted(r.id for r in _read(spark, hub, path).select("id").collect()) == list(range(400))
+    write_job(hub.endpoint, path, range(1_000, 1_050), mode="overwrite")
+    assert sorted(r.id for r in _read(spark, hub, path).select("id").collect()) == list(range(1_000, 1_050))
+    api(hub.endpoint).batch_bucket_files(bucket_id, add=[(b"not json", "t/_hfconnect_manifest.json")])
+    with pytest.raises(AnalysisException, match=rf"ManifestError: buckets/{bucket_id}/t/_hfconnect_manifest.json is "
+                                                "not a valid hfconnect bucket manifest"):
+        _read(spark, hub, path).count()

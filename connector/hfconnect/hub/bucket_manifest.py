@@ -24,6 +24,12 @@ file hfconnect did not write (adopted on an append to a prefix that had no manif
 sum, or null when a file's is unknown. `schema` is informational (name:type of the files' columns). Unknown top
 level keys are ignored (a later version-1 writer may add some); a higher `version` is refused.
 
+Optional `streams` (version 1, added later; absent when empty): {"<streaming query id>": <newest batch id>}, the
+micro-batches of Spark streaming queries published here. Why: a bucket has no history to look a batch up in, so
+the streaming sink records each batch's id in the manifest that publishes it, and a batch replayed from Spark's
+checkpoint is skipped when the manifest already holds its id (exactly once across restarts). Every later job on
+the prefix carries the record forward (append and overwrite alike). Readers ignore it.
+
 How a reader honours it:
   1. List `<prefix>/` recursively. If the manifest is there, `parse_manifest(data, prefix=<prefix>)`: the
      dataset is exactly `Manifest.paths()` (full bucket paths, in order). Other files under the prefix are not
@@ -34,6 +40,9 @@ How a reader honours it:
   3. No manifest: no hfconnect job completed there; read every `.parquet` file under `<prefix>/` (what
      `fallback_paths` returns), as any other reader would.
   4. A manifest that does not parse (ManifestError): fail; do not fall back, which would show unfinished files.
+  5. Manifests of sub-prefixes (reading `a` when a job wrote `a/b`): the shallowest manifest at or below the read
+     prefix governs its folder (`governing_folders`): below it, only its files are read; files in no governed
+     folder are read as in 3. The manifest itself is never data (`is_manifest`).
 """
 
 from __future__ import annotations
@@ -48,7 +57,8 @@ from typing import Any
 from ..errors import HfConnectError
 
 __all__ = ["FORMAT", "MANIFEST_NAME", "VERSION", "Manifest", "ManifestError", "ManifestFile", "fallback_paths",
-           "full_path", "manifest_path", "parse_manifest", "under_prefix"]
+           "full_path", "governing_folders", "is_manifest", "manifest_folder", "manifest_path", "parse_manifest",
+           "under_prefix"]
 
 MANIFEST_NAME = "_hfconnect_manifest.json"
 FORMAT = "hfconnect-bucket-manifest"
@@ -80,6 +90,7 @@ class Manifest:
     files: tuple[ManifestFile, ...]
     schema: str = ""
     written_at: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    streams: Mapping[str, int] = field(default_factory=dict)  # streaming query id -> newest batch id published
 
     @property
     def rows(self) -> int | None:
@@ -94,6 +105,8 @@ class Manifest:
         doc = {"format": FORMAT, "version": VERSION, "bucket": self.bucket, "prefix": self.prefix,
                "job_id": self.job_id, "mode": self.mode, "written_at": self.written_at, "schema": self.schema,
                "rows": self.rows, "files": [f.to_json() for f in self.files]}
+        if self.streams:
+            doc["streams"] = dict(sorted(self.streams.items()))
         return (json.dumps(doc, indent=1) + "\n").encode()
 
     def check(self, listing: Mapping[str, tuple[int, str]]) -> list[str]:
@@ -123,6 +136,28 @@ def under_prefix(path: str, prefix: str) -> bool:
     """Whether bucket path `path` is below folder `prefix` (every path for the bucket's root; `a/bc` is not below
     `a/b`, although the Hub's listing matches prefixes lexically)."""
     return not prefix or path.startswith(prefix + "/")
+
+
+def is_manifest(path: str) -> bool:
+    """Whether bucket path `path` is a manifest (of its folder): never read as data."""
+    return path.rpartition("/")[2] == MANIFEST_NAME
+
+
+def manifest_folder(path: str) -> str:
+    """The prefix a manifest at `path` describes ('' for the bucket's root)."""
+    return path.rpartition("/")[0]
+
+
+def governing_folders(manifests: Iterable[str]) -> list[str]:
+    """The folders whose manifest decides what is read below them, from the manifests' paths listed under a read
+    prefix: each manifest's folder unless a shallower listed manifest's folder contains it (that one's files
+    are the data there: an overwrite of `a` deletes `a/b`'s files, an append may have adopted them), sorted."""
+    folders = sorted({manifest_folder(p) for p in manifests if is_manifest(p)}, key=lambda f: (f.count("/"), f))
+    out: list[str] = []
+    for folder in folders:
+        if not any(folder == g or under_prefix(folder, g) for g in out):
+            out.append(folder)
+    return sorted(out)
 
 
 def fallback_paths(paths: Iterable[str], prefix: str) -> list[str]:
@@ -180,6 +215,11 @@ def parse_manifest(data: bytes, *, prefix: str | None = None, where: str = "the 
     text = {k: doc.get(k) for k in ("bucket", "prefix", "job_id", "mode", "schema", "written_at")}
     if not all(isinstance(v, str) for v in text.values()):
         raise bad("bucket, prefix, job_id, mode, schema and written_at must be strings")
+    streams = doc.get("streams", {})
+    if not isinstance(streams, dict) or not all(
+            isinstance(k, str) and k and isinstance(v, int) and not isinstance(v, bool) and v >= 0
+            for k, v in streams.items()):
+        raise bad("'streams' is not an object of query ids to batch ids")
     where_found = text["prefix"] if prefix is None else prefix
     return Manifest(text["bucket"], where_found, text["job_id"], text["mode"], tuple(out), text["schema"],
-                    text["written_at"])
+                    text["written_at"], dict(streams))

@@ -9,6 +9,9 @@ answer of `/buckets/<id>/resolve/<path>` names the file it serves (`X-Xet-Hash`,
 every range read from it is the planned file. The fragment also keys the per-process signed-URL cache: a plan
 never reads through a URL resolved for another version of the path.
 
+A prefix hfconnect wrote has a manifest (`hub.bucket_manifest`): `read_manifest` reads one, pinned to the Xet hash
+and size the listing gave it (one resolve request and the small read it redirects to).
+
 Only the standard library and hfconnect.errors at import: Spark's planning processes import this module.
 """
 
@@ -20,6 +23,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from ..errors import DataFileError, OptionError, RepoNotFoundError
+from .bucket_manifest import Manifest, ManifestError, manifest_folder, parse_manifest
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -28,7 +32,7 @@ if TYPE_CHECKING:
     from .snapshot import RepoFileInfo
 
 __all__ = ["BucketPath", "bucket_path", "changed_error", "check_answer", "list_bucket_files", "pin_of",
-           "pinned_url", "resolve_url"]
+           "pinned_url", "read_manifest", "resolve_url"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -98,6 +102,27 @@ def list_bucket_files(client: HubClient, bucket: BucketPath) -> tuple[RepoFileIn
         raise RepoNotFoundError(f"bucket {bucket.bucket_id} not found on {client.endpoint}: {hint} "
                                 f"(HfApi().list_buckets('{bucket.bucket_id.split('/')[0]}') lists the buckets this "
                                 "token sees)", bucket=bucket.bucket_id) from None
+
+
+def read_manifest(client: HubClient, bucket_id: str, entry: RepoFileInfo) -> Manifest:
+    """The manifest at `entry` (a listing entry: path, size, Xet hash), parsed with its folder as prefix. Read
+    pinned: a manifest replaced since the listing is `changed_error` (DataFileError, changed=True), for the
+    caller to list again. One that does not parse is a ManifestError naming it and saying how to fix it."""
+    from .snapshot import Snapshot
+
+    pins = {entry.path: (entry.oid, entry.size)} if entry.oid else {}
+    snapshot = Snapshot(bucket_id, "", manifest_folder(entry.path), client.endpoint, "bucket", pins=pins)
+    data = client.read_file(snapshot, entry.path, entry.size)
+    where = f"buckets/{bucket_id}/{entry.path}"
+    try:
+        return parse_manifest(data, prefix=manifest_folder(entry.path), where=where)
+    except ManifestError as exc:
+        if "newer than this hfconnect reads" in exc.message:
+            raise
+        raise ManifestError(f"{exc.message}. hfconnect's readers read exactly the files a prefix's manifest names, "
+                            "so they cannot read this prefix: rewrite it with hfconnect (mode overwrite replaces the "
+                            "manifest), or delete the manifest to read every data file under the prefix",
+                            bucket=bucket_id, path=entry.path) from None
 
 
 # ---- the pin: which file a planned read expects ------------------------------------------------------------

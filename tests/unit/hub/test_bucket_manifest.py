@@ -12,6 +12,9 @@ from hfconnect.hub.bucket_manifest import (
     ManifestError,
     ManifestFile,
     fallback_paths,
+    governing_folders,
+    is_manifest,
+    manifest_folder,
     manifest_path,
     parse_manifest,
     under_prefix,
@@ -85,3 +88,14 @@ def test_prefix_matching_is_by_folder() -> None:
     assert under_prefix("a/b/c", "a/b") and not under_prefix("a/bc/d", "a/b") and under_prefix("x", "")
     assert fallback_paths(["a/b/2.parquet", "a/b/1.parquet", "a/bc/3.parquet", "a/b/n.json"], "a/b") == \
         ["a/b/1.parquet", "a/b/2.parquet"]
+
+
+def test_which_manifests_govern_a_read() -> None:
+    """The shallowest manifest at or below the read prefix decides its folder; the manifest is never data."""
+    m = MANIFEST_NAME
+    assert is_manifest(m) and is_manifest(f"a/b/{m}") and not is_manifest(f"a/x{m}") and not is_manifest("a/b.json")
+    assert manifest_folder(m) == "" and manifest_folder(f"a/b/{m}") == "a/b"
+    listed = [f"a/{m}", f"a/b/{m}", f"ab/{m}", f"c/d/{m}", f"c/d/e/f/{m}", "a/x.parquet", f"c/{m}x"]
+    assert governing_folders(listed) == ["a", "ab", "c/d"]  # `ab` is not below `a`
+    assert governing_folders([*listed, m]) == [""]  # the bucket's root manifest governs everything
+    assert governing_folders(["a/x.parquet"]) == []
