@@ -1,4 +1,6 @@
-"""Filter rows and select columns of a Hub dataset into a new repo (or split), in ONE commit.
+"""Filter rows and select columns of a Hub dataset into a new repo (or split), in ONE commit; or into a Storage
+Bucket prefix (TARGET buckets/ns/name/prefix: ONE published manifest, with --split all a `split` column). The
+source may be a bucket prefix too.
 
 Pushdown: only the selected columns and the columns the filter names are read, and the filter reaches the
 reader, which skips row groups whose statistics exclude it (Spark: spark.sql.python.filterPushdown.enabled and
@@ -93,13 +95,19 @@ def run(job: Job) -> Summary:
     job.say(f"source {describe(schema_plan)}")
     job.say(f"reading columns {', '.join(c for c in read_columns if c in names)} of {len(names)}"
             + (f" where {a.where}" if a.where else ""))
-    target = target_from(a, a.source, schema_plan.snapshot.sha)
+    target = target_from(a, a.source, schema_plan.snapshot.sha, buckets=True)
     split = a.target_split or a.split
-    write = {"config": schema_plan.config, "revision": target.revision, "create_pr": str(target.create_pr).lower(),
-             "retry_budget": str(a.retry_budget), "endpoint": a.endpoint,
-             "commit_message": target.commit_message(f"Select {','.join(columns)} of {a.source}"
-                                                     + (f" where {a.where}" if a.where else ""))}
-    write.update({"split_column": "split"} if a.split == "all" else {"split": split})
+    if target.is_bucket:  # one table under the prefix: no config, split or card; with --split all, a split column
+        if a.target_split:
+            raise JobFailed("--target-split names a split of a dataset repo: a Storage Bucket prefix holds one table")
+        write = {"retry_budget": str(a.retry_budget), "endpoint": a.endpoint, "create_pr": "false"}
+    else:
+        write = {"config": schema_plan.config, "revision": target.revision,
+                 "create_pr": str(target.create_pr).lower(), "retry_budget": str(a.retry_budget),
+                 "endpoint": a.endpoint,
+                 "commit_message": target.commit_message(f"Select {','.join(columns)} of {a.source}"
+                                                         + (f" where {a.where}" if a.where else ""))}
+        write.update({"split_column": "split"} if a.split == "all" else {"split": split})
     keep = columns + (["split"] if a.split == "all" and "split" not in columns else [])
 
     def spark_write(spark) -> None:  # noqa: ANN001 - a pyspark SparkSession
@@ -116,8 +124,9 @@ def run(job: Job) -> Summary:
 
         from hfconnect.daft import read_huggingface, write_huggingface
 
-        df = read_huggingface(a.source, config=schema_plan.config, split=a.split, revision=schema_plan.snapshot.sha,
-                              endpoint=a.endpoint, retry_budget=a.retry_budget)
+        pinned = {} if schema_plan.snapshot.repo_type == "bucket" else \
+            {"config": schema_plan.config, "revision": schema_plan.snapshot.sha}
+        df = read_huggingface(a.source, split=a.split, endpoint=a.endpoint, retry_budget=a.retry_budget, **pinned)
         if a.where:
             try:
                 df = df.where(daft.sql_expr(a.where))

@@ -1,5 +1,6 @@
-"""The one shape every job has: start the engine, prepare the target, run the write (ONE commit), then report
-what landed; on failure, put the target back as it was and say so.
+"""The one shape every job has: start the engine, prepare the target, run the write (ONE commit, or for a Storage
+Bucket prefix ONE published manifest), then report what landed; on failure, put the target back as it was and
+say so.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from .engines import (
     stop_daft,
 )
 from .runner import Job, Summary, human_bytes
-from .target import NothingCommitted, Target
+from .target import BucketJobTarget, NothingCommitted, Target
 
 __all__ = ["write_once"]
 
 
-def write_once(job: Job, *, target: Target, config: str, dataset_bytes: int,
+def write_once(job: Job, *, target: Target | BucketJobTarget, config: str, dataset_bytes: int,
                spark_write: Callable[[Any], None] | None = None, daft_write: Callable[[], None] | None = None,
                extra: dict[str, str] | None = None) -> Summary:
     """Run the job's write on the chosen engine and return what landed on the Hub. The target is prepared first
@@ -44,7 +45,7 @@ def write_once(job: Job, *, target: Target, config: str, dataset_bytes: int,
             where = hfconnect_on_spark_executors(spark) if spark is not None else \
                 hfconnect_on_ray_workers() if ray_address else ["(the driver process)"]
             job.say(f"hfconnect on the driver: {hfconnect.__file__}; on the workers: {', '.join(where)}")
-        job.say(f"writing to {target.describe()} (one commit)")
+        job.say(target.writing_line())
         spark_write(spark) if spark is not None else daft_write()  # type: ignore[misc]
     except BaseException:
         undone = target.rollback()
@@ -65,9 +66,7 @@ def write_once(job: Job, *, target: Target, config: str, dataset_bytes: int,
         if undone:
             job.say(f"removed what the job had created ({', '.join(undone)})")
         raise
-    per_split = ", ".join(f"{s} {n:,}" for s, n in landed.split_rows)
-    job.say(f"committed {landed.commit[:12]} to {target.repo}@{landed.ref}: {landed.rows:,} rows ({per_split}); "
-            f"{landed.commits} new commit(s) on {landed.ref}")
+    job.say(target.landed_line(landed))
     job.say(f"fetched {human_bytes(fetched)} of {human_bytes(dataset_bytes)} dataset bytes")
-    return Summary(landed.rows, landed.split_rows, landed.commits, landed.commit, f"{target.repo}@{landed.ref}",
+    return Summary(landed.rows, landed.split_rows, landed.commits, landed.commit, target.summary_target(landed),
                    fetched, dataset_bytes, extra or {})

@@ -21,7 +21,7 @@ from .runner import JobFailed
 class NothingCommitted(JobFailed):
     """The write ran and committed nothing (no rows): the target goes back to how the job found it."""
 
-__all__ = ["Landed", "NothingCommitted", "Target"]
+__all__ = ["BucketJobTarget", "Landed", "NothingCommitted", "Target", "job_target"]
 
 
 @dataclass(frozen=True)
@@ -51,10 +51,23 @@ class Target:
     _before: list[str] = field(default_factory=list)
     _prs_before: set[str] = field(default_factory=set)
 
+    is_bucket = False
+
     def describe(self) -> str:
         if self.create_pr:
             return f"{self.repo} (a new pull request against {self.revision})"
         return f"{self.repo}@{self.revision}"
+
+    def writing_line(self) -> str:
+        return f"writing to {self.describe()} (one commit)"
+
+    def landed_line(self, landed: Landed) -> str:
+        per_split = ", ".join(f"{s} {n:,}" for s, n in landed.split_rows)
+        return (f"committed {landed.commit[:12]} to {self.repo}@{landed.ref}: {landed.rows:,} rows ({per_split}); "
+                f"{landed.commits} new commit(s) on {landed.ref}")
+
+    def summary_target(self, landed: Landed) -> str:
+        return f"{self.repo}@{landed.ref}"
 
     def commit_message(self, what: str) -> str:
         return f"{what} (hfconnect job run {self.run_id})"
@@ -145,3 +158,120 @@ class Target:
                 return [(s["name"], int(s["num_examples"])) for s in info.get("splits") or []
                         if isinstance(s, dict) and isinstance(s.get("num_examples"), int)]
         return []
+
+
+@dataclass
+class BucketJobTarget:
+    """A Storage Bucket prefix (`buckets/ns/name/prefix`): the job publishes ONE manifest there, or nothing.
+
+    The write itself keeps the prefix as it was when it fails (`write.bucket_job`); what the job adds: a token
+    check before any engine starts, a bucket the write created and left empty (no rows) is deleted again, and
+    what landed is read back from the prefix's manifest (a new job id there; its rows)."""
+
+    location: str  # buckets/ns/name[/prefix], as given
+    private: bool = False
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    revision: str = "main"  # not a bucket's: what the jobs' write options pass for a repo
+    create_pr: bool = False
+    is_bucket = True
+    _existed: bool = True
+    _manifest_before: str | None = None
+
+    def __post_init__(self) -> None:
+        from ..write.bucket_target import parse_bucket_target
+
+        parsed = parse_bucket_target(self.location)
+        if parsed is None:
+            raise JobFailed(f"{self.location!r} does not name a Storage Bucket prefix (buckets/ns/name/prefix)")
+        self.bucket = parsed
+        self.location = str(parsed)
+
+    @property
+    def repo(self) -> str:
+        """What the write is given: the bucket path (the engines' writers recognise it)."""
+        return self.location
+
+    def describe(self) -> str:
+        return self.location
+
+    def commit_message(self, what: str) -> str:
+        return f"{what} (hfconnect job run {self.run_id})"
+
+    def writing_line(self) -> str:
+        return f"writing to {self.location} (one published manifest)"
+
+    def landed_line(self, landed: Landed) -> str:
+        return (f"published {landed.rows:,} rows to {self.location} (manifest of write job {landed.commit}); "
+                f"{landed.commits} new manifest")
+
+    def summary_target(self, landed: Landed) -> str:
+        return self.location
+
+    def _job(self) -> Any:
+        from ..options import WriteOptions
+        from ..write.bucket_job import BucketWriteJob
+
+        options = WriteOptions.build(repo=self.bucket.bucket_id, endpoint=self._client.endpoint,
+                                     token=self._client.token, retry_budget=self._client.policy.budget)
+        return BucketWriteJob(options, self.bucket)
+
+    def prepare(self, endpoint: str, retry_budget: float = 60.0) -> None:
+        """A token is there, whether the bucket exists, and which manifest the prefix has now."""
+        from ..errors import RepoNotFoundError
+        from ..hub.retry import RetryPolicy
+
+        self._client = HubClient(endpoint, resolve_token(None), RetryPolicy(budget=retry_budget))
+        if not self._client.token:
+            raise JobFailed("writing needs a token with write access: set HF_TOKEN or log in with `hf auth login`")
+        try:
+            state = self._job().state()
+        except RepoNotFoundError:
+            self._existed = False
+            return
+        self._manifest_before = state.manifest.job_id if state.manifest is not None else None
+
+    def rollback(self) -> list[str]:
+        """After a failure, or a job that wrote nothing: delete the bucket if the job created it and it is empty
+        (the failed write deleted it already, usually)."""
+        from ..errors import HfConnectError, RepoNotFoundError
+
+        if self._existed or not hasattr(self, "_client"):
+            return []
+        client, bucket = self._client, self.bucket.bucket_id
+        api = client.api()
+        try:
+            held = client.call("tree listing", lambda: next(iter(api.list_bucket_tree(bucket, recursive=True)), None),
+                               where=f"bucket {bucket}")
+            if held is not None:
+                return []
+            client.call("delete bucket", api.delete_bucket, bucket, where=f"bucket {bucket}")
+        except RepoNotFoundError:
+            return []
+        except HfConnectError:  # best effort: the job's own error is the one to report
+            return []
+        return [f"bucket {bucket}"]
+
+    def landed(self, config: str) -> Landed:
+        """The manifest the job published (a job id the prefix did not have before) and its rows."""
+        from ..errors import RepoNotFoundError
+
+        try:
+            state = self._job().state()
+        except RepoNotFoundError:
+            state = None
+        manifest = state.manifest if state is not None else None
+        if manifest is None or manifest.job_id == self._manifest_before:
+            raise NothingCommitted(f"nothing was published to {self.location}: the job had no rows to write "
+                                   "(does --where match any row?)")
+        return Landed(manifest.job_id, self.location, 1, [("rows", manifest.rows or 0)])
+
+
+def job_target(location: str, **repo_target: Any) -> Target | BucketJobTarget:
+    """The target a job's TARGET (or --to) names: a bucket prefix, else a dataset repo."""
+    from ..write.bucket_target import is_bucket_target
+
+    if is_bucket_target(location):
+        if repo_target.get("create_pr") or repo_target.get("revision", "main") != "main":
+            raise JobFailed(f"{location}: a Storage Bucket has no branches or pull requests: drop --branch/--pr")
+        return BucketJobTarget(location, private=bool(repo_target.get("private", False)))
+    return Target(location, **repo_target)

@@ -7,6 +7,9 @@ Parquet files (`write_task`) under a job id derived from the query id and batch 
 properties; the driver commits in `commit`.
 Output mode append only: Spark itself refuses `update` for this sink, and `complete` (which would replace the
 split on every batch) is refused here.
+`start("buckets/ns/name/prefix")` (or `hf://buckets/...`) streams to a Storage Bucket prefix instead
+(`BucketStreamWriter`, `hfconnect.stream.bucket_sink`): each micro-batch is ONE published batch of the prefix's
+manifest, exactly once via the batch id the manifest records.
 """
 
 from __future__ import annotations
@@ -26,9 +29,10 @@ from ..options import WriteOptions
 from ..stream.options import STREAM_WRITE_KEYS, split_stream_options
 from ..stream.sink import batch_job_id, commit_batch, prepare_target
 from ..write import TaskMessage, write_task
+from ..write.bucket_target import BucketTarget, check_repo_only_options, parse_bucket_target
 from .error_text import spark_facing
 
-__all__ = ["HuggingFaceStreamWriter", "stream_writer_for"]
+__all__ = ["BucketStreamWriter", "HuggingFaceStreamWriter", "stream_writer_for"]
 
 log = logging.getLogger("hfconnect.stream")
 QUERY_ID_PROPERTY = "sql.streaming.queryId"  # Spark's task properties during a micro-batch
@@ -56,6 +60,11 @@ def stream_writer_for(options: Mapping[str, str], schema: StructType, overwrite:
     mode = next((values.pop(k) for k in list(values) if k.lower() == "mode"), None)
     if mode is not None and mode.lower() != "append":
         raise OptionError(f"option mode={mode!r}: a streaming write appends every micro-batch; remove the option")
+    target = parse_bucket_target(repo)
+    if target is not None:  # buckets/ns/name[/prefix]: one published manifest per micro-batch
+        check_repo_only_options({k.lower(): v for k, v in values.items()}, target)
+        return BucketStreamWriter(WriteOptions.from_strings(values, repo=target.bucket_id, mode="append"), schema,
+                                  target)
     write_options = WriteOptions.from_strings(values, repo=repo, mode="append")
     if write_options.create_pr:
         raise OptionError("option create_pr=true: a streaming write commits every micro-batch to its branch; write "
@@ -106,6 +115,63 @@ class HuggingFaceStreamWriter(DataSourceStreamArrowWriter):
     def abort(self, messages: list[WriterCommitMessage | None], batchId: int) -> None:  # noqa: N803
         log.warning("hfconnect: streaming batch %d to %s aborted: nothing committed (uploaded objects stay "
                     "unreferenced)", batchId, self.options.repo)
+
+
+class BucketStreamWriter(HuggingFaceStreamWriter):
+    """The streaming sink for a Storage Bucket prefix: tasks upload their files to the bucket's Xet storage under
+    the batch's job id; the driver publishes them with the batch id in the manifest (`stream.bucket_sink`)."""
+
+    def __init__(self, options: WriteOptions, schema: StructType, target: BucketTarget) -> None:
+        from pyspark.sql.pandas.types import to_arrow_schema
+
+        from ..stream.bucket_sink import prepare_bucket_target
+
+        self.options = options
+        self.target = target
+        self.arrow_schema = prepare_bucket_target(options, target, to_arrow_schema(schema, timezone="UTC"))
+
+    @spark_facing
+    def write(self, iterator: Iterator[pa.RecordBatch]) -> StreamTaskMessage:
+        from pyspark import TaskContext
+
+        from ..write.bucket_task import write_bucket_task
+
+        ctx = TaskContext.get()
+        query_id = ctx.getLocalProperty(QUERY_ID_PROPERTY) if ctx else None
+        batch = ctx.getLocalProperty(BATCH_ID_PROPERTY) if ctx else None
+        if not query_id or batch is None:
+            raise HfConnectError("the huggingface streaming sink runs inside a Spark streaming micro-batch only "
+                                 "(no query id or batch id in the task's properties)")
+        batch_id = int(batch)
+        message = write_bucket_task(iterator, self.arrow_schema, self.options,
+                                    job_id=batch_job_id(query_id, batch_id), partition_id=ctx.partitionId(),
+                                    attempt_id=ctx.attemptNumber())
+        return StreamTaskMessage(query_id, batch_id, message)
+
+    @spark_facing
+    def commit(self, messages: list[WriterCommitMessage | None], batchId: int) -> None:  # noqa: N803 - Spark's name
+        from ..stream.bucket_sink import commit_bucket_batch
+
+        ours = [m for m in messages if isinstance(m, StreamTaskMessage)]
+        if not ours:
+            return  # no task ran: an empty micro-batch
+        queries = {m.query_id for m in ours}
+        if len(queries) != 1 or any(m.batch_id != batchId for m in ours):
+            raise HfConnectError(f"micro-batch {batchId}: task messages from several queries or batches "
+                                 f"({sorted(queries)}): nothing was published")
+        query_id = queries.pop()
+        _pause_if_asked("before", batchId)
+        result = commit_bucket_batch(self.options, self.target, query_id, batchId, [m.message for m in ours],
+                                     self.arrow_schema)
+        if result is not None and result.files:
+            log.info("hfconnect: streaming batch %d of query %s -> %s (%d rows, %d files)", batchId, query_id,
+                     self.target, result.rows, len(result.files))
+        _pause_if_asked("after", batchId)
+
+    @spark_facing
+    def abort(self, messages: list[WriterCommitMessage | None], batchId: int) -> None:  # noqa: N803
+        log.warning("hfconnect: streaming batch %d to %s aborted: nothing published (uploaded content is at no "
+                    "path)", batchId, self.target)
 
 
 def _pause_if_asked(when: str, batch_id: int) -> None:

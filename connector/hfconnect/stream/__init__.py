@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_attributes
 
 if TYPE_CHECKING:
+    from .bucket_sink import commit_bucket_batch, prepare_bucket_target
     from .follow import DatasetFollower, Span
     from .history import STREAM_MARKER, QueryCommit, batch_marker, newest_query_commit
     from .offsets import StreamOffset, admit, batch_span
@@ -15,10 +16,11 @@ if TYPE_CHECKING:
     from .sink import batch_job_id, commit_batch
 
 __all__ = ["STREAM_MARKER", "DatasetFollower", "QueryCommit", "Span", "StreamOffset", "StreamReadOptions", "admit",
-           "batch_job_id", "batch_marker", "batch_span", "commit_batch", "newest_query_commit",
-           "split_stream_options"]
+           "batch_job_id", "batch_marker", "batch_span", "commit_batch", "commit_bucket_batch", "newest_query_commit",
+           "prepare_bucket_target", "split_stream_options"]
 __getattr__ = lazy_attributes(__name__, {
     "DatasetFollower": ".follow", "Span": ".follow", "STREAM_MARKER": ".history", "QueryCommit": ".history",
     "batch_marker": ".history", "newest_query_commit": ".history", "StreamOffset": ".offsets", "admit": ".offsets",
     "batch_span": ".offsets", "StreamReadOptions": ".options", "split_stream_options": ".options",
-    "batch_job_id": ".sink", "commit_batch": ".sink"})
+    "batch_job_id": ".sink", "commit_batch": ".sink", "commit_bucket_batch": ".bucket_sink",
+    "prepare_bucket_target": ".bucket_sink"})
