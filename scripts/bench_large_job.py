@@ -1,5 +1,6 @@
-"""A job of many files in real-Hub mode (commits of at most 100 operations, else a 504): staged on a pull request
-and merged in one step, against a direct single commit of the same files on a hub without commit limits.
+"""A job of many files in real-Hub mode (rate limits, the commit request timeout, the repo's hourly commit quota):
+staged on a pull request and merged in one step, against a direct single commit of the same files on a hub
+without limits.
 
 Prints wall time, Hub requests (the local hub's counters), commits and staging commits of each, and the ratios.
 Run alone on the machine for figures: `python scripts/bench_large_job.py --files 10000`.
@@ -31,7 +32,7 @@ def _requests(counters: dict[str, Any]) -> int:
 
 def run(root: Path, *, files: int, tasks: int, limits: bool, budget: int) -> dict[str, Any]:
     """One job writing `files` one-row files in `tasks` tasks; its figures."""
-    mode = HubMode(commit_limits=True, commit_max_operations=100) if limits else HubMode()
+    mode = HubMode.real_hub() if limits else HubMode()
     with LocalHub(root, tokens={TOKEN: "write"}, mode=mode) as hub:
         repo = "bench/large"
         from huggingface_hub import HfApi
@@ -55,7 +56,8 @@ def run(root: Path, *, files: int, tasks: int, limits: bool, budget: int) -> dic
         commits = counters["commits"]
         return {"wall_s": round(done - started, 2), "upload_s": round(uploaded - started, 2),
                 "commit_s": round(done - uploaded, 2), "requests": _requests(counters), "commits": commits,
-                "staging_commits": commits - 1 if len(result.files) + 1 > budget else 0}
+                "staging_commits": commits - 1 if len(result.files) + 1 > budget else 0,
+                "limited": sum(b.get("limited", 0) for b in counters.get("buckets", {}).values())}
 
 
 def main() -> None:

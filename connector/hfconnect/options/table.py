@@ -123,8 +123,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("private", "bool", False, "create the repo private if it does not exist", write=True),
     Option("create_pr", "bool", False, "commit to a new pull request (refs/pr/N) instead of the branch",
            write=True),
-    Option("max_commit_operations", "int", 100, "files (and deletions) per Hub commit at most, as the Hub asks; a "
-           "bigger job is staged on a pull request in commits of this size and merged in one step", write=True),
+    Option("max_commit_operations", "int", 100, "files (and deletions) per Hub commit, as the Hub asks; a bigger "
+           "job is staged on a pull request in commits of this size (larger past 40 commits: the Hub's commit rate "
+           "limit) and merged in one step", write=True),
     Option("commit_message", "str", None, "the commit's title", write=True),
     Option("commit_description", "str", None, "the commit's description (hfconnect adds its job id below it)",
            write=True),

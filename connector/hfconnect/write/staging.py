@@ -60,18 +60,31 @@ class StagedCommit:
     staging_commits: int
 
 
+# Staging commits of one job at most: the Hub rate-limits commits per repo (about 128 an hour; the local hub's
+# real-Hub mode: 100), so a 10,000-file job at 100 operations a commit would run out of them. Past this many, the
+# commits grow instead (a commit's limit is its request time, which a few hundred files stay well within).
+MAX_STAGING_COMMITS = 40
+
+
 def part_marker(marker: str, part: int, parts: int) -> str:
     """The text a staging commit's title carries: which job, which part."""
     return f"{marker} part {part} of {parts}"
 
 
+def commit_size(total: int, budget: int) -> int:
+    """Operations per staging commit: `budget`, or more when `total` would need more than MAX_STAGING_COMMITS
+    commits (the Hub allows a repo on the order of 100 commits an hour; a job must not use them all up)."""
+    return max(budget, -(-total // MAX_STAGING_COMMITS))
+
+
 def staging_batches(operations: Sequence[Any], budget: int) -> list[list[Any]]:
-    """The job's operations in commits of at most `budget`: additions first, then deletions, the card last (so
-    the PR's last commit is the one that makes its files a dataset)."""
+    """The job's operations in commits of `commit_size(len(operations), budget)`: additions first, then deletions,
+    the card last (so the PR's last commit is the one that makes its files a dataset)."""
     from huggingface_hub import CommitOperationDelete
 
     if budget < 1:
         raise ValueError("the per-commit operation budget must be >= 1")
+    budget = commit_size(len(operations), budget)
     card = [op for op in operations if getattr(op, "path_in_repo", None) == CARD]
     rest = [op for op in operations if getattr(op, "path_in_repo", None) != CARD]
     ordered = [*(op for op in rest if not isinstance(op, CommitOperationDelete)),
@@ -133,7 +146,7 @@ class Staging:
         for part, ops in enumerate(batches[1:], start=2):
             tip = self._stage(part, len(batches), ops, tip)
         log.info("hfconnect: job %s staged %d operations on %s in %d commits of at most %d", self.job_id,
-                 len(content.operations), self._pr_where(), len(batches), budget)
+                 len(content.operations), self._pr_where(), len(batches), commit_size(len(content.operations), budget))
         if o.create_pr:
             return StagedCommit(tip, self._num(), self._pr_url(), content, attempt, self.staging_commits)
         self._check_target(head, content)

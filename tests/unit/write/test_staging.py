@@ -8,7 +8,15 @@ from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 
 from hfconnect.hub.snapshot import RepoFileInfo
 from hfconnect.write.layout import BranchState
-from hfconnect.write.staging import _pr_num_of, carries, changed_paths, part_marker, staging_batches
+from hfconnect.write.staging import (
+    MAX_STAGING_COMMITS,
+    _pr_num_of,
+    carries,
+    changed_paths,
+    commit_size,
+    part_marker,
+    staging_batches,
+)
 
 
 def _ops(adds: int, deletes: int) -> list[object]:
@@ -58,3 +66,11 @@ def test_pull_request_numbers_come_from_refs_and_urls() -> None:
     assert _pr_num_of("refs/pr/12") == 12 and _pr_num_of("http://h/datasets/u/d/discussions/3") == 3
     with pytest.raises(Exception, match="did not say which pull request"):
         _pr_num_of(None)
+
+
+def test_commits_grow_past_the_staging_commit_limit() -> None:
+    """Up to MAX_STAGING_COMMITS commits of the budget; past that, as many operations as fit that many commits."""
+    assert commit_size(100 * MAX_STAGING_COMMITS, 100) == 100
+    assert commit_size(100 * MAX_STAGING_COMMITS + 1, 100) == 101
+    assert commit_size(10_001, 100) == 251 and MAX_STAGING_COMMITS == -(-10_001 // 251)
+    assert commit_size(5, 100) == 100
