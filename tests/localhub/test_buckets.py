@@ -186,6 +186,14 @@ def test_a_bucket_token_reconstructs_only_what_the_bucket_holds_and_copies_need_
     with pytest.raises(BucketBatchError) as err:
         api.batch_bucket_files(mine, copy=[("dataset", rid, entry.xet_hash, "stolen.bin")], delete=["copied.bin"])
     assert [f["path"] for f in err.value.failures] == ["stolen.bin"]
+    # ... nor does an add of the bare hash: it names only bytes uploaded with this bucket's token (or held by it)
+    from huggingface_hub._buckets import _BucketAddFile
+
+    with pytest.raises(BucketBatchError) as err:
+        api.batch_bucket_files(mine, add=[_BucketAddFile(source=b"", destination="added.bin",
+                                                         xet_hash=entry.xet_hash, size=entry.size)])
+    assert [f["path"] for f in err.value.failures] == ["added.bin"] and "was not uploaded for bucket" in str(
+        err.value.failures)
     # deleted from the bucket: its token no longer reconstructs the file
     assert _reconstruct(bhub, mine, entry.xet_hash) == 404
     _clean(bhub.counters())

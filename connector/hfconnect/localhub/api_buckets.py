@@ -200,7 +200,7 @@ async def batch(ctx: RequestContext) -> web.Response:
             ops.append(BucketOp.from_json(json.loads(line)))
         except ValueError as exc:
             raise HubError(400, "BadRequest", f"Malformed NDJSON line {n}: {exc}.") from None
-    failed = await asyncio.to_thread(_store(ctx).apply, bucket_id, ops, lambda op: _admit(ctx, op))
+    failed = await asyncio.to_thread(_store(ctx).apply, bucket_id, ops, lambda op: _admit(ctx, bucket_id, op))
     if ctx.decision.reset_after:  # the batch landed, but the client never hears it
         ctx.state.counters.add(ctx.route_class, faults=1)
         if ctx.request.transport is not None:
@@ -210,9 +210,10 @@ async def batch(ctx: RequestContext) -> web.Response:
     return json_response({"failed": failed}, status=status)
 
 
-def _admit(ctx: RequestContext, op: BucketOp) -> tuple[str, int]:
-    """(xet hash, size) of the Xet file an add or copy names: it must be in the CAS, and a copy's source must be
-    visible to the caller and hold it (a hash alone does not open another repo's file)."""
+def _admit(ctx: RequestContext, bucket_id: str, op: BucketOp) -> tuple[str, int]:
+    """(xet hash, size) of the Xet file an add or copy names: it must be in the CAS, an add's uploaded with this
+    bucket's write token (or held by it), and a copy's source must be visible to the caller and hold it (a hash
+    alone does not open another repo's file)."""
     assert op.xet_hash is not None
     xet_store = ctx.state.xet_store
     if op.kind == "copyFile":
@@ -227,6 +228,9 @@ def _admit(ctx: RequestContext, op: BucketOp) -> tuple[str, int]:
             raise HubError(400, "BadRequest", f"unknown sourceRepoType {op.source_type!r}")
         if meta is None or (meta["private"] and ctx.token is None) or not held:
             raise HubError(404, "EntryNotFound", f"Xet file {op.xet_hash} not found in {op.source_type} {source}")
+    elif not _store(ctx).may_add(bucket_id, op.xet_hash):
+        raise HubError(404, "EntryNotFound", f"Xet file {op.xet_hash} was not uploaded for bucket {bucket_id}: "
+                                             "upload it with the bucket's Xet write token first")
     found = xet_store.file(op.xet_hash)
     if found is None:
         raise HubError(404, "EntryNotFound", f"Xet file {op.xet_hash} is not in the CAS: upload it first")

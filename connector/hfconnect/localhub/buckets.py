@@ -107,6 +107,7 @@ class BucketStore:
         self._guard = threading.Lock()
         self._files: dict[str, dict[str, BucketEntry]] = {}
         self._hashes: dict[str, frozenset[str]] = {}
+        self._uploaded: dict[str, set[str]] = {}  # Xet files uploaded with a bucket's write token, per bucket
 
     def _dir(self, bucket_id: str) -> Path:
         check_bucket_id(bucket_id)
@@ -179,6 +180,20 @@ class BucketStore:
         loaded = {path: BucketEntry.from_json(e) for path, e in raw.items()}
         with self._guard:
             return self._files.setdefault(bucket_id, loaded)
+
+    def note_uploads(self, bucket_id: str, xet_hashes: list[str]) -> None:
+        """Xet files a shard uploaded with this bucket's write token: an add may name them (see `may_add`)."""
+        with self._guard:
+            self._uploaded.setdefault(bucket_id, set()).update(xet_hashes)
+
+    def may_add(self, bucket_id: str, xet_hash: str) -> bool:
+        """Whether an addFile may name `xet_hash`: uploaded with this bucket's token, or held by it already. A hash
+        alone (of another repo's or bucket's file, maybe private) opens nothing; the Hub too takes an add only for
+        bytes its uploader sent. Uploads are remembered in memory: after a restart, upload again."""
+        with self._guard:
+            if xet_hash in self._uploaded.get(bucket_id, ()):
+                return True
+        return self.holds(bucket_id, xet_hash)
 
     def holds(self, bucket_id: str, xet_hash: str) -> bool:
         """Whether some path of the bucket names Xet file `xet_hash` now (a deleted file is no longer held)."""

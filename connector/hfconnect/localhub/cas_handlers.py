@@ -88,8 +88,10 @@ async def upload_shard(ctx: RequestContext) -> web.Response:
     token's files may come without a sha256 (`XetStore.put_shard`'s fill_sha256)."""
     data = await ctx.request.read()
     grant = ctx.request.get(XET_GRANT)
-    bucket = grant is not None and grant.repo.startswith("bucket/")
-    new, _ = await asyncio.to_thread(ctx.state.xet_store.put_shard, data, bucket)
+    bucket = grant.repo.removeprefix("bucket/") if grant is not None and grant.repo.startswith("bucket/") else None
+    new, shard = await asyncio.to_thread(ctx.state.xet_store.put_shard, data, bucket is not None)
+    if bucket is not None:  # what this bucket's adds may name (known shards too: their files were sent again)
+        ctx.state.buckets.note_uploads(bucket, [f.file_hash for f in shard.files])
     ctx.state.counters.add_xet(shards=1)
     return json_response({"result": 1 if new else 0})
 
