@@ -14,9 +14,9 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from huggingface_hub import HfApi
+from huggingface_hub import CommitOperationAdd, HfApi
 
-from hfconnect.errors import CommitConflictError, HfConnectError
+from hfconnect.errors import CommitConflictError, HfConnectError, HubRequestError
 from hfconnect.localhub import LocalHub
 from hfconnect.localhub.mode import HubMode
 from hfconnect.options import WriteOptions
@@ -220,6 +220,63 @@ def test_a_failing_job_leaves_main_unchanged_closes_its_pr_and_deletes_the_repo_
     assert api.repo_info(other, repo_type="dataset").sha == before
     (pr,) = _prs(api, other)
     assert pr.status == "closed"
+    said = [e.content for e in api.get_discussion_details(other, pr.num, repo_type="dataset").events
+            if e.type == "comment"]
+    assert any("did not complete" in c and "staging commit 2 of" in c for c in said), said  # the error's message
+    assert not any("Error:" in c for c in said), said  # never an exception's repr
+
+
+@pytest.mark.parametrize("merge_fault", [
+    {"action": "reset_after"},  # merged, answer lost
+    {"action": "status", "status": 500},  # not merged, but the job cannot know
+])
+def test_a_merge_that_failed_ambiguously_and_cannot_be_read_back_says_it_may_have_merged(
+        limited_hub: LocalHub, merge_fault: dict[str, Any]) -> None:
+    """The merge's answer is lost and reading the PR back fails for the whole retry budget: the job must not
+    close the PR (it may be merged) nor say "nothing was committed" (a re-run append would land twice)."""
+    api, repo = _api(limited_hub), "u/maybe-merged"
+    before = _seed(api, repo)
+    limited_hub.set_faults([
+        {"route": "api", "method": "POST", "match": "/merge$", "times": 1, **merge_fault},
+        {"route": "api", "method": "GET", "match": r"/discussions/\d+$", "action": "status", "status": 500}])
+    job = WriteJob(_options(limited_hub, repo, retry_budget=0.5))
+    with pytest.raises(HubRequestError) as caught:
+        _run(job.options, rows=25, job=job)
+    limited_hub.set_faults([])
+    err, said = caught.value, str(caught.value)
+    assert getattr(err, "maybe_published", False) is True and job.maybe_published
+    assert "pull request #1 may have merged" in said and f"'{JOB_MARKER} {job.job_id}'" in said, said
+    assert "nothing was committed" not in said and WRITE_TOKEN not in said
+    pr = api.get_discussion_details(repo, 1, repo_type="dataset")
+    assert "closed" not in [getattr(e, "new_status", None) for e in pr.events]
+    job.abort([])  # what an engine does next: undoes nothing
+    if merge_fault["action"] == "reset_after":
+        assert pr.status == "merged" and api.repo_info(repo, repo_type="dataset").sha == pr.merge_commit_oid
+        assert _ids(limited_hub, repo) == list(range(25))
+    else:
+        assert pr.status == "open" and api.repo_info(repo, repo_type="dataset").sha == before
+
+
+def test_a_duplicate_pull_request_left_by_a_lost_opening_answer_is_closed_when_the_job_ends(
+        limited_hub: LocalHub) -> None:
+    """A lost answer to the opening commit whose PR the job did not find in time (here: an earlier attempt's,
+    of another part count) leaves a second PR of the job: closed as a duplicate once the job merged; another
+    job's PR is left alone."""
+    api, repo = _api(limited_hub), "u/duplicate"
+    _seed(api, repo)
+    job = WriteJob(_options(limited_hub, repo))
+    marker = f"{JOB_MARKER} {job.job_id}"
+    for description in (f"{marker}\n{marker} part 1 of 99", f"{JOB_MARKER} {job.job_id}x part 1 of 3"):
+        api.create_commit(repo, repo_type="dataset", create_pr=True, commit_message="a part 1",
+                          commit_description=description,
+                          operations=[CommitOperationAdd("stray.txt", description.encode())])
+    limited_hub.set_faults([{"route": "commit", "action": "status", "status": 500, "times": 1}])  # the opening
+    result = _run(job.options, rows=25, job=job)
+    prs = {pr.num: pr.status for pr in _prs(api, repo)}
+    assert prs == {1: "closed", 2: "open", 3: "merged"}, prs
+    assert api.repo_info(repo, repo_type="dataset").sha == result.commit_sha
+    said = [e.content for e in api.get_discussion_details(repo, 1, repo_type="dataset").events if e.type == "comment"]
+    assert any("duplicate of pull request #3" in c and job.job_id in c for c in said), said
 
 
 JOB = """

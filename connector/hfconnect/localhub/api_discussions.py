@@ -161,13 +161,19 @@ async def change_status(ctx: RequestContext) -> web.Response:
 
 
 async def merge(ctx: RequestContext) -> web.Response:
-    """huggingface_hub sends `{"comment": ...}` or no body at all."""
+    """huggingface_hub sends `{"comment": ...}` or no body at all. A `reset_after` fault merges, then drops the
+    connection: a merge whose answer is lost, as a commit's is."""
     token = ctx.require_write()
     ctx.repo_meta()
     body = await read_json(ctx, allow_empty=True) if ctx.request.can_read_body else {}
     sha = await asyncio.to_thread(_store(ctx).merge, ctx.repo_type, ctx.repo_id, _num(ctx), token.user,
                                   _text(body.get("comment")))
     ctx.state.counters.add_commit()
+    if ctx.decision.reset_after:  # merged, but the client never hears it
+        ctx.state.counters.add(ctx.route_class, faults=1)
+        if ctx.request.transport is not None:
+            ctx.request.transport.abort()
+        raise ConnectionResetError("fault injection: reset after merge")
     return json_response({"mergeCommitId": sha})
 
 

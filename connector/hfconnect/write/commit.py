@@ -6,7 +6,8 @@ old files on overwrite, update the card (see `layout`), and `create_commit(paren
 else committed) re-reads the head and recomputes deletions, names and card, with bounded jittered retries. A
 commit request that fails ambiguously (reset, timeout, 5xx) is first looked for in the branch history by the
 job id: a job never commits twice. abort() commits nothing, and a repo the job created goes again (also when
-begin() or the commit fails): a failed job leaves the Hub as it found it.
+begin() or the commit fails): a failed job leaves the Hub as it found it; one whose commit may have landed (its
+error has `maybe_published`: the history could not be read back) undoes nothing.
 
 A commit of more than `max_commit_operations` operations (the Hub asks for ~100 per commit) goes through a pull
 request instead, staged in commits that fit and merged in one step (`staging`): still one change on the branch.
@@ -79,6 +80,9 @@ class WriteJob:
         self.created_repo = False  # begin() created the repo: a failed job deletes it again
         self._created_at: str | None = None  # the new repo's head right after its creation
         self._staging: Any = None  # a big job's pull request (write.staging.Staging), once commit() opens it
+        # The commit (or a big job's merge) failed ambiguously and said so (HubRequestError.maybe_published, as
+        # BucketJob's): it may have landed, so nothing is undone, the repo it created included.
+        self.maybe_published = False
         self.started = time.monotonic()
         self._bytes = 0
 
@@ -193,7 +197,8 @@ class WriteJob:
         try:
             refs = client.call("list refs", client.api().list_repo_refs, o.repo, repo_type="dataset",
                                include_pull_requests=True, where=f"dataset {o.repo}")
-            mine = {f"refs/pr/{self._staging.pr_num}"} if self._staging and self._staging.pr_num else set()
+            staged = [self._staging.pr_num, *self._staging.duplicates] if self._staging else []
+            mine = {f"refs/pr/{n}" for n in staged if n is not None}  # its PR and the duplicates it closed
             theirs = [pr for pr in refs.pull_requests or () if pr.ref not in mine]  # its own closed PR goes too
             untouched = self._created_at is not None and not refs.tags and not theirs and \
                 [(b.name, b.target_commit) for b in refs.branches] == [("main", self._created_at)]
@@ -290,8 +295,11 @@ class WriteJob:
         with tqdm(total=1, desc=f"commit to {self.options.repo}", leave=False, disable=None) as bar:
             try:
                 result = self._commit(messages, schema)
-            except BaseException:
-                self._discard_created_repo()  # _commit raises only when nothing was committed
+            except BaseException as exc:
+                if getattr(exc, "maybe_published", False) or getattr(self._staging, "maybe_published", False):
+                    self.maybe_published = True  # it may have landed: keep everything, the error says what to check
+                else:
+                    self._discard_created_repo()  # else _commit raises only when nothing was committed
                 raise
             bar.update(1)
         if result.commit_sha:
@@ -452,7 +460,7 @@ class WriteJob:
         except HubRequestError:
             raise HubRequestError(f"commit to {o.repo} failed ambiguously and its history cannot be read: the "
                                   f"commit may or may not have landed (look for '{JOB_MARKER} {self.job_id}')",
-                                  repo=o.repo) from None
+                                  repo=o.repo, maybe_published=True) from None
 
     def _marked_commit(self, revision: str, depth: int) -> str | None:
         """The sha of the first of `revision`'s `depth` newest commits that carries this job's marker."""
@@ -464,7 +472,9 @@ class WriteJob:
 
     def abort(self, messages: list[TaskMessage | None]) -> None:
         """Nothing was committed; uploaded objects are unreferenced (the Hub collects them); a repo the job
-        created is deleted."""
+        created is deleted. After an ambiguous commit failure (`maybe_published`) nothing is undone."""
+        if self.maybe_published:
+            return  # commit() failed ambiguously and said so: nothing to undo that is known to be ours
         log.warning("hfconnect: write job %s to %s aborted: %d task message(s) dropped, nothing committed",
                     self.job_id, self.where, sum(1 for m in messages if m))
         self._discard_created_repo()

@@ -5,18 +5,27 @@ and the commit may or may not have landed. A job whose commit would exceed `max_
 goes through a pull request: the first staging commit opens it (`create_commit(create_pr=True)` on the job's
 branch, with `parent_commit` = the head the names, deletions and card were computed from, so a writer that moved
 the branch meanwhile is a 412 and the job recomputes, as the direct commit does); the next ones go to
-`refs/pr/N`, each with `parent_commit` = the PR head it follows; the card and an overwrite's deletions come in the
-last one. Then the target is checked once more (did another writer touch the job's paths, its splits' files or
-the card since the PR opened? then the job fails, naming the files) and the PR is merged: the Hub squashes it
-into ONE commit on the branch, so readers of the branch see all of the job or none of it.
+`refs/pr/N`, each with `parent_commit` = the PR head it follows, in `staging_batches` order: additions, then an
+overwrite's deletions (which may span several commits), then the card, in the last one. Then the target is
+checked once more (did another writer touch the job's paths, its splits' files or the card since the PR opened?
+then the job fails, naming the files) and the PR is merged: the Hub squashes it into ONE commit on the branch, so
+readers of the branch see all of the job or none of it.
 
-Exactly once: every staging commit names its job and part in its title (`hfconnect-job-id: ID part i of n`), so
+Exactly once: every staging commit names its job and part (`hfconnect-job-id: ID part i of n`: the first in its
+description, the others in their title), so
 after an ambiguous failure (5xx, 504, a dropped connection) or a 412 the PR head is read again and a part that
-landed is not sent twice; a lost answer to the opening commit is looked for among the newest pull requests'
-heads, so a job never opens two; a merge whose answer was lost is read back from the PR (merged + its merge
-commit). The squash commit's message lists the parts' titles, so the branch's history carries the job marker the
-direct path's landed check looks for. On any failure the PR is closed with a comment saying why; the branch
-never moved.
+landed is not sent twice. A lost answer to the opening commit is looked for among the newest pull requests'
+heads before the commit is sent again; a PR the Hub's gateway was still creating then is not seen, so a job
+can open two: once it ends (merged, left open, or failed) it closes any other OPEN one among the newest whose
+head carries its `part 1 of` marker, as a duplicate. A merge whose answer was lost is read back from the PR (merged +
+its merge commit). The squash commit's message lists the parts' titles, so the branch's history carries the job
+marker the direct path's landed check looks for.
+
+On a failure before the merge request went out the PR is closed with a comment saying why (an HfConnectError's
+message, which holds no token, else a fixed text): the branch never moved. Once a merge request went out without
+a definite refusal (an answer lost, a 5xx, a read-back that failed too), the PR may be merged: it is left as it is
+and the job raises HubRequestError with `maybe_published=True` (as an ambiguous direct commit does), naming the PR
+and the job marker to look for, since re-running an append could land it twice.
 """
 
 from __future__ import annotations
@@ -35,8 +44,8 @@ from ..hub.retry import Retrier
 from ..options import WriteOptions
 from .layout import BranchState, CommitContent
 
-__all__ = ["StagedCommit", "Staging", "carries", "changed_paths", "newest_commits", "part_marker",
-           "staging_batches"]
+__all__ = ["StagedCommit", "Staging", "carries", "changed_paths", "failure_note", "newest_commits",
+           "opened_by", "part_marker", "staging_batches"]
 
 log = logging.getLogger("hfconnect.write")
 ATTEMPTS = 8  # tries of one staging commit or of the merge (412s and ambiguous failures included)
@@ -69,6 +78,21 @@ MAX_STAGING_COMMITS = 40
 def part_marker(marker: str, part: int, parts: int) -> str:
     """The text a staging commit's title carries: which job, which part."""
     return f"{marker} part {part} of {parts}"
+
+
+def opened_by(text: str, marker: str) -> bool:
+    """Whether a commit's text marks it as the opening part of `marker`'s job, whatever its part count (a 412
+    recomputes the content, so an earlier attempt's PR may say another n)."""
+    head = part_marker(marker, 1, 0)[:-1]  # "<marker> part 1 of "
+    return any(line.strip().startswith(head) and line.strip()[len(head):].isdigit() for line in text.splitlines())
+
+
+def failure_note(exc: BaseException, job_id: str) -> str:
+    """Why the job failed, as a PUBLIC pull-request comment may say it: an HfConnectError's message (written to
+    name what failed, never a token); anything else's text may hold anything, so a fixed text instead."""
+    if isinstance(exc, HfConnectError):
+        return exc.message
+    return f"the job stopped on an unexpected error ({type(exc).__name__}): see the driver's log of job {job_id}"
 
 
 def commit_size(total: int, budget: int) -> int:
@@ -113,7 +137,13 @@ class Staging:
         self.read_head = read_head  # the target branch's head now
         self.pr_num: int | None = None
         self.staging_commits = 0
+        self.duplicates: list[int] = []  # other PRs this job opened (lost opening answers), closed at its end
+        self.maybe_published = False  # failed after a merge request that may have landed: the PR is left alone
         self._merged = False
+        # A merge request went out and no answer proved it refused: from then on the PR may be merged, so a
+        # failure must neither close it nor read as "nothing was committed".
+        self._merge_sent = False
+        self._open_lost = False  # an opening commit's answer was lost: a second PR may exist
 
     @property
     def client(self) -> HubClient:
@@ -128,13 +158,35 @@ class Staging:
         return f"refs/pr/{self.pr_num}"
 
     def run(self, head: BranchState, content: CommitContent, attempt: int) -> StagedCommit | None:
-        """Stage and merge; on any failure close the PR (saying why) and raise. None: nothing to commit."""
+        """Stage and merge, then close any duplicate PR. On a failure before the merge request, close the PR
+        (saying why) and raise; after it, leave the PR alone and raise the ambiguous error (it may be merged: a
+        closed PR or an ordinary failure would have the user re-run the job, landing it twice). None: nothing
+        to commit."""
         try:
-            return self._run(head, content, attempt)
+            done = self._run(head, content, attempt)
         except BaseException as exc:
+            if self._merge_sent and not self._merged:
+                self.maybe_published = True
+                if not isinstance(exc, Exception):
+                    raise  # an interrupt: no more Hub calls
+                self._close_duplicates()
+                raise self._maybe_merged(exc) from exc
             if self.pr_num is not None and not self._merged:
-                self.close(f"{type(exc).__name__}: {exc}")
+                self.close(failure_note(exc, self.job_id))
+            if isinstance(exc, Exception):
+                self._close_duplicates()
             raise
+        self._close_duplicates()
+        return done
+
+    def _maybe_merged(self, exc: Exception) -> HubRequestError:
+        """The error of a job whose merge may have landed: what to check before running it again."""
+        o = self.options
+        return HubRequestError(
+            f"{self._pr_where()} may have merged into {o.revision}: the merge request's outcome could not be "
+            f"confirmed ({failure_note(exc, self.job_id)}). Check its status on the Hub, or look for "
+            f"'{self.marker}' in {o.revision}'s history, before running the write again (an append would land "
+            "twice); the pull request is left as it is", repo=o.repo, maybe_published=True, pr_num=self.pr_num)
 
     def _run(self, head: BranchState, content: CommitContent, attempt: int) -> StagedCommit | None:
         o = self.options
@@ -201,6 +253,7 @@ class Staging:
                     continue
                 if status is not None and status < 500:
                     raise
+                self._open_lost = True  # the PR may exist, or appear later: _close_duplicates looks at the end
                 found = self._find_opened(first)
                 if found is not None:
                     self.pr_num, tip = found
@@ -292,19 +345,27 @@ class Staging:
                 "pull request is closed): run the write again", repo=o.repo, files=hit)
 
     def _merge(self) -> str:
-        """Merge the PR (publishing counts for nothing here: a commit-opened PR is open); its merge commit."""
+        """Merge the PR (publishing counts for nothing here: a commit-opened PR is open); its merge commit.
+
+        `_merge_sent` is set before each request and cleared only by a definite refusal (a 4xx answer; a 400 with
+        the PR read back unmerged) when no earlier request's answer was lost; while set, run() treats a failure as
+        "may have merged"."""
         o, client = self.options, self.client
         api = client.api()
         retrier = Retrier(client.policy, f"merging {self._pr_where()}")
+        lost = False  # an earlier merge request's answer was lost: it may be merging or merged
         for _ in range(ATTEMPTS):
             status: int | None = 0
+            self._merge_sent = True
             try:
                 client.call("merge", api.merge_pull_request, o.repo, self._num(), repo_type="dataset", retry=False,
                             comment=f"{self.marker}: merged by hfconnect ({self.staging_commits} staging commits)",
                             where=self._pr_where())
             except HubRequestError as exc:
                 status = self._status(exc)
-                if status == 409:
+                if status is not None and status < 500 and status != 400:
+                    self._merge_sent = lost  # refused: not merged by this request (an earlier one may be)
+                if status == 409 and not lost:
                     files = self._conflicts()
                     raise CommitConflictError(
                         f"{o.repo}@{o.revision} changed while job {self.job_id} staged its files on pull request "
@@ -316,6 +377,10 @@ class Staging:
                     continue
                 if status is not None and status < 500 and status != 400:
                     raise
+                lost = lost or status is None or status >= 500
+            except HfConnectError:
+                self._merge_sent = lost  # a 4xx the client maps (401/403: AuthenticationError, 404): refused
+                raise
             details = self._details()
             if details.status == "merged" and details.merge_commit_oid:
                 self._merged = True
@@ -323,12 +388,17 @@ class Staging:
                     log.warning("hfconnect: %s was merged although the request failed (%s)", self._pr_where(),
                                 status)
                 return str(details.merge_commit_oid)
+            if status == 400:
+                self._merge_sent = lost  # refused, and the PR is not merged: not by this request
             if status in (0, 400) or details.status != "open":
-                raise HubRequestError(f"{self._pr_where()} did not merge (it is {details.status}); nothing was "
-                                      f"committed to {o.revision}", repo=o.repo)
+                raise HubRequestError(f"{self._pr_where()} did not merge (it is {details.status}){self._nothing()}",
+                                      repo=o.repo)
             retrier.failed(f"HTTP {status}" if status else "connection lost", status=status)
-        raise HubRequestError(f"merging {self._pr_where()} failed {ATTEMPTS} times; nothing was committed to "
-                              f"{o.revision}", repo=o.repo)
+        raise HubRequestError(f"merging {self._pr_where()} failed {ATTEMPTS} times{self._nothing()}", repo=o.repo)
+
+    def _nothing(self) -> str:
+        """"; nothing was committed to BRANCH" when that is known (no merge request may have landed), else ""."""
+        return "" if self._merge_sent else f"; nothing was committed to {self.options.revision}"
 
     def _details(self) -> Any:
         client = self.client
@@ -343,17 +413,57 @@ class Staging:
         return sorted(found) if isinstance(found, list) else []
 
     def close(self, why: str) -> None:
-        """Close the job's PR with a comment saying why (best effort: the job's own error is the one raised)."""
-        o, client = self.options, self.client
-        text = f"hfconnect: write job {self.job_id} did not complete, nothing was merged into {o.revision}: " \
-               f"{why}"[:2000]
-        try:
-            client.call("close pull request", client.api().change_discussion_status, o.repo, self._num(), "closed",
-                        comment=text, repo_type="dataset", where=self._pr_where())
+        """Close the job's PR with a comment saying why (best effort: the job's own error is the one raised).
+        `why` is posted publicly: pass `failure_note(exc, job_id)`, never an arbitrary exception's text."""
+        text = f"hfconnect: write job {self.job_id} did not complete, nothing was merged into " \
+               f"{self.options.revision}: {why}"[:2000]
+        if self._close_pr(self._num(), text):
             log.warning("hfconnect: closed %s of failed write job %s", self._pr_where(), self.job_id)
-        except Exception as exc:  # noqa: BLE001 - the job's own error is the one to raise
-            log.warning("hfconnect: could not close %s of failed write job %s: %s", self._pr_where(), self.job_id,
-                        exc)
+
+    def _close_pr(self, num: int, text: str) -> bool:
+        """Close PR `num` with comment `text`; False (logged) when the Hub refused or could not be reached."""
+        o, client = self.options, self.client
+        where = f"dataset {o.repo} pull request #{num}"
+        try:
+            client.call("close pull request", client.api().change_discussion_status, o.repo, num, "closed",
+                        comment=text, repo_type="dataset", where=where)
+            return True
+        except Exception as exc:  # noqa: BLE001 - the job's own outcome is the one that counts
+            log.warning("hfconnect: could not close %s of write job %s: %s", where, self.job_id, exc)
+            return False
+
+    def _close_duplicates(self) -> None:
+        """After a lost opening answer, close the job's other OPEN PRs among the newest (their head is a part 1 of
+        this job's: opened by a request whose answer was lost and not found in time). Best effort: logged."""
+        if not self._open_lost:
+            return
+        o, client = self.options, self.client
+        try:
+            refs = client.call("pull requests", client.api().list_repo_refs, o.repo, repo_type="dataset",
+                               include_pull_requests=True, where=f"dataset {o.repo}")
+            prs = sorted(refs.pull_requests or (), key=lambda r: _pr_num_of(r.ref), reverse=True)[:PR_LOOKBACK]
+            for pr in prs:
+                num = _pr_num_of(pr.ref)
+                if num == self.pr_num or num in self.duplicates:
+                    continue
+                newest = newest_commits(client, o.repo, pr.ref, 1)
+                if not newest or not opened_by(newest[0][1], self.marker):
+                    continue
+                details = client.call("pull request", client.api().get_discussion_details, o.repo, num,
+                                      repo_type="dataset", where=f"dataset {o.repo} pull request #{num}")
+                if details.status != "open":
+                    continue
+                kept = f"a duplicate of pull request #{self.pr_num}" if self.pr_num is not None else \
+                    "a pull request of a job that failed"
+                if self._close_pr(num, f"hfconnect: {kept}, opened by write job {self.job_id} when the Hub lost "
+                                       f"the answer to its opening commit; nothing of it was merged into "
+                                       f"{o.revision}"):
+                    self.duplicates.append(num)
+                    log.warning("hfconnect: closed dataset %s pull request #%d, a duplicate opened by write job %s",
+                                o.repo, num, self.job_id)
+        except Exception as exc:  # noqa: BLE001 - the job's own outcome is the one that counts
+            log.warning("hfconnect: could not look for duplicate pull requests of write job %s on dataset %s: %s",
+                        self.job_id, o.repo, exc)
 
     @staticmethod
     def _status(exc: HubRequestError) -> int | None:

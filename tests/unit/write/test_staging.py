@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 
+from hfconnect.errors import HubRequestError
 from hfconnect.hub.snapshot import RepoFileInfo
 from hfconnect.write.layout import BranchState
 from hfconnect.write.staging import (
@@ -14,6 +15,8 @@ from hfconnect.write.staging import (
     carries,
     changed_paths,
     commit_size,
+    failure_note,
+    opened_by,
     part_marker,
     staging_batches,
 )
@@ -74,3 +77,19 @@ def test_commits_grow_past_the_staging_commit_limit() -> None:
     assert commit_size(100 * MAX_STAGING_COMMITS + 1, 100) == 101
     assert commit_size(10_001, 100) == 251 and MAX_STAGING_COMMITS == -(-10_001 // 251)
     assert commit_size(5, 100) == 100
+
+
+def test_a_jobs_opening_part_is_recognised_whatever_its_part_count() -> None:
+    marker = "hfconnect-job-id: abc"
+    assert opened_by(f"title\n{part_marker(marker, 1, 3)}", marker)
+    assert opened_by(f"{part_marker(marker, 1, 99)}\n", marker)
+    assert not opened_by(part_marker(marker, 2, 3), marker)  # a later part
+    assert not opened_by(part_marker("hfconnect-job-id: abcd", 1, 3), marker)  # another job
+    assert not opened_by(f"{marker} part 1 of 3 and more", marker)
+
+
+def test_a_pull_request_comment_says_only_what_an_hfconnect_error_says() -> None:
+    """The comment is public: an hfconnect error's message (written without the token), else a fixed text."""
+    assert failure_note(HubRequestError("staging commit 2 of 3 failed"), "abc") == "staging commit 2 of 3 failed"
+    note = failure_note(RuntimeError("Authorization: Bearer hf_secret"), "abc")
+    assert "hf_secret" not in note and "abc" in note and "RuntimeError" in note
