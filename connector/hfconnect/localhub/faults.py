@@ -7,8 +7,8 @@ probability drawn from a seeded generator, or always; `times` caps how often it 
   status       answer `status` (429 adds Retry-After) without handling the request
   reset        drop the connection before answering
   reset_after  handle the request, then drop the connection: mid-body for downloads (after `after_bytes`),
-               after the commit landed for commits (an ambiguous failure); for xorb uploads, after reading
-               `after_bytes` of the request body (default half)
+               after the commit landed for commits, bucket batches and PR merges (an ambiguous failure); for
+               xorb uploads, after reading `after_bytes` of the request body (default half)
   latency      add `latency_ms` before answering
   bandwidth    cap the body to `bytes_per_sec` for this connection
 """
