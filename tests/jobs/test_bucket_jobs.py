@@ -116,3 +116,47 @@ def test_a_bucket_target_refuses_repo_only_arguments_and_a_failed_job_leaves_no_
 
     with pytest.raises(BucketNotFoundError):
         own.bucket_info(bucket)
+
+
+def test_landed_is_the_jobs_own_manifest(own_hub, monkeypatch) -> None:  # noqa: ANN001
+    """BucketJobTarget.landed reports the write of this job (its job id, its rows), not whatever manifest the
+    prefix has when it looks: another writer appending after it is fine, one replacing it, or publishing while
+    this job wrote nothing, is an error."""
+    from huggingface_hub import HfApi
+
+    from hfconnect.hub.bucket_manifest import Manifest, manifest_path
+    from hfconnect.jobs.runner import JobFailed
+    from hfconnect.jobs.target import BucketJobTarget, NothingCommitted
+    from tests.write.test_bucket_writes import _core_job
+
+    monkeypatch.setenv("HF_TOKEN", WRITE_TOKEN)
+    endpoint, bucket = own_hub.endpoint, f"tests/jobs-bk-{uuid.uuid4().hex[:8]}"
+    location = f"buckets/{bucket}/out"
+    api = HfApi(endpoint=endpoint, token=WRITE_TOKEN)
+
+    def foreign(manifest: Manifest, job_id: str, files: tuple | None = None) -> None:
+        """Another writer's manifest (another process: this process's record does not know it)."""
+        replaced = Manifest(manifest.bucket, manifest.prefix, job_id, "append",
+                            manifest.files if files is None else files, manifest.schema)
+        api.batch_bucket_files(bucket, add=[(replaced.to_bytes(), manifest_path("out"))])
+
+    target = BucketJobTarget(location)
+    target.prepare(endpoint)
+    with pytest.raises(NothingCommitted):
+        target.landed("default")
+    result = _core_job(endpoint, location, 120)
+    landed = target.landed("default")
+    assert (landed.commit, landed.rows) == (result.job_id, 120)
+    mine = target._job().state().manifest
+    assert mine is not None
+    foreign(mine, "f" * 16)  # another writer appended: the job's files are still in the manifest
+    assert target.landed("default").commit == result.job_id
+    foreign(mine, "e" * 16, files=())  # another writer replaced it: the job's files are no longer the data
+    with pytest.raises(JobFailed, match=f"write job {result.job_id} published .* another writer replaced it"):
+        target.landed("default")
+
+    other = BucketJobTarget(location)
+    other.prepare(endpoint)
+    foreign(mine, "d" * 16)
+    with pytest.raises(JobFailed, match=r"reported no published manifest, .* write job d{16}"):
+        other.landed("default")

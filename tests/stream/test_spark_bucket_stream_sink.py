@@ -142,3 +142,50 @@ def test_a_driver_killed_right_after_a_publish_publishes_that_batch_once(hub, tm
     assert _ids(hub.endpoint, bucket) == list(range(300))
     assert _manifest(hub.endpoint, bucket).streams == {query: 2}
     assert json.loads(json.dumps(manifest.streams))  # the record is plain JSON
+
+
+def test_an_ambiguous_publish_says_so_and_the_restart_settles_it(own_hub, monkeypatch) -> None:  # noqa: ANN001
+    """A micro-batch's manifest lands, then something that is no hfconnect error comes out and the prefix cannot
+    be listed: the job keeps its files and the error says the batch MAY have been published. Publishing the same
+    batch again (what a restart from the checkpoint does) finds it in the manifest's streams record: once."""
+    from hfconnect.errors import HubRequestError
+    from hfconnect.options import WriteOptions
+    from hfconnect.stream.bucket_sink import commit_bucket_batch, prepare_bucket_target
+    from hfconnect.write.bucket_job import BucketWriteJob
+    from hfconnect.write.bucket_target import parse_bucket_target
+    from hfconnect.write.bucket_task import write_bucket_task
+
+    endpoint, bucket = own_hub.endpoint, _bucket()
+    target = parse_bucket_target(f"buckets/{bucket}/{PREFIX}")
+    assert target is not None
+    options = WriteOptions.build(repo=target.bucket_id, endpoint=endpoint, token=WRITE_TOKEN, mode="append",
+                                 retry_budget=1.0)
+    table = rows_table(0, 100)
+    prepare_bucket_target(options, target, table.schema)  # as the sink does before a query's first batch
+
+    def messages() -> list:
+        return [write_bucket_task(table.to_batches(), table.schema, options, job_id="s" * 16, partition_id=0)]
+
+    sent = BucketWriteJob._batch
+
+    def landed_then_lost(self: BucketWriteJob, what: str, **kwargs: object) -> list:
+        failures = sent(self, what, **kwargs)
+        if what == "publish the manifest":  # applied; then the answer is lost and the prefix cannot be listed
+            own_hub.set_faults([{"route": "api", "action": "status", "status": 500, "match": "/tree"}])
+            raise ValueError("the answer does not parse")
+        return failures
+
+    monkeypatch.setattr(BucketWriteJob, "_batch", landed_then_lost)
+    try:
+        with pytest.raises(HubRequestError) as failure:
+            commit_bucket_batch(options, target, "q-1", 0, messages(), table.schema)
+    finally:
+        own_hub.clear_faults()
+        monkeypatch.undo()
+    message = str(failure.value)
+    assert f"batch 0 of streaming query q-1 may have been published to {target}" in message, message
+    assert "restarting it from its checkpoint settles it" in message and WRITE_TOKEN not in message
+    again = commit_bucket_batch(options, target, "q-1", 0, messages(), table.schema)
+    assert again is not None and again.files == ()
+    assert _manifest(endpoint, bucket).streams == {"q-1": 0}
+    assert _ids(endpoint, bucket) == list(range(100))

@@ -368,3 +368,125 @@ def test_real_hub_mode(tmp_path: Path) -> None:
         assert _ids(read_prefix(hub.endpoint, bucket, "r")) == list(range(3_000))
     finally:
         hub.close()
+
+
+# ---- batch 2 failing in other ways: settled by listing the prefix --------------------------------------------
+def _failing_publish(own_hub: Any, *, send: bool, exc: BaseException, break_listing: bool = False) -> type:
+    """A job whose batch 2 raises `exc` (what hub.hfapi lets through unchanged: an answer that does not parse, an
+    interrupt), after the hub applied it (`send`) or before sending it; with `break_listing` the prefix cannot be
+    listed afterwards either (every tree request answered 500 until the test mends the hub)."""
+    from hfconnect.write.bucket_job import BucketWriteJob
+
+    class FailingBatch2(BucketWriteJob):
+        def _batch(self, what: str, **kwargs: Any) -> Any:
+            if what != "publish the manifest":
+                return super()._batch(what, **kwargs)
+            if send:
+                super()._batch(what, **kwargs)
+            if break_listing:
+                own_hub.set_faults([{"route": "api", "action": "status", "status": 500, "match": "/tree"}])
+            raise exc
+
+    return FailingBatch2
+
+
+@pytest.mark.parametrize("exc", [ValueError("the answer does not parse"), KeyboardInterrupt()],
+                         ids=["unparseable", "interrupt"])
+def test_batch_2_raising_after_it_landed_keeps_the_job(own_hub, exc: BaseException) -> None:
+    """The manifest landed, then something that is no hfconnect error came out: the listing shows the job's
+    manifest, so its files are kept (before: deleted under a manifest naming them). An interrupt still stops."""
+    bucket, endpoint = _bucket(), own_hub.endpoint
+    _core_job(endpoint, f"buckets/{bucket}/p", 100)
+    job_class = _failing_publish(own_hub, send=True, exc=exc)
+    if isinstance(exc, KeyboardInterrupt):
+        with pytest.raises(KeyboardInterrupt):
+            _core_job(endpoint, f"buckets/{bucket}/p", 300, 500, mode="overwrite", job_class=job_class)
+    else:
+        result = _core_job(endpoint, f"buckets/{bucket}/p", 300, 500, mode="overwrite", job_class=job_class)
+        assert result.rows == 300 and result.leftovers == ()
+    assert _ids(read_prefix(endpoint, bucket, "p")) == list(range(500, 800))  # every file it names is there
+
+
+def test_batch_2_raising_before_it_landed(own_hub) -> None:
+    """Not landed after a completed request (an error): the job's files are deleted again, the error raised.
+    Not landed after an interrupt (the request may still be applied): the files are kept (maybe_published),
+    in no manifest. Either way hfconnect's readers read the previous job's rows."""
+    bucket, endpoint = _bucket(), own_hub.endpoint
+    _core_job(endpoint, f"buckets/{bucket}/p", 100)
+    before = _listing(endpoint, bucket)
+    with pytest.raises(ValueError, match="does not parse"):
+        _core_job(endpoint, f"buckets/{bucket}/p", 300, 500, mode="overwrite",
+                  job_class=_failing_publish(own_hub, send=False, exc=ValueError("the answer does not parse")))
+    assert _listing(endpoint, bucket) == before
+
+    with pytest.raises(KeyboardInterrupt):
+        _core_job(endpoint, f"buckets/{bucket}/p", 300, 500, mode="overwrite",
+                  job_class=_failing_publish(own_hub, send=False, exc=KeyboardInterrupt()))
+    after = _listing(endpoint, bucket)
+    assert {p: h for p, h in after.items() if p in before} == before and len(after) == len(before) + 2
+    assert _ids(read_prefix(endpoint, bucket, "p")) == list(range(100))
+
+
+def test_batch_2_raising_when_the_prefix_cannot_be_listed_deletes_nothing(own_hub) -> None:
+    """Batch 2 raised and the listing that would settle it fails: the job may have landed, so nothing is deleted
+    and the error says so, naming the job; the prefix reads whole either way (here: the new manifest landed)."""
+    from hfconnect.write.bucket_job import BucketWriteJob
+
+    bucket, endpoint = _bucket(), own_hub.endpoint
+    _core_job(endpoint, f"buckets/{bucket}/p", 100)
+    seen: list[BucketWriteJob] = []
+    base = _failing_publish(own_hub, send=True, exc=ValueError("the answer does not parse"), break_listing=True)
+
+    class Kept(base):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            seen.append(self)
+
+    try:
+        with pytest.raises(HubRequestError, match=r"may or may not have landed \(look for job_id"):
+            _core_job(endpoint, f"buckets/{bucket}/p", 300, 500, mode="overwrite", budget=1.0, job_class=Kept)
+    finally:
+        own_hub.clear_faults()
+    assert seen[0].maybe_published
+    assert _ids(read_prefix(endpoint, bucket, "p")) == list(range(500, 800))
+
+
+def test_a_manifest_published_meanwhile_is_kept_by_an_append(own_hub) -> None:
+    """Another job publishes right after this job listed the prefix for its manifest: the listing made right before
+    batch 2 sees the new manifest, and the job computes its own again from a fresh listing and that manifest (read
+    pinned to the listed Xet hash), so the append keeps the other job's files (before: they were dropped)."""
+    from hfconnect.write.bucket_job import BucketWriteJob
+
+    bucket, endpoint = _bucket(), own_hub.endpoint
+    target = f"buckets/{bucket}/p"
+    _core_job(endpoint, target, 100)
+    other: list[Any] = []
+
+    class Raced(BucketWriteJob):
+        listings = 0
+
+        def _listing(self) -> dict[str, tuple[int, str]]:
+            listed = super()._listing()
+            Raced.listings += 1
+            if Raced.listings == 3:  # the listing of _publish's state(): another job publishes right then
+                other.append(_core_job(endpoint, target, 50, 1_000))
+            return listed
+
+    result = _core_job(endpoint, target, 300, 500, job_class=Raced)
+    assert other and Raced.listings >= 5  # the check before batch 2 saw the new manifest: computed again
+    ids = _ids(read_prefix(endpoint, bucket, "p"))
+    assert ids == sorted([*range(100), *range(500, 800), *range(1_000, 1_050)])
+    assert set(other[0].files) | set(result.files) <= set(parse_manifest(_fs(endpoint).cat_file(
+        f"buckets/{bucket}/p/{MANIFEST_NAME}"), prefix="p").paths())
+
+
+def test_an_overwrite_of_the_bucket_root_is_refused(own_hub) -> None:
+    """buckets/ns/name with mode overwrite would delete every prefix's files: refused, nothing changes."""
+    bucket, endpoint = _bucket(), own_hub.endpoint
+    _core_job(endpoint, f"buckets/{bucket}/a", 10)
+    before = _listing(endpoint, bucket)
+    from hfconnect.errors import OptionError
+
+    with pytest.raises(OptionError, match="write to a prefix"):
+        _core_job(endpoint, f"buckets/{bucket}", 10, mode="overwrite")
+    assert _listing(endpoint, bucket) == before

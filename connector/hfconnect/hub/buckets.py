@@ -50,10 +50,12 @@ class BucketPath:
         return f"buckets/{self.bucket_id}" + (f"/{self.prefix}" if self.prefix else "")
 
 
-def bucket_path(text: str) -> BucketPath | None:
+def bucket_path(text: str, *, write: bool = False) -> BucketPath | None:
     """`buckets/ns/name[/prefix]` or `hf://buckets/ns/name[/prefix]` -> a BucketPath; None for anything else (a
-    dataset id). A near miss (`bucket/...`, `hf://` without `buckets/`, a missing name) is an OptionError
-    saying how to spell it, rather than a "dataset not found" later."""
+    dataset id). A near miss (`bucket/...`, `hf://` without `buckets/`, a missing name, an '@' revision) is an
+    OptionError saying how to spell it, rather than a "dataset not found" later. The one parser of both sides:
+    `write` adds the rules of a write target (`write.bucket_target`): its prefix is a folder hfconnect creates,
+    so an empty segment or a backslash is refused rather than collapsed (a read collapses `a//b`)."""
     raw = text.strip()
     rest = raw[len("hf://"):] if raw.startswith("hf://") else None
     body = rest if rest is not None else raw
@@ -63,18 +65,32 @@ def bucket_path(text: str) -> BucketPath | None:
             raise OptionError(f"{text!r}: a bucket path starts with 'buckets/' (plural): {SPELLING}")
         if rest is not None:
             if head == "datasets" and tail:
-                raise OptionError(f"{text!r}: for a dataset repo pass its id alone, e.g. load({tail!r}); hf:// "
+                example = f"write(df, {tail!r})" if write else f"load({tail!r})"
+                raise OptionError(f"{text!r}: for a dataset repo pass its id alone, e.g. {example}; hf:// "
                                   f"paths name buckets: {SPELLING}")
-            raise OptionError(f"{text!r}: hfconnect reads hf:// paths of Storage Buckets only: {SPELLING}; for a "
-                              "dataset repo pass its id, e.g. 'org/name'")
+            raise OptionError(f"{text!r}: hfconnect {'writes' if write else 'reads'} hf:// paths of Storage Buckets "
+                              f"only: {SPELLING}; for a dataset repo pass its id, e.g. 'org/name'")
         return None
+    if any("@" in part for part in tail.split("/")[:2]):
+        raise OptionError(f"{text!r}: a Storage Bucket has no revisions ('@'): {SPELLING}")
     parts = tail.strip("/").split("/", 2)
-    if len(parts) < 2 or not all(_NAME.match(p) for p in parts[:2]):
-        raise OptionError(f"{text!r}: not a bucket path: name the bucket's namespace and name, {SPELLING}")
-    prefix = "/".join(p for p in (parts[2] if len(parts) > 2 else "").split("/") if p)
-    if any(p in (".", "..") for p in prefix.split("/")):
-        raise OptionError(f"{text!r}: the prefix may not contain '.' or '..' segments")
-    return BucketPath(f"{parts[0]}/{parts[1]}", prefix)
+    if len(parts) < 2 or not parts[0] or not parts[1]:
+        raise OptionError(f"{text!r} names no bucket: name the bucket's namespace and name, {SPELLING}")
+    for part, what in ((parts[0], "namespace"), (parts[1], "bucket name")):
+        if not _NAME.match(part) or ".." in part:
+            raise OptionError(f"{text!r}: not a bucket path: {what} {part!r} may hold only letters, digits, '-', '_' "
+                              "and '.' (at most 96, not starting with '-' or '.'): name the bucket's namespace and "
+                              f"name, {SPELLING}")
+    segments = parts[2].split("/") if len(parts) > 2 else []
+    if write:
+        if any(s in ("", ".", "..") or "\\" in s for s in segments):
+            raise OptionError(f"{text!r}: the prefix has an empty, '.' or '..' segment or a backslash: name a folder "
+                              "inside the bucket, e.g. buckets/ns/name/data/2025")
+    else:
+        segments = [s for s in segments if s]
+        if any(s in (".", "..") for s in segments):
+            raise OptionError(f"{text!r}: the prefix may not contain '.' or '..' segments")
+    return BucketPath(f"{parts[0]}/{parts[1]}", "/".join(segments))
 
 
 def list_bucket_files(client: HubClient, bucket: BucketPath) -> tuple[RepoFileInfo, ...]:

@@ -166,7 +166,9 @@ class BucketJobTarget:
 
     The write itself keeps the prefix as it was when it fails (`write.bucket_job`); what the job adds: a token
     check before any engine starts, a bucket the write created and left empty (no rows) is deleted again, and
-    what landed is read back from the prefix's manifest (a new job id there; its rows)."""
+    what landed is this job's own write: the result its BucketWriteJob recorded in this process (the engines
+    commit on the driver), checked against the prefix's manifest, never whatever manifest is there now (another
+    job's, maybe)."""
 
     location: str  # buckets/ns/name[/prefix], as given
     private: bool = False
@@ -176,6 +178,7 @@ class BucketJobTarget:
     is_bucket = True
     _existed: bool = True
     _manifest_before: str | None = None
+    _mark: int = 0  # this process's published bucket results up to prepare(): landed() looks only after it
 
     def __post_init__(self) -> None:
         from ..write.bucket_target import parse_bucket_target
@@ -219,7 +222,9 @@ class BucketJobTarget:
         """A token is there, whether the bucket exists, and which manifest the prefix has now."""
         from ..errors import RepoNotFoundError
         from ..hub.retry import RetryPolicy
+        from ..write.bucket_job import published_mark
 
+        self._mark = published_mark()
         self._client = HubClient(endpoint, resolve_token(None), RetryPolicy(budget=retry_budget))
         if not self._client.token:
             raise JobFailed("writing needs a token with write access: set HF_TOKEN or log in with `hf auth login`")
@@ -252,18 +257,29 @@ class BucketJobTarget:
         return [f"bucket {bucket}"]
 
     def landed(self, config: str) -> Landed:
-        """The manifest the job published (a job id the prefix did not have before) and its rows."""
+        """The manifest this job published (its BucketWriteResult's job id) and its rows. The prefix's manifest
+        must be that one, or (another job appended since) still list the job's files."""
         from ..errors import RepoNotFoundError
+        from ..write.bucket_job import published_since
 
+        ours = [r for r in published_since(self._mark, self.bucket.bucket_id, self.bucket.prefix) if r.manifest]
         try:
             state = self._job().state()
         except RepoNotFoundError:
             state = None
         manifest = state.manifest if state is not None else None
-        if manifest is None or manifest.job_id == self._manifest_before:
+        if not ours:
+            if manifest is not None and manifest.job_id != self._manifest_before:
+                raise JobFailed(f"the write reported no published manifest, but {self.location} has a new one, of "
+                                f"write job {manifest.job_id}: another writer published there meanwhile")
             raise NothingCommitted(f"nothing was published to {self.location}: the job had no rows to write "
                                    "(does --where match any row?)")
-        return Landed(manifest.job_id, self.location, 1, [("rows", manifest.rows or 0)])
+        result = ours[-1]
+        if manifest is None or (manifest.job_id != result.job_id and not set(result.files) <= set(manifest.paths())):
+            now = f"its manifest is write job {manifest.job_id}'s" if manifest is not None else "it has no manifest"
+            raise JobFailed(f"write job {result.job_id} published {self.location}, but {now} now, without the job's "
+                            "files: another writer replaced it meanwhile")
+        return Landed(result.job_id, self.location, 1, [("rows", result.rows)])
 
 
 def job_target(location: str, **repo_target: Any) -> Target | BucketJobTarget:

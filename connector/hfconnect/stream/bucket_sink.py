@@ -5,7 +5,9 @@ driver adds the files, then switches the prefix's manifest), in mode append. A b
 look a batch up in, so the manifest that publishes batch N records it (`streams: {query id: N}`,
 `hub.bucket_manifest`), and before publishing batch N the driver reads the manifest: if it records N (or later)
 for this query, the batch was published before a crash that came ahead of Spark's checkpoint, and it is not
-published again. Empty batches publish nothing.
+published again. Empty batches publish nothing. A batch whose publishing failed ambiguously (the job's
+`maybe_published`: its manifest may have landed) stops the query saying so; the restart settles it the same way,
+through the manifest's record.
 """
 
 from __future__ import annotations
@@ -65,6 +67,12 @@ def commit_bucket_batch(options: WriteOptions, target: BucketTarget, query_id: s
         job.begin(schema)
         return job.commit(messages, schema)
     except HubRequestError as exc:
+        if job.maybe_published or job.published:  # its manifest, recording this batch, may be there
+            raise HubRequestError(
+                f"batch {batch_id} of streaming query {query_id} may have been published to {target}: "
+                f"{exc.message}. The query stops; restarting it from its checkpoint settles it: hfconnect reads the "
+                "batch's id in the prefix's manifest first and publishes the batch only if it is not there (a "
+                "landed manifest records it), so the batch lands exactly once", **exc.details) from None
         raise HubRequestError(
             f"batch {batch_id} of streaming query {query_id} was not published to {target}: {exc.message}. The "
             "query stops; restarting it from its checkpoint publishes this batch exactly once (hfconnect looks for "

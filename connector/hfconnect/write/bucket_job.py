@@ -27,23 +27,46 @@ error/errorifexists (fail if the prefix holds data: the manifest's files, or wit
 ignore (then do nothing at all). A missing bucket is created (private with option `private`), as a missing repo
 is; a failed job deletes a bucket it created when the bucket is still empty.
 
-Concurrent jobs on one prefix: a bucket has no conditional write. The manifest is computed from a listing read
-right before batch 2 (an append keeps files another job published meanwhile), which narrows the race to that
-one request but does not close it: do not run two jobs on one prefix at once.
+An overwrite names a prefix: at the bucket's root it would delete every file of the bucket (other prefixes' data
+and manifests too), so it is refused (`begin`).
+
+Batch 2 failing in any way (an error, an answer that does not parse, an interrupt) is settled by listing the
+prefix: the new manifest there means the job landed (its files are kept); absent after a completed request, the
+job's files are deleted again; when the listing fails too, or an interrupted request may still be applied, the
+job's files are kept and `maybe_published` is set (orphans are in no manifest; the manifest never names a deleted
+file).
+
+Concurrent jobs on one prefix: a bucket has no conditional write. The manifest is computed from a listing and
+the manifest read pinned to the Xet hash that listing gave it (`hub.buckets.read_manifest`, as readers read it:
+never a listing paired with another manifest), and the prefix is listed once more right before batch 2: a
+manifest another job published meanwhile makes the job compute its own again, so an append keeps that job's
+files. That narrows the race to the batch request but does not close it: do not run two jobs on one prefix at
+once.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
 
-from ..errors import AuthenticationError, HfConnectError, HubRequestError, RepoNotFoundError, SchemaMismatchError
+from ..errors import (
+    AuthenticationError,
+    DataFileError,
+    HfConnectError,
+    HubRequestError,
+    OptionError,
+    RepoNotFoundError,
+    SchemaMismatchError,
+)
 from ..hub import xet
 from ..hub.bucket_manifest import (
     Manifest,
@@ -52,19 +75,19 @@ from ..hub.bucket_manifest import (
     fallback_paths,
     full_path,
     manifest_path,
-    parse_manifest,
     under_prefix,
 )
+from ..hub.buckets import BucketPath, list_bucket_files, read_manifest
 from ..hub.client import HubClient
 from ..options import WriteOptions
 from .bucket_target import BucketTarget
 from .bucket_task import BucketUpload, upload_to_bucket, write_bucket_task
 from .task import TaskMessage, UploadedFile, schema_fingerprint
 
-__all__ = ["BucketState", "BucketWriteJob", "BucketWriteResult"]
+__all__ = ["BucketState", "BucketWriteJob", "BucketWriteResult", "is_gone", "published_mark", "published_since"]
 
 log = logging.getLogger("hfconnect.write")
-_GONE = "does not exist"  # what a batch says about a delete of a path that is not there (already deleted)
+_GONE = "does not exist"  # what a batch says about a delete of a path that is not there (the local hub's wording)
 
 
 @dataclass(frozen=True)
@@ -77,6 +100,41 @@ class BucketWriteResult:
     manifest: str | None  # the manifest's path; None when nothing was written (mode ignore on data)
     job_id: str = ""
     leftovers: tuple[str, ...] = ()  # old files an overwrite could not delete (not in the manifest)
+
+
+# The results this process's jobs published, in order: a caller that started a write through an engine (which
+# returns nothing, e.g. Spark's format) finds its own job's id here rather than guessing from the manifest now
+# there, which may be another job's (`jobs.target.BucketJobTarget.landed`).
+_results: deque[tuple[int, BucketWriteResult]] = deque(maxlen=256)
+_sequence = itertools.count(1)
+_results_lock = threading.Lock()
+
+
+def published_mark() -> int:
+    """A position in this process's published results: `published_since(mark)` gives only later ones."""
+    with _results_lock:
+        return _results[-1][0] if _results else 0
+
+
+def published_since(mark: int, bucket_id: str, prefix: str) -> list[BucketWriteResult]:
+    """The results published by this process's jobs to `bucket_id`/`prefix` after `mark`, oldest first."""
+    with _results_lock:
+        return [r for n, r in _results if n > mark and r.bucket == bucket_id and r.prefix == prefix]
+
+
+def _record(result: BucketWriteResult) -> None:
+    with _results_lock:
+        _results.append((next(_sequence), result))
+
+
+def is_gone(failure: dict[str, Any]) -> bool:
+    """Whether a batch's failure of a delete says the path is not there (a retried delete that was done): a 404
+    status when the answer carries one, else the wording ("does not exist")."""
+    for key in ("status", "statusCode", "status_code", "code"):
+        value = failure.get(key)
+        if value is not None and str(value).strip() in ("404", "NotFound", "EntryNotFound"):
+            return True
+    return _GONE in str(failure.get("error", "")).lower()
 
 
 @dataclass
@@ -109,6 +167,7 @@ class BucketWriteJob:
         self.created_bucket = False
         self.begun = False
         self.maybe_published = False  # publishing failed ambiguously: the job's files are kept (it may have landed)
+        self.published = False  # the manifest landed (even if commit() then raises: an interrupt after it)
         # (query id, batch id) when this job publishes a streaming micro-batch: recorded in the manifest's `streams`
         self.stream: tuple[str, int] | None = None
         self.started = time.monotonic()
@@ -123,7 +182,12 @@ class BucketWriteJob:
 
     # ---- begin -------------------------------------------------------------------------------------
     def begin(self, schema: pa.Schema | None = None) -> pa.Schema | None:
-        """Check Xet, the token, the bucket (created if missing) and the mode before any row is computed."""
+        """Check the target, Xet, the token, the bucket (created if missing) and the mode before any row is
+        computed."""
+        if self.options.mode == "overwrite" and not self.target.prefix:
+            raise OptionError(f"{self.target}: an overwrite of a bucket's root would delete every file of the bucket "
+                              "(other prefixes' data and manifests too): write to a prefix, e.g. "
+                              f"buckets/{self.target.bucket_id}/data, or use mode append")
         if not xet.in_use():
             raise HfConnectError(f"{self.where}: Storage Buckets store files through Xet only, and huggingface_hub "
                                  "does not use hf_xet here: install hf_xet and unset HF_HUB_DISABLE_XET")
@@ -132,7 +196,9 @@ class BucketWriteJob:
         try:
             state = self.state()
             if state.manifest_error is not None and self.options.mode != "overwrite":
-                raise ManifestError(f"{state.manifest_error.message}; overwrite the prefix, or remove the file")
+                message = state.manifest_error.message
+                raise ManifestError(message if "overwrite" in message else
+                                    f"{message}; overwrite the prefix, or remove the file")
             existing = state.data_files()
             mode = self.options.mode
             if existing and mode in ("error", "errorifexists"):
@@ -215,36 +281,38 @@ class BucketWriteJob:
                         self.job_id, exc)
 
     # ---- state -------------------------------------------------------------------------------------
+    def _listing(self) -> dict[str, tuple[int, str]]:
+        """The files under the prefix, as listed now: full path -> (size, Xet hash) (hub.buckets' listing, the
+        one reads plan from; 1 tree request per 1,000 files)."""
+        prefix = self.target.prefix
+        listed = list_bucket_files(self.client, BucketPath(self.target.bucket_id, prefix))
+        return {f.path: (int(f.size), f.oid) for f in listed if under_prefix(f.path, prefix)}
+
     def state(self) -> BucketState:
-        """The prefix's files and manifest, listed now (1 tree request per 1,000 files, 1 read of the manifest)."""
-        from huggingface_hub import BucketFile
+        """The prefix's files and manifest, listed now. The manifest is read pinned to the Xet hash and size the
+        listing gave it (as readers read it): one replaced in between, by a job publishing right then, is met by
+        listing again, so the state never pairs a listing with another job's manifest."""
+        from ..hub.snapshot import RepoFileInfo
 
-        client, bucket, prefix = self.client, self.target.bucket_id, self.target.prefix
-
-        def listing() -> dict[str, tuple[int, str]]:
-            entries = client.api().list_bucket_tree(bucket, prefix=prefix or None, recursive=True)
-            return {e.path: (int(e.size), str(e.xet_hash)) for e in entries
-                    if isinstance(e, BucketFile) and under_prefix(e.path, prefix)}
-
-        files = client.call("tree listing", listing, where=self.where)
-        state = BucketState(prefix, files)
-        mpath = manifest_path(prefix)
-        if mpath in files:
-            data = self._read(mpath)
+        prefix, mpath = self.target.prefix, manifest_path(self.target.prefix)
+        for attempt in range(3):
+            files = self._listing()
+            state = BucketState(prefix, files)
+            if mpath not in files:
+                return state
+            size, xet_hash = files[mpath]
             try:
-                state.manifest = parse_manifest(data, prefix=prefix, where=f"{self.where}: {mpath}")
+                state.manifest = read_manifest(self.client, self.target.bucket_id, RepoFileInfo(mpath, size, xet_hash))
             except ManifestError as exc:
                 state.manifest_error = exc
-        return state
-
-    def _read(self, path: str) -> bytes:
-        """One (small) file of the bucket, through HfFileSystem (the resolve redirect and Xet read)."""
-        from huggingface_hub import HfFileSystem
-
-        client = self.client
-        fs = HfFileSystem(endpoint=client.endpoint, token=client.token or False, skip_instance_cache=True)
-        return client.call("read", fs.cat_file, f"buckets/{self.target.bucket_id}/{path}",
-                           where=f"{self.where}: {path}")
+            except DataFileError as exc:
+                if attempt == 2 or not getattr(exc, "changed", False):
+                    raise
+                log.info("hfconnect: %s: the manifest changed while it was read (another job published): listing "
+                         "again", self.where)
+                continue
+            return state
+        raise AssertionError("unreachable")
 
     # ---- commit ------------------------------------------------------------------------------------
     def commit(self, messages: list[TaskMessage | None], schema: pa.Schema) -> BucketWriteResult:
@@ -276,10 +344,11 @@ class BucketWriteJob:
             self._add_files(names, uploads)
             result = self._publish(names, uploads, schema)
         except BaseException:
-            if added and not self.maybe_published:
+            if added and not self.maybe_published and not self.published:
                 self._remove(added, "the failed job's files")
                 self._discard_created_bucket()
             raise
+        _record(result)
         log.info("hfconnect: wrote %d rows in %d file(s) to %s (manifest %s), %.1fs after the job began",
                  result.rows, len(result.files), self.where, result.manifest, time.monotonic() - self.started)
         return result
@@ -320,43 +389,50 @@ class BucketWriteJob:
                                   repo=self.target.bucket_id)
 
     def _publish(self, names: list[str], uploads: list[UploadedFile], schema: pa.Schema) -> BucketWriteResult:
-        """Batch 2: the manifest, then an overwrite's deletions (ONE batch_bucket_files call)."""
+        """Batch 2: the manifest, then an overwrite's deletions (ONE batch_bucket_files call). The manifest is
+        computed from a listing and the manifest read pinned to it, uploaded, and the prefix listed once more right
+        before the batch: when another job's manifest landed meanwhile, it is computed again (an append keeps that
+        job's files), so the race left is the one request."""
         from huggingface_hub._buckets import _BucketAddFile
 
         o, t = self.options, self.target
-        state = self.state()  # again: another job may have published since batch 1 was computed
         mine = [ManifestFile(n[len(t.prefix) + 1:] if t.prefix else n, u.size, u.operation.xet_hash, u.rows)
                 for n, u in zip(names, uploads, strict=True)]
         ours = set(names)
         mpath = manifest_path(t.prefix)
-        kept: list[ManifestFile] = []
-        deletes: list[str] = []
-        if o.mode == "overwrite":
-            deletes = sorted(p for p in state.files if p not in ours and p != mpath)
-        else:
-            kept = self._kept(state, ours)
-        manifest = Manifest(t.bucket_id, t.prefix, self.job_id, o.mode, tuple(kept + mine), schema_fingerprint(schema),
-                            streams=self._streams(state))
-        data = manifest.to_bytes()
-        stored = upload_to_bucket(self.client, t.bucket_id, data, sha256=None, job_id=self.job_id,
-                                  what=f"upload of the manifest of {self.where}")
+        for attempt in range(1, 4):
+            state = self.state()  # again: another job may have published since batch 1 was computed
+            kept: list[ManifestFile] = []
+            deletes: list[str] = []
+            if o.mode == "overwrite":
+                deletes = sorted(p for p in state.files if p not in ours and p != mpath)
+            else:
+                kept = self._kept(state, ours)
+            manifest = Manifest(t.bucket_id, t.prefix, self.job_id, o.mode, tuple(kept + mine),
+                                schema_fingerprint(schema), streams=self._streams(state))
+            stored = upload_to_bucket(self.client, t.bucket_id, manifest.to_bytes(), sha256=None, job_id=self.job_id,
+                                      what=f"upload of the manifest of {self.where}")
+            now = self._listing().get(mpath)
+            if now == state.files.get(mpath):
+                break
+            log.warning("hfconnect: %s: another job published a manifest while job %s computed its own%s", self.where,
+                        self.job_id, ": computing it again" if attempt < 3 else
+                        "; publishing anyway (do not run two jobs on one prefix at once)")
         add = _BucketAddFile(source=b"", destination=mpath, xet_hash=stored.xet_hash, size=stored.size)
         try:
             failures = self._batch("publish the manifest", add=[add], delete=deletes)
-        except HfConnectError:
-            if self._manifest_landed(stored.xet_hash):  # the request failed, but after the Hub applied it
-                failures = []
-            else:
-                raise
+        except BaseException as exc:  # any failure: an error, an answer that does not parse, an interrupt
+            failures = self._settle(exc, stored.xet_hash, deletes)
         if any(f.get("path") == mpath for f in failures):
             raise HubRequestError(f"{self.where}: the Hub refused the manifest ({_first(failures)}): nothing was "
                                   "published", repo=t.bucket_id)
-        leftovers = tuple(f.get("path", "") for f in failures if _GONE not in f.get("error", ""))
+        leftovers = tuple(f.get("path", "") for f in failures if not is_gone(f))
         if leftovers:
             log.warning("hfconnect: job %s published %s, but %d old file(s) could not be deleted (not in the "
                         "manifest, so hfconnect's readers skip them; the next overwrite removes them): %s",
                         self.job_id, self.where, len(leftovers), ", ".join(leftovers[:10]))
         deleted = tuple(p for p in deletes if p not in set(leftovers))
+        self.published = True
         return BucketWriteResult(t.bucket_id, t.prefix, tuple(names), deleted, sum(u.rows for u in uploads), mpath,
                                  self.job_id, leftovers)
 
@@ -392,14 +468,47 @@ class BucketWriteJob:
                 out.append(ManifestFile(path[len(prefix) + 1:] if prefix else path, size, xet_hash))
         return out
 
-    def _manifest_landed(self, xet_hash: str) -> bool:
+    def _settle(self, exc: BaseException, xet_hash: str, deletes: list[str]) -> list[dict[str, str]]:
+        """Batch 2 raised: did the manifest land? Listed: yes -> the job succeeded (returns the deletions still
+        listed, as failures); no -> re-raise (commit() deletes the job's files). Unknown (the listing fails, or
+        an interrupted request may still be applied) -> `maybe_published`: the files are kept, never deleted
+        under a manifest that may name them. An interrupt is re-raised in every case."""
+        interrupted = not isinstance(exc, Exception)
+        listed = self._manifest_landed(xet_hash)
+        mpath = manifest_path(self.target.prefix)
+        if listed is not None and listed.get(mpath, (0, ""))[1] == xet_hash:
+            self.published = True
+            log.warning("hfconnect: publishing %s raised (%s), but its manifest is there: job %s landed", self.where,
+                        type(exc).__name__, self.job_id)
+            if interrupted:
+                raise exc
+            return [{"path": p, "error": "still listed after the manifest batch"} for p in deletes if p in listed]
+        if listed is not None and not interrupted:
+            raise exc
+        self.maybe_published = True
+        why = "an interrupted request may still be applied" if listed is not None else "the prefix cannot be listed"
+        log.warning("hfconnect: publishing %s failed ambiguously (%s; %s): the files of job %s are kept, in no "
+                    "manifest unless it landed (look for job_id %s in %s)", self.where, type(exc).__name__, why,
+                    self.job_id, self.job_id, mpath)
+        if interrupted:
+            raise exc
+        raise HubRequestError(f"{self.where}: publishing the manifest failed ambiguously ({_describe(exc)}) and "
+                              f"{why}: the job may or may not have landed (look for job_id {self.job_id} in "
+                              f"{mpath})", repo=self.target.bucket_id) from exc
+
+    def _manifest_landed(self, xet_hash: str) -> dict[str, tuple[int, str]] | None:
+        """The prefix's listing after an ambiguous batch 2 (the caller compares the manifest's hash with
+        `xet_hash`), or None when it cannot be listed. Best effort: an error is "cannot say"; an interrupt while
+        listing is raised, the job's files kept (`maybe_published`)."""
         try:
-            return self.state().files.get(manifest_path(self.target.prefix), (0, ""))[1] == xet_hash
-        except HfConnectError:
+            return self._listing()
+        except Exception as exc:  # noqa: BLE001 - best effort, the batch's own failure is the one to raise
+            log.warning("hfconnect: %s: could not list the prefix to see whether manifest %s... landed: %s",
+                        self.where, xet_hash[:12], _describe(exc))
+            return None
+        except BaseException:
             self.maybe_published = True
-            raise HubRequestError(f"{self.where}: publishing the manifest failed ambiguously and the prefix cannot "
-                                  f"be listed: the job may or may not have landed (look for job_id {self.job_id} in "
-                                  f"{manifest_path(self.target.prefix)})", repo=self.target.bucket_id) from None
+            raise
 
     def _batch(self, what: str, *, add: Sequence[Any] = (), delete: Sequence[str] = ()) -> list[dict[str, str]]:
         """One `batch_bucket_files` call under the retry policy (re-sending it is safe: an add of the same hash is
@@ -417,7 +526,7 @@ class BucketWriteJob:
 
         failures = client.call(what, send, where=self.where)
         deleting = set(delete)
-        return [f for f in failures if not (f.get("path") in deleting and _GONE in f.get("error", ""))]
+        return [f for f in failures if not (f.get("path") in deleting and is_gone(f))]
 
     def _remove(self, paths: list[str], what: str) -> None:
         """Cleanup batch: delete `paths` (names only this job used). Best effort: orphans are logged, and they
@@ -434,8 +543,8 @@ class BucketWriteJob:
     def abort(self, messages: list[TaskMessage | None]) -> None:
         """Nothing was added (uploaded content is in no path: the CAS collects it); a bucket the job created
         is deleted when still empty."""
-        if self.maybe_published:
-            return  # commit() failed ambiguously and said so: nothing to undo that is known to be ours
+        if self.maybe_published or self.published:
+            return  # commit() failed ambiguously (or after the manifest landed) and said so: nothing to undo
         log.warning("hfconnect: write job %s to %s aborted: %d task message(s) dropped, nothing published",
                     self.job_id, self.where, sum(1 for m in messages if m))
         self._discard_created_bucket()
@@ -445,3 +554,11 @@ def _first(failures: list[dict[str, str]]) -> str:
     f = failures[0]
     more = f" and {len(failures) - 1} more" if len(failures) > 1 else ""
     return f"{f.get('path')}: {f.get('error')}{more}"
+
+
+def _describe(exc: BaseException) -> str:
+    """An exception in a few words for a message: hfconnect's own message, else its type (a foreign exception's
+    text may quote a request)."""
+    if isinstance(exc, HfConnectError):
+        return exc.message
+    return type(exc).__name__

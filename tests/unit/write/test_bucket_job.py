@@ -70,3 +70,29 @@ def test_an_append_needs_the_manifests_columns() -> None:
     _job("overwrite")._check_schema(state, pa.schema([("id", pa.int32())]))
     with pytest.raises(SchemaMismatchError, match=r"columns \[id:int64\] but the new rows have \[id:int32\]"):
         _job()._check_schema(state, pa.schema([("id", pa.int32())]))
+
+
+def test_an_overwrite_of_the_bucket_root_is_refused_before_any_request() -> None:
+    """It would delete every file of the bucket (other prefixes' data and manifests): refused in begin(), before
+    Xet, the token or the bucket are looked at (the endpoint is unreachable: no request was made)."""
+    from hfconnect.errors import OptionError
+
+    with pytest.raises(OptionError, match=r"buckets/ns/b: an overwrite of a bucket's root .* write to a prefix"):
+        _job("overwrite", prefix="").begin()
+
+
+def test_a_delete_that_is_gone_counts_as_done(tmp_path) -> None:  # noqa: ANN001 - pytest's tmp_path
+    """A retried delete of a path already deleted: the local hub's own answer (its bucket store, not a copy of
+    its wording) counts as gone; so does a 404 status field, whatever the text; another failure does not."""
+    from hfconnect.localhub.buckets import BucketOp, BucketStore
+    from hfconnect.localhub.storage import Storage
+    from hfconnect.write.bucket_job import is_gone
+
+    store = BucketStore(Storage(tmp_path / "hub"))
+    store.create("ns/b", private=False, author="u")
+    failures = store.apply("ns/b", [BucketOp("deleteFile", "p/x.parquet")], admit=lambda op: ("", 0))
+    assert len(failures) == 1 and is_gone(failures[0]), failures
+    assert is_gone({"path": "p/x", "error": "Not there", "status": 404})
+    assert is_gone({"path": "p/x", "error": "?", "statusCode": "404"})
+    assert not is_gone({"path": "p/x", "error": "quota exceeded", "status": 403})
+    assert not is_gone({"path": "p/x", "error": "internal error"})

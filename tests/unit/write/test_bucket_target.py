@@ -21,9 +21,22 @@ def test_spellings_that_name_a_prefix(spelling: str, bucket: str, prefix: str) -
     assert parse_bucket_target(str(target)) == target
 
 
-@pytest.mark.parametrize("spelling", ["ns/name", "datasets/ns/name", "hf://datasets/ns/name", "bucket/ns/x", None, 3])
+@pytest.mark.parametrize("spelling", ["ns/name", "datasets/ns/name", "bucket/name", None, 3])
 def test_other_targets_are_not_buckets(spelling: object) -> None:
     assert not is_bucket_target(spelling) and parse_bucket_target(spelling) is None
+
+
+@pytest.mark.parametrize(("spelling", "says"), [
+    ("bucket/ns/x", "starts with 'buckets/' (plural)"),
+    ("hf://datasets/ns/name", "for a dataset repo pass its id alone, e.g. write(df, 'ns/name')"),
+    ("hf://ns/name", "hfconnect writes hf:// paths of Storage Buckets only"),
+])
+def test_near_misses_are_explained_as_for_a_read(spelling: str, says: str) -> None:
+    """One parser for reads and writes (hub.buckets.bucket_path): a write gets the read side's explanations."""
+    assert not is_bucket_target(spelling)
+    with pytest.raises(OptionError, match="buckets/<namespace>/<name>") as err:
+        parse_bucket_target(spelling)
+    assert says in str(err.value)
 
 
 @pytest.mark.parametrize(("spelling", "why"), [
@@ -49,7 +62,10 @@ def test_repo_only_options_are_refused_unless_default() -> None:
     target = BucketTarget("ns/name", "p")
     check_repo_only_options({"split": "train", "config": "default", "revision": "main", "create_pr": "false",
                              "data_dir": None, "split_column": None, "compression": "zstd"}, target)
+    check_repo_only_options({"commit_message": None, "commit_description": None, "max_commit_operations": 100},
+                            target)
     for key, value in (("split", "test"), ("config", "c"), ("revision", "dev"), ("create_pr", True),
-                       ("data_dir", "data"), ("split_column", "split")):
+                       ("data_dir", "data"), ("split_column", "split"), ("commit_message", "m"),
+                       ("commit_description", "d"), ("max_commit_operations", "10")):
         with pytest.raises(OptionError, match=f"{key}: not for a Storage Bucket \\(buckets/ns/name/p\\)"):
             check_repo_only_options({key: value}, target)
