@@ -330,15 +330,30 @@ def test_a_spark_write_of_ten_thousand_files_is_one_commit_within_the_real_hubs_
                                                                                       ) -> None:
     """10,000 files from Spark in the real-Hub mode (rate limits, commit timeout): at 100 operations a commit the
     job would need 101 commits, more than the repo's hourly commit quota (100), so its commits grow to fit 40
-    staging commits; then one merge: one change on main. (Reading the 10,000 files back would take two of the
-    resolver quota's 5-minute windows: the listing and the job's row count tell instead.)"""
+    staging commits; then one merge: one change on main, which a reader polling it sees all or none of. (Reading
+    the 10,000 files back would take two of the resolver quota's 5-minute windows: the listing and the job's row
+    count tell instead.)"""
     import hfconnect.spark as hs
 
     with LocalHub(tmp_path / "hub", tokens={WRITE_TOKEN: "write"}, mode=HubMode.real_hub()) as hub:
         api, repo, rows = _api(hub), "u/ten-thousand", 10_000
         before = _seed(api, repo)
-        result = hs.write(spark.range(rows).repartition(2), repo, endpoint=hub.endpoint, token=WRITE_TOKEN,
-                          max_file_size=1, row_group_size=1)
+        seen: set[int] = set()
+        done = threading.Event()
+
+        def poll() -> None:  # a reader of main meanwhile, once a second (the API quota is the job's too)
+            while not done.wait(1.0):
+                seen.add(len(_data_files(api, repo)))
+
+        reader = threading.Thread(target=poll)
+        reader.start()
+        try:
+            result = hs.write(spark.range(rows).repartition(2), repo, endpoint=hub.endpoint, token=WRITE_TOKEN,
+                              max_file_size=1, row_group_size=1)
+        finally:
+            done.set()
+            reader.join()
+        assert seen and seen <= {0, rows}, seen
         commits = api.list_repo_commits(repo, repo_type="dataset")
         assert [c.commit_id for c in commits] == [result.commit_sha, before]
         c = hub.counters()
