@@ -533,12 +533,14 @@ def run(args: argparse.Namespace, tmp: Path, hub_log: Path) -> tuple[str, dict[s
         t0 = time.perf_counter()
         upload(hub.endpoint, src)
         log(f"uploaded in {time.perf_counter() - t0:.1f}s")
-        # The disk baselines read the very file the server sends (its LFS object), so both read the same pages;
-        # the source copy is dropped to keep one copy in the page cache.
+        # The disk baselines read the very file the server sends when it is an LFS object (both read the same
+        # pages; the source copy is dropped to keep one copy in the page cache). A Xet upload is stored in its
+        # xorbs, which the bridge reads chunk by chunk: the baselines then read the source file.
         obj = tmp / "hub" / "objects" / sha256[:2] / sha256[2:]
-        if not obj.exists():
-            raise RuntimeError(f"uploaded object not found at {obj}")
-        src.unlink()
+        if obj.exists():
+            src.unlink()
+        else:
+            obj = src
         sender = stack.enter_context(TcpSender(obj))
         assert sender.proc is not None
         sender_pid = sender.proc.pid
