@@ -40,7 +40,6 @@ import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,11 +47,11 @@ from pathlib import Path
 from typing import Any
 
 import _bench_json
-from _bench_order import round_order, wait_group_gone
-from bench_read import last_error
+import bench_xet
+from _bench_order import round_order
 from bench_write import make_data, parse_size
 
-TOKEN = "hf_bench_buckets"
+TOKEN = bench_xet.TOKEN  # the token bench_xet.child_env gives every job
 MB = 1_000_000
 NAMESPACE = "bench"
 PREFIX = "data"  # the folder of a bucket the data is in, as data/ in a repo
@@ -180,36 +179,14 @@ def child_main(ctx: dict[str, Any]) -> dict[str, Any]:
 
 # ---- driver --------------------------------------------------------------------------------------------------
 def child_env(home: Path, endpoint: str) -> dict[str, str]:
-    """A job's environment: Xet on (HF_HUB_DISABLE_XET removed: scripts/_setup.sh exports it; buckets take Xet
-    only), its own empty HF_HOME and HF_XET_CACHE (no cache of an earlier job helps)."""
-    env = dict(os.environ)
-    for key in ("HF_HUB_DISABLE_XET", "HF_TOKEN", "PYSPARK_SUBMIT_ARGS", "SPARK_HOME"):
-        env.pop(key, None)
-    (home / "xet").mkdir(parents=True)
-    env.update(HF_HOME=str(home), HF_XET_CACHE=str(home / "xet"), HF_XET_TELEMETRY_ENABLED="false",
-               HF_ENDPOINT=endpoint, HF_TOKEN=TOKEN, HF_HUB_DISABLE_PROGRESS_BARS="1", HF_HUB_DISABLE_TELEMETRY="1",
-               PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1",
-               NO_PROXY="127.0.0.1,127.0.0.2,localhost", PYTHONUNBUFFERED="1")
-    return env
+    """A job's environment: bench_xet's for a Xet writer (buckets take Xet only), its own empty HF_HOME and
+    HF_XET_CACHE (no cache of an earlier job helps)."""
+    return bench_xet.child_env(home, endpoint, True, "")
 
 
 def run_child(args: list[str], env: dict[str, str], log: Path, timeout: float) -> dict[str, Any]:
-    """This script in a fresh process group (its JVM and workers gone before the next starts); the last JSON line
-    it prints, or {"error": ...} from its log."""
-    with open(log, "wb") as err:
-        proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), *args], stdout=subprocess.PIPE,
-                                stderr=err, env=env, start_new_session=True)
-        try:
-            stdout, _ = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            wait_group_gone(proc.pid, timeout=0)  # kills what is left of the group
-            proc.wait()
-            return {"error": f"no result after {timeout:.0f} s (log {log})"}
-        wait_group_gone(proc.pid)
-    for line in reversed(stdout.decode(errors="replace").splitlines()):
-        if line.startswith("{"):
-            return json.loads(line)
-    return {"error": f"{last_error(log.read_text(errors='replace'))} (log {log})"}
+    """This script in a fresh process group; the last JSON line it prints, or {"error": ...} from its log."""
+    return bench_xet.run_child(args, env, log, timeout, script=__file__)
 
 
 def real_hub(root: Path) -> Any:

@@ -207,7 +207,7 @@ def writer_main(ctx: dict[str, Any]) -> dict[str, Any]:
 
 # ---- driver --------------------------------------------------------------------------------------------------
 def child_env(home: Path, endpoint: str, xet: bool, writer: str) -> dict[str, str]:
-    """A writer's environment: Xet on (HF_HUB_DISABLE_XET removed: scripts/_setup.sh exports it) unless this is
+    """A writer's environment: Xet on (HF_HUB_DISABLE_XET removed, should the caller's shell set it) unless this is
     the LFS baseline; its own empty HF_HOME and HF_XET_CACHE (no local shard cache: global dedup only)."""
     env = dict(os.environ)
     for key in ("HF_HUB_DISABLE_XET", "HF_TOKEN", "PYSPARK_SUBMIT_ARGS", "SPARK_HOME"):
@@ -216,7 +216,7 @@ def child_env(home: Path, endpoint: str, xet: bool, writer: str) -> dict[str, st
     env.update(HF_HOME=str(home), HF_XET_CACHE=str(home / "xet"), HF_XET_TELEMETRY_ENABLED="false",
                HF_ENDPOINT=endpoint, HF_TOKEN=TOKEN, HF_HUB_DISABLE_PROGRESS_BARS="1", HF_HUB_DISABLE_TELEMETRY="1",
                PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1",
-               NO_PROXY="127.0.0.1,localhost", PYTHONUNBUFFERED="1")
+               NO_PROXY="127.0.0.1,127.0.0.2,localhost", PYTHONUNBUFFERED="1")
     if not xet:
         env["HF_HUB_DISABLE_XET"] = "1"
     if writer == "spark-psh":  # its Python workers inherit it
@@ -224,11 +224,12 @@ def child_env(home: Path, endpoint: str, xet: bool, writer: str) -> dict[str, st
     return env
 
 
-def run_child(args: list[str], env: dict[str, str], log: Path, timeout: float) -> dict[str, Any]:
-    """This script in a fresh process group (its JVM and workers gone before the next starts); the last JSON line
-    it prints, or {"error": ...} from its log."""
+def run_child(args: list[str], env: dict[str, str], log: Path, timeout: float, script: str = __file__,
+              ) -> dict[str, Any]:
+    """`script` (this one by default) in a fresh process group (its JVM and workers gone before the next starts);
+    the last JSON line it prints, or {"error": ...} from its log."""
     with open(log, "wb") as err:
-        proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), *args], stdout=subprocess.PIPE,
+        proc = subprocess.Popen([sys.executable, str(Path(script).resolve()), *args], stdout=subprocess.PIPE,
                                 stderr=err, env=env, start_new_session=True)
         try:
             stdout, _ = proc.communicate(timeout=timeout)

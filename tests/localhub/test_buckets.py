@@ -7,7 +7,6 @@ routes; a restarted hub still serves its buckets; and no client request reaches 
 
 from __future__ import annotations
 
-import os
 import random
 import time
 import uuid
@@ -20,28 +19,12 @@ import requests
 
 from hfconnect.localhub import HubMode, LocalHub
 from tests.conftest import READ_TOKEN, WRITE_TOKEN
+from tests.localhub.test_xet import xet_client  # noqa: F401 - the same autouse fixture: Xet on, quick retries
 
 pytestmark = pytest.mark.integration
 
 _RNG = random.Random(23)
 BLOB = _RNG.randbytes(700_000) + bytes(100_000)  # more than one chunk, two compression schemes
-_CLIENT_ENV = {"HF_XET_CLIENT_RETRY_BASE_DELAY": "100ms", "HF_XET_CLIENT_RETRY_MAX_ATTEMPTS": "2"}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def xet_client() -> Iterator[None]:
-    """Quick hf_xet retries while this module runs; the environment is restored after."""
-    import hf_xet  # noqa: F401 - bucket uploads need it
-
-    saved = {key: os.environ.get(key) for key in _CLIENT_ENV}
-    for key, value in _CLIENT_ENV.items():
-        os.environ.setdefault(key, value)
-    yield
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
 
 
 @pytest.fixture(scope="module")

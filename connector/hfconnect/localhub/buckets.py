@@ -27,7 +27,7 @@ from typing import Any
 
 from .errors import HubError
 from .records import validate_repo_path
-from .storage import Storage
+from .storage import Storage, fsync_dir
 
 __all__ = ["BucketEntry", "BucketOp", "BucketStore", "check_bucket_id", "store_for"]
 
@@ -154,7 +154,7 @@ class BucketStore:
             self._require(bucket_id)
             bdir = self._dir(bucket_id)
             (bdir / "meta.json").unlink()  # gone atomically; the rest is garbage moved out of the way
-            _fsync_dir(bdir)
+            fsync_dir(bdir)
             with self._guard:
                 self._files.pop(bucket_id, None)
                 self._hashes.pop(bucket_id, None)
@@ -238,10 +238,3 @@ class BucketStore:
                 self._hashes.pop(bucket_id, None)
         return failed
 
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

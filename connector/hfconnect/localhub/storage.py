@@ -85,7 +85,7 @@ class Storage:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
 
     def atomic_write(self, target: Path, data: bytes) -> None:
         """Write `data` to `target` durably (temp file, fsync, rename): for stores that share this root."""
@@ -153,7 +153,7 @@ class Storage:
         f.close()
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
 
     # ---- repos ---------------------------------------------------------------------------------
     def repo_dir(self, repo_type: str, repo_id: str) -> Path:
@@ -197,7 +197,7 @@ class Storage:
             self._require_meta(repo_type, repo_id)
             rdir = self.repo_dir(repo_type, repo_id)
             (rdir / "meta.json").unlink()  # the repo is gone atomically; the rest is garbage
-            _fsync_dir(rdir)
+            fsync_dir(rdir)
             graveyard = Path(tempfile.mkdtemp(dir=self.root / "tmp"))
             os.replace(rdir, graveyard / "repo")
             shutil.rmtree(graveyard, ignore_errors=True)
@@ -451,7 +451,8 @@ def _dumps(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":"), sort_keys=True).encode()
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename or new entry in `path` durable (stores sharing this root call it too)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

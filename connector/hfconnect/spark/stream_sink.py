@@ -19,6 +19,7 @@ import os
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 from pyspark.sql.datasource import DataSourceStreamArrowWriter, WriterCommitMessage
@@ -90,9 +91,14 @@ class HuggingFaceStreamWriter(DataSourceStreamArrowWriter):
             raise HfConnectError("the huggingface streaming sink runs inside a Spark streaming micro-batch only "
                                  "(no query id or batch id in the task's properties)")
         batch_id = int(batch)
-        message = write_task(iterator, self.arrow_schema, self.options, job_id=batch_job_id(query_id, batch_id),
+        message = self._task(iterator, self.arrow_schema, self.options, job_id=batch_job_id(query_id, batch_id),
                              partition_id=ctx.partitionId(), attempt_id=ctx.attemptNumber())
         return StreamTaskMessage(query_id, batch_id, message)
+
+    @staticmethod
+    def _task(*args: Any, **kwargs: Any) -> TaskMessage:
+        """What writes and uploads one task's rows (a writer to elsewhere replaces it)."""
+        return write_task(*args, **kwargs)
 
     @spark_facing
     def commit(self, messages: list[WriterCommitMessage | None], batchId: int) -> None:  # noqa: N803 - Spark's name
@@ -102,14 +108,19 @@ class HuggingFaceStreamWriter(DataSourceStreamArrowWriter):
         queries = {m.query_id for m in ours}
         if len(queries) != 1 or any(m.batch_id != batchId for m in ours):
             raise HfConnectError(f"micro-batch {batchId}: task messages from several queries or batches "
-                                 f"({sorted(queries)}): nothing was committed")
-        query_id = queries.pop()
+                                 f"({sorted(queries)}): nothing was {self._done}")
         _pause_if_asked("before", batchId)
-        result = commit_batch(self.options, query_id, batchId, [m.message for m in ours], self.arrow_schema)
-        if result is not None and result.commit_sha and result.files:
-            log.info("hfconnect: streaming batch %d of query %s -> commit %s (%d rows, %d files)", batchId,
-                     query_id, result.commit_sha, result.rows, len(result.files))
+        self._publish(queries.pop(), batchId, [m.message for m in ours])
         _pause_if_asked("after", batchId)
+
+    _done = "committed"  # what a batch's driver step does, in messages
+
+    def _publish(self, query_id: str, batch_id: int, messages: list[TaskMessage]) -> None:
+        """The batch's ONE change: a commit of the repo's branch."""
+        result = commit_batch(self.options, query_id, batch_id, messages, self.arrow_schema)
+        if result is not None and result.commit_sha and result.files:
+            log.info("hfconnect: streaming batch %d of query %s -> commit %s (%d rows, %d files)", batch_id,
+                     query_id, result.commit_sha, result.rows, len(result.files))
 
     @spark_facing
     def abort(self, messages: list[WriterCommitMessage | None], batchId: int) -> None:  # noqa: N803
@@ -130,43 +141,22 @@ class BucketStreamWriter(HuggingFaceStreamWriter):
         self.target = target
         self.arrow_schema = prepare_bucket_target(options, target, to_arrow_schema(schema, timezone="UTC"))
 
-    @spark_facing
-    def write(self, iterator: Iterator[pa.RecordBatch]) -> StreamTaskMessage:
-        from pyspark import TaskContext
+    _done = "published"
 
+    @staticmethod
+    def _task(*args: Any, **kwargs: Any) -> TaskMessage:
         from ..write.bucket_task import write_bucket_task
 
-        ctx = TaskContext.get()
-        query_id = ctx.getLocalProperty(QUERY_ID_PROPERTY) if ctx else None
-        batch = ctx.getLocalProperty(BATCH_ID_PROPERTY) if ctx else None
-        if not query_id or batch is None:
-            raise HfConnectError("the huggingface streaming sink runs inside a Spark streaming micro-batch only "
-                                 "(no query id or batch id in the task's properties)")
-        batch_id = int(batch)
-        message = write_bucket_task(iterator, self.arrow_schema, self.options,
-                                    job_id=batch_job_id(query_id, batch_id), partition_id=ctx.partitionId(),
-                                    attempt_id=ctx.attemptNumber())
-        return StreamTaskMessage(query_id, batch_id, message)
+        return write_bucket_task(*args, **kwargs)
 
-    @spark_facing
-    def commit(self, messages: list[WriterCommitMessage | None], batchId: int) -> None:  # noqa: N803 - Spark's name
+    def _publish(self, query_id: str, batch_id: int, messages: list[TaskMessage]) -> None:
+        """The batch's ONE change: the prefix's manifest, recording the batch."""
         from ..stream.bucket_sink import commit_bucket_batch
 
-        ours = [m for m in messages if isinstance(m, StreamTaskMessage)]
-        if not ours:
-            return  # no task ran: an empty micro-batch
-        queries = {m.query_id for m in ours}
-        if len(queries) != 1 or any(m.batch_id != batchId for m in ours):
-            raise HfConnectError(f"micro-batch {batchId}: task messages from several queries or batches "
-                                 f"({sorted(queries)}): nothing was published")
-        query_id = queries.pop()
-        _pause_if_asked("before", batchId)
-        result = commit_bucket_batch(self.options, self.target, query_id, batchId, [m.message for m in ours],
-                                     self.arrow_schema)
+        result = commit_bucket_batch(self.options, self.target, query_id, batch_id, messages, self.arrow_schema)
         if result is not None and result.files:
-            log.info("hfconnect: streaming batch %d of query %s -> %s (%d rows, %d files)", batchId, query_id,
+            log.info("hfconnect: streaming batch %d of query %s -> %s (%d rows, %d files)", batch_id, query_id,
                      self.target, result.rows, len(result.files))
-        _pause_if_asked("after", batchId)
 
     @spark_facing
     def abort(self, messages: list[WriterCommitMessage | None], batchId: int) -> None:  # noqa: N803
