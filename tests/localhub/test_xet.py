@@ -252,6 +252,37 @@ def test_a_shard_naming_an_unknown_xorb_is_refused(hub: LocalHub) -> None:
     assert hub.counters()["xet"]["shards"] == 0
 
 
+def test_a_commit_naming_a_false_sha256_claim_is_refused(hub: LocalHub) -> None:
+    """The CAS answers a shard before it has checked its sha256 claims (the check runs in the background); a
+    commit naming a claim its bytes do not hash to waits for the check and is refused, naming both hashes, with
+    the repo unchanged. The true claim then commits."""
+    import json
+
+    from tests.unit.localhub.test_xet_store import A_BODY, A_CHUNKS, A_INFO, A_NAME, shard_file
+
+    rid = _repo(hub)
+    auth = {"Authorization": f"Bearer {WRITE_TOKEN}"}
+    token = requests.get(f"{hub.endpoint}/api/datasets/{rid}/xet-write-token/main", headers=auth).json()
+    cas = {"Authorization": f"Bearer {token['accessToken']}"}
+    assert requests.post(f"{hub.cas_endpoint}/v1/xorbs/default/{A_NAME}", data=A_BODY, headers=cas).ok
+    true_sha = hashlib.sha256(b"".join(A_CHUNKS)).hexdigest()
+    before = _api(hub).dataset_info(rid).sha
+    for claim, status in (("0" * 64, 400), (true_sha, 200)):
+        f = shard_file([(A_INFO, 0, len(A_CHUNKS))], claim)
+        r = requests.post(f"{hub.cas_endpoint}/v1/shards", data=shard_bytes(Shard((f,), (A_INFO,))), headers=cas)
+        assert r.ok, r.text
+        lines = [{"key": "header", "value": {"summary": "xet file"}},
+                 {"key": "lfsFile", "value": {"path": "a.bin", "algo": "sha256", "oid": claim,
+                                              "size": len(b"".join(A_CHUNKS))}}]
+        r = requests.post(f"{hub.endpoint}/api/datasets/{rid}/commit/main", headers=auth,
+                          data="\n".join(json.dumps(line) for line in lines))
+        assert r.status_code == status, r.text
+        if status == 400:
+            assert f"hash to sha256 {true_sha}, not {claim}" in r.json()["error"]
+            assert _api(hub).dataset_info(rid).sha == before
+    assert requests.get(f"{hub.endpoint}/datasets/{rid}/resolve/main/a.bin").content == b"".join(A_CHUNKS)
+
+
 _LFS_CLIENT = textwrap.dedent("""
     import hashlib, sys, tempfile
     from huggingface_hub import HfApi, hf_hub_download

@@ -135,6 +135,7 @@ async def commit(ctx: RequestContext) -> web.StreamResponse:
     late = too_many or (mode.commit_limits and time.monotonic() - started > mode.commit_timeout)
     if late and not mode.commit_timeout_lands:
         return _gateway_timeout(ctx, len(ops), landed=False)
+    await _xet_checks(ctx, ops)
     xet_bytes = _mark_xet_files(ctx, ops)
     create_pr = ctx.request.query.get("create_pr", "").lower() in ("1", "true")
     summary = str(header.get("summary") or "").strip() or "Upload files"
@@ -174,6 +175,15 @@ def _gateway_timeout(ctx: RequestContext, n_ops: int, *, landed: bool) -> web.Re
     return web.Response(status=504, content_type="text/html",
                         text="<html><head><title>504 Gateway Time-out</title></head><body><center><h1>504 Gateway "
                              "Time-out</h1></center></body></html>\n")
+
+
+async def _xet_checks(ctx: RequestContext, ops: list[Operation]) -> None:
+    """Wait for the background sha256 checks of the Xet files the commit names (`XetStore.check_of`): a commit
+    never lands bytes that do not hash to its sha256 (the check's HubError 400 says which)."""
+    store = ctx.state.xet_store
+    for op in ops:
+        if op.kind == "lfsFile" and op.sha256 and (check := store.check_of(op.sha256)) is not None:
+            await asyncio.wrap_future(check)
 
 
 def _mark_xet_files(ctx: RequestContext, ops: list[Operation]) -> int:

@@ -18,7 +18,7 @@ from .errors import HubError
 from .objects import FileBody
 from .ranges import parse_range, serve_range
 from .xet_auth import XET_GRANT
-from .xet_format import XetFormatError, is_hash_hex
+from .xet_format import XetFormatError, XorbReader, is_hash_hex
 from .xet_reconstruct import reconstruction
 from .xet_shard import dedup_shard_bytes
 
@@ -64,13 +64,15 @@ async def upload_xorb(ctx: RequestContext) -> web.Response:
         raise ConnectionResetError("fault injection: xorb upload dropped mid-body")
     store = ctx.state.xet_store
     f, tmp = ctx.state.storage.new_upload()
-    received = 0
+    received, reader, known = 0, XorbReader(), store.has_xorb(xorb)
     try:
-        async for chunk in request.content.iter_chunked(1 << 20):  # to disk as it arrives, as LFS uploads are
-            f.write(chunk)
+        async for chunk in request.content.iter_chunked(1 << 20):  # to disk as it arrives, as LFS uploads are,
+            f.write(chunk)  # and verified as it arrives (no read back): hashing runs off the event loop
+            if not known:
+                await asyncio.to_thread(reader.feed, chunk)
             received += len(chunk)
         counters.add_xet(xorb_bytes_received=received)
-        inserted = await asyncio.to_thread(store.put_xorb_file, xorb, f, tmp)
+        inserted = not known and await asyncio.to_thread(store.put_xorb_file, xorb, f, tmp, reader.finish(xorb))
     except XetFormatError as exc:
         raise HubError(400, "BadRequest", f"Invalid xorb {xorb}: {exc}") from None
     finally:
@@ -89,7 +91,9 @@ async def upload_shard(ctx: RequestContext) -> web.Response:
     data = await ctx.request.read()
     grant = ctx.request.get(XET_GRANT)
     bucket = grant.repo.removeprefix("bucket/") if grant is not None and grant.repo.startswith("bucket/") else None
-    new, shard = await asyncio.to_thread(ctx.state.xet_store.put_shard, data, bucket is not None)
+    # A repo file's sha256 is checked in the background (its commit waits for it); a bucket's add has no such
+    # wait, so its shard is checked before the answer.
+    new, shard = await asyncio.to_thread(ctx.state.xet_store.put_shard, data, bucket is not None, bucket is None)
     if bucket is not None:  # what this bucket's adds may name (known shards too: their files were sent again)
         ctx.state.buckets.note_uploads(bucket, [f.file_hash for f in shard.files])
     ctx.state.counters.add_xet(shards=1)

@@ -22,6 +22,7 @@ __all__ = [
     "ChunkHeader",
     "ChunkSpan",
     "XetFormatError",
+    "XorbReader",
     "aggregated_hash",
     "chunk_data",
     "chunk_hash",
@@ -209,19 +210,62 @@ def chunk_data(body: bytes | memoryview, span: ChunkSpan) -> bytes | memoryview:
     return decompress_chunk(span.header, body[start:span.end])
 
 
+class XorbReader:
+    """Walks, decompresses and hashes a footer-less xorb as its bytes arrive (`feed`), so an upload is verified
+    while it streams in, not read back from disk afterwards; `finish` checks the whole against the xorb's name."""
+
+    def __init__(self) -> None:
+        self._pending = bytearray()  # bytes of a chunk not complete yet
+        self._offset = 0  # where `_pending` starts in the xorb
+        self.chunks: list[tuple[int, int, bytes]] = []  # (header offset, uncompressed size, raw chunk hash)
+
+    def feed(self, data: bytes | memoryview) -> None:
+        """Take the next bytes; XetFormatError as soon as a chunk header or payload is malformed."""
+        self._pending += data
+        used = self._take_chunks()
+        del self._pending[:used]
+        self._offset += used
+
+    def _take_chunks(self) -> int:
+        """Hash every complete chunk in `_pending`; how many bytes they took."""
+        view, pos = memoryview(self._pending), 0
+        with view:
+            while len(view) - pos >= CHUNK_HEADER_SIZE:
+                header = parse_chunk_header(view[pos:pos + CHUNK_HEADER_SIZE])
+                end = pos + CHUNK_HEADER_SIZE + header.compressed_size
+                if end > len(view):
+                    break
+                size, digest = _hashed(decompress_chunk(header, view[pos + CHUNK_HEADER_SIZE:end]))
+                self.chunks.append((self._offset + pos, size, digest))
+                pos = end
+        return pos
+
+    def finish(self, expected_hex: str) -> list[tuple[int, int, bytes]]:
+        """The chunks, once the body is complete and hashes to `expected_hex`; XetFormatError otherwise."""
+        total = self._offset + len(self._pending)
+        if len(self._pending) >= CHUNK_HEADER_SIZE:
+            raise XetFormatError(f"chunk {len(self.chunks)} at byte {self._offset} runs past the end of the xorb "
+                                 f"({total} bytes)")
+        if self._pending:
+            raise XetFormatError(f"truncated chunk header at byte {self._offset} of {total}")
+        if not self.chunks:
+            raise XetFormatError("the xorb holds no chunk")
+        got = hash_hex(xorb_hash([(h, size) for _, size, h in self.chunks]))
+        if got != expected_hex:
+            raise XetFormatError(f"the xorb's chunks hash to {got}, not {expected_hex}")
+        return self.chunks
+
+
+def _hashed(data: bytes | memoryview) -> tuple[int, bytes]:
+    with memoryview(data) as view:  # a view into the reader's buffer must be gone before it is resized
+        return len(view), chunk_hash(view)
+
+
 def verify_xorb(body: bytes | memoryview, expected_hex: str) -> list[tuple[int, int, bytes]]:
     """Walk, decompress and hash every chunk; the (header offset, uncompressed size, raw chunk hash) of each.
 
     XetFormatError when the body is malformed, empty, or its chunks hash to another xorb hash than `expected_hex`.
     """
-    chunks: list[tuple[int, int, bytes]] = []
-    body = memoryview(body)  # chunks are sliced, not copied
-    for span in walk_xorb(body):
-        data = chunk_data(body, span)
-        chunks.append((span.offset, len(data), chunk_hash(data)))
-    if not chunks:
-        raise XetFormatError("the xorb holds no chunk")
-    got = hash_hex(xorb_hash([(h, size) for _, size, h in chunks]))
-    if got != expected_hex:
-        raise XetFormatError(f"the xorb's chunks hash to {got}, not {expected_hex}")
-    return chunks
+    reader = XorbReader()
+    reader.feed(body)
+    return reader.finish(expected_hex)

@@ -14,6 +14,11 @@ A Xet file's bytes are stored once, in its xorbs: `/resolve/`, the bridge and co
 `Storage.open_object`, which reads it from the xorbs (`XetStore.body`, as the Hub's cas-bridge reconstructs), and
 hf_xet downloads go through reconstructions and ranged xorb reads. (Copying each file into objects/ at shard
 upload, as this hub first did, doubled the disk writes of a Xet upload: a write through Xet ran at 0.64x LFS.)
+
+A repo file's sha256 claim is checked against its bytes in the background (`check_of`): the shard upload answers
+as soon as its structure and hashes hold, and a commit naming that sha256 waits for the check, so a commit never
+lands bytes that do not hash to it. The LFS route hashes while the bytes arrive; this is Xet's way to overlap the
+same work with the client's next upload instead of making every shard upload wait for it.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import json
 import os
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -33,13 +39,13 @@ from .xet_body import XetBody
 from .xet_format import (
     CHUNK_HEADER_SIZE,
     XetFormatError,
+    XorbReader,
     decompress_chunk,
     file_hash,
     hash_from_hex,
     hash_hex,
     is_hash_hex,
     parse_chunk_header,
-    verify_xorb,
 )
 from .xet_shard import Shard, ShardChunk, ShardFile, ShardXorb, parse_shard
 
@@ -85,6 +91,8 @@ class XetStore:
         self._shard_xorbs: dict[str, list[str]] = {}  # shard id -> the xorbs it described first
         self._indexes: OrderedDict[str, XorbIndex] = OrderedDict()
         self._holds: set[tuple[str, str]] = set()  # (repo, Xet file) pairs found in a repo's history
+        self._checks: dict[str, tuple[str, Future[str]]] = {}  # claimed sha256 -> (file hash, its check)
+        self._checker = ThreadPoolExecutor(max_workers=2, thread_name_prefix="xet-sha256")
         self._load()
         storage.add_object_source(self.body)
 
@@ -127,24 +135,25 @@ class XetStore:
         """Verify a footer-less xorb against its name and store it; False when it was already stored.
 
         Raises XetFormatError (the CAS answers 400) on a malformed body or a hash mismatch."""
+        if not is_hash_hex(xorb):
+            raise XetFormatError(f"{xorb!r} is not a Xet hash")
+        reader = XorbReader()
+        reader.feed(body)
+        chunks = reader.finish(xorb)
         f, tmp = self.storage.new_upload()
         try:
             f.write(body)
-            return self.put_xorb_file(xorb, f, tmp)
+            return self.put_xorb_file(xorb, f, tmp, chunks)
         finally:
             f.close()
             tmp.unlink(missing_ok=True)
 
-    def put_xorb_file(self, xorb: str, f: BinaryIO, tmp: Path) -> bool:
-        """`put_xorb` for a body already streamed into `tmp` (open as `f`, from `Storage.new_upload`): the CAS
-        writes an upload as it arrives, as the LFS route does, then verifies and publishes it. The caller removes
-        `tmp` if it is still there."""
-        if not is_hash_hex(xorb):
-            raise XetFormatError(f"{xorb!r} is not a Xet hash")
+    def put_xorb_file(self, xorb: str, f: BinaryIO, tmp: Path, chunks: list[tuple[int, int, bytes]]) -> bool:
+        """Publish a xorb already streamed into `tmp` (open as `f`, from `Storage.new_upload`) and verified as it
+        arrived (`chunks`: what `XorbReader.finish(xorb)` gave). The caller removes `tmp` if it is still there."""
         if self.has_xorb(xorb):
             return False
         f.flush()
-        chunks = verify_xorb(tmp.read_bytes(), xorb)
         with self.storage.lock(f"xet-xorb/{xorb}"):
             if self.has_xorb(xorb):
                 return False
@@ -237,14 +246,15 @@ class XetStore:
         return False
 
     # ---- shards ---------------------------------------------------------------------------------
-    def put_shard(self, data: bytes, fill_sha256: bool = False) -> tuple[bool, Shard]:
+    def put_shard(self, data: bytes, fill_sha256: bool = False, defer: bool = False) -> tuple[bool, Shard]:
         """Check a shard against the stored xorbs and its files against their chunks, then record it.
 
         `fill_sha256`: a file without a sha256 gets the one its chunks hash to (bucket uploads: huggingface_hub
         sends them with SKIP_SHA256, and the Hub's CAS accepts that; a repo file's commit names its sha256, so
-        there it stays required). Returns (False, shard) when this exact shard was accepted before. HubError 400
-        naming what is wrong: a malformed shard, a xorb the CAS does not hold, a term outside its xorb, a file
-        without its sha256, or bytes that do not hash to the file hash or sha256 the shard claims."""
+        there it stays required). `defer`: the sha256 claims are checked in the background (`check_of`); a file
+        is recorded once its check holds. Returns (False, shard) when this exact shard was accepted before.
+        HubError 400 naming what is wrong: a malformed shard, a xorb the CAS does not hold, a term outside its
+        xorb, a file without its sha256, or bytes that do not hash to the file hash or sha256 the shard claims."""
         try:
             shard = parse_shard(data)
         except ValueError as exc:
@@ -258,13 +268,63 @@ class XetStore:
                 raise HubError(400, "BadRequest", f"Invalid shard: xorb {xorb} is not in the CAS (upload it first).")
         for info in shard.xorbs:
             self._check_casinfo(info)
-        files = [replace(f, sha256=self._verify_file(f, fill_sha256)) for f in shard.files]
+        checked = [self._verify_file(f, fill_sha256, defer) for f in shard.files]
         for info in shard.xorbs:
             self._record_casinfo(info, shard_id)
-        for shard_file in files:
-            self._record_file(shard_file)
-        self.storage.atomic_write(target, data)
+        for shard_file, sha256 in zip(shard.files, checked, strict=True):
+            if isinstance(sha256, str):
+                self._record_file(replace(shard_file, sha256=sha256))
+        pending = [c for c in checked if not isinstance(c, str)]
+        if pending:
+            self._when_checked(pending, lambda: self.storage.atomic_write(target, data))
+        else:
+            self.storage.atomic_write(target, data)
         return True, shard
+
+    def check_of(self, sha256: str) -> Future[str] | None:
+        """The background check of a file claiming this sha256, while it runs or after it failed (its result
+        raises the HubError saying why); None once it held, or when there was none."""
+        with self._guard:
+            found = self._checks.get(sha256)
+        return found[1] if found is not None else None
+
+    def _check_later(self, shard_file: ShardFile, claim: str) -> Future[str] | str:
+        """The running check of this file's sha256 claim, or a new one (none yet, or the last one failed); when
+        another file's check of the same claim is running, this file is checked here and now."""
+        with self._guard:
+            found = self._checks.get(claim)
+            if found is not None and found[0] == shard_file.file_hash and not found[1].done():
+                return found[1]
+            if found is None or found[1].done():
+                future = self._checker.submit(self._check_and_record, shard_file, claim)
+                self._checks[claim] = (shard_file.file_hash, future)
+                return future
+        return self._sha256_of(shard_file, claim)
+
+    def _check_and_record(self, shard_file: ShardFile, claim: str) -> str:
+        sha256 = self._sha256_of(shard_file, claim)
+        self._record_file(replace(shard_file, sha256=sha256))
+        with self._guard:
+            if self._checks.get(claim, ("",))[0] == shard_file.file_hash:
+                del self._checks[claim]
+        return sha256
+
+    def _when_checked(self, checks: list[Future[str]], then: Any) -> None:
+        """Run `then` once every check has held (never, if one fails)."""
+        left = [len(checks)]
+        lock = threading.Lock()
+
+        def done(future: Future[str]) -> None:
+            if future.exception() is not None:
+                return
+            with lock:
+                left[0] -= 1
+                last = left[0] == 0
+            if last:
+                then()
+
+        for future in checks:
+            future.add_done_callback(done)
 
     def _check_casinfo(self, info: ShardXorb) -> None:
         index = self.xorb_index(info.xorb_hash)
@@ -290,8 +350,9 @@ class XetStore:
                            strict=True))
         return out
 
-    def _verify_file(self, shard_file: ShardFile, fill_sha256: bool) -> str:
-        """The file's sha256, checked against its chunks (or, with `fill_sha256` and none claimed, computed)."""
+    def _verify_file(self, shard_file: ShardFile, fill_sha256: bool, defer: bool = False) -> str | Future[str]:
+        """The file's sha256, checked against its chunks (or, with `fill_sha256` and none claimed, computed);
+        with `defer`, the check of a claim runs in the background: its future."""
         name, claim = shard_file.file_hash, shard_file.sha256
         if not claim and not fill_sha256:
             raise HubError(400, "BadRequest", f"Invalid shard: file {name} carries no sha256 (metadata extension).")
@@ -302,6 +363,13 @@ class XetStore:
         known = self.file(name)
         if known is not None and (claim is None or known.sha256 == claim):
             return known.sha256  # verified when it was first stored
+        if defer and claim:
+            return self._check_later(shard_file, claim)
+        return self._sha256_of(shard_file, claim)
+
+    def _sha256_of(self, shard_file: ShardFile, claim: str | None) -> str:
+        """The sha256 of the file's bytes, read from its xorbs; HubError 400 when it is not the one claimed."""
+        name = shard_file.file_hash
         digest = hashlib.sha256()  # the claim is checked against the chunks, even for bytes stored before (LFS)
         for term in shard_file.terms:
             for data in self.read_chunks(term.xorb_hash, term.chunk_start, term.chunk_end):

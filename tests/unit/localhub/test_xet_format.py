@@ -116,3 +116,22 @@ def test_hash_strings_reverse_each_word() -> None:
     assert text[:16] == "0706050403020100" and xf.hash_from_hex(text) == raw and xf.is_hash_hex(text)
     assert not xf.is_hash_hex(text.upper()) and not xf.is_hash_hex(text[:-1])
     assert xf.file_hash([]) == xf.aggregated_hash([]) == bytes(32)
+
+
+def test_a_xorb_fed_in_any_pieces_verifies_as_a_whole(produced) -> None:
+    """The CAS verifies an upload as it streams in: pieces cut inside headers and payloads give the same chunks."""
+    (xorbs, _), _ = produced
+    name, body = xorbs[0]
+    whole = xf.verify_xorb(body, name)
+    for step in (1, 7, 8, 4096, 1 << 20):
+        if step == 1 and len(body) > 200_000:
+            body_part = body[:200_000]  # byte by byte: a prefix is enough, then the rest at once
+            reader = xf.XorbReader()
+            for i in range(len(body_part)):
+                reader.feed(body_part[i:i + 1])
+            reader.feed(body[200_000:])
+        else:
+            reader = xf.XorbReader()
+            for i in range(0, len(body), step):
+                reader.feed(body[i:i + step])
+        assert reader.finish(name) == whole

@@ -167,3 +167,40 @@ def test_a_bucket_shard_without_sha256_gets_it_from_its_chunks(store: XetStore) 
     unknown = ShardFile(FILE.file_hash, (ShardTerm("c" * 64, 0, 10, 0, 1),), None)
     with pytest.raises(HubError, match="not in the CAS"):
         store.put_shard(shard_bytes(Shard((unknown,), ())), fill_sha256=True)
+
+
+def test_a_deferred_sha256_check_records_the_file_once_it_holds(store: XetStore) -> None:
+    """With `defer` (repo shards), the answer does not wait for the sha256 check: the file is found by its sha256
+    once the check held, and the shard is marked accepted then."""
+    data = shard_bytes(Shard((FILE,), (A_INFO, B_INFO)))
+    assert store.put_shard(data, defer=True)[0] is True
+    assert store.xorb_for_chunk(A_INFO.chunks[0].chunk_hash) == A_NAME  # dedup answers at once
+    check = store.check_of(FILE.sha256 or "")
+    if check is not None:
+        assert check.result(timeout=30) == FILE.sha256
+    assert store.check_of(FILE.sha256 or "") is None
+    assert store.file_hash_for_sha256(FILE.sha256 or "") == FILE.file_hash
+    for _ in range(100):  # the shard's mark is written by the check's callback, just after it
+        if list((store.storage.root / "xet" / "shards").iterdir()):
+            break
+        __import__("time").sleep(0.05)
+    assert store.put_shard(data, defer=True)[0] is False
+
+
+def test_a_deferred_check_of_a_false_claim_fails_and_records_nothing(store: XetStore) -> None:
+    """A claim the bytes do not hash to: the shard's structure is accepted, its check fails naming both hashes,
+    the file is never found by that sha256, and a second upload of the shard checks it again."""
+    lie = ShardFile(FILE.file_hash, FILE.terms, "0" * 64)
+    assert store.put_shard(shard_bytes(Shard((lie,), ())), defer=True)[0] is True
+    check = store.check_of("0" * 64)
+    assert check is not None
+    with pytest.raises(HubError, match=f"its chunks hash to sha256 {FILE.sha256}, not {'0' * 64}") as exc:
+        check.result(timeout=30)
+    assert exc.value.status == 400
+    assert store.file_hash_for_sha256("0" * 64) is None and store.file(FILE.file_hash) is None
+    assert not list((store.storage.root / "xet" / "shards").iterdir())
+    assert store.put_shard(shard_bytes(Shard((lie,), ())), defer=True)[0] is True
+    again = store.check_of("0" * 64)
+    assert again is not None and again is not check
+    with pytest.raises(HubError):
+        again.result(timeout=30)
