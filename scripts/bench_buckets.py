@@ -215,7 +215,7 @@ def request_counts(counters: dict[str, Any]) -> dict[str, int]:
     out = {route: int(row["requests"]) for route, row in counters.items()
            if isinstance(row, dict) and isinstance(row.get("requests"), int)}
     out["commits"] = int(counters.get("commits", 0))
-    out["limited"] = sum(int(b.get("limited", 0)) for b in (counters.get("buckets") or {}).values())
+    out["limited"] = sum(int(b.get("limited", 0)) for b in (counters.get("rate_limits") or {}).values())
     return out
 
 

@@ -57,7 +57,7 @@ def run(root: Path, *, files: int, tasks: int, limits: bool, budget: int) -> dic
         return {"wall_s": round(done - started, 2), "upload_s": round(uploaded - started, 2),
                 "commit_s": round(done - uploaded, 2), "requests": _requests(counters), "commits": commits,
                 "staging_commits": commits - 1 if len(result.files) + 1 > budget else 0,
-                "limited": sum(b.get("limited", 0) for b in counters.get("buckets", {}).values())}
+                "limited": sum(b.get("limited", 0) for b in counters.get("rate_limits", {}).values())}
 
 
 def main() -> None:

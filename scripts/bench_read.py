@@ -958,7 +958,7 @@ def main(argv: list[str] | None = None) -> int:
                     if v.latency:
                         target.clear_faults()
                 c = target.counters()
-                b = c["buckets"]
+                b = c["rate_limits"]
                 real = {"resolvers": b["resolvers"]["requests"] + b["resolvers"]["limited"],
                         "api": b["api"]["requests"] + b["api"]["limited"],
                         "cdn": c["cdn"]["requests"] + c["bridge"]["requests"],

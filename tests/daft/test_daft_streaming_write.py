@@ -90,5 +90,5 @@ def test_files_upload_while_the_source_is_still_producing(tmp_path, real_hub: bo
         counters = hub.counters()
     assert ids == list(range(BATCHES * ROWS_PER_BATCH))
     if real_hub:
-        assert counters["buckets"]["commits"]["requests"] == 1
+        assert counters["rate_limits"]["commits"]["requests"] == 1
         assert counters["cdn"]["authorized"] == counters["bridge"]["authorized"] == 0

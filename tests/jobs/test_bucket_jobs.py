@@ -110,7 +110,7 @@ def test_a_bucket_target_refuses_repo_only_arguments_and_a_failed_job_leaves_no_
                "--retry-budget", "1", "--endpoint", own_hub.endpoint)
     own_hub.clear_faults()
     assert out.returncode == 1, out.stdout[-2000:]
-    assert "select: failed: nothing was committed" in out.stdout and WRITE_TOKEN not in out.stderr + out.stdout
+    assert "select: failed: nothing was published" in out.stdout and WRITE_TOKEN not in out.stderr + out.stdout
     assert _listing(own_hub.endpoint, bucket) == {}
     from huggingface_hub.errors import BucketNotFoundError
 

@@ -221,8 +221,8 @@ def test_the_real_hub_mode_redirects_and_rate_limits_bucket_traffic(tmp_path: Pa
         r = requests.post(f"{hub.endpoint}/api/buckets/{bid}/batch", data=b"", headers=auth)
         assert r.status_code == 429
         c = hub.counters()
-        assert c["buckets"]["resolvers"]["limited"] == 1 and c["buckets"]["commits"]["limited"] == 1
-        assert c["buckets"]["api"]["requests"] >= 3
+        assert c["rate_limits"]["resolvers"]["limited"] == 1 and c["rate_limits"]["commits"]["limited"] == 1
+        assert c["rate_limits"]["api"]["requests"] >= 3
         _clean(c)
 
 

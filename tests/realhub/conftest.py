@@ -65,9 +65,9 @@ def counts(hub: LocalHub) -> dict[str, int]:
     (the CDN for LFS files, the cas-bridge for Xet files: "cdn" here), and tokens leaked to it."""
     c = hub.counters()
     other = [c["cdn"], c["bridge"]]
-    return {"resolvers": c["buckets"]["resolvers"]["requests"], "api": c["buckets"]["api"]["requests"],
-            "limited": c["buckets"]["resolvers"]["limited"] + c["buckets"]["api"]["limited"],
-            "commits": c["buckets"]["commits"]["requests"], "cdn": sum(o["requests"] for o in other),
+    return {"resolvers": c["rate_limits"]["resolvers"]["requests"], "api": c["rate_limits"]["api"]["requests"],
+            "limited": c["rate_limits"]["resolvers"]["limited"] + c["rate_limits"]["api"]["limited"],
+            "commits": c["rate_limits"]["commits"]["requests"], "cdn": sum(o["requests"] for o in other),
             "cdn_with_token": sum(o["authorized"] for o in other), "cdn_refused": sum(o["errors"] for o in other),
             "xet_tokens": c["xet-token"]["requests"]}
 

@@ -86,7 +86,7 @@ def test_spark_writes_a_bucket_once_through_faults(spark, tmp_path: Path) -> Non
          .option("token", WRITE_TOKEN).option("retry_budget", "30").save(f"buckets/{bucket}/out"))
         assert sorted(read_prefix(hub.endpoint, bucket, "out").column("id").to_pylist()) == list(range(2_000))
         c = hub.counters()
-        assert c["commit"]["faults"] == 1 and c["cas"]["faults"] >= 1 and c["buckets"]["commits"]["limited"] == 0
+        assert c["commit"]["faults"] == 1 and c["cas"]["faults"] >= 1 and c["rate_limits"]["commits"]["limited"] == 0
     finally:
         hub.close()
 

@@ -38,7 +38,7 @@ def test_head_and_changes_between_commits(real_hub) -> None:
     assert sorted(f.path for f in changes.removed) == ["data/a.parquet", "data/b.parquet"]
     same = client.changes(repo, head.snapshot.sha, "main")[1]
     assert same.added == () and same.removed == ()
-    buckets = real_hub.counters()["buckets"]
+    buckets = real_hub.counters()["rate_limits"]
     assert buckets["api"]["requests"] <= 2 + 3 + 1 and buckets["resolvers"]["requests"] == 1  # the card
 
 

@@ -75,7 +75,7 @@ def test_rate_limits_answer_429_with_both_headers_until_the_window_resets(tmp_pa
         assert _resolve(hub, ds.repo_id, path).status_code == 302
         # CDN requests are not counted: the limited token still downloads from signed URLs it holds.
         assert requests.get(answers[0].headers["Location"], timeout=30).status_code == 200
-        buckets = hub.counters()["buckets"]
+        buckets = hub.counters()["rate_limits"]
         assert buckets["resolvers"]["limited"] == 2
     finally:
         hub.close()

@@ -157,7 +157,7 @@ def test_a_to_b_with_a_restart_in_the_real_hub_mode(spark, real_mode_hub, tmp_pa
     other_host = [counters["cdn"], counters["bridge"]]  # signed URLs: the CDN (LFS files), the cas-bridge (Xet)
     assert sum(o["requests"] for o in other_host) > 0 and sum(o["authorized"] for o in other_host) == 0
     # the query's (token) windows were hit, not only the anonymous checks'
-    assert sum(counters["buckets"][b]["limited"] - counters["buckets"][b]["anonymous_limited"]
+    assert sum(counters["rate_limits"][b]["limited"] - counters["rate_limits"][b]["anonymous_limited"]
                for b in ("api", "resolvers")) > 0
 
 

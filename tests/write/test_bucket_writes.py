@@ -362,7 +362,7 @@ def test_real_hub_mode(tmp_path: Path) -> None:
         hub.reset_counters()
         write_huggingface(frame, f"buckets/{bucket}/r", endpoint=hub.endpoint, token=WRITE_TOKEN)
         c = hub.counters()
-        assert c["commit"]["requests"] == 2 and c["buckets"]["commits"]["limited"] == 0  # batch 1 and batch 2
+        assert c["commit"]["requests"] == 2 and c["rate_limits"]["commits"]["limited"] == 0  # batch 1 and batch 2
         assert _ids(read_prefix(hub.endpoint, bucket, "r")) == list(range(3_000))
         write_huggingface(frame, f"buckets/{bucket}/r", mode="overwrite", endpoint=hub.endpoint, token=WRITE_TOKEN)
         assert _ids(read_prefix(hub.endpoint, bucket, "r")) == list(range(3_000))

@@ -359,4 +359,4 @@ def test_a_spark_write_of_ten_thousand_files_is_one_commit_within_the_real_hubs_
         c = hub.counters()
         assert len(result.files) == rows == result.rows == len(_data_files(api, repo))
         assert c["commits"] == MAX_STAGING_COMMITS + 1
-        assert not any(b.get("limited") for b in c["buckets"].values()), c["buckets"]  # no 429 on the way
+        assert not any(b.get("limited") for b in c["rate_limits"].values()), c["rate_limits"]  # no 429 on the way

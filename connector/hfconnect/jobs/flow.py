@@ -49,7 +49,8 @@ def write_once(job: Job, *, target: Target | BucketJobTarget, config: str, datas
         spark_write(spark) if spark is not None else daft_write()  # type: ignore[misc]
     except BaseException:
         undone = target.rollback()
-        job.say("failed: nothing was committed" + (f"; removed what the job had created ({', '.join(undone)})"
+        nothing = "nothing was published" if target.is_bucket else "nothing was committed"
+        job.say(f"failed: {nothing}" + (f"; removed what the job had created ({', '.join(undone)})"
                                                    if undone else ""))
         raise
     finally:

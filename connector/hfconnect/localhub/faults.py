@@ -257,7 +257,7 @@ class Counters:
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             out: dict[str, Any] = {route: dict(row) for route, row in self._data.items()}
-            out["buckets"] = {b: dict(row) for b, row in self._buckets.items()}
+            out["rate_limits"] = {b: dict(row) for b, row in self._buckets.items()}
             out["commits"] = self._commits
             out["cas_routes"] = {name: dict(row) for name, row in self._cas_routes.items()}
             out["xet"] = dict(self._xet)

@@ -128,11 +128,11 @@ def test_counters_per_route_class() -> None:
     assert snap["resolve"] == {"requests": 2, "bytes_sent": 100, "bytes_received": 0, "errors": 0, "faults": 0,
                                "authorized": 0}
     assert snap["commits"] == 1 and snap["commit"]["errors"] == 1 and set(snap) == {
-        "api", "resolve", "upload", "commit", "cdn", "xet-token", "cas", "xorb", "bridge", "buckets", "commits",
+        "api", "resolve", "upload", "commit", "cdn", "xet-token", "cas", "xorb", "bridge", "rate_limits", "commits",
         "cas_routes", "xet", "unknown_routes"}
-    assert snap["cdn"]["authorized"] == 1 and snap["buckets"]["resolvers"] == {"requests": 1, "limited": 1,
-                                                                          "anonymous_requests": 0,
-                                                                          "anonymous_limited": 1}
+    assert snap["cdn"]["authorized"] == 1 and snap["rate_limits"]["resolvers"] == {"requests": 1, "limited": 1,
+                                                                              "anonymous_requests": 0,
+                                                                              "anonymous_limited": 1}
     c.reset()
     assert c.snapshot()["resolve"]["requests"] == 0 and c.snapshot()["commits"] == 0
-    assert set(c.snapshot()["buckets"]["resolvers"].values()) == {0}
+    assert set(c.snapshot()["rate_limits"]["resolvers"].values()) == {0}

@@ -114,6 +114,6 @@ def test_the_hub_answers_429_with_the_headers_per_token_and_per_ip() -> None:
         assert request("GET", f"{hub.endpoint}/api/datasets")[0] == 429
         # Admin routes are never limited.
         assert request("GET", f"{hub.endpoint}/_admin/health")[0] == 200
-        buckets = hub.counters()["buckets"]
+        buckets = hub.counters()["rate_limits"]
         # admitted, refused; of which anonymous (the Hub limits anonymous callers per IP)
         assert buckets["api"] == {"requests": 4, "limited": 2, "anonymous_requests": 1, "anonymous_limited": 1}

@@ -20,7 +20,7 @@ COUNTERS: dict[str, Any] = {
     "commit": {"requests": 2, "bytes_sent": 40, "bytes_received": 300, "errors": 0, "faults": 0, "authorized": 2},
     "xet-token": {"requests": 2, "bytes_sent": 0, "bytes_received": 0, "errors": 0, "faults": 0, "authorized": 2},
     "cas": {"requests": 10, "bytes_sent": 0, "bytes_received": 7_000_000, "errors": 0, "faults": 0, "authorized": 10},
-    "buckets": {"api": {"requests": 6, "limited": 1, "anonymous_requests": 0, "anonymous_limited": 0},
+    "rate_limits": {"api": {"requests": 6, "limited": 1, "anonymous_requests": 0, "anonymous_limited": 0},
                 "resolvers": {"requests": 0, "limited": 2, "anonymous_requests": 0, "anonymous_limited": 0},
                 "commits": {"requests": 0, "limited": 0, "anonymous_requests": 0, "anonymous_limited": 0}},
     "commits": 0,
