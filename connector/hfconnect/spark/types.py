@@ -14,15 +14,29 @@
 | time32 / time64               | string (HH:MM:SS[.ffffff])   |
 | decimal256(p<=38)             | decimal(p, s); p > 38: string|
 | extension types               | their storage type           |
+
+A column's Hub feature (Image, Audio, ClassLabel, ...: `hfconnect.features`) travels in its StructField's metadata
+under `huggingface.feature` (as JSON text), so a DataFrame written back keeps it (`spark_schema_with_features`,
+`arrow_schema_with_features`).
 """
 
 from __future__ import annotations
 
+import json
+from typing import TYPE_CHECKING, Any
+
 import pyarrow as pa
 
+from ..features import FEATURE_KEY, informative, schema_features
 from ..read.conform import conform_array, conform_batch
 
-__all__ = ["conform_array", "conform_batch", "spark_compatible_schema", "spark_compatible_type"]
+if TYPE_CHECKING:
+    from pyspark.sql.types import StructType
+
+    from ..plan import ReadPlan
+
+__all__ = ["arrow_schema_with_features", "conform_array", "conform_batch", "plan_features",
+           "spark_compatible_schema", "spark_compatible_type", "spark_schema_with_features"]
 
 
 def spark_compatible_type(t: pa.DataType) -> pa.DataType:
@@ -56,3 +70,45 @@ def spark_compatible_type(t: pa.DataType) -> pa.DataType:
 
 def spark_compatible_schema(schema: pa.Schema) -> pa.Schema:
     return pa.schema([pa.field(f.name, spark_compatible_type(f.type), True) for f in schema])
+
+
+def plan_features(plan: ReadPlan) -> dict[str, Any]:
+    """column -> Hub feature of a read: the `huggingface` metadata of the plan's schema (a WebDataset plan's), else
+    of its first Parquet file's footer (one suffix-range request: the planner merges the footers' schemas without
+    their metadata)."""
+    features = schema_features(plan.schema) or schema_features(plan.file_schema)
+    if features:
+        return features
+    first = next((f for f in plan.files() if f.format == "parquet"), None)
+    if first is None:
+        return {}
+    from ..plan.footers import inspect_parquet
+
+    return schema_features(inspect_parquet(plan.client, plan.snapshot, first.path, first.size).schema)
+
+
+def spark_schema_with_features(struct: StructType, features: dict[str, Any]) -> StructType:
+    """Spark's schema of a read with each column's feature (those the Arrow type does not say all of) in its
+    StructField's metadata."""
+    from pyspark.sql.types import StructField, StructType
+
+    out = []
+    for f in struct.fields:
+        feature = features.get(f.name)
+        metadata = {**(f.metadata or {}), FEATURE_KEY: json.dumps(feature)} if informative(feature) else f.metadata
+        out.append(StructField(f.name, f.dataType, f.nullable, metadata))
+    return StructType(out)
+
+
+def arrow_schema_with_features(arrow: pa.Schema, struct: StructType) -> pa.Schema:
+    """The Arrow schema of a Spark write with the features its StructFields carry (from a read) in the fields'
+    metadata, where `hfconnect.features.with_features` finds them."""
+    fields = []
+    for f, spark_field in zip(arrow, struct.fields, strict=True):
+        feature = (spark_field.metadata or {}).get(FEATURE_KEY)  # JSON text (Spark's metadata holds no nulls)
+        if isinstance(feature, dict):
+            feature = json.dumps(feature)
+        if isinstance(feature, str):
+            f = f.with_metadata({**(f.metadata or {}), FEATURE_KEY.encode(): feature.encode()})
+        fields.append(f)
+    return pa.schema(fields, metadata=arrow.metadata)

@@ -29,22 +29,24 @@ def write(df: Any, repo: str, *, mode: str = "append", **options: Any) -> Any:
     at once through the prefix's manifest (see `hfconnect.write.bucket_job`) and a `BucketWriteResult` returned.
 
     Keyword options as for `df.write.format("huggingface")` (split, config, data_dir, revision, token, endpoint,
-    max_file_size, row_group_bytes, compression, cdc, split_column, create_pr, commit_message, ...); `mode` is
+    max_file_size, row_group_bytes, compression, cdc, split_column, create_pr, commit_message, features, ...); `mode` is
     append, overwrite, error/errorifexists or ignore."""
-    from pyspark.sql.pandas.types import to_arrow_schema
-
+    from ..features import pop_features_option
     from ..options import WriteOptions
     from ..write import WriteJob
     from ..write.bucket_target import check_repo_only_options, parse_bucket_target
     from . import check_worker_python
+    from .sink import arrow_schema
 
     target = parse_bucket_target(repo)  # buckets/ns/name[/prefix]: a Storage Bucket prefix (write.bucket_job)
     if target is not None:
         check_repo_only_options(options, target)
     check_worker_python(df.sparkSession)  # the tasks import hfconnect: a worker Python without it fails here
+    options = dict(options)
+    features = pop_features_option(options)
     write_options = WriteOptions.build(repo=target.bucket_id if target else repo, mode=mode, engine="spark",
                                        **options)
-    schema = to_arrow_schema(df.schema, timezone="UTC")  # what the format's writer is given too
+    schema = arrow_schema(df.schema, features)  # what the format's writer is given too
     job: Any
     if target is not None:
         from ..write.bucket_job import BucketWriteJob

@@ -13,6 +13,8 @@ from typing import Any
 import pyarrow as pa
 import yaml
 
+from ..features import feature_of, feature_to_yaml
+
 __all__ = ["arrow_to_features", "update_card"]
 
 _FRONT = re.compile(r"^---\s*\n(.*?)\n---\s*(?:\n|$)", re.DOTALL)
@@ -48,10 +50,12 @@ def _feature(t: pa.DataType) -> Any:
 
 def arrow_to_features(schema: pa.Schema) -> list[dict[str, Any]] | None:
     """`datasets`' YAML features for an Arrow schema, or None when a type has no faithful YAML form
-    (then the card leaves features out and `datasets` reads them from the Parquet files)."""
+    (then the card leaves features out and `datasets` reads them from the Parquet files). A column with a
+    feature (`hfconnect.features`: Image, Audio, ClassLabel, ...) gets that feature's YAML form."""
     out = []
     for f in schema:
-        feat = _feature(f.type)
+        feature = feature_of(schema, f.name)
+        feat = feature_to_yaml(feature) if feature is not None else _feature(f.type)
         if feat is None:
             return None
         out.append({"name": f.name, **feat})
@@ -67,8 +71,10 @@ def split_card(readme: str) -> tuple[dict[str, Any], str]:
 
 
 def update_card(readme: str | None, *, config: str, split: str, data_dir: str, schema: pa.Schema,
-                num_rows: int | None, splits_present: list[str], num_bytes: int = 0) -> str:
-    """The new README text: this config/split registered, everything else preserved."""
+                num_rows: int | None, splits_present: list[str], num_bytes: int = 0, features: bool = True) -> str:
+    """The new README text: this config/split registered, everything else preserved. `features=False` leaves
+    the features out (a WebDataset split: `datasets` types its members by extension, and declared features
+    would stop it from decoding images as images)."""
     meta, body = split_card(readme or "")
     if not body.strip():
         body = f"\n# {config if config != 'default' else 'Dataset'}\n\nWritten with hfconnect.\n"
@@ -86,7 +92,7 @@ def update_card(readme: str | None, *, config: str, split: str, data_dir: str, s
     files.append({"split": split, "path": f"{data_dir}/{split}-*"})
     entry["data_files"] = sorted(files, key=lambda f: _split_order(f["split"]))
     meta["configs"] = configs
-    _update_info(meta, config, split, schema, num_rows, splits_present, num_bytes)
+    _update_info(meta, config, split, schema if features else None, num_rows, splits_present, num_bytes)
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True).strip()
     return f"---\n{front}\n---\n{body if body.startswith(chr(10)) else chr(10) + body}"
 
@@ -95,7 +101,7 @@ def _split_order(split: str) -> tuple[int, str]:
     return ({"train": 0, "validation": 1, "test": 2}.get(split, 3), split)
 
 
-def _update_info(meta: dict[str, Any], config: str, split: str, schema: pa.Schema, num_rows: int | None,
+def _update_info(meta: dict[str, Any], config: str, split: str, schema: pa.Schema | None, num_rows: int | None,
                  splits_present: list[str], num_bytes: int) -> None:
     infos = meta.get("dataset_info")
     as_list = isinstance(infos, list)
@@ -104,9 +110,9 @@ def _update_info(meta: dict[str, Any], config: str, split: str, schema: pa.Schem
     if info is None:
         info = {"config_name": config}
         entries.append(info)
-    features = arrow_to_features(schema)
-    if features is not None:
-        info["features"] = features
+    features = arrow_to_features(schema) if schema is not None else None
+    if features is not None and schema is not None:
+        info["features"] = _keep_declared(info.get("features"), features, schema)
     else:
         info.pop("features", None)
     splits = [s for s in (info.get("splits") or []) if isinstance(s, dict) and s.get("name") != split
@@ -115,6 +121,33 @@ def _update_info(meta: dict[str, Any], config: str, split: str, schema: pa.Schem
         splits.append({"name": split, "num_bytes": num_bytes, "num_examples": num_rows})
     info["splits"] = sorted(splits, key=lambda s: _split_order(s["name"]))
     meta["dataset_info"] = entries if (as_list or len(entries) > 1) else entries[0]
+
+
+_MEDIA_DTYPES = ("image", "audio", "video")
+
+
+def _keep_declared(old: Any, new: list[dict[str, Any]], schema: pa.Schema) -> list[dict[str, Any]]:
+    """The new features, except that a column written without a feature keeps the media or class_label feature
+    the card declares for it while its type still fits ({bytes, path}; an integer): an append from an engine
+    that lost the feature (Daft's read) leaves the split's images images."""
+    declared = {e.get("name"): e for e in old if isinstance(e, dict)} if isinstance(old, list) else {}
+    out = []
+    for entry in new:
+        name = entry["name"]
+        before = declared.get(name)
+        t = schema.field(name).type if name in schema.names else None
+        if before is not None and t is not None and feature_of(schema, name) is None and _fits(before, t):
+            entry = before
+        out.append(entry)
+    return out
+
+
+def _fits(entry: dict[str, Any], t: pa.DataType) -> bool:
+    dtype = entry.get("dtype")
+    kind = dtype if isinstance(dtype, str) else next(iter(dtype), None) if isinstance(dtype, dict) else None
+    if kind in _MEDIA_DTYPES:
+        return pa.types.is_struct(t) and sorted(f.name for f in t) == ["bytes", "path"]
+    return kind == "class_label" and pa.types.is_integer(t)
 
 
 def split_rows(readme: str | None, config: str, split: str) -> int | None:

@@ -3,7 +3,9 @@
 Why buffer: engines hand over small batches (Spark: 10k rows); written as they come, they would become tiny
 row groups. Batches are buffered to `row_group_bytes` bytes (uncompressed, as Arrow counts them) and flushed
 as one row group. Files spill to a local temp file (never whole in memory), roll at `max_file_size`, and
-their sha256 is computed while they are written, so the upload needs no second read to hash them.
+their sha256 is computed while they are written, so the upload needs no second read to hash them. A schema
+with image/audio/video columns (`hfconnect.features`) gets row groups of 100 rows unless the caller set a row
+count, as the Hub advises for media: a viewer or reader then fetches a few rows' media, not 128 MB of them.
 
 Dedup after an edit (CDC on): pyarrow's CDC makes *page* boundaries depend on content, but an insertion also
 shifts every later row-group boundary when row groups are cut by size, and with them every later column
@@ -27,12 +29,14 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from ..features import MEDIA_ROW_GROUP_ROWS, conform_batch, media_columns
 
 __all__ = ["FinishedFile", "RollingParquetWriter", "WriterSettings"]
 
@@ -106,6 +110,8 @@ class RollingParquetWriter:
     """write(batch) ... close() -> the finished files, rolled at max_file_size."""
 
     def __init__(self, schema: pa.Schema, settings: WriterSettings, tmp_dir: str | None = None) -> None:
+        if settings.row_group_rows is None and media_columns(schema):  # the Hub's advice for media rows
+            settings = replace(settings, row_group_rows=MEDIA_ROW_GROUP_ROWS)
         self.settings = settings
         self.schema = schema.with_metadata({**(schema.metadata or {}), METADATA_KEY: self._describe()})
         self._tmp_dir = tmp_dir or tempfile.gettempdir()
@@ -132,7 +138,7 @@ class RollingParquetWriter:
         if batch.num_rows == 0:
             return
         if not batch.schema.equals(self.schema, check_metadata=False):
-            batch = pa.Table.from_batches([batch]).cast(self.schema).to_batches()[0]
+            batch = conform_batch(batch, self.schema)  # media columns from binary too
         self._buffer.append(batch)
         self._buffered_bytes += batch.nbytes
         self._buffered_rows += batch.num_rows
