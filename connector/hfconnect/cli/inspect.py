@@ -3,6 +3,7 @@
 One API call for the commit, one per 1000 files for the listing, the card, then every Parquet footer (in
 parallel, one range request each): rows, row groups and their sizes, codecs, page index, and whether the file
 was written with content-defined chunking (hfconnect records it in the file's metadata; other writers do not).
+An image/audio folder shows its builder, rows and labels (its metadata files read, no media) and its media files.
 """
 
 from __future__ import annotations
@@ -81,6 +82,9 @@ def inspect(
     typer.echo(f"config {plan.config!r}, layout from {plan.layout_source}; {plan.total_files} file(s), "
                f"{plan.total_bytes:,} bytes")
     typer.echo("schema: " + ", ".join(f"{f.name}: {f.type}" for f in plan.file_schema))
+    if plan.media_builder:  # an image/audio folder: its rows come from file names or metadata, not data files
+        for note in plan.notes:
+            typer.echo(note)
     parts = plan.files()
     parquet = [p for p in parts if p.format == "parquet"]
 

@@ -2,7 +2,9 @@
 `write_huggingface` and its DataSink, thin over the shared write core (one commit per write).
 
 Why not Daft's own `daft.read_huggingface`: it ignores HF_ENDPOINT, configs and splits, and does not pin the
-read to one commit. This one plans once on the driver and reads the same snapshot in every task.
+read to one commit; and it reads one format per call, named by the caller. This one plans once on the driver
+and reads the same snapshot in every task, in the format `datasets` picks from the repo's files: Parquet, JSON
+Lines, CSV, WebDataset tars, image and audio folders.
 """
 
 from __future__ import annotations
@@ -20,7 +22,12 @@ if TYPE_CHECKING:
     import daft
     from daft.io import IOConfig
 
+    from ..plan import ReadPlan
+
 __all__ = ["HuggingFaceSink", "HuggingFaceSource", "HuggingFaceTask", "read_huggingface", "write_huggingface"]
+
+# What `format` may name: the builders `datasets` picks for the files hfconnect reads (a check, not a switch).
+READ_FORMATS = ("parquet", "json", "csv", "webdataset", "imagefolder", "audiofolder")
 
 
 @checked_keywords
@@ -45,23 +52,27 @@ def read_huggingface(
     max_concurrency: int | None = None,
     prefetch: bool | None = None,
     retry_budget: float | None = None,
+    drop_labels: bool | None = None,
+    drop_metadata: bool | None = None,
 ) -> daft.DataFrame:
     """A Hub dataset as a lazy Daft DataFrame, pinned to one commit.
 
     Splits: by default every split of the config, with a `split` column (a partition column: a filter on it
     skips the other splits' files), as `daft.read_huggingface` reads every Parquet file of the repo (which adds
     no column and mixes configs); `split="train"` reads one. `io_config` (Daft's `IOConfig(hf=...)`) gives the
-    token; `format` may only be "parquet" (hfconnect reads Parquet, JSON Lines and CSV; Daft's WebDataset reader
-    stays Daft's). The repo is resolved and planned here, so a wrong repo, config, split or token fails at once,
+    token. The format is the one `datasets` picks from the repo's files (Parquet, JSON Lines, CSV, WebDataset
+    `.tar` shards, an image or audio folder: media files with labels from folder names or `metadata.*` rows,
+    shaped by `drop_labels`/`drop_metadata`); `format`, when given, must name it (a check, as Daft's keyword
+    chooses its reader). The repo is resolved and planned here, so a wrong repo, config, split or token fails at once,
     with the available configs/splits in the message; rows are read when the DataFrame runs, with column, filter
     and limit pushdowns. `reader="native"` hands each Parquet file (at its signed URL) to Daft's native reader,
     which splits files by row group itself (so `shard_size` and `min_shards`, which cut hfconnect's tasks, are
     refused with it); `reader="hfconnect"` uses hfconnect's own reader, one task per planned shard. The README's
     option table says what each keyword does and its default.
     """
-    if format not in (None, "parquet"):
-        raise OptionError(f"format={format!r}: hfconnect reads the Parquet, JSON Lines and CSV files of a dataset; "
-                          "for WebDataset shards use daft.read_huggingface(repo, format='webdataset')")
+    if format is not None and format not in READ_FORMATS:
+        raise OptionError(f"format={format!r}: hfconnect reads {', '.join(READ_FORMATS)} (the one `datasets` picks "
+                          "from the repo's files); leave format out")
     if reader == "native" and (shard_size is not None or min_shards is not None):
         raise OptionError("shard_size and min_shards cut hfconnect's reader tasks; Daft's native reader splits "
                           "files by row group itself: drop them, or pass reader='hfconnect'")
@@ -70,8 +81,19 @@ def read_huggingface(
         engine="daft", repo=repo, config=config, split=split or "all", revision=revision, token=token,
         endpoint=endpoint, data_files=data_files, data_dir=data_dir, columns=columns, filters=filters,
         daft_reader=reader, shard_size=shard_size, min_shards=min_shards, batch_size=batch_size,
-        max_concurrency=max_concurrency, prefetch=prefetch, retry_budget=retry_budget,
+        max_concurrency=max_concurrency, prefetch=prefetch, retry_budget=retry_budget, drop_labels=drop_labels,
+        drop_metadata=drop_metadata,
     )
     source = HuggingFaceSource(options)
-    source.plan  # noqa: B018 - plan now: errors surface here, not at collect()
+    found = plan_format(source.plan)  # plan now: errors surface here, not at collect()
+    if format is not None and found is not None and format != found:
+        raise OptionError(f"format={format!r}: {repo} holds {found} data (the format `datasets` picks from its "
+                          "files); leave format out, or pick files of that format with data_files")
     return source.read()
+
+
+def plan_format(plan: ReadPlan) -> str | None:
+    """The format a plan reads: an image/audio folder's builder, else its files' (None: no file)."""
+    if plan.media_builder:
+        return plan.media_builder
+    return next((part.format for part in plan.files()), None)

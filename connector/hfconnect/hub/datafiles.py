@@ -20,7 +20,9 @@ from .snapshot import RepoFileInfo
 __all__ = ["DataFile", "DatasetLayout", "convert_branch_layout", "parse_card_yaml", "resolve_layout"]
 
 FORMATS = {".parquet": "parquet", ".jsonl": "json", ".ndjson": "json", ".json": "json", ".csv": "csv",
-           ".tsv": "csv"}
+           ".tsv": "csv", ".tar": "webdataset", ".tar.gz": "webdataset", ".tgz": "webdataset"}
+# `datasets` counts every suffix of a name: `x.tar.gz` counts as a `.tar` (WebDataset) file.
+_COUNTED_AS = {".tar.gz": ".tar", ".tgz": ".tar"}
 SPLIT_KEYWORDS = {
     "train": ("train", "training"),
     "validation": ("validation", "valid", "dev", "val"),
@@ -108,12 +110,15 @@ def _data_files(files: list[RepoFileInfo]) -> list[DataFile]:
         parts = f.path.split("/")
         if any(p.startswith(".") or p.startswith("__") for p in parts):
             continue
-        lower = f.path.lower()
-        for ext, fmt in FORMATS.items():
-            if lower.endswith(ext):
-                out.append(DataFile(f.path, f.size, fmt))
-                break
+        if (ext := _extension(f.path)) is not None:
+            out.append(DataFile(f.path, f.size, FORMATS[ext]))
     return out
+
+
+def _extension(path: str) -> str | None:
+    """The data extension a path ends with (a key of FORMATS), or None."""
+    lower = path.lower()
+    return next((ext for ext in FORMATS if lower.endswith(ext)), None)
 
 
 def _ignored(path: str, pattern: str = "") -> bool:
@@ -160,7 +165,8 @@ def _by_conventions(files: list[DataFile], base: str = "") -> dict[str, list[Dat
 def _one_format(splits: dict[str, list[DataFile]]) -> dict[str, tuple[DataFile, ...]]:
     """Like `datasets`, read the format of the most common file extension and ignore the others. Extensions
     count apart (2 .csv beat 1 .json + 1 .jsonl); a tie goes to .parquet, then .jsonl, .json, .csv."""
-    counts = Counter(posixpath.splitext(f.path)[1].lower() for files in splits.values() for f in files)
+    counts = Counter(_COUNTED_AS.get(ext, ext) for files in splits.values() for f in files
+                     if (ext := _extension(f.path)) is not None)
     if not counts:
         return {}
     ext = max(counts, key=lambda e: (counts[e], *(e == p for p in _TIE_ORDER), e))

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from ..hub.client import HubClient
 from ..hub.http import Target
 from ..hub.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from .mediafolder import MediaShard
 
 SPLIT_COLUMN = "split"  # the column split="all" adds
 
@@ -19,7 +22,7 @@ __all__ = ["SPLIT_COLUMN", "FilePart", "ReadPlan", "Shard"]
 
 @dataclass(frozen=True)
 class FilePart:
-    """One file of a shard: the whole file, or some of its row groups."""
+    """One file of a shard: the whole file, some of its row groups, or (a large tar) a byte range of it."""
 
     path: str
     size: int
@@ -27,6 +30,10 @@ class FilePart:
     split: str
     row_groups: tuple[int, ...] | None = None
     version: str = ""  # a bucket file's Xet hash at planning (with `size`: the file a task must find), else ""
+    # A tar cut at sample boundaries (plan.webdataset): [start, end) of its bytes and the regular members in it,
+    # (name, data offset, size) each, so a reader fetches only the members a query needs.
+    byte_range: tuple[int, int] | None = None
+    members: tuple[tuple[str, int, int], ...] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,9 @@ class Shard:
     # Signed download URLs the planner already got for these files (resolve URL -> target): the task reads
     # from them without asking `/resolve/` again (resolver requests are rate-limited).
     targets: tuple[tuple[str, Target], ...] = field(default=(), repr=False, compare=False)
+    # An image/audio folder's rows (plan.mediafolder): the reader builds them, fetching the media files `parts`
+    # names (for a shard of rows naming no file the commit has: its split's metadata files, never read).
+    media: MediaShard | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,7 @@ class ReadPlan:
     total_bytes: int = 0
     footers_read: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    media_builder: str = ""  # "imagefolder"/"audiofolder": the shards' rows are an image/audio folder's
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -70,7 +81,7 @@ class ReadPlan:
         seen: dict[str, FilePart] = {}
         for shard in self.shards:
             for part in shard.parts:
-                seen.setdefault(part.path, replace(part, row_groups=None))
+                seen.setdefault(part.path, replace(part, row_groups=None, byte_range=None, members=None))
         return tuple(seen.values())
 
     def snapshot_for(self, parts: Iterable[FilePart]) -> Snapshot:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from ..options import ReadOptions
 
-__all__ = ["output_schema", "reuse_plan", "same_filter"]
+__all__ = ["media_schema", "output_schema", "reuse_plan", "same_filter"]
 
 
 def same_filter(a: object, b: object) -> bool:
@@ -42,6 +42,21 @@ def output_schema(file_schema: pa.Schema, columns: Iterable[str] | None, add_spl
     return pa.schema(fields)
 
 
+def media_schema(file_schema: pa.Schema, columns: Iterable[str] | None, add_split: bool) -> pa.Schema:
+    """An image/audio folder read's schema: `output_schema` with the `huggingface` features of the columns it
+    keeps (the rows are built, not read from files that carry them: engines take the features from here)."""
+    import json
+
+    schema = output_schema(file_schema, columns, add_split)
+    raw = (file_schema.metadata or {}).get(b"huggingface")
+    if not raw:
+        return schema
+    info = json.loads(raw)
+    features = info.get("info", {}).get("features") or {}
+    kept = {name: features[name] for name in schema.names if name in features}
+    return schema.with_metadata({b"huggingface": json.dumps({"info": {"features": kept}}).encode()})
+
+
 def reuse_plan(options: ReadOptions, base: ReadPlan | None, *, filter: object = None,
                filter_columns: Iterable[str] = (), columns: Iterable[str] | None = None) -> ReadPlan | None:
     """`base` narrowed to `columns` when its filter is the query's (`options.filters` when `filter` is None),
@@ -50,5 +65,6 @@ def reuse_plan(options: ReadOptions, base: ReadPlan | None, *, filter: object = 
     if base is None or not same_filter(filter, base.filter):
         return None
     filter_columns = tuple(filter_columns)
-    schema = output_schema(base.file_schema, columns or options.columns, options.split == "all")
+    shape = media_schema if base.media_builder else output_schema
+    schema = shape(base.file_schema, columns or options.columns, options.split == "all")
     return replace(base, schema=schema, filter_columns=filter_columns or base.filter_columns, client=options.client)

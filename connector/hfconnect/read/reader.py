@@ -3,11 +3,14 @@
 Per Parquet file: the footer (one range request, fetched a few files ahead), then row group by row group
 only the needed column chunks, prefetched one row group ahead while the current one decodes; pyarrow applies
 the filter to rows, so results are exact. Memory: the current and the next row group's selected columns,
-whatever the file size.
+whatever the file size. WebDataset tars: read.webdataset. Image/audio folders: read.mediafolder builds a
+shard's rows, fetching the media files a few at a time (only for the media columns read and the rows the filter
+keeps).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,6 +25,7 @@ from ..hub.snapshot import Snapshot
 from ..plan.footers import Footer, open_fragment
 from ..plan.model import SPLIT_COLUMN, FilePart, ReadPlan, Shard
 from ..plan.textfiles import read_text_table
+from .webdataset import read_tar_part
 
 __all__ = ["read_shard"]
 
@@ -36,6 +40,9 @@ def read_shard(plan: ReadPlan, shard: Shard) -> Iterator[pa.RecordBatch]:
     client = plan.client
     client.remember(shard.targets)
     snapshot = plan.snapshot_for(shard.parts)  # a bucket's: each file pinned to the planned one
+    if shard.media is not None:
+        yield from _read_media(plan, shard, snapshot)
+        return
     pool = ThreadPoolExecutor(max_workers=FOOTERS_AHEAD, thread_name_prefix="hfconnect-footer")
     ahead: dict[int, Future[Footer]] = {}
 
@@ -51,6 +58,8 @@ def read_shard(plan: ReadPlan, shard: Shard) -> Iterator[pa.RecordBatch]:
             fetch_ahead(i)
             if part.format == "parquet":
                 batches = _read_parquet(plan, part, ahead.pop(i).result())
+            elif part.format == "webdataset":
+                batches = read_tar_part(plan, part, snapshot, _needed_columns(plan, plan.file_schema.names))
             else:
                 batches = _read_text(plan, part, snapshot)
             for batch in batches:
@@ -61,6 +70,20 @@ def read_shard(plan: ReadPlan, shard: Shard) -> Iterator[pa.RecordBatch]:
         for future in ahead.values():  # fetched but never read (the consumer stopped early)
             if future.done() and future.exception() is None:
                 future.result().file.close()
+
+
+def _read_media(plan: ReadPlan, shard: Shard, snapshot: Snapshot) -> Iterator[pa.RecordBatch]:
+    """An image/audio folder shard: its rows with the media bytes of the projected media columns."""
+    from .mediafolder import read_media_shard
+
+    assert shard.media is not None
+    fetch = functools.partial(plan.client.read_file, snapshot)
+    names = [c for c in plan.schema.names if c != SPLIT_COLUMN or not plan.add_split_column]
+    part = FilePart("", 0, plan.media_builder, shard.media.split)  # the split column's value
+    for batch in read_media_shard(shard.media, plan.file_schema, fetch, columns=names, filter=plan.filter,
+                                  batch_rows=min(plan.batch_size, 256)):
+        if batch.num_rows:
+            yield _conform(plan, part, batch)
 
 
 def _needed_columns(plan: ReadPlan, names: list[str]) -> list[str]:

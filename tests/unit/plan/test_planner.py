@@ -215,3 +215,55 @@ def test_plans_are_small_picklable_and_explain_without_secrets() -> None:
     assert "hf_secret_token" not in text and "hf_secret_token" not in repr(plan)
     assert again.client.token == "hf_secret_token"  # tasks read with the driver's token, carried in the plan
     assert FilePart("p", 1, "parquet", "train").row_groups is None
+
+
+# ---- image and audio folders (plan.mediafolder wired in) ------------------------------------------------------
+def test_an_image_folder_is_planned_from_its_listing_with_labels_splits_and_features(inproc_hub) -> None:
+    """Class folders in split folders: no request but the listing; a shard's parts are its media files."""
+    import json
+
+    from hfconnect.errors import ConfigNotFoundError, SplitNotFoundError
+    from hfconnect.options import ReadOptions
+    from hfconnect.plan.planner import plan_read
+
+    files = {f"train/{c}/{i}.png": b"x" * 100 for c in ("cat", "dog") for i in range(3)} | {"test/cat/9.png": b"y"}
+    inproc_hub.dataset("o/pets", files)
+    options = ReadOptions.build(repo="o/pets", endpoint=inproc_hub.endpoint, split="all")
+    before = inproc_hub.downloads()
+    plan = plan_read(options, parallelism=2)
+    assert inproc_hub.downloads() == before  # no card, no metadata: nothing fetched to plan
+    assert plan.media_builder == "imagefolder" and plan.splits == ("train", "test")
+    assert plan.schema.names == ["image", "label", "split"] and plan.footers_read == 0
+    assert json.loads(plan.schema.metadata[b"huggingface"])["info"]["features"]["label"] == {
+        "names": ["cat", "dog"], "_type": "ClassLabel"}
+    parts = [p for s in plan.shards for p in s.parts]
+    assert sorted(p.path for p in parts) == sorted(files) and {p.format for p in parts} == {"imagefolder"}
+    assert all(s.media is not None and s.media.rows.num_rows for s in plan.shards)
+    assert plan.total_files == 7 and "labels cat, dog" in plan.explain()
+    assert [s.index for s in plan.shards] == list(range(len(plan.shards)))
+    narrow = plan_read(options.with_(columns=("label",)), parallelism=2)
+    assert len(narrow.shards) <= len(plan.shards)  # no media fetched: far more rows per task
+    same = plan_read(options, columns=["label"], base=plan)  # Spark's partitions: the schema's plan
+    assert same.shards == plan.shards and same.schema.names == ["label"]
+    with pytest.raises(SplitNotFoundError, match="its splits are: train, test"):
+        plan_read(options.with_(split="validation"))
+    with pytest.raises(ConfigNotFoundError, match="config 'x' not found"):
+        plan_read(options.with_(config="x"))
+
+
+def test_a_card_config_entry_drives_the_media_folder_as_datasets_does(inproc_hub) -> None:
+    from hfconnect.options import ReadOptions
+    from hfconnect.plan.planner import plan_read
+
+    card = ("---\nconfigs:\n- config_name: small\n  data_dir: small\n  drop_labels: true\n- config_name: table\n"
+            "  data_files: t.csv\n  default: true\n---\n")
+    files = {f"small/{c}/{i}.png": b"x" for c in ("a", "b") for i in range(2)} | {"t.csv": b"id\n1\n",
+                                                                                   "README.md": card.encode()}
+    inproc_hub.dataset("o/cfg", files)
+    options = ReadOptions.build(repo="o/cfg", endpoint=inproc_hub.endpoint)
+    small = plan_read(options.with_(config="small"))
+    assert small.media_builder == "imagefolder" and small.schema.names == ["image"]  # the entry's drop_labels
+    assert small.config == "small" and small.layout_source == "card"
+    assert plan_read(options.with_(config="small", drop_labels=False)).schema.names == ["image", "label"]
+    table = plan_read(options)  # the default entry is a CSV file: the usual path
+    assert table.media_builder == "" and table.schema.names == ["id"]

@@ -58,3 +58,22 @@ def test_another_filter_or_no_plan_means_the_planner_runs() -> None:
 def test_a_column_the_dataset_lacks_is_an_error_naming_it() -> None:
     with pytest.raises(OptionError, match=r"^column\(s\) \['nope'\] not in the dataset"):
         reuse_plan(_options(), _plan(), columns=("id", "nope"))
+
+
+def test_a_media_folder_plan_keeps_the_features_of_the_columns_it_reads() -> None:
+    """An image/audio folder's rows are built, not read from files carrying features: the schema says them."""
+    import json
+
+    from hfconnect.plan.reuse import media_schema
+
+    features = {"image": {"_type": "Image"}, "label": {"names": ["a", "b"], "_type": "ClassLabel"}}
+    schema = pa.schema([("image", pa.struct([("bytes", pa.binary()), ("path", pa.string())])),
+                        ("label", pa.int64())], metadata={b"huggingface": json.dumps({"info": {"features": features}})})
+    narrow = media_schema(schema, ["label", "split"], add_split=True)
+    assert narrow.names == ["label", "split"]
+    assert json.loads(narrow.metadata[b"huggingface"]) == {"info": {"features": {"label": features["label"]}}}
+    base = ReadPlan(Snapshot("o/n", "a" * 40, "main", "http://hub.invalid"), HubClient("http://hub.invalid", "old"),
+                    "default", ("train",), schema, schema, (), media_builder="imagefolder")
+    reused = reuse_plan(_options(), base, columns=["image"])
+    assert reused is not None and reused.schema.names == ["image"]
+    assert json.loads(reused.schema.metadata[b"huggingface"]) == {"info": {"features": {"image": {"_type": "Image"}}}}

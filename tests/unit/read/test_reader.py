@@ -233,3 +233,21 @@ def test_tasks_read_from_the_signed_urls_the_planner_got(dataset: InProcessHub) 
     assert sum(b.num_rows for b in read_shard(plan, shard)) == 10
     assert hub.counters()["resolve"]["requests"] == resolves  # all of it from the bridge
     assert hub.counters()["bridge"]["requests"] > bridge and hub.counters()["bridge"]["authorized"] == 0
+
+
+def test_an_image_folder_shard_fetches_only_the_media_of_the_rows_and_columns_read(inproc_hub: InProcessHub) -> None:
+    meta = "".join(json.dumps({"file_name": f"{i}.png", "stars": i}) + "\n" for i in range(5))
+    files = {f"{i}.png": bytes([i]) * 50 for i in range(5)} | {"metadata.jsonl": meta.encode()}
+    inproc_hub.dataset("o/imgs", files)
+    plan = plan_read(_options(inproc_hub, "o/imgs", split="all"))
+    got = _read(plan)
+    assert got.column_names == ["image", "stars", "split"]
+    assert got.to_pylist()[2] == {"image": {"bytes": files["2.png"], "path": "2.png"}, "stars": 2, "split": "train"}
+    before = inproc_hub.downloads()
+    assert _read(plan_read(_options(inproc_hub, "o/imgs", columns="stars"))).column("stars").to_pylist() == [
+        0, 1, 2, 3, 4]
+    assert inproc_hub.downloads() == before + 1  # metadata.jsonl, to plan: no image
+    kept = plan_read(_options(inproc_hub, "o/imgs", filters='[["stars", ">=", 3]]'))
+    before = inproc_hub.downloads()
+    assert [r["image"]["path"] for r in _read(kept).to_pylist()] == ["3.png", "4.png"]
+    assert inproc_hub.downloads() - before <= 2 * 2  # two images (a Xet file: resolve's 302, then the bridge)
