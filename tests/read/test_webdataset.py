@@ -32,8 +32,9 @@ SPARK_EXAMPLE = '''\
 signs = spark.read.format("huggingface").load("me/street-signs")
 signs.printSchema()  # jpg, seg.PNG: struct<bytes, path> (Image); json: struct<...>; txt; cls: long; __key__; __url__
 signs.where("cls = 2").select("__key__", "json.label").show(3, truncate=False)
-# Only the members of the columns read are fetched: this reads no image bytes
-print(signs.select("__key__", "txt").where("__key__ like '%cam-01%'").count())
+# Only the members of the columns read are fetched. Spark tells a Python source no .select(): name them
+captions = spark.read.format("huggingface").option("columns", "__key__,txt").load("me/street-signs")
+print(captions.where("__key__ like '%cam-01%'").count())  # reads no image bytes
 '''
 
 DAFT_EXAMPLE = '''\

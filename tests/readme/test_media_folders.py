@@ -1,4 +1,4 @@
-"""The README's "Image and audio folders" examples, run as written on the session hub (HF_ENDPOINT): me/pets (class
+"""The README's "Image and audio folders" examples, run as written on the session hub (HF_ENDPOINT): me/pet-photos (class
 folders in split folders) and me/captioned (images and a metadata.jsonl). The copies here are the text the README
 holds; once the section is in README.md, its blocks must equal them."""
 
@@ -15,12 +15,12 @@ README_SECTION = "Image and audio folders"
 MARKER = "tests/readme/test_media_folders.py"
 
 SPARK_EXAMPLE = '''\
-# spark: a SparkSession (see Quickstart). me/pets holds train/cat/*.png, train/dog/*.png, test/cat/*.png, ...
-pets = spark.read.format("huggingface").load("me/pets")
+# spark: a SparkSession (see Quickstart). me/pet-photos holds train/cat/*.png, train/dog/*.png, test/cat/*.png, ...
+pets = spark.read.format("huggingface").load("me/pet-photos")
 pets.printSchema()  # image: struct<bytes, path> (Image), label: long (ClassLabel: cat, dog)
-labels = spark.read.format("huggingface").option("columns", "label").load("me/pets")
+labels = spark.read.format("huggingface").option("columns", "label").load("me/pet-photos")
 labels.groupBy("label").count().orderBy("label").show()  # fetches no image
-cats = spark.read.format("huggingface").option("filters", '[["label", "=", 0]]').load("me/pets")
+cats = spark.read.format("huggingface").option("filters", '[["label", "=", 0]]').load("me/pet-photos")
 print(cats.select("image.path").count())  # fetches only the cats' images
 '''
 
@@ -38,7 +38,7 @@ print(best.to_pylist()[0]["caption"])
 
 @pytest.fixture(scope="module")
 def repos(api) -> None:
-    publish(api, pets_files(), "me/pets")
+    publish(api, pets_files(), "me/pet-photos")
     publish(api, captioned_files(), "me/captioned")
 
 

@@ -14,6 +14,8 @@ The protocol of `hfconnect.write`, mapped onto Daft's `DataFrame.write_sink`:
   the dataset card. Daft calls no hook when a task fails: then finalize never runs, and nothing is committed
   (`write_huggingface` calls `WriteJob.abort`).
 
+Daft's Image columns are written as PNG bytes in `{bytes, path}` with the Hub's Image feature, and option
+`features` names other media columns (`hfconnect.features`), so `datasets` and the viewer decode them.
 Daft's large Arrow types are written as their regular counterparts and batches are sliced before the cast
 (`hfconnect.write.arrow` says why).
 """
@@ -27,12 +29,14 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+from daft import col
 from daft.datatype import DataType
 from daft.io.sink import DataSink, WriteResult
 from daft.recordbatch import MicroPartition
 from daft.schema import Schema
 
 from ..errors import HfConnectError, OptionError, find_hfconnect_error
+from ..features import parse_features, with_features
 from ..options import WriteOptions
 from ..options.keywords import checked_keywords
 from ..write import CommitResult, TaskMessage, WriteJob, write_task
@@ -47,7 +51,7 @@ if TYPE_CHECKING:
     import daft
     from daft.io import IOConfig
 
-__all__ = ["BucketSink", "HuggingFaceSink", "hub_schema", "write_huggingface"]
+__all__ = ["BucketSink", "HuggingFaceSink", "hub_schema", "image_columns", "media_schema", "write_huggingface"]
 
 DEFERRED = -1  # partition id of the WriteResult of a write() whose rows went to the driver's parallel writer
 ENCODERS = max(1, min(4, os.cpu_count() or 1))
@@ -78,9 +82,34 @@ def hub_schema(schema: Schema | pa.Schema) -> pa.Schema:
     return arrow_hub_schema(schema)
 
 
-def _batches(micropartitions: Iterable[MicroPartition]) -> Iterator[pa.RecordBatch]:
-    """The task's rows as Arrow batches small enough to cast (the writer buffers them to row groups)."""
-    return sliced(batch for part in micropartitions for batch in part.to_arrow().to_batches())
+def image_columns(schema: Schema | pa.Schema) -> list[str]:
+    """Columns of Daft's Image dtype: written as PNG bytes with the Hub's Image feature."""
+    if not isinstance(schema, Schema):
+        return []
+    return [f.name for f in schema if f.dtype.is_image() or f.dtype.is_fixed_shape_image()]
+
+
+def media_schema(schema: Schema | pa.Schema, features: dict[str, Any] | None = None) -> pa.Schema:
+    """The Arrow schema the files get, with the Hub features of its media columns: Daft's Image columns (as PNG)
+    and the binary or {bytes, path} columns named by option `features` (`hfconnect.features`)."""
+    images = image_columns(schema)
+    arrow = hub_schema(schema)
+    arrow = pa.schema([f.with_type(pa.binary()) if f.name in images else f for f in arrow], metadata=arrow.metadata)
+    return with_features(arrow, {**{name: {"_type": "Image"} for name in images}, **(features or {})})
+
+
+def _batches(micropartitions: Iterable[MicroPartition], images: Iterable[str] = ()) -> Iterator[pa.RecordBatch]:
+    """The task's rows as Arrow batches small enough to cast (the writer buffers them to row groups); Image
+    columns encoded as PNG first."""
+    images = set(images)
+
+    def arrow(part: MicroPartition) -> pa.Table:
+        if images:
+            part = part.eval_expression_list([col(n).encode_image("PNG").alias(n) if n in images else col(n)
+                                              for n in part.column_names()])
+        return part.to_arrow()
+
+    return sliced(batch for part in micropartitions for batch in arrow(part).to_batches())
 
 
 class HuggingFaceSink(DataSink[TaskMessage]):
@@ -95,9 +124,11 @@ class HuggingFaceSink(DataSink[TaskMessage]):
     _write_task = staticmethod(write_task)  # what a task runs (BucketSink: to a bucket's Xet storage)
     _parallel_writer = ParallelFileWriter
 
-    def __init__(self, options: WriteOptions, schema: Schema | pa.Schema) -> None:
+    def __init__(self, options: WriteOptions, schema: Schema | pa.Schema,
+                 features: dict[str, Any] | None = None) -> None:
         self.options = options
-        self.arrow_schema = hub_schema(schema)
+        self.arrow_schema = media_schema(schema, features)
+        self._images = image_columns(schema)
         self.job = WriteJob(options)
         self.result: CommitResult | None = None
         self.committing = False  # set once finalize starts the commit: from then on, abort is not the truth
@@ -154,7 +185,7 @@ class HuggingFaceSink(DataSink[TaskMessage]):
                     self._parallel = self._parallel_writer(
                         self.arrow_schema, self.options, job_id=job.job_id, workers=ENCODERS,
                         file_bytes=2 * self.options.row_group_bytes, first_partition=secrets.randbits(40) << 8)
-                for batch in _batches(micropartitions):
+                for batch in _batches(micropartitions, self._images):
                     self._parallel.write(batch)
                     rows += batch.num_rows
                     if self.on_rows is not None:
@@ -163,8 +194,8 @@ class HuggingFaceSink(DataSink[TaskMessage]):
             return
         # A pickled copy (a Ray task): this call writes and uploads its own files before it returns.
         # A random partition id per call: Daft does not say which task this is, and ids must never collide.
-        message = self._write_task(_batches(micropartitions), self.arrow_schema, self.options, job_id=job.job_id,
-                                   partition_id=secrets.randbits(48), attempt_id=0)
+        message = self._write_task(_batches(micropartitions, self._images), self.arrow_schema, self.options,
+                                   job_id=job.job_id, partition_id=secrets.randbits(48), attempt_id=0)
         yield WriteResult(message, bytes_written=sum(f.size for f in message.files), rows_written=message.rows)
 
     def finalize(self, write_results: list[WriteResult[TaskMessage]]) -> MicroPartition:
@@ -225,10 +256,11 @@ class BucketSink(HuggingFaceSink):
     _write_task = staticmethod(write_bucket_task)
     _parallel_writer = BucketParallelWriter
 
-    def __init__(self, options: WriteOptions, schema: Schema | pa.Schema, target: BucketTarget) -> None:
+    def __init__(self, options: WriteOptions, schema: Schema | pa.Schema, target: BucketTarget,
+                 features: dict[str, Any] | None = None) -> None:
         from ..write.bucket_job import BucketWriteJob
 
-        super().__init__(options, schema)
+        super().__init__(options, schema, features)
         self.target = target
         self.job = BucketWriteJob(options, target)  # type: ignore[assignment]
 
@@ -311,6 +343,8 @@ def write_huggingface(
     commit_description: str | None = None,
     retry_budget: float | None = None,
     split_column: str | None = None,
+    features: str | dict[str, Any] | None = None,
+    format: str | None = None,  # noqa: A002 - the option's name
 ) -> CommitResult:
     """Write a Daft DataFrame to a Hub dataset's config/split in exactly ONE commit; return its `CommitResult`.
 
@@ -322,6 +356,10 @@ def write_huggingface(
     created if missing (`private`), the mode and, on append, the schema are checked before the DataFrame runs.
     Each Daft task uploads its own files; the driver commits once, with the dataset card updated so
     `datasets.load_dataset(repo, split=...)` sees the split. If any task fails, nothing is committed.
+
+    Daft's Image columns are written as PNG with the Hub's Image feature (`datasets` decodes them); `features`
+    (`{"clip": "Audio"}` or `clip=Audio`) names binary or {bytes, path} columns as Image, Audio or Video.
+    `format="webdataset"` writes `.tar` shards instead of Parquet: a sample per row, a member per column.
 
     `split_column="split"` writes several splits in that one commit: each row goes to the split the column
     names (it is not written into the files); overwrite then replaces exactly the splits written, error/ignore
@@ -344,14 +382,16 @@ def write_huggingface(
         content_defined_row_groups=content_defined_row_groups, dictionary=dictionary, page_index=page_index,
         private=private, create_pr=create_pr, commit_message=commit_message, commit_description=commit_description,
         retry_budget=retry_budget, split_column=split_column, max_commit_operations=max_commit_operations,
+        format=format,
     )
     # io_config fills what the keywords leave unset: the keywords win.
     given.update({k: v for k, v in io_config_values(io_config, write=True).items() if given.get(k) is None})
+    named = parse_features("features", features) if features is not None else None
     target = parse_bucket_target(repo)
     if target is not None:  # buckets/ns/name[/prefix]: a Storage Bucket prefix (write.bucket_job)
         check_repo_only_options(given, target)
         options = WriteOptions.build(engine="daft", **{**given, "repo": target.bucket_id})
-        return BucketSink(options, df.schema(), target).run(df)
+        return BucketSink(options, df.schema(), target, named).run(df)
     options = WriteOptions.build(engine="daft", **given)
-    return HuggingFaceSink(options, df.schema()).run(df)
+    return HuggingFaceSink(options, df.schema(), named).run(df)
 

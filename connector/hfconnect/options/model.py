@@ -28,6 +28,7 @@ DAFT_READERS = ("native", "hfconnect")
 BATCH_ROWS = 65_536  # rows per batch of hfconnect's reader unless batch_size is given
 MODES = ("append", "overwrite", "error", "errorifexists", "ignore")
 COMPRESSIONS = ("zstd", "snappy", "gzip", "brotli", "lz4", "none")
+WRITE_FORMATS = ("parquet", "webdataset")
 # What a written split may be called (also each value of a `split_column`): word characters with -/. between
 # them, as in file names `{split}-00000-of-00001.parquet`; "all" is what readers ask for to get every split.
 SPLIT_NAME = re.compile(r"^\w+(?:[-.]\w+)*$")
@@ -146,6 +147,8 @@ class ReadOptions:
     max_concurrency: int = 16
     prefetch: bool = True
     pushdown_filters: bool = False  # Spark only: see hfconnect.spark.source for why it is opt-in
+    drop_labels: bool | None = None  # image/audio folders (plan.mediafolder): None is `datasets`' rule
+    drop_metadata: bool | None = None
     daft_reader: str = "native"  # Daft only
 
     def __post_init__(self) -> None:
@@ -209,6 +212,8 @@ class WriteOptions:
     max_commit_operations: int = 100  # more: staged on a pull request in commits of this size, merged once
     commit_message: str | None = None
     commit_description: str | None = None
+    features: str | None = None  # parsed by the sinks (`hfconnect.features`), which take it out first
+    format: str = "parquet"  # or "webdataset": .tar shards, one sample per row (`write.tar_writer`)
     split_column: str | None = None  # route each row to the split this column names (then `split` is unused)
 
     def __post_init__(self) -> None:
@@ -226,6 +231,9 @@ class WriteOptions:
             raise OptionError(f"compression={self.compression!r}: use {', '.join(COMPRESSIONS[:-1])} or none")
         if not SPLIT_NAME.match(self.split) or self.split == "all":
             raise OptionError(f"split {self.split!r}: use a name such as train, validation or test")
+        object.__setattr__(self, "format", str(self.format).lower())
+        if self.format not in WRITE_FORMATS:
+            raise OptionError(f"format={self.format!r}: write {' or '.join(WRITE_FORMATS)}")
         if self.split_column is not None and not self.split_column.strip():
             raise OptionError("split_column='': name the column that holds each row's split, e.g. split")
         object.__setattr__(self, "endpoint", (self.endpoint or default_endpoint()).rstrip("/"))

@@ -101,6 +101,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("prefetch", "bool", True, "fetch the next row group while the current one decodes", read=True),
     Option("pushdown_filters", "bool", False, "take Spark's .where() filters (needs spark.sql.python."
            "filterPushdown.enabled; build a fresh DataFrame per query)", read=True, engines=frozenset({"spark"})),
+    Option("drop_labels", "bool", None, "image/audio folders: a `label` column from the folder names or not "
+           "(default: `datasets`' rule: without metadata, files one level under several folder names)", read=True),
+    Option("drop_metadata", "bool", None, "image/audio folders: leave out the `metadata.csv`/`.jsonl`/`.parquet` "
+           "columns (then every media file is a row)", read=True),
     Option("daft_reader", "str", "native", "`native`: Daft's Parquet reader on the signed file URLs; `hfconnect`: "
            "hfconnect's reader, one task per shard", read=True, engines=frozenset({"daft"}), aliases=("reader",)),
     # -- writing
@@ -129,6 +133,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("commit_message", "str", None, "the commit's title", write=True),
     Option("commit_description", "str", None, "the commit's description (hfconnect adds its job id below it)",
            write=True),
+    Option("features", "str", None, "image/audio/video columns, as JSON (`{\"img\": \"Image\", \"clip\": "
+           "\"Audio\"}`) or `img=Image,clip=Audio`: binary or `struct<bytes, path>` columns written with the Hub's "
+           "feature, so `datasets` and the viewer decode them (a read's features are kept without it)", write=True),
+    Option("format", "str", "parquet", "the files written: `parquet`, or `webdataset` (`.tar` shards: a sample per "
+           "row, a member `<key>.<column>` per column, `__key__` the sample's key)", write=True),
 )
 
 

@@ -3,7 +3,8 @@
 Options (case-insensitive; unknown ones are rejected with the list of valid ones; the README's table says what
 each does): config, split ("all" adds a `split` column), revision, token, endpoint, data_files, data_dir,
 columns, filters (JSON DNF), shard_size, min_shards, batch_size, max_concurrency, prefetch, pushdown_filters
-(see `HuggingFaceDataSource.reader`), retry_budget. `.schema("id long, text string")` reads only those columns.
+(see `HuggingFaceDataSource.reader`), retry_budget, drop_labels, drop_metadata (image/audio folders).
+`.schema("id long, text string")` reads only those columns.
 """
 
 from __future__ import annotations
@@ -67,7 +68,9 @@ class HuggingFaceDataSource(DataSource):
         from ..plan import plan_read
 
         self._plan = plan_read(self.read_options, parallelism=self.parallelism)
-        return spark_schema(self._plan.schema)
+        from .types import plan_features, spark_schema_with_features  # a column's Hub feature in its metadata
+
+        return spark_schema_with_features(spark_schema(self._plan.schema), plan_features(self._plan))
 
     @spark_facing
     def writer(self, schema: StructType, overwrite: bool) -> DataSourceWriter:

@@ -18,7 +18,8 @@ __all__ = ["BucketTarget", "check_repo_only_options", "is_bucket_target", "parse
 _SCHEMES = ("hf://buckets/", "buckets/")
 # WriteOptions fields that only a dataset repo has, with the value that means "not given".
 REPO_ONLY = {"config": "default", "split": "train", "revision": "main", "data_dir": None, "split_column": None,
-             "create_pr": False, "commit_message": None, "commit_description": None, "max_commit_operations": 100}
+             "create_pr": False, "commit_message": None, "commit_description": None, "max_commit_operations": 100,
+             "format": "parquet"}
 
 
 @dataclass(frozen=True)

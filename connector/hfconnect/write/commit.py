@@ -44,6 +44,7 @@ from ..options import WriteOptions
 from .arrow import widened_to
 from .layout import BranchState, commit_content, split_of
 from .routing import check_split_column, data_schema
+from .tar_writer import check_columns
 from .task import TaskMessage, schema_fingerprint, write_task
 
 __all__ = ["CommitResult", "WriteJob"]
@@ -102,6 +103,8 @@ class WriteJob:
         o = self.options
         if schema is not None:
             check_split_column(schema, o)  # before any Hub call: a wrong column is the caller's to fix
+            if o.format == "webdataset":
+                check_columns(data_schema(schema, o))
         self._check_token_can_write()
         self._ensure_repo()
         try:
@@ -120,11 +123,25 @@ class WriteJob:
                                  "mode append or overwrite", repo=o.repo)
         self.skip = bool(existing) and o.mode == "ignore"
         reference = self._reference_splits(head, existing)
-        if schema is not None and reference and not self.skip:
+        if not self.skip:
+            self._check_format(reference)
+        if schema is not None and reference and not self.skip and o.format == "parquet":
             files = self._conformed(head, reference, data_schema(schema, o), own=o.mode == "append" and bool(existing))
             schema = pa.schema([f.with_type(files.field(f.name).type) if f.name in files.names else f
                                 for f in schema], metadata=schema.metadata)
         return schema
+
+    def _check_format(self, reference: dict[str, list[str]]) -> None:
+        """A config holds one format (`datasets` reads a config's files with one builder): new files of another
+        format than the files the job keeps are refused before anything is written."""
+        o = self.options
+        suffix = ".tar" if o.format == "webdataset" else ".parquet"
+        other = sorted(p for paths in reference.values() for p in paths if not p.endswith(suffix))
+        if other:
+            raise HfConnectError(f"{o.repo} config {o.config!r} holds {other[0]}" + (f" and {len(other) - 1} other "
+                                 "file(s)" if len(other) > 1 else "") + f" in another format than {o.format}: a "
+                                 "config is read with one format; write to another config, or overwrite every "
+                                 "split of this one", repo=o.repo)
 
     def _reference_splits(self, head: BranchState, existing: dict[str, list[str]]) -> dict[str, list[str]]:
         """The splits whose files the new rows must match, as a config has one set of features (`datasets` casts

@@ -15,7 +15,7 @@ import pyarrow as pa
 from ..hub.snapshot import RepoFileInfo
 from ..options import WriteOptions
 from .card import _split_order, split_rows, update_card
-from .task import UploadedFile
+from .task import UploadedFile, file_suffix
 
 __all__ = ["BranchState", "CommitContent", "commit_content", "split_of"]
 
@@ -48,9 +48,9 @@ def split_of(upload: UploadedFile, options: WriteOptions) -> str:
 
 def commit_content(options: WriteOptions, file_tag: str, head: BranchState, uploads: Sequence[UploadedFile],
                    schema: pa.Schema) -> CommitContent:
-    """Every split's files named `{data_dir}/{split}-NNNNN-of-NNNNN.parquet` (appends next to existing files
-    end with the job's `file_tag`), on overwrite exactly those splits' old files deleted, and the card's configs and
-    dataset_info updated for every split written, all in one list of operations."""
+    """Every split's files named `{data_dir}/{split}-NNNNN-of-NNNNN.parquet` (`.tar` for WebDataset; appends next
+    to existing files end with the job's `file_tag`), on overwrite exactly those splits' old files deleted, and
+    the card's configs and dataset_info updated for every split written, all in one list of operations."""
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 
     o = options
@@ -65,7 +65,8 @@ def commit_content(options: WriteOptions, file_tag: str, head: BranchState, uplo
         existing = head.splits.get(split, [])
         replacing = o.mode == "overwrite" or not existing
         suffix = "" if replacing else f"-{file_tag}"
-        names = [f"{o.data_dir}/{split}-{i:05d}-of-{len(files):05d}{suffix}.parquet" for i in range(len(files))]
+        names = [f"{o.data_dir}/{split}-{i:05d}-of-{len(files):05d}{suffix}{file_suffix(o)}"
+                 for i in range(len(files))]
         if o.mode == "overwrite":
             deleted = [p for p in existing if p not in names]
             content.deleted += deleted
@@ -81,7 +82,8 @@ def commit_content(options: WriteOptions, file_tag: str, head: BranchState, uplo
         total = rows if replacing else (previous + rows if previous is not None else None)
         kept = 0 if replacing else sum(f.size for f in head.files if f.path in set(existing))
         card = update_card(card, config=o.config, split=split, data_dir=o.data_dir, schema=schema, num_rows=total,
-                           splits_present=present, num_bytes=kept + sum(f.size for f in files))
+                           splits_present=present, num_bytes=kept + sum(f.size for f in files),
+                           features=o.format == "parquet")
     assert card is not None
     content.operations.append(CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=card.encode()))
     return content

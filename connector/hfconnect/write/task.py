@@ -23,9 +23,10 @@ from ..hub import xet
 from ..hub.client import HubClient
 from ..options import WriteOptions
 from .parquet_writer import FinishedFile, RollingParquetWriter, WriterSettings
+from .tar_writer import RollingTarWriter
 
-__all__ = ["SplitFileWriter", "TaskMessage", "Upload", "UploadedFile", "run_split_writer", "schema_fingerprint",
-           "write_task"]
+__all__ = ["SplitFileWriter", "TaskMessage", "Upload", "UploadedFile", "file_suffix", "run_split_writer",
+           "schema_fingerprint", "write_task"]
 
 log = logging.getLogger("hfconnect.write")
 # Below this size a server may take a file as a regular (non-LFS) file, whose bytes travel inside the commit:
@@ -69,6 +70,11 @@ def schema_fingerprint(schema: pa.Schema) -> str:
     return ",".join(f"{f.name}:{f.type}" for f in schema)
 
 
+def file_suffix(options: WriteOptions) -> str:
+    """The extension of the files a job writes."""
+    return ".tar" if options.format == "webdataset" else ".parquet"
+
+
 def settings_for(options: WriteOptions) -> WriterSettings:
     return WriterSettings(row_group_bytes=options.row_group_bytes, max_file_size=options.max_file_size,
                           compression=options.compression, compression_level=options.compression_level,
@@ -78,7 +84,8 @@ def settings_for(options: WriteOptions) -> WriterSettings:
 
 
 class SplitFileWriter:
-    """One split's rows within one task -> rolled Parquet files, each uploaded as soon as it closes.
+    """One split's rows within one task -> rolled Parquet files (or WebDataset tars), each uploaded as soon as it
+    closes.
 
     A closed file uploads on a background thread while the next one is encoded (at most one upload waits),
     so network and CPU overlap. Small files wait for a group (`GROUP_FILES`, `GROUP_BYTES`) and upload in one
@@ -87,7 +94,9 @@ class SplitFileWriter:
     def __init__(self, schema: pa.Schema, options: WriteOptions, *, split: str, job_id: str, partition_id: int,
                  attempt_id: int = 0, tmp_dir: str | None = None, upload: Upload | None = None) -> None:
         self.split = split
-        self._writer = RollingParquetWriter(schema, settings_for(options), tmp_dir)
+        self._writer: RollingParquetWriter | RollingTarWriter = (
+            RollingTarWriter(schema, options.max_file_size, tmp_dir, key_prefix=f"p{partition_id:05d}_")
+            if options.format == "webdataset" else RollingParquetWriter(schema, settings_for(options), tmp_dir))
         self._upload: Upload = upload or functools.partial(_upload, options.client, options, split=split,
                                                             job_id=job_id, partition_id=partition_id,
                                                             attempt_id=attempt_id)
@@ -199,8 +208,8 @@ def _upload(client: HubClient, options: WriteOptions, files: list[FinishedFile],
     Their indexes count from `first`, in order."""
     from huggingface_hub.utils import disable_progress_bars
 
-    names = [f"{options.data_dir}/{split}-{job_id}-{partition_id:05d}-{attempt_id}-{first + i:04d}.parquet"
-             for i in range(len(files))]
+    names = [f"{options.data_dir}/{split}-{job_id}-{partition_id:05d}-{attempt_id}-{first + i:04d}"
+             f"{file_suffix(options)}" for i in range(len(files))]
     try:
         ops = [prehashed_add(name, f) for name, f in zip(names, files, strict=True)]
         size = sum(f.size for f in files)
