@@ -48,7 +48,7 @@ def _check_repo(hub, repo: str, files_at_least: int = 1) -> None:
     assert len(tars) >= files_at_least and not [f for f in files if f.endswith(".parquet")], files
     assert len(api.list_repo_commits(repo, repo_type="dataset")) == 2  # the repo's creation, then the write
     card = api.hf_hub_download(repo, "README.md", repo_type="dataset")
-    text = open(card).read()
+    text = __import__("pathlib").Path(card).read_text()
     assert "path: data/train-*" in text and "features:" not in text  # datasets types members by extension
     ds = datasets.load_dataset(repo, split="train")
     assert sorted(ds["__key__"]) == sorted(f"cam_{i % 2}/shot{i:03d}" for i in range(N))
