@@ -1,6 +1,6 @@
 """The README's "Image and audio folders" examples, run as written on the session hub (HF_ENDPOINT):
-me/pet-photos (class folders in split folders) and me/captioned (images and a metadata.jsonl). The copies here are the text the README
-holds; once the section is in README.md, its blocks must equal them."""
+me/pet-photos (class folders in split folders) and me/captioned (images and a metadata.jsonl). The copies here are
+the text the README holds; once the section is in README.md, its blocks must equal them."""
 
 from __future__ import annotations
 
