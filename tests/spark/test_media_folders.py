@@ -132,3 +132,12 @@ def test_a_label_read_fetches_no_media_and_a_filtered_read_only_the_kept_rows(sp
     cats = read(filters='[["label", "=", 0]]')
     assert [r["image"]["path"] for r in cats] == [f"{i}.png" for i in range(4)]
     assert own_hub.counters()["resolve"]["requests"] == 4  # one resolve per kept image, none for the dogs
+
+
+def test_spark_filters_on_the_media_column_are_evaluated_by_spark(spark, pets) -> None:
+    """With pushdown_filters, Spark offers `image IS NOT NULL` too: the media column's bytes are fetched after the
+    rows are filtered, so that filter is handed back to Spark (the read works) while the label one is pushed."""
+    df = spark.read.format("huggingface").option("pushdown_filters", "true").load(pets)
+    everything = df.count()
+    assert df.where("image is not null and label = 0").count() == df.where("label = 0").count() > 0
+    assert df.where("image.path is not null").count() == everything

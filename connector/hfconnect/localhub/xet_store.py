@@ -418,3 +418,6 @@ class XetStore:
             self.storage.atomic_write(path, json.dumps(raw).encode())
         with self._guard:  # the first verified file hash of these bytes stays theirs (as after a restart)
             self._by_sha256.setdefault(shard_file.sha256, shard_file.file_hash)
+            found = self._checks.get(shard_file.sha256)  # another file's false claim of this sha256 failed: true
+            if found is not None and found[1].done() and found[1].exception() is not None:  # bytes hold it now
+                del self._checks[shard_file.sha256]

@@ -96,10 +96,14 @@ class TarWindow:
                 self.window = (min(self.max_window, self.window * 2)
                                if 0 <= gap < max(self.window, self.read_through) else self.min_window)
             stop = min(self.size, max(end, start + self.window))
-            self._buf = bytes(self.fetch(start, stop))
+            if self._start <= start < held:  # the window's tail is still needed: fetch only what follows it (a
+                fresh = bytes(self.fetch(held, stop))  # read-ahead fetching from `held` then matches)
+                self._buf = self._buf[start - self._start:] + fresh
+            else:
+                fresh = self._buf = bytes(self.fetch(start, stop))
             self._start = start
             self.requests += 1
-            self.bytes_read += len(self._buf)
+            self.bytes_read += len(fresh)
         return memoryview(self._buf)[start - self._start: end - self._start]
 
 

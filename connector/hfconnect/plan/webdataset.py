@@ -97,7 +97,7 @@ def decode_value(field_name: str, data: bytes, key: str, where: str) -> Any:
     if ext in MEMBER_COMPRESSION and kind not in MEDIA_KINDS:
         try:
             data = MEMBER_COMPRESSION[ext](data)
-        except (OSError, EOFError, lzma.LZMAError) as exc:
+        except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
             raise DataFileError(f"{where}: member {key}.{field_name} cannot be decompressed: {exc}") from None
     try:
         if kind == "text":
@@ -150,7 +150,8 @@ def infer_schema(samples: list[tuple[str, list[tuple[str, bytes]]]], where: str)
             if field_name not in values:
                 order.append(field_name)
                 values[field_name] = []
-            values[field_name].append(decode_value(field_name, data, key, where))
+            if column_kind(field_name) == "json":  # the only kind typed by its values
+                values[field_name].append(decode_value(field_name, data, key, where))
     schema_fields = [pa.field(n, column_type(n, values[n])) for n in order]
     schema_fields += [pa.field(KEY_COLUMN, pa.string()), pa.field(URL_COLUMN, pa.string())]
     schema = pa.schema(schema_fields)
@@ -250,7 +251,10 @@ def first_samples(client: HubClient, snapshot: Snapshot, f: DataFile
     rows: list[tuple[str, list[tuple[str, bytes]]]] = []
     try:
         for sample in group_samples(iter_members(win), where):
-            rows.append((sample.key, [(name, bytes(win.get(m.offset, m.size))) for name, m in sample.members]))
+            # Only JSON members are fetched: every other kind is typed by its extension (a video's first samples
+            # would otherwise come to the driver just to be typed)
+            rows.append((sample.key, [(name, bytes(win.get(m.offset, m.size)) if column_kind(name) == "json" else b"")
+                                      for name, m in sample.members]))
             if len(rows) == SAMPLES_FOR_SCHEMA:
                 break
     except (OSError, EOFError, zlib.error, ValueError) as exc:

@@ -191,9 +191,13 @@ class HuggingFaceFilteringReader(HuggingFaceReader):
         from .filters import filter_column, to_expression
 
         arrow_schema = arrow_target(self.schema)
+        media = {f.name for f in self.schema.fields if _media_field(f.metadata)}
         for spark_filter in filters:
             if self.options.split == "all" and filter_column(spark_filter) == SPLIT_COLUMN:
                 yield spark_filter  # `split` is added by hfconnect, not stored in the files: Spark evaluates it
+                continue
+            if filter_column(spark_filter).split(".")[0] in media:
+                yield spark_filter  # media bytes are fetched after the rows are filtered: Spark evaluates it
                 continue
             expr = to_expression(spark_filter, arrow_schema)
             if expr is None:
@@ -201,6 +205,19 @@ class HuggingFaceFilteringReader(HuggingFaceReader):
                 continue
             self.expressions.append(expr)
             self.filter_columns.append(filter_column(spark_filter))
+
+
+def _media_field(metadata: dict[str, Any] | None) -> bool:
+    """Does a field's metadata (from a read) say Image, Audio or Video?"""
+    import json
+
+    from ..features import FEATURE_KEY, MEDIA_TYPES
+
+    try:
+        feature = json.loads((metadata or {}).get(FEATURE_KEY) or "null")
+    except ValueError:
+        return False
+    return isinstance(feature, dict) and feature.get("_type") in MEDIA_TYPES
 
 
 def spark_schema(schema: pa.Schema) -> StructType:

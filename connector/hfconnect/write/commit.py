@@ -33,6 +33,7 @@ from ..errors import (
     CommitConflictError,
     HfConnectError,
     HubRequestError,
+    OptionError,
     RepoNotFoundError,
     SchemaMismatchError,
 )
@@ -294,6 +295,7 @@ class WriteJob:
         o = self.options
         written = sorted({split_of(u, o) for u in uploads})
         kept = head.files_of(sorted(set(head.splits) - set(written)))
+        self._check_format(kept)  # with split_column, begin() could not know which splits the job keeps
         theirs = self._split_schema(head, kept) if kept else None
         if theirs is not None and schema_fingerprint(theirs) != schema_fingerprint(schema):
             remedy = f"include rows for {_named('split', list(kept))} in this job, or write to another config " \
@@ -345,6 +347,9 @@ class WriteJob:
             if o.split_column:  # no row, so no split named: there is nothing to commit
                 log.info("hfconnect: job %s wrote no rows to %s: nothing to commit", self.job_id, self.where)
                 return CommitResult(None, (), (), 0, 0)
+            if o.format == "webdataset":  # an empty tar is a split no WebDataset reader opens
+                raise OptionError(f"format='webdataset': the job has no rows, and a WebDataset split needs one "
+                                  f"sample at least: nothing was committed to {self.where}")
             # No task wrote a row: the split still gets its schema (one empty file), as a table would.
             chosen = [write_task([], schema, o, job_id=self.job_id, partition_id=-1, at_least_one_file=True)]
         uploads = [f for m in chosen for f in sorted(m.files, key=lambda f: (f.split, f.index))]
@@ -400,6 +405,8 @@ class WriteJob:
             self._recheck_mode(head)
             if self.skip:
                 return None
+            if o.mode != "overwrite":  # another writer may have added files of the other format meanwhile
+                self._check_format(self._reference_splits(head, head.files_of(self._targets(head))))
         if o.mode == "overwrite" and (o.split_column or attempt > 1):  # else begin() checked this head
             self._check_kept_splits(head, uploads, schema)
         return head, commit_content(o, self.file_tag, head, uploads, schema)

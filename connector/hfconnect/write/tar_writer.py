@@ -106,6 +106,7 @@ class RollingTarWriter:
         self._tar: tarfile.TarFile | None = None
         self._path = ""
         self._rows = 0
+        self._last_key = ""  # of the last sample in the open tar
         self.finished: list[FinishedFile] = []
 
     def write(self, batch: pa.RecordBatch) -> None:
@@ -121,14 +122,22 @@ class RollingTarWriter:
             self._add_sample(str(key), [(name, values[row], t) for name, values, t in columns])
 
     def _add_sample(self, key: str, cells: list[tuple[str, Any, pa.DataType]]) -> None:
-        if not key or "." in key.rsplit("/", 1)[-1] or key.startswith("/"):
+        base = key.rsplit("/", 1)[-1]
+        if not base or "." in base or base.startswith("__") or key.startswith("/"):
             raise OptionError(f"format='webdataset': __key__ {key!r} cannot name a sample (readers cut a member "
-                              "name at the first dot of its base name): use keys without dots")
+                              "name at the first dot of its base name and skip names starting with '__'): use "
+                              "keys such as shots/img_0001")
+        if key == self._last_key:
+            raise OptionError(f"format='webdataset': two consecutive rows have __key__ {key!r}: readers would make "
+                              "them one sample; give each row its own key")
+        members = [(name, data) for name, value, arrow_type in cells
+                   if (data := member_bytes(value, arrow_type)) is not None]
+        if not members:
+            raise OptionError(f"format='webdataset': every column of the row with key {key!r} is null: a sample "
+                              "needs one member at least (drop such rows, or fill a column)")
         tar = self._open()
-        for name, value, arrow_type in cells:
-            data = member_bytes(value, arrow_type)
-            if data is None:
-                continue
+        self._last_key = key
+        for name, data in members:
             info = tarfile.TarInfo(f"{key}.{name}")
             info.size, info.mtime, info.mode = len(data), 0, 0o644
             tar.addfile(info, io.BytesIO(data))
@@ -151,7 +160,7 @@ class RollingTarWriter:
         self._sink.close()
         self.finished.append(FinishedFile(self._path, self._sink.size, self._sink.digest.hexdigest(), self._rows, 0,
                                           self.schema))
-        self._tar, self._sink, self._path, self._rows = None, None, "", 0
+        self._tar, self._sink, self._path, self._rows, self._last_key = None, None, "", 0, ""
 
     def close(self, at_least_one: bool = False) -> list[FinishedFile]:
         if self._tar is None and at_least_one and not self.finished:

@@ -204,3 +204,17 @@ def test_a_deferred_check_of_a_false_claim_fails_and_records_nothing(store: XetS
     assert again is not None and again is not check
     with pytest.raises(HubError):
         again.result(timeout=30)
+
+
+def test_a_true_file_after_a_false_claim_of_its_sha256_is_not_blocked(store: XetStore) -> None:
+    """A false claim's failed check must not refuse, forever, the commits of the true file with that sha256 (here
+    recorded by a shard checked at once, as a bucket's is)."""
+    b_sha = hashlib.sha256(b"".join(B_CHUNKS)).hexdigest()
+    lie = ShardFile(FILE.file_hash, FILE.terms, b_sha)  # FILE's chunks claiming B's bytes' sha256
+    assert store.put_shard(shard_bytes(Shard((lie,), ())), defer=True)[0]
+    failed = store.check_of(b_sha)
+    assert failed is not None and failed.exception(timeout=30) is not None
+    truth = with_sha(shard_file([(B_INFO, 0, 3)]), b"".join(B_CHUNKS))
+    assert store.put_shard(shard_bytes(Shard((truth,), ())))[0]
+    assert store.check_of(b_sha) is None  # a commit naming b_sha no longer meets the false claim's failure
+    assert store.file_hash_for_sha256(b_sha) == truth.file_hash

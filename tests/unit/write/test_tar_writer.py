@@ -88,10 +88,10 @@ def test_generated_keys_deterministic_bytes_and_rolling(tmp_path: Path) -> None:
 
 
 def test_nulls_write_no_member_and_an_empty_job_writes_an_empty_tar(tmp_path: Path) -> None:
-    batch = pa.RecordBatch.from_pydict({"__key__": ["a", "b"], "txt": ["x", None]})
+    batch = pa.RecordBatch.from_pydict({"__key__": ["a", "b"], "txt": ["x", None], "cls": [1, 2]})
     w = RollingTarWriter(batch.schema, 10**9, str(tmp_path))
     w.write(batch)
-    assert [n for n, _ in _members(w.close()[0].local_path)] == ["a.txt"]
+    assert [n for n, _ in _members(w.close()[0].local_path)] == ["a.txt", "a.cls", "b.cls"]
     empty = RollingTarWriter(batch.schema, 10**9, str(tmp_path)).close(at_least_one=True)
     assert len(empty) == 1 and empty[0].rows == 0 and _members(empty[0].local_path) == []
 
@@ -106,10 +106,18 @@ def test_columns_no_reader_takes_are_refused(tmp_path: Path, schema: pa.Schema, 
         RollingTarWriter(schema, 10**9, str(tmp_path))
 
 
-def test_a_key_with_a_dot_is_refused_and_abort_leaves_nothing(tmp_path: Path) -> None:
-    batch = pa.RecordBatch.from_pydict({"__key__": ["ok", "dir.v2/bad.key"], "txt": ["x", "y"]})
+@pytest.mark.parametrize(("keys", "txt", "message"), [
+    (["ok", "dir.v2/bad.key"], ["x", "y"], "cannot name a sample"),
+    (["ok", "dir/__hidden"], ["x", "y"], "cannot name a sample"),
+    (["ok", "dir/"], ["x", "y"], "cannot name a sample"),
+    (["same", "same"], ["x", "y"], "two consecutive rows have __key__ 'same'"),
+    (["ok", "empty"], ["x", None], "every column of the row with key 'empty' is null"),
+])
+def test_rows_readers_would_lose_or_merge_are_refused_and_abort_leaves_nothing(
+        tmp_path: Path, keys: list[str], txt: list, message: str) -> None:
+    batch = pa.RecordBatch.from_pydict({"__key__": keys, "txt": txt})
     w = RollingTarWriter(batch.schema, 10**9, str(tmp_path))
-    with pytest.raises(OptionError, match="without dots"):
+    with pytest.raises(OptionError, match=message):
         w.write(batch)
     w.abort()
     assert list(tmp_path.iterdir()) == []
