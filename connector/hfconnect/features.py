@@ -26,8 +26,8 @@ import pyarrow as pa
 from .errors import OptionError
 
 __all__ = ["FEATURE_KEY", "HF_KEY", "MEDIA_ROW_GROUP_ROWS", "MEDIA_STORAGE", "MEDIA_TYPES", "conform_batch",
-           "feature_of", "feature_to_yaml", "field_feature", "informative", "media_columns", "parse_features",
-           "pop_features_option", "schema_features", "with_features", "with_field_features"]
+           "feature_of", "feature_to_yaml", "features_metadata", "field_feature", "informative", "media_columns",
+           "parse_features", "pop_features_option", "schema_features", "with_features", "with_field_features"]
 
 HF_KEY = b"huggingface"  # the Parquet schema's key-value metadata `datasets` writes and reads
 FEATURE_KEY = "huggingface.feature"  # a field's feature (JSON), as a read hands it to an engine
@@ -35,6 +35,11 @@ MEDIA_TYPES = ("Image", "Audio", "Video")
 MEDIA_ROW_GROUP_ROWS = 100  # the Hub's advice for image/audio/video rows (keeps the viewer's row fetches small)
 MEDIA_STORAGE = pa.struct([pa.field("bytes", pa.binary()), pa.field("path", pa.string())])
 _PLAIN = ("Value", "List", "LargeList")  # features the Arrow type alone gives back (unless a List has a length)
+
+
+def features_metadata(features: Mapping[str, Any]) -> dict[bytes, bytes]:
+    """A schema's `huggingface` metadata for these column features, as `datasets` writes it."""
+    return {HF_KEY: json.dumps({"info": {"features": dict(features)}}).encode()}
 
 
 def schema_features(schema: pa.Schema | None) -> dict[str, Any]:
@@ -180,7 +185,7 @@ def with_features(schema: pa.Schema, named: Mapping[str, dict[str, Any]] | None 
         fields.append(f.with_metadata(metadata) if metadata else f.remove_metadata())
     schema_meta = {k: v for k, v in (schema.metadata or {}).items() if k != HF_KEY}
     if features:
-        schema_meta[HF_KEY] = json.dumps({"info": {"features": features}}).encode()
+        schema_meta.update(features_metadata(features))
     return pa.schema(fields, metadata=schema_meta or None)
 
 

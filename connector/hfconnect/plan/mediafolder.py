@@ -22,7 +22,6 @@ snapshot)`), so nothing here needs a Hub client.
 from __future__ import annotations
 
 import io
-import json
 import posixpath
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +31,7 @@ from typing import Any
 import pyarrow as pa
 
 from ..errors import DataFileError, HfConnectError
+from ..features import features_metadata, schema_features
 from ..hub.datafiles import SPLIT_KEYWORDS, DataFile, _by_conventions, _match
 from ..hub.snapshot import RepoFileInfo
 
@@ -240,13 +240,7 @@ def feature_of_type(t: pa.DataType) -> Any:
 
 def _file_features(table: pa.Table) -> dict[str, Any]:
     """Each column's feature: the file's own `huggingface` features where they fit, else from the Arrow type."""
-    declared: dict[str, Any] = {}
-    raw = (table.schema.metadata or {}).get(b"huggingface")
-    if raw:
-        try:
-            declared = json.loads(raw).get("info", {}).get("features") or {}
-        except (ValueError, AttributeError):
-            declared = {}
+    declared = schema_features(table.schema)
     return {f.name: declared.get(f.name, feature_of_type(f.type)) for f in table.schema}
 
 
@@ -349,8 +343,7 @@ def plan_media_folder(files: Iterable[RepoFileInfo], fetch: Fetch, *, data_dir: 
     return MediaFolderPlan(builder, schema, media_columns, out, label_names)
 
 
-def _hf_metadata(features: dict[str, Any]) -> dict[bytes, bytes]:
-    return {b"huggingface": json.dumps({"info": {"features": features}}).encode()}
+_hf_metadata = features_metadata
 
 
 def _metadata_tables(metadata: dict[str, list[RepoFileInfo]], fetch: Fetch) -> dict[str, list[tuple[str, pa.Table]]]:

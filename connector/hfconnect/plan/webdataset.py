@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from ..errors import DataFileError, HfConnectError
+from ..features import features_metadata as hf_features_metadata
 from .model import FilePart
 from .tarfiles import Sample, TarWindow, group_samples, index_members, iter_members, sample_runs
 
@@ -195,8 +196,7 @@ def _value_feature(t: pa.DataType) -> dict[str, Any]:
 
 def features_metadata(schema: pa.Schema) -> dict[bytes, bytes]:
     """The schema's `huggingface` metadata as `datasets` writes it: `{"info": {"features": {...}}}`."""
-    features = {f.name: _feature(f) for f in schema}
-    return {b"huggingface": json.dumps({"info": {"features": features}}).encode()}
+    return hf_features_metadata({f.name: _feature(f) for f in schema})
 
 
 def is_webdataset(parts: Iterable[DataFile | FilePart]) -> bool:
