@@ -63,6 +63,28 @@ def test_daft_images_and_named_audio_load_in_datasets(hub, api) -> None:
         assert ds["sound"][i]["bytes"] == _wav(i)
 
 
+def test_daft_file_columns_are_written_as_their_bytes(hub, api, tmp_path) -> None:
+    """Daft's File columns: File[Image] written as the files' bytes with the Image feature, File[Unknown] as
+    bytes with the feature option `features` names (Audio here)."""
+    from daft.functions import file, image_file
+    from datasets import Audio, Image
+
+    repo = f"tests/daft-files-{uuid.uuid4().hex[:8]}"
+    paths = []
+    for i in range(3):
+        (tmp_path / f"{i}.png").write_bytes(_png((i * 40, 10, 20)))
+        (tmp_path / f"{i}.wav").write_bytes(_wav(i))
+        paths.append(str(tmp_path / f"{i}"))
+    df = daft.from_pydict({"id": [0, 1, 2], "stem": paths})
+    df = df.with_column("photo", image_file(daft.col("stem") + ".png")) \
+        .with_column("clip", file(daft.col("stem") + ".wav")).exclude("stem")
+    write_huggingface(df, repo, endpoint=hub.endpoint, token=WRITE_TOKEN, features="clip=Audio")
+    ds = datasets.load_dataset(repo, split="train").sort("id").cast_column("clip", Audio(decode=False))
+    assert ds.features["photo"] == Image()
+    assert [ds["photo"][i].getpixel((0, 0)) for i in range(3)] == [(0, 10, 20), (40, 10, 20), (80, 10, 20)]
+    assert [c["bytes"] for c in ds["clip"]] == [_wav(i) for i in range(3)]
+
+
 def test_both_readers_read_media_as_daft_read_parquet_does(hub, api) -> None:
     """A `datasets`-written repo with Image, ClassLabel and list columns: hfconnect's two readers give the rows
     and types `daft.read_parquet` gives for the same files."""

@@ -23,6 +23,7 @@ Daft's large Arrow types are written as their regular counterparts and batches a
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 from daft import col
 from daft.datatype import DataType
+from daft.functions import download, file_path
 from daft.io.sink import DataSink, WriteResult
 from daft.recordbatch import MicroPartition
 from daft.schema import Schema
@@ -89,13 +91,36 @@ def image_columns(schema: Schema | pa.Schema) -> list[str]:
     return [f.name for f in schema if f.dtype.is_image() or f.dtype.is_fixed_shape_image()]
 
 
+_FILE_MEDIA = re.compile(r"^File\[(Image|Audio|Video)\]$")
+
+
+def file_columns(schema: Schema | pa.Schema) -> dict[str, str | None]:
+    """Columns of Daft's File dtype -> their media type (Image, Audio, Video; None for File[Unknown]): written as
+    the files' bytes, with that feature (or the one option `features` names)."""
+    if not isinstance(schema, Schema):
+        return {}
+    return {f.name: (m.group(1) if (m := _FILE_MEDIA.match(str(f.dtype))) else None)
+            for f in schema if f.dtype.is_file()}
+
+
 def media_schema(schema: Schema | pa.Schema, features: dict[str, Any] | None = None) -> pa.Schema:
-    """The Arrow schema the files get, with the Hub features of its media columns: Daft's Image columns (as PNG)
-    and the binary or {bytes, path} columns named by option `features` (`hfconnect.features`)."""
-    images = image_columns(schema)
+    """The Arrow schema the files get, with the Hub features of its media columns: Daft's Image columns (as PNG),
+    its File columns (the files' bytes; File[Image] etc. with that feature) and the binary or {bytes, path}
+    columns named by option `features` (`hfconnect.features`)."""
+    images, files = image_columns(schema), file_columns(schema)
     arrow = hub_schema(schema)
-    arrow = pa.schema([f.with_type(pa.binary()) if f.name in images else f for f in arrow], metadata=arrow.metadata)
-    return with_features(arrow, {**{name: {"_type": "Image"} for name in images}, **(features or {})})
+    arrow = pa.schema([f.with_type(pa.binary()) if f.name in images or f.name in files else f for f in arrow],
+                      metadata=arrow.metadata)
+    implied = {**{name: {"_type": "Image"} for name in images},
+               **{name: {"_type": kind} for name, kind in files.items() if kind}}
+    return with_features(arrow, {**implied, **(features or {})})
+
+
+def with_file_bytes(df: daft.DataFrame) -> daft.DataFrame:
+    """The DataFrame with its File columns read into their bytes, as a step of Daft's own plan (a sink's task
+    cannot start Daft's I/O from inside Daft's runtime)."""
+    files = file_columns(df.schema())
+    return df.with_columns({n: download(file_path(col(n))) for n in files}) if files else df
 
 
 def _batches(micropartitions: Iterable[MicroPartition], images: Iterable[str] = ()) -> Iterator[pa.RecordBatch]:
@@ -107,6 +132,12 @@ def _batches(micropartitions: Iterable[MicroPartition], images: Iterable[str] = 
         if images:
             part = part.eval_expression_list([col(n).encode_image("PNG").alias(n) if n in images else col(n)
                                               for n in part.column_names()])
+        files = [f.name for f in part.schema() if f.dtype.is_file()]
+        if files:
+            raise OptionError(f"column {files[0]!r} is Daft's File dtype, which a sink cannot read: write with "
+                              "hfconnect.daft.write_huggingface (it reads the files' bytes first), or do so "
+                              f"yourself: df.with_column({files[0]!r}, daft.functions.download(daft.functions."
+                              f"file_path(daft.col({files[0]!r}))))")
         return part.to_arrow()
 
     return sliced(batch for part in micropartitions for batch in arrow(part).to_batches())
@@ -228,7 +259,7 @@ class HuggingFaceSink(DataSink[TaskMessage]):
         if self.job.skip:
             return CommitResult(None, (), (), 0, 0)
         try:
-            df.write_sink(self)
+            with_file_bytes(df).write_sink(self)
         except BaseException as exc:
             self.abort_local()
             if not self.committing:

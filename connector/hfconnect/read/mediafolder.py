@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from ..errors import DataFileError, HfConnectError
 from ..plan.mediafolder import MEDIA_TYPE, Fetch, MediaColumn, MediaShard
+from .arrays import column_array
 
 __all__ = ["media_value", "project_schema", "read_media_shard"]
 
@@ -154,5 +155,5 @@ def _batch(rows: pa.Table, out: pa.Schema, media: list[MediaColumn], names: dict
             items = [None if v is None else [media_value(p, fetched.get(p)) for p in v] for v in values]
             arrays.append(pa.array(items, pa.list_(MEDIA_TYPE)))
         else:
-            arrays.append(pa.array([media_value(v, fetched.get(v)) for v in values], MEDIA_TYPE))  # type: ignore[arg-type]
+            arrays.append(column_array([media_value(v, fetched.get(v)) for v in values], MEDIA_TYPE))  # type: ignore[arg-type]
     return pa.RecordBatch.from_arrays(arrays, schema=out)

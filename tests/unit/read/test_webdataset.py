@@ -106,17 +106,3 @@ def test_a_whole_tar_read_through_small_windows_reads_ahead(repo, monkeypatch) -
     plan = plan_read(opts(repo))
     assert read(plan).column("__key__").to_pylist() == [f"a.b/s{i:04d}" for i in range(2 * N)]
 
-
-def test_columns_built_from_the_bytes_at_once_equal_pyarrows_conversion() -> None:
-    """The reader's fast path for binary and {bytes, path} columns gives what pa.array gives, nulls included."""
-    import pyarrow as pa
-
-    from hfconnect.read.webdataset import _column
-
-    media_t = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
-    blobs = [b"\x00" * 5, None, b"", b"abc" * 1000]
-    media = [None if b is None else {"bytes": b, "path": f"k{i}.jpg"} for i, b in enumerate(blobs)]
-    assert _column(blobs, pa.binary()).equals(pa.array(blobs, pa.binary()))
-    assert _column(media, media_t).equals(pa.array(media, media_t))
-    assert _column([b"x", b"y"], pa.binary()).null_count == 0
-    assert _column([{"bytes": None, "path": "p"}], media_t).equals(pa.array([{"bytes": None, "path": "p"}], media_t))
