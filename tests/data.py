@@ -204,3 +204,25 @@ def hub_with_one_file(root: Path, rows: int = 40_000) -> Iterator[tuple[object, 
         api.upload_file(path_or_fileobj=parquet_bytes(table), path_in_repo="data/train-00000-of-00001.parquet",
                         repo_id="f/ds", repo_type="dataset")
         yield hub, table
+
+
+def png_bytes(color: tuple[int, int, int], size: tuple[int, int] = (5, 3)) -> bytes:
+    """A small RGB PNG of one color (media columns' test data)."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, color).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def wav_bytes(frames: bytes, rate: int = 16000) -> bytes:
+    """A mono 16-bit WAV of these frame bytes (audio columns' test data)."""
+    import wave
+
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(frames)
+    return buf.getvalue()

@@ -4,10 +4,8 @@ reads the same files, both readers agreeing. Also runs the README's Daft example
 
 from __future__ import annotations
 
-import io
 import json
 import uuid
-import wave
 
 import daft
 import numpy as np
@@ -16,28 +14,18 @@ import pytest
 
 from hfconnect.daft import read_huggingface, write_huggingface
 from tests.conftest import WRITE_TOKEN
+from tests.data import png_bytes, wav_bytes
 
 pytestmark = pytest.mark.integration
 
 datasets = pytest.importorskip("datasets")
 
 
-def _png(color: tuple[int, int, int], size: tuple[int, int] = (5, 3)) -> bytes:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.new("RGB", size, color).save(buf, "PNG")
-    return buf.getvalue()
+_png = png_bytes
 
 
 def _wav(seed: int) -> bytes:
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(bytes((seed * 3 + i) % 256 for i in range(128)))
-    return buf.getvalue()
+    return wav_bytes(bytes((seed * 3 + i) % 256 for i in range(128)))
 
 
 def test_daft_images_and_named_audio_load_in_datasets(hub, api) -> None:

@@ -4,16 +4,15 @@ written back with `df.write.format("huggingface")`, loads in `datasets` with the
 
 from __future__ import annotations
 
-import io
 import json
 import uuid
-import wave
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
 from tests.conftest import WRITE_TOKEN
+from tests.data import png_bytes, wav_bytes
 
 pytestmark = pytest.mark.integration
 
@@ -22,21 +21,11 @@ N = 8
 
 
 def _png(i: int) -> bytes:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.new("RGB", (4, 4), (i * 20, 255 - i, 3)).save(buf, "PNG")
-    return buf.getvalue()
+    return png_bytes((i * 20, 255 - i, 3), (4, 4))
 
 
 def _wav(i: int) -> bytes:
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(bytes((i + k) % 256 for k in range(64)))
-    return buf.getvalue()
+    return wav_bytes(bytes((i + k) % 256 for k in range(64)), rate=8000)
 
 
 def _features():

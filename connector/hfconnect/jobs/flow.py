@@ -48,10 +48,7 @@ def write_once(job: Job, *, target: Target | BucketJobTarget, config: str, datas
         job.say(target.writing_line())
         spark_write(spark) if spark is not None else daft_write()  # type: ignore[misc]
     except BaseException:
-        undone = target.rollback()
-        nothing = "nothing was published" if target.is_bucket else "nothing was committed"
-        job.say(f"failed: {nothing}" + (f"; removed what the job had created ({', '.join(undone)})"
-                                                   if undone else ""))
+        job.say(target.failed_line(target.rollback()))
         raise
     finally:
         if spark is not None:

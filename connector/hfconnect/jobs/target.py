@@ -61,6 +61,9 @@ class Target:
     def writing_line(self) -> str:
         return f"writing to {self.describe()} (one commit)"
 
+    def failed_line(self, undone: list[str]) -> str:
+        return failed_line("nothing was committed", undone)
+
     def landed_line(self, landed: Landed) -> str:
         per_split = ", ".join(f"{s} {n:,}" for s, n in landed.split_rows)
         return (f"committed {landed.commit[:12]} to {self.repo}@{landed.ref}: {landed.rows:,} rows ({per_split}); "
@@ -203,6 +206,9 @@ class BucketJobTarget:
     def writing_line(self) -> str:
         return f"writing to {self.location} (one published manifest)"
 
+    def failed_line(self, undone: list[str]) -> str:
+        return failed_line("nothing was published", undone)
+
     def landed_line(self, landed: Landed) -> str:
         return (f"published {landed.rows:,} rows to {self.location} (manifest of write job {landed.commit}); "
                 f"{landed.commits} new manifest")
@@ -280,6 +286,11 @@ class BucketJobTarget:
             raise JobFailed(f"write job {result.job_id} published {self.location}, but {now} now, without the job's "
                             "files: another writer replaced it meanwhile")
         return Landed(result.job_id, self.location, 1, [("rows", result.rows)])
+
+
+def failed_line(nothing: str, undone: list[str]) -> str:
+    """What a failed job says last: that nothing landed, and what of its own making it removed."""
+    return f"failed: {nothing}" + (f"; removed what the job had created ({', '.join(undone)})" if undone else "")
 
 
 def job_target(location: str, **repo_target: Any) -> Target | BucketJobTarget:

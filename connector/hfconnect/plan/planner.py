@@ -53,7 +53,7 @@ from .mediafolder import (
 from .model import FilePart, ReadPlan, Shard
 from .reuse import media_schema, reuse_plan
 from .reuse import output_schema as _output_schema
-from .sizing import default_parallelism, read_fraction, shard_target
+from .sizing import default_parallelism, even_runs, read_fraction, shard_target
 from .textfiles import read_text_table
 from .webdataset import features_metadata, is_webdataset, plan_tars
 
@@ -388,7 +388,7 @@ def _cut(files: list[tuple[str, DataFile]], facts: dict[str, FileFacts], shard_s
             units.append((FilePart(f.path, f.size, f.format, split), f.size))
             continue
         sizes = [fact.row_group_bytes[rg] for rg in fact.kept]
-        for run in _even_runs(sizes, math.ceil(sum(sizes) / max(1, shard_size))):  # none above shard_size
+        for run in even_runs(sizes, math.ceil(sum(sizes) / max(1, shard_size))):  # none above shard_size
             groups = tuple(fact.kept[i] for i in run)
             units.append((FilePart(f.path, f.size, f.format, split, groups), sum(sizes[i] for i in run)))
     return _pack(units, shard_size)
@@ -397,31 +397,6 @@ def _cut(files: list[tuple[str, DataFile]], facts: dict[str, FileFacts], shard_s
 def _pack(units: list[tuple[FilePart, int]], shard_size: int) -> tuple[Shard, ...]:
     """Parts (with their bytes) packed in order into about ceil(total/shard_size) even shards."""
     total = sum(nbytes for _, nbytes in units)
-    groups = _even_runs([nbytes for _, nbytes in units], math.ceil(total / max(1, shard_size)))
+    groups = even_runs([nbytes for _, nbytes in units], math.ceil(total / max(1, shard_size)))
     return tuple(Shard(i, tuple(units[u][0] for u in run), sum(units[u][1] for u in run))
                  for i, run in enumerate(groups))
-
-
-def _even_runs(sizes: list[int], count: int) -> list[range]:
-    """`sizes` (indices) in at most `count` consecutive runs, as even as whole items allow: the boundaries sit
-    where the running total crosses multiples of total/count (an item belongs to the run its middle falls in),
-    so no run is a sliver; an item larger than total/count is a run of its own."""
-    total = sum(sizes)
-    if not sizes:
-        return []
-    count = max(1, count)
-    if count == 1 or not total:
-        return [range(len(sizes))]
-    step = total / count
-    runs: list[range] = []
-    start, seen, current = 0, 0, 0
-    for i, size in enumerate(sizes):
-        # the run an item belongs to: where its middle falls; never backwards
-        k = max(current, min(count - 1, int((seen + size / 2) // step)))
-        if k != current and i > start:
-            runs.append(range(start, i))
-            start = i
-        current = k
-        seen += size
-    runs.append(range(start, len(sizes)))
-    return runs

@@ -13,7 +13,8 @@ import math
 import os
 from collections.abc import Iterable, Mapping
 
-__all__ = ["FILE_COST_BYTES", "MIN_TASK_BYTES", "default_parallelism", "read_fraction", "shard_target"]
+__all__ = ["FILE_COST_BYTES", "MIN_TASK_BYTES", "default_parallelism", "even_runs", "read_fraction",
+           "shard_target"]
 
 # Below this many bytes read, a task costs more in fixed overhead (worker, scheduling, footer, Arrow handover)
 # than it reads in that time (~0.1 s at ~150 MB/s per core).
@@ -66,3 +67,28 @@ def shard_target(total_bytes: int, *, shard_size: int, parallelism: int, min_sha
         if count > parallelism > 0:
             count = math.ceil(count / parallelism) * parallelism  # whole waves: no core idles at the end
     return max(1, math.ceil(total_bytes / count))
+
+
+def even_runs(sizes: list[int], count: int) -> list[range]:
+    """`sizes` (indices) in at most `count` consecutive runs, as even as whole items allow: the boundaries sit
+    where the running total crosses multiples of total/count (an item belongs to the run its middle falls in),
+    so no run is a sliver; an item larger than total/count is a run of its own."""
+    total = sum(sizes)
+    if not sizes:
+        return []
+    count = max(1, count)
+    if count == 1 or not total:
+        return [range(len(sizes))]
+    step = total / count
+    runs: list[range] = []
+    start, seen, current = 0, 0, 0
+    for i, size in enumerate(sizes):
+        # the run an item belongs to: where its middle falls; never backwards
+        k = max(current, min(count - 1, int((seen + size / 2) // step)))
+        if k != current and i > start:
+            runs.append(range(start, i))
+            start = i
+        current = k
+        seen += size
+    runs.append(range(start, len(sizes)))
+    return runs

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from ..errors import DataFileError
+from .sizing import even_runs
 
 __all__ = ["BLOCK", "Index", "Member", "Sample", "TarWindow", "Walk", "find_header", "group_samples", "index_members",
            "iter_members", "sample_runs", "split_key"]
@@ -207,14 +208,12 @@ def group_samples(members: Iterable[Member], where: str) -> Iterator[Sample]:
 
 def sample_runs(samples: list[Sample], end: int, count: int) -> list[tuple[int, int, list[Sample]]]:
     """Samples in `count` runs of about equal bytes: (start, end, samples), cut at sample starts only."""
-    from .planner import _even_runs
-
     if not samples:
         return []
     bounds = [s.start for s in samples] + [end]
     sizes = [b - a for a, b in zip(bounds, bounds[1:], strict=False)]
     out = []
-    for run in _even_runs(sizes, count):
+    for run in even_runs(sizes, count):
         out.append((bounds[run.start], bounds[run.stop], samples[run.start:run.stop]))
     return out
 
