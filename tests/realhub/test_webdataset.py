@@ -60,3 +60,33 @@ def test_spark_and_daft_read_every_sample(spark, real_hub, repo) -> None:
     got = daft_df.select("__key__", "jpg").to_pydict()
     assert got["__key__"] == keys() and all(j["bytes"][:2] == b"\xff\xd8" for j in got["jpg"])
     assert counts(real_hub)["cdn_with_token"] == 0
+
+
+def test_a_webdataset_write_lands_in_one_commit_and_reads_back(real_hub) -> None:
+    """format="webdataset" in the real-Hub mode: tars uploaded through Xet, ONE commit within the commit quota,
+    read back by hfconnect through signed URLs on the other host, no token there, nothing rate-limited."""
+    import daft
+    from huggingface_hub import HfApi
+
+    from hfconnect.daft import write_huggingface
+    from tests.data import png_bytes
+
+    repo_id = f"real/wds-write-{uuid.uuid4().hex[:8]}"
+    shots = daft.from_pydict({"__key__": [f"cam_{i % 2}/shot{i:03d}" for i in range(12)],
+                              "png": [png_bytes((i * 20, 0, 0)) for i in range(12)],
+                              "cls": [i % 3 for i in range(12)]})
+    real_hub.reset_counters()
+    result = write_huggingface(shots, repo_id, endpoint=real_hub.endpoint, token=WRITE_TOKEN, format="webdataset")
+    c = counts(real_hub)
+    assert result.rows == 12 and all(f.endswith(".tar") for f in result.files)
+    assert c["commits"] == 1 and c["limited"] == 0 and c["xet_tokens"] >= 1
+    files = HfApi(endpoint=real_hub.endpoint, token=WRITE_TOKEN).list_repo_files(repo_id, repo_type="dataset")
+    assert not [f for f in files if f.endswith(".parquet")]
+    real_hub.reset_counters()
+    got = read_huggingface(repo_id, endpoint=real_hub.endpoint, token=READ_TOKEN).select("__key__", "cls", "png")
+    rows = got.to_pydict()
+    assert sorted(zip(rows["__key__"], rows["cls"], strict=True)) == sorted(
+        (f"cam_{i % 2}/shot{i:03d}", i % 3) for i in range(12))
+    assert all(p["bytes"][:4] == b"\x89PNG" for p in rows["png"])
+    c = counts(real_hub)
+    assert c["cdn"] >= 1 and c["cdn_with_token"] == 0 and c["limited"] == 0
