@@ -266,11 +266,11 @@ def hub_xet_support() -> bool:
 
 
 @contextlib.contextmanager
-def started_hub(root: Path, xet: bool, keep: bool) -> Any:
+def started_hub(root: Path, xet: bool, keep: bool, check_sha256: bool = True) -> Any:
     """A fresh local hub (Xet storage, or LFS only) on its own root: its CAS holds only what this run uploads."""
     from hfconnect.localhub import HubMode, LocalHub
 
-    mode = HubMode(xet=xet) if hub_xet_support() else HubMode()  # a hub without Xet is LFS only
+    mode = HubMode(xet=xet, check_sha256=check_sha256) if hub_xet_support() else HubMode()  # else LFS only
     hub = LocalHub(root, tokens={TOKEN: "write"}, mode=mode)
     hub.start()
     try:
@@ -336,28 +336,47 @@ def run_writer(writer: str, cases: list[str], data: Path, tmp: Path, xet: bool, 
     return results
 
 
-def run_throughput(data: Path, tmp: Path, args: argparse.Namespace) -> dict[str, list[float]]:
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used so far, from /proc (0.0 where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_throughput(data: Path, tmp: Path, args: argparse.Namespace) -> tuple[dict[str, list[float]],
+                                                                              dict[str, list[tuple[float, float]]]]:
     """hfconnect-daft writing the base data to a fresh Xet hub and a fresh LFS-only hub, alternating: each write
-    meets an empty store (a repeat would dedupe against the previous round)."""
+    meets an empty store (a repeat would dedupe against the previous round). Seconds per round, and the CPU
+    seconds the writer process and the hub used: on a small machine the stand-in hub shares the writer's cores,
+    which the Hub's servers do not."""
     times: dict[str, list[float]] = {"xet": [], "lfs": []}
+    cpu: dict[str, list[tuple[float, float]]] = {"xet": [], "lfs": []}
     for r in range(args.rounds):
         for storage in round_order(["xet", "lfs"], r, args.seed):
             xet = storage == "xet"
             name = f"throughput-{storage}-{r}"
-            with started_hub(tmp / "hubs" / name, xet, args.keep) as hub:
+            with started_hub(tmp / "hubs" / name, xet, args.keep, args.hub_checks_sha256) as hub:
                 ctx = {"writer": DEFAULTS_WRITER, "data": str(data / "base"), "endpoint": hub.endpoint,
                        "repo": "bench/throughput", "tmp": str(tmp), "timed": "write"}
+                hub_before, before = process_cpu(hub.proc.pid), os.times()
                 res = run_child(["--child", json.dumps(ctx)],
                                 child_env(tmp / "homes" / name, hub.endpoint, xet, DEFAULTS_WRITER),
                                 tmp / "logs" / f"{name}.log", args.timeout)
+                hub_cpu, after = process_cpu(hub.proc.pid) - hub_before, os.times()
                 counters = snapshot(hub)
+            writer_cpu = (after.children_user - before.children_user) + (after.children_system
+                                                                         - before.children_system)
             if "seconds" in res:
                 times[storage].append(res["seconds"])
-            print(f"  throughput round {r + 1} {storage}: {res} (xorb bytes {counters.get('xorb_bytes_received')}, "
-                  f"LFS bytes {counters['lfs_bytes_received']}; load {os.getloadavg()[0]:.1f})", flush=True)
+                cpu[storage].append((writer_cpu, hub_cpu))
+            print(f"  throughput round {r + 1} {storage}: {res} (CPU s: writer {writer_cpu:.1f}, hub {hub_cpu:.1f}; "
+                  f"xorb bytes {counters.get('xorb_bytes_received')}, LFS bytes {counters['lfs_bytes_received']}; "
+                  f"load {os.getloadavg()[0]:.1f})", flush=True)
             if not args.keep:
                 shutil.rmtree(tmp / "homes" / name, ignore_errors=True)
-    return times
+    return times, cpu
 
 
 def counter_checks(results: dict[str, dict[str, dict[str, Any]]], xet: bool) -> list[str]:
@@ -401,6 +420,10 @@ def main() -> int:
     parser.add_argument("--writers", default=",".join(WRITERS), help=f"subset of {','.join(WRITERS)}")
     parser.add_argument("--cases", default=",".join(CASES),
                         help=f"subset of {','.join(CASES)} (base is always written first)")
+    parser.add_argument("--hub-checks-sha256", action="store_true",
+                        help="the throughput rounds' Xet hub checks each file's sha256 claim against its bytes "
+                             "(the tests' guard, which the protocol does not require; default: off, so the "
+                             "stand-in hub spends on the writer's cores only what a CAS must: xorb hashes)")
     parser.add_argument("--seed", type=int, default=20240601, help="the order of the throughput rounds")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds before a writer process is killed")
     parser.add_argument("--lfs-only", action="store_true",
@@ -444,9 +467,9 @@ def main() -> int:
                 results[writer] = run_writer(writer, cases, data, tmp, xet, args)
                 phases[writer] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        times = run_throughput(data, tmp, args) if xet and args.rounds > 0 else {"xet": [], "lfs": []}
+        times, cpu = run_throughput(data, tmp, args) if xet and args.rounds > 0 else ({"xet": [], "lfs": []}, {})
         phases["throughput"] = time.perf_counter() - t0
-        report(args, made, writers, cases, results, errors, times, xet, phases)
+        report(args, made, writers, cases, results, errors, times, cpu, xet, phases)
     finally:
         if args.keep:
             print(f"kept {tmp}", file=sys.stderr)
@@ -457,7 +480,7 @@ def main() -> int:
 
 def report(args: argparse.Namespace, made: dict[str, Any], writers: list[str], cases: list[str],
            results: dict[str, dict[str, dict[str, Any]]], errors: dict[str, str], times: dict[str, list[float]],
-           xet: bool, phases: dict[str, float]) -> None:
+           cpu: dict[str, list[tuple[float, float]]], xet: bool, phases: dict[str, float]) -> None:
     """The table, the goals and (--json) the same figures as JSON."""
     new_label = "new MB (CAS)" if xet else "new MB (LFS)"
     print("\n" + "=" * 121)
@@ -513,6 +536,10 @@ def report(args: argparse.Namespace, made: dict[str, Any], writers: list[str], c
         speed = f"{mb / med[storage]:.0f} MB/s" if storage in med else "n/a"
         print(f"  throughput, {DEFAULTS_WRITER} write of the base data through {storage.upper():<3} "
               f"({len(t)} rounds, fresh hub each): s {', '.join(f'{x:.1f}' for x in t) or 'n/a'}; median {speed}")
+        if cpu.get(storage):
+            print(f"    CPU s, median: writer {statistics.median(w for w, _ in cpu[storage]):.1f}, hub "
+                  f"{statistics.median(h for _, h in cpu[storage]):.1f}"
+                  + (" (sha256 claims checked)" if storage == "xet" and args.hub_checks_sha256 else ""))
         stats = _bench_json.seconds_stats(t)
         records.append({"name": f"{DEFAULTS_WRITER}-{storage}", "label": f"{DEFAULTS_WRITER} through {storage}",
                         "section": "throughput", "kind": "hfconnect", "runs": len(t), "seconds": stats,
@@ -555,6 +582,7 @@ def report(args: argparse.Namespace, made: dict[str, Any], writers: list[str], c
                   "rows": made["base"]["rows"], "files": args.files, "rounds": args.rounds, "writers": writers,
                   "cases": cases, "storage": "xet" if xet else "lfs"}
         info = {"data": made, "xet_vs_lfs": xet_vs_lfs, "throughput_seconds": times, "counter_checks": notes,
+                "throughput_cpu_seconds": cpu, "hub_checks_sha256": args.hub_checks_sha256,
                 "total_seconds": elapsed, "phase_seconds": phases, "defaults_writer": DEFAULTS_WRITER}
         _bench_json.write(args.json, _bench_json.document("xet", params, records, goals, info))
 

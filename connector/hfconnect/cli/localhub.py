@@ -59,6 +59,9 @@ def serve(
     lfs_only: Annotated[bool, typer.Option("--lfs-only", help="speak git-LFS only, no Xet: no token endpoints, no "
                                            "CAS (clients then need HF_HUB_DISABLE_XET=1)")] = False,
     xet_token_expiry: Annotated[float, typer.Option(help="seconds a Xet access token is valid")] = 3600.0,
+    trust_sha256: Annotated[bool, typer.Option("--trust-sha256", help="take each Xet file's sha256 as its shard "
+                                               "claims it (default: checked against the file's bytes first, a "
+                                               "guard the protocol does not require)")] = False,
     cas_port: Annotated[int, typer.Option(help="port of the Xet CAS listener, which also serves the signed URLs "
                                           "(0 picks a free one; --cdn-port is the same listener)")] = 0,
 ) -> None:
@@ -72,7 +75,8 @@ def serve(
                    anonymous_quotas=parse_quotas(anonymous_quota), commit_quota=commit_quota,
                    commit_window=commit_window, xet=not lfs_only, xet_token_expiry=xet_token_expiry,
                    commit_limits=commit_limits or real_hub, commit_timeout=commit_timeout,
-                   commit_max_operations=commit_max_operations, commit_timeout_lands=commit_timeout_lands)
+                   commit_max_operations=commit_max_operations, commit_timeout_lands=commit_timeout_lands,
+                   check_sha256=not trust_sha256)
     tokens = [*(token or []), *(line for path in token_file or [] for line in token_lines(path))]
     run(root, host=host, port=port, tokens=tokens, faults=fault or [], seed=seed, ready_file=ready_file,
         mode=mode, cdn_port=cdn_port, cas_port=cas_port)

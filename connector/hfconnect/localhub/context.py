@@ -53,14 +53,15 @@ class HubState:
         secret_file = Path(root) / "upload-secret"
         if not secret_file.exists():
             secret_file.write_bytes(secrets.token_bytes(32))
+        mode = mode or HubMode()
         return cls(storage=storage, tokens=tokens, faults=faults, upload_secret=secret_file.read_bytes(),
-                   mode=mode or HubMode(), xet=XetStore(storage))
+                   mode=mode, xet=XetStore(storage, mode.check_sha256))
 
     @property
     def xet_store(self) -> XetStore:
         """The Xet store (opened with the storage; a state built by hand gets one on first use)."""
         if self.xet is None:
-            self.xet = XetStore(self.storage)
+            self.xet = XetStore(self.storage, self.mode.check_sha256)
         return self.xet
 
     @property

@@ -268,6 +268,8 @@ def mode_arguments(mode: HubMode) -> list[str]:
             args += ["--commit-timeout-lands"]
     if not mode.xet:
         args += ["--lfs-only"]
+    if not mode.check_sha256:
+        args += ["--trust-sha256"]
     if mode.xet_token_expiry != HubMode().xet_token_expiry:
         args += ["--xet-token-expiry", f"{mode.xet_token_expiry!r}"]
     return args

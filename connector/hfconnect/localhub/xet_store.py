@@ -79,8 +79,9 @@ class XetFile:
 class XetStore:
     """Xorbs, shards and file reconstructions of one hub root; in-memory indexes rebuilt from disk at start."""
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, check_sha256: bool = True) -> None:
         self.storage = storage
+        self.check_sha256 = check_sha256  # False: a file's sha256 claim is taken as is (HubMode.check_sha256)
         self.root = storage.root / "xet"
         for sub in ("xorbs", "casinfo", "files", "shards"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
@@ -352,7 +353,8 @@ class XetStore:
 
     def _verify_file(self, shard_file: ShardFile, fill_sha256: bool, defer: bool = False) -> str | Future[str]:
         """The file's sha256, checked against its chunks (or, with `fill_sha256` and none claimed, computed);
-        with `defer`, the check of a claim runs in the background: its future."""
+        with `defer`, the check of a claim runs in the background: its future. A store that does not
+        `check_sha256` takes the claim as it is."""
         name, claim = shard_file.file_hash, shard_file.sha256
         if not claim and not fill_sha256:
             raise HubError(400, "BadRequest", f"Invalid shard: file {name} carries no sha256 (metadata extension).")
@@ -363,6 +365,8 @@ class XetStore:
         known = self.file(name)
         if known is not None and (claim is None or known.sha256 == claim):
             return known.sha256  # verified when it was first stored
+        if claim and not self.check_sha256:
+            return claim
         if defer and claim:
             return self._check_later(shard_file, claim)
         return self._sha256_of(shard_file, claim)

@@ -22,6 +22,8 @@ def test_everything_but_xet_is_off_by_default() -> None:
 def test_the_lfs_only_variant_and_the_token_expiry_reach_the_serve_flags() -> None:
     assert mode_arguments(HubMode(xet=False)) == ["--lfs-only"]
     assert mode_arguments(HubMode(xet_token_expiry=2.5)) == ["--xet-token-expiry", "2.5"]
+    assert HubMode().check_sha256 and HubMode.real_hub().check_sha256  # the tests' guard is on unless asked
+    assert mode_arguments(HubMode(check_sha256=False)) == ["--trust-sha256"]
 
 
 def test_real_hub_switches_everything_on_with_the_hubs_quotas() -> None:
@@ -65,7 +67,8 @@ def test_public_is_json_and_a_copy() -> None:
     assert json.loads(json.dumps(public)) == public
     assert set(public) == {"redirects", "cdn_host", "url_expiry", "rate_limits", "window", "quotas",
                            "anonymous_quotas", "commit_quota", "commit_window", "xet", "xet_token_expiry",
-                           "commit_limits", "commit_timeout", "commit_max_operations", "commit_timeout_lands"}
+                           "commit_limits", "commit_timeout", "commit_max_operations", "commit_timeout_lands",
+                           "check_sha256"}
     public["quotas"]["api"] = 1
     assert mode.quotas["api"] == 1000
 

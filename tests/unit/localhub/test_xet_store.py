@@ -155,6 +155,17 @@ def test_a_sha256_claim_is_checked_even_when_those_bytes_are_stored(store: XetSt
     assert store.file_hash_for_sha256(FILE.sha256 or "") == FILE.file_hash
 
 
+def test_a_store_that_trusts_sha256_claims_records_them_unread(tmp_path: Path) -> None:
+    """HubMode.check_sha256=False (the benchmarks' throughput hub): the claim is taken as it is, the file hash and
+    the terms are still checked against the stored chunks."""
+    s = XetStore(Storage(tmp_path), check_sha256=False)
+    assert s.put_xorb(A_NAME, A_BODY) and s.put_xorb(B_NAME, B_BODY)
+    claim = "0" * 64
+    _refused(s, Shard((ShardFile("ab" * 32, FILE.terms, claim),), ()), f"hash to {FILE.file_hash}")
+    assert s.put_shard(shard_bytes(Shard((ShardFile(FILE.file_hash, FILE.terms, claim),), ())), defer=True)[0]
+    assert s.check_of(claim) is None and s.file_hash_for_sha256(claim) == FILE.file_hash
+
+
 def test_a_bucket_shard_without_sha256_gets_it_from_its_chunks(store: XetStore) -> None:
     """huggingface_hub uploads bucket files with SKIP_SHA256: with fill_sha256 the store computes it (and finds
     the file by it); without, such a shard stays refused (a repo commit names the sha256)."""
