@@ -48,8 +48,9 @@ from typing import Any
 
 import _bench_json
 import bench_xet
+from _bench_common import parse_size, start_hub
 from _bench_order import round_order
-from bench_write import make_data, parse_size
+from bench_write import make_data
 
 TOKEN = bench_xet.TOKEN  # the token bench_xet.child_env gives every job
 MB = 1_000_000
@@ -189,13 +190,6 @@ def run_child(args: list[str], env: dict[str, str], log: Path, timeout: float) -
     return bench_xet.run_child(args, env, log, timeout, script=__file__)
 
 
-def real_hub(root: Path) -> Any:
-    """A started local hub in real-Hub mode (Xet, redirects, rate limits, commit limits) on its own root."""
-    from hfconnect.localhub import HubMode, LocalHub
-
-    return LocalHub(root, tokens={TOKEN: "write"}, mode=HubMode.real_hub()).start()
-
-
 def listed(endpoint: str, target: str) -> dict[str, int]:
     """The Parquet files a repo or bucket prefix holds now (the manifest is not one): count and bytes."""
     from huggingface_hub import HfApi
@@ -287,7 +281,7 @@ def run_variant(name: str, round_index: int, tmp: Path, data: Path, read_hub: An
     home = tmp / "homes" / run
     log = tmp / "logs" / f"{run}.log"
     if measure in WRITES:
-        hub = real_hub(tmp / "hubs" / run)
+        hub = start_hub(tmp / "hubs" / run, TOKEN, real_hub=True)
         try:
             ctx = {"op": "write", "engine": engine, "data": str(data), "target": target, "endpoint": hub.endpoint}
             res = run_child(["--child", json.dumps(ctx)], child_env(home, hub.endpoint), log, args.timeout)
@@ -340,7 +334,7 @@ def main() -> int:
         upload: dict[str, Any] = {}
         if any(split_variant(v)[0] in READS for v in variants):
             t0 = time.perf_counter()
-            read_hub = real_hub(tmp / "hubs" / "read")
+            read_hub = start_hub(tmp / "hubs" / "read", TOKEN, real_hub=True)
             ctx = {"op": "upload", "data": str(data), "endpoint": read_hub.endpoint}
             upload = run_child(["--child", json.dumps(ctx)], child_env(tmp / "homes" / "upload", read_hub.endpoint),
                                tmp / "logs" / "upload.log", args.timeout)

@@ -24,7 +24,6 @@ import asyncio
 import hashlib
 import importlib.util
 import os
-import re
 import socket
 import statistics
 import subprocess
@@ -41,6 +40,7 @@ from typing import Any
 import _bench_json
 import aiohttp
 import requests
+from _bench_common import parse_size
 
 from hfconnect.localhub import LocalHub
 
@@ -58,22 +58,11 @@ TOKEN = "hf_w"
 GOAL_RATIO = 0.5
 GOAL_MBPS = 500.0
 GOAL_RPS = 500.0
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
-
-
-def parse_size(text: str) -> int:
-    """`1GB`, `256MB`, `512MiB`, `1073741824` -> bytes. K/M/G/T are binary (1GB = 1024**3 bytes)."""
-    m = _SIZE_RE.match(text)
-    if not m:
-        raise argparse.ArgumentTypeError(f"bad size {text!r}: use e.g. 1GB, 256MB or a byte count")
-    size = int(float(m.group(1)) * 1024 ** " kmgt".index(m.group(2).lower() or " "))
-    if size < READERS:
-        raise argparse.ArgumentTypeError(f"size must be at least {READERS} bytes")
-    return size
 
 
 def human(n: int) -> str:
-    for unit, scale in (("GiB", 1 << 30), ("MiB", MiB), ("KiB", 1024)):
+    """Bytes in the units --size takes (1GB = 10**9 bytes)."""
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 1000)):
         if n >= scale:
             return f"{n / scale:g} {unit}"
     return f"{n} B"
@@ -482,8 +471,8 @@ def log(msg: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", type=parse_size, default=parse_size("1GB"),
-                        help="file size, e.g. 1GB, 256MB (binary units; default 1GB)")
+    parser.add_argument("--size", type=lambda text: parse_size(text, minimum=READERS), default=parse_size("1GB"),
+                        help="file size, e.g. 1GB, 256MB, 512MiB (1GB = 10**9 bytes; default 1GB)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per throughput variant (default 3)")
     parser.add_argument("--api-seconds", type=float, default=5.0, help="duration of the API test (default 5)")
     parser.add_argument("--json", default=None, metavar="PATH",

@@ -46,8 +46,8 @@ from typing import Any
 
 import _bench_json
 import bench_xet
+from _bench_common import parse_size, start_hub
 from _bench_order import round_order
-from bench_write import parse_size
 
 TOKEN = bench_xet.TOKEN
 MB = 1_000_000
@@ -209,12 +209,6 @@ def requests_of(counters: dict[str, Any]) -> dict[str, int]:
     return {"all": total, "resolve": int(counters.get("resolve", {}).get("requests", 0))}
 
 
-def start_hub(root: Path, mode: str) -> Any:
-    from hfconnect.localhub import HubMode, LocalHub
-
-    return LocalHub(root, tokens={TOKEN: "write"}, mode=HubMode.real_hub() if mode == "real" else HubMode()).start()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", default="1GB", help="bytes of JPEG images")
@@ -244,7 +238,7 @@ def main() -> int:
         print(f"data: {made['rows']:,} images; tars {made['bytes']['wds'] / MB:,.1f} MB, Parquet "
               f"{made['bytes']['parquet'] / MB:,.1f} MB ({time.perf_counter() - started:.0f} s); tmp {tmp}", flush=True)
         for mode in modes:
-            hubs[mode] = start_hub(tmp / "hubs" / mode, mode)
+            hubs[mode] = start_hub(tmp / "hubs" / mode, TOKEN, real_hub=mode == "real")
             env = bench_xet.child_env(tmp / "homes" / f"upload-{mode}", hubs[mode].endpoint, True, "")
             ctx = {"op": "upload", "data": str(tmp / "data"), "endpoint": hubs[mode].endpoint}
             up = bench_xet.run_child(["--child", json.dumps(ctx)], env, tmp / "logs" / f"upload-{mode}.log",

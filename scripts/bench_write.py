@@ -27,17 +27,12 @@ from pathlib import Path
 from typing import Any
 
 import _bench_json
+from _bench_common import parse_size
 from _bench_order import round_order, wait_group_gone
 
 HERE = Path(__file__).resolve().parent
 TOKEN = "hf_bench_write"
 PSH_VENV = Path(tempfile.gettempdir()) / "hfconnect-bench-venvs" / "psh200"
-
-
-def parse_size(text: str) -> int:
-    from hfconnect.options import parse_size as parse
-
-    return parse("size", text)
 
 
 # ---- data --------------------------------------------------------------------------------------------------

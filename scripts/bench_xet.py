@@ -58,9 +58,10 @@ from pathlib import Path
 from typing import Any
 
 import _bench_json
+from _bench_common import parse_size
 from _bench_order import round_order, wait_group_gone
 from bench_read import last_error
-from bench_write import PSH_VENV, generated_batches, make_data, parse_size
+from bench_write import PSH_VENV, generated_batches, make_data
 
 TOKEN = "hf_bench_xet"
 MB = 1_000_000

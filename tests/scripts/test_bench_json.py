@@ -126,7 +126,7 @@ def test_the_report_draws_from_them(results: Path) -> None:
         pytest.skip(f"the benchmark tests above did not run: {sorted(missing)}")
     out = results / "report"
     proc = subprocess.run([sys.executable, str(SCRIPTS / "bench_report.py"), "--from-json", str(results),
-                           "--out", str(out), "--no-readme"], capture_output=True, text=True, timeout=300)
+                           "--out", str(out), "--no-page"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = (out / "REPORT.md").read_text()
     assert "**Smoke run, not reference figures**" in report

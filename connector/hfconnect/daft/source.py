@@ -181,7 +181,7 @@ def _native_task(plan: ReadPlan, part: FilePart, target: Target, schema: Schema,
                  chunk_rows: int | None) -> DataSourceTask:
     """One file read by Daft's native Parquet reader at the pinned sha, the split name as a partition value.
     `chunk_rows` None (batch_size not given) lets Daft decode whole row groups, as daft.read_parquet does:
-    65,536-row chunks made an all-columns read ~1.15x slower."""
+    65,536-row chunks made an all-columns read slower (bench/MEASUREMENTS.md)."""
     config = ParquetSourceConfig(coerce_int96_timestamp_unit=PyTimeUnit.microseconds(), chunk_size=chunk_rows)
     split = RecordBatch.from_pydict({SPLIT_COLUMN: [part.split]}) if plan.add_split_column else None
     return DataSourceTask.parquet(target.url, schema, parquet_config=config, pushdowns=pushdowns,

@@ -3,7 +3,7 @@ chunks of a Xet file in its xorbs (served as the Hub's cas-bridge does, reconstr
 
 Why one shape: `/resolve/`, the CDN and the bridge serve ranges of "the object with this sha256" and should not
 care where it lives; a Xet file is not written a second time into objects/ (that copy doubled the disk writes of
-every Xet upload and made a write through Xet ~1.5x slower than the same write over LFS).
+every Xet upload and made a write through Xet slower than the same write over LFS: bench/MEASUREMENTS.md).
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ Layout (every file written through `Storage.atomic_write`: temp file, fsync, ren
 A Xet file's bytes are stored once, in its xorbs: `/resolve/`, the bridge and commits find it by sha256 through
 `Storage.open_object`, which reads it from the xorbs (`XetStore.body`, as the Hub's cas-bridge reconstructs), and
 hf_xet downloads go through reconstructions and ranged xorb reads. (Copying each file into objects/ at shard
-upload, as this hub first did, doubled the disk writes of a Xet upload: a write through Xet ran at 0.64x LFS.)
+upload, as this hub first did, doubled the disk writes of a Xet upload and made it slower than LFS:
+bench/MEASUREMENTS.md.)
 
 A repo file's sha256 claim is checked against its bytes in the background (`check_of`): the shard upload answers
 as soon as its structure and hashes hold, and a commit naming that sha256 waits for the check, so a commit never

@@ -11,7 +11,7 @@ import difflib
 import logging
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import OptionError
@@ -181,9 +181,6 @@ class ReadOptions:
         another engine's options are refused."""
         return _build(cls, "read", values, engine=engine)
 
-    def with_(self, **changes: Any) -> ReadOptions:
-        return replace(self, **changes)
-
 
 @dataclass(frozen=True)
 class WriteOptions:
@@ -258,6 +255,3 @@ class WriteOptions:
         """Hub I/O for this write: endpoint, token and retry budget."""
         return _hub_client(self.endpoint or "", self.token, self.retry_budget)
 
-
-def field_names(cls: type) -> set[str]:
-    return {f.name for f in fields(cls)}

@@ -1,9 +1,9 @@
 """How many shards a read gets: enough to keep every core busy, never so small that a task's fixed cost
 outweighs its read, none reading more than `shard_size`.
 
-Why not a fixed minimum: Spark spends about 0.1 s per task of a Python data source before a row moves, so 8
-tasks on 2 cores for a narrow query over a few MB cost more than they save (measured: count+sum 1.4x
-spark.read.parquet with one task per core, 3.8x with 48). The bytes that count are the bytes a task reads: the
+Why not a fixed minimum: Spark spends a fixed time per task of a Python data source before a row moves, so 8
+tasks on 2 cores for a narrow query over a few MB cost more than they save, and more tasks cost more
+(bench/MEASUREMENTS.md has the figures). The bytes that count are the bytes a task reads: the
 projected columns' share of the file bytes, from the footers planning read anyway.
 """
 
@@ -17,7 +17,7 @@ __all__ = ["FILE_COST_BYTES", "MIN_TASK_BYTES", "default_parallelism", "even_run
            "shard_target"]
 
 # Below this many bytes read, a task costs more in fixed overhead (worker, scheduling, footer, Arrow handover)
-# than it reads in that time (~0.1 s at ~150 MB/s per core).
+# than it reads in that time (bench/MEASUREMENTS.md: that time, and what a core reads in it).
 MIN_TASK_BYTES = 16_000_000
 # What opening one more file costs a task (a resolve, a footer, a round trip or two), in bytes of reading.
 FILE_COST_BYTES = 1_000_000

@@ -14,7 +14,7 @@ __all__ = ["binary_array", "column_array"]
 
 def binary_array(values: list[bytes | None]) -> pa.Array:
     """`pa.array(values, pa.binary())` from one join of the bytes: pyarrow converts bytes objects one by one,
-    ~6x slower for media members (measured: 200 MB of 100 KB images, 0.97 s against 0.16 s)."""
+    several times slower for media members (bench/MEASUREMENTS.md)."""
     sizes = [0 if v is None else len(v) for v in values]
     if sum(sizes) >= 2**31 - 1:  # past int32 offsets: pyarrow splits or widens as it does
         return pa.array(values, pa.binary())

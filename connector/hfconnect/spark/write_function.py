@@ -2,7 +2,7 @@
 through `mapInArrow`.
 
 Why it exists: Spark hands a Python data source writer its rows more slowly than it hands them to a
-`mapInArrow` function (the same pyarrow writer measured ~0.8x on the data source path; scripts/bench_write.py
+`mapInArrow` function (the same pyarrow writer is slower as a data source: bench/MEASUREMENTS.md; scripts/bench_write.py
 prints both). Here every task writes and uploads its files exactly as the format's tasks do (`write_task`), and
 returns a row per file it uploaded; the driver collects them and makes the ONE commit through the same
 `WriteJob` (mode checks before any row is computed, conflict detection, landed check, card). Spark keeps one
@@ -35,8 +35,8 @@ def write(df: Any, repo: str, *, mode: str = "append", **options: Any) -> Any:
     from ..options import WriteOptions
     from ..write import WriteJob
     from ..write.bucket_target import check_repo_only_options, parse_bucket_target
-    from . import check_worker_python
     from .sink import arrow_schema
+    from .workers import check_worker_python
 
     target = parse_bucket_target(repo)  # buckets/ns/name[/prefix]: a Storage Bucket prefix (write.bucket_job)
     if target is not None:

@@ -16,8 +16,8 @@ it moves that row in or out of the window, and the next boundary is found again 
 boundaries re-synchronise right after an insertion. Dictionary encoding is kept for low-cardinality flat
 columns only: for columns of mostly distinct values the dictionary is the data in first-seen order, so one
 inserted value renumbers every later index. CDC pages are 64-256 KiB (before encoding) so that an edit
-re-writes little around it: half the new bytes of pyarrow's 256 KiB-1 MiB after an insertion, for ~8% slower
-decoding (measured with scripts/bench_write.py's dedup patterns).
+re-writes little around it: fewer new bytes than pyarrow's 256 KiB-1 MiB after an insertion, for slightly
+slower decoding (bench/MEASUREMENTS.md).
 """
 
 from __future__ import annotations
@@ -194,7 +194,7 @@ class RollingParquetWriter:
         s = self.settings
         if s.dictionary is not None or not s.cdc:
             return True if s.dictionary is None else s.dictionary
-        sample = head.slice(0, _DICT_SAMPLE_ROWS)  # counting distinct values of a whole row group costs ~10%
+        sample = head.slice(0, _DICT_SAMPLE_ROWS)  # distinct counts of a whole row group cost: bench/MEASUREMENTS.md
         rows = max(1, sample.num_rows)
         return [f.name for f, col in zip(sample.schema, sample.columns, strict=True)
                 if not pa.types.is_nested(f.type) and pc.count_distinct(col).as_py() <= rows * _DICT_MAX_DISTINCT]

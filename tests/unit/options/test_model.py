@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 import re
+from dataclasses import replace
 
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -210,7 +211,7 @@ def test_read_defaults_and_typed_values() -> None:
             default.batch_size, default.batch_rows, default.prefetch, default.daft_reader) == (
         "train", "main", None, 128_000_000, None, None, 65_536, True, "native")
     assert ReadOptions.build(repo="o/n", batch_size="1000").batch_rows == 1_000
-    assert default.with_(split="test").split == "test" and default.split == "train"
+    assert replace(default, split="test").split == "test" and default.split == "train"
     assert pickle.loads(pickle.dumps(opts)) == opts
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import pickle
+from dataclasses import replace
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -241,14 +242,14 @@ def test_an_image_folder_is_planned_from_its_listing_with_labels_splits_and_feat
     assert all(s.media is not None and s.media.rows.num_rows for s in plan.shards)
     assert plan.total_files == 7 and "labels cat, dog" in plan.explain()
     assert [s.index for s in plan.shards] == list(range(len(plan.shards)))
-    narrow = plan_read(options.with_(columns=("label",)), parallelism=2)
+    narrow = plan_read(replace(options, columns=("label",)), parallelism=2)
     assert len(narrow.shards) <= len(plan.shards)  # no media fetched: far more rows per task
     same = plan_read(options, columns=["label"], base=plan)  # Spark's partitions: the schema's plan
     assert same.shards == plan.shards and same.schema.names == ["label"]
     with pytest.raises(SplitNotFoundError, match="its splits are: train, test"):
-        plan_read(options.with_(split="validation"))
+        plan_read(replace(options, split="validation"))
     with pytest.raises(ConfigNotFoundError, match="config 'x' not found"):
-        plan_read(options.with_(config="x"))
+        plan_read(replace(options, config="x"))
 
 
 def test_a_card_config_entry_drives_the_media_folder_as_datasets_does(inproc_hub) -> None:
@@ -261,9 +262,9 @@ def test_a_card_config_entry_drives_the_media_folder_as_datasets_does(inproc_hub
                                                                                    "README.md": card.encode()}
     inproc_hub.dataset("o/cfg", files)
     options = ReadOptions.build(repo="o/cfg", endpoint=inproc_hub.endpoint)
-    small = plan_read(options.with_(config="small"))
+    small = plan_read(replace(options, config="small"))
     assert small.media_builder == "imagefolder" and small.schema.names == ["image"]  # the entry's drop_labels
     assert small.config == "small" and small.layout_source == "card"
-    assert plan_read(options.with_(config="small", drop_labels=False)).schema.names == ["image", "label"]
+    assert plan_read(replace(options, config="small", drop_labels=False)).schema.names == ["image", "label"]
     table = plan_read(options)  # the default entry is a CSV file: the usual path
     assert table.media_builder == "" and table.schema.names == ["id"]

@@ -1,6 +1,8 @@
 """scripts/bench_report.py draws a report from benchmark JSON (synthetic here, in the --json contract): the
 markdown holds the machine, the goal tables and one image per chart, every chart is a real 900x500 PNG, and the
-README's block is replaced in place, the same way every time. Nothing runs a benchmark or imports an engine."""
+benchmarks page's block (docs/benchmarks.md) is replaced in place, the same way every time. Nothing runs a benchmark
+or imports an engine. The report's modules are scripts/_report_data.py, _report_charts.py and _report_markdown.py;
+bench_report.py is their command line."""
 
 from __future__ import annotations
 
@@ -11,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import _bench_json
+import _report_charts as charts
+import _report_data as data
+import _report_markdown as markdown
 import bench_report
 import pytest
 
@@ -18,11 +23,11 @@ from tests.unit.scripts import bench_fixtures
 
 ALL_CHARTS = {"read_all.png", "read_agg.png", "read_selective.png", "read_realhub.png", "read_latency.png",
               "write.png", "dedup.png", "localhub.png", "stream_1.png", "stream_2.png"}
-README = """# project
+PAGE = """# Benchmarks
 
 Intro.
 
-## Benchmarks
+## Latest figures
 
 Some text before.
 
@@ -62,11 +67,12 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("report")
     results = write_results(tmp / "results", all_docs())
     (results / "read.txt").write_text("the read benchmark's printed table\n")
-    readme = tmp / "README.md"
-    readme.write_text(README)
+    page = tmp / "docs" / "benchmarks.md"  # where the block lives: one folder down from bench/
+    page.parent.mkdir()
+    page.write_text(PAGE)
     out = tmp / "bench"
-    assert bench_report.main(["--from-json", str(results), "--out", str(out), "--readme", str(readme)]) == 0
-    return {"out": out, "readme": readme, "results": results, "report": (out / "REPORT.md").read_text()}
+    assert bench_report.main(["--from-json", str(results), "--out", str(out), "--page", str(page)]) == 0
+    return {"out": out, "page": page, "results": results, "report": (out / "REPORT.md").read_text()}
 
 
 def test_the_report_names_the_machine_and_the_versions(rendered: dict[str, Any]) -> None:
@@ -97,7 +103,7 @@ def test_every_chart_is_linked_captioned_and_a_900x500_png(rendered: dict[str, A
     assert set(links) == ALL_CHARTS
     assert {p.name for p in out.glob("*.png")} == ALL_CHARTS
     for name, i in links.items():
-        assert png_size(out / name) == (bench_report.WIDTH_PX, bench_report.HEIGHT_PX), name
+        assert png_size(out / name) == (charts.WIDTH_PX, charts.HEIGHT_PX), name
         caption = lines[i + 2]
         assert caption.startswith("*") and caption.endswith("*") and len(caption) > 30, (name, caption)
 
@@ -111,18 +117,18 @@ def test_the_report_keeps_each_benchmarks_printed_output_and_parameters(rendered
     assert "n/a: timeout after 900s" in report
 
 
-def test_the_readme_block_is_replaced_in_place_and_idempotently(rendered: dict[str, Any]) -> None:
-    readme = rendered["readme"].read_text()
-    block = bench_report.headline_block(bench_report.load_results(rendered["results"]),
-                                        rendered["out"] / "REPORT.md", rendered["readme"])
-    assert not bench_report.update_readme(rendered["readme"], block)  # the same results again: nothing changes
-    assert rendered["readme"].read_text() == readme
-    before, block, after = readme.partition("<!-- bench:start -->")[0], *readme.partition("<!-- bench:start -->")[2] \
+def test_the_page_block_is_replaced_in_place_and_idempotently(rendered: dict[str, Any]) -> None:
+    page = rendered["page"].read_text()
+    block = markdown.headline_block(data.load_results(rendered["results"]),
+                                        rendered["out"] / "REPORT.md", rendered["page"])
+    assert not markdown.update_page(rendered["page"], block)  # the same results again: nothing changes
+    assert rendered["page"].read_text() == page
+    before, block, after = page.partition("<!-- bench:start -->")[0], *page.partition("<!-- bench:start -->")[2] \
         .partition("<!-- bench:end -->")[::2]
-    assert before == README.partition("<!-- bench:start -->")[0]
-    assert after == README.partition("<!-- bench:end -->")[2]
+    assert before == PAGE.partition("<!-- bench:start -->")[0]
+    assert after == PAGE.partition("<!-- bench:end -->")[2]
     assert "No report yet" not in block
-    assert "[bench/REPORT.md](bench/REPORT.md)" in block
+    assert "[../bench/REPORT.md](../bench/REPORT.md)" in block  # relative to the page
     assert "| Spark read, all columns | 352 MB/s | pyspark_huggingface 56.6 MB/s, spark.read.parquet (local) " \
            "430 MB/s | 2/2 PASS |" in block
     assert "| Spark write | format 105 MB/s, hfconnect.spark.write 147 MB/s | pyspark_huggingface 2.0.0 25.1 MB/s, " \
@@ -135,7 +141,7 @@ def test_a_partial_report_says_what_is_missing_and_draws_only_what_it_has(tmp_pa
     out = tmp_path / "bench"
     out.mkdir()
     (out / "read_all.png").write_bytes(b"a chart from an older run")
-    assert bench_report.main(["--from-json", str(results), "--out", str(out), "--no-readme"]) == 0
+    assert bench_report.main(["--from-json", str(results), "--out", str(out), "--no-page"]) == 0
     report = (out / "REPORT.md").read_text()
     assert {p.name for p in out.glob("*.png")} == {"write.png", "dedup.png"}
     assert "Not in this report: no read.json in" in report
@@ -147,22 +153,22 @@ def test_small_runs_are_labelled_smoke_runs(tmp_path: Path) -> None:
     write = bench_fixtures.write_doc()
     write["params"]["rounds"] = 1
     results = write_results(tmp_path / "results", {"localhub": hub})
-    readme = tmp_path / "README.md"
-    readme.write_text(README)
-    bench_report.main(["--from-json", str(results), "--out", str(tmp_path / "bench"), "--readme", str(readme)])
-    assert "**Smoke run, not reference figures**: localhub: 67 MB (reference 1.07 GB)" in \
+    page = tmp_path / "benchmarks.md"
+    page.write_text(PAGE)
+    bench_report.main(["--from-json", str(results), "--out", str(tmp_path / "bench"), "--page", str(page)])
+    assert "**Smoke run, not reference figures**: localhub: 67 MB (reference 1.00 GB)" in \
         (tmp_path / "bench" / "REPORT.md").read_text()
-    assert "**Smoke run, not reference figures** (localhub: 67 MB" in readme.read_text()
-    assert bench_report.is_smoke({"write": bench_report.Result("write", write)}) == ["write: 1 round(s)"]
+    assert "**Smoke run, not reference figures** (localhub: 67 MB" in page.read_text()
+    assert data.is_smoke({"write": data.Result("write", write)}) == ["write: 1 round(s)"]
 
 
-def test_a_readme_without_the_markers_is_an_error_not_a_guess(tmp_path: Path) -> None:
+def test_a_page_without_the_markers_is_an_error_not_a_guess(tmp_path: Path) -> None:
     results = write_results(tmp_path / "results", {"localhub": bench_fixtures.localhub_doc()})
-    readme = tmp_path / "README.md"
-    readme.write_text("# no block here\n")
+    page = tmp_path / "benchmarks.md"
+    page.write_text("# no block here\n")
     with pytest.raises(SystemExit, match="no <!-- bench:start --> ... <!-- bench:end --> block"):
-        bench_report.main(["--from-json", str(results), "--out", str(tmp_path / "bench"), "--readme", str(readme)])
-    assert readme.read_text() == "# no block here\n"
+        bench_report.main(["--from-json", str(results), "--out", str(tmp_path / "bench"), "--page", str(page)])
+    assert page.read_text() == "# no block here\n"
 
 
 def test_results_of_another_schema_are_refused(tmp_path: Path) -> None:
@@ -170,23 +176,23 @@ def test_results_of_another_schema_are_refused(tmp_path: Path) -> None:
     doc["schema"] = 2
     results = write_results(tmp_path / "results", {"localhub": doc})
     with pytest.raises(SystemExit, match="schema 2, this report reads schema 1"):
-        bench_report.main(["--from-json", str(results), "--out", str(tmp_path / "bench"), "--no-readme"])
+        bench_report.main(["--from-json", str(results), "--out", str(tmp_path / "bench"), "--no-page"])
 
 
 def test_goal_marks_sit_where_the_bar_must_reach() -> None:
     """A throughput ratio goal is drawn at threshold x the baseline's MB/s; a share goal at its threshold."""
-    res = bench_report.Result("read", bench_fixtures.read_doc())
+    res = data.Result("read", bench_fixtures.read_doc())
     names = ["spark-hfconnect-all", "spark-psh-all", "spark-parquet-all"]
-    marks = bench_report.throughput_marks(res, names)
+    marks = charts.throughput_marks(res, names)
     psh = res.metric("spark-psh-all", "throughput")
     parquet = res.metric("spark-parquet-all", "throughput")
     assert psh is not None and parquet is not None
     assert [(m.bar, round(m.value, 6), m.text, m.verdict) for m in marks] == [
         (0, round(4.0 * psh, 6), "≥4× pyspark_huggingface", "PASS"),
         (0, round(0.8 * parquet, 6), "≥0.8× spark.read.parquet", "PASS")]
-    sel = bench_report.throughput_marks(res, ["spark-hfconnect-sel", "spark-psh-sel"], "served_pct")
+    sel = charts.throughput_marks(res, ["spark-hfconnect-sel", "spark-psh-sel"], "served_pct")
     assert [(m.bar, m.value, m.text) for m in sel] == [(0, 3.0, "≤3%")]
-    hub = bench_report.throughput_marks(res, ["spark-hfconnect-all@hub", "daft-native-all@hub"],
+    hub = charts.throughput_marks(res, ["spark-hfconnect-all@hub", "daft-native-all@hub"],
                                         "resolvers_per_gb")
     assert [(m.bar, m.value, m.text) for m in hub] == [(0, 31.0, "10× fewer than Daft native")]
 
@@ -195,7 +201,7 @@ def test_goal_marks_sit_where_the_bar_must_reach() -> None:
 def test_no_chart_label_overlaps_another_or_leaves_the_image(tmp_path: Path, case: str) -> None:
     """Goal labels next to each other, over short bars or beyond the longest bar, long bar labels: every text
     (title, subtitle, bar labels, values, goal labels) stays inside the 900x500 image and clear of the others."""
-    Bar, Mark = bench_report.Bar, bench_report.Mark
+    Bar, Mark = charts.Bar, charts.Mark
     values = {"close marks": [352.0, 56.6, 430.0, 632.0, 614.0],
               "tiny bars": [2.6, 1.9, 10.5, 139.0, 119.0],
               "mark past every bar": [105.0, 25.1, 245.0, 169.0, 130.0]}[case]
@@ -210,7 +216,7 @@ def test_no_chart_label_overlaps_another_or_leaves_the_image(tmp_path: Path, cas
              Mark(3, 0.7 * values[2] * 1.4, "≥0.7× the limit", "MISS")]
     if case == "mark past every bar":
         marks.append(Mark(4, 3 * max(values), "≥3× something far away", "MISS"))
-    boxes = bench_report.hbar_chart(tmp_path / "c.png", "A title that is long but fits", "a subtitle, " * 14,
+    boxes = charts.hbar_chart(tmp_path / "c.png", "A title that is long but fits", "a subtitle, " * 14,
                                     "MB/s", bars, marks, lambda x: f"{x:,.0f} MB/s")
     assert png_size(tmp_path / "c.png") == (900, 500)
     for i, (x0, y0, x1, y1) in enumerate(boxes):
