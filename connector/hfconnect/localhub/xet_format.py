@@ -1,7 +1,9 @@
 """Xet's byte-level formats the local hub's CAS must read: hash strings, hashes, chunk headers, chunk compression.
 
-Facts from the Xet protocol (`shared/reference/xet-protocol.md` section 3): a hash is 32 bytes, printed as four
-little-endian u64 words of 16 hex digits each (so `raw.hex()` is NOT the string form, the word-reversed one is).
+Facts from the Xet protocol (xet-core's `merklehash/src/data_hash.rs` and `aggregated_hashes.rs`, and
+`cas_object/src/cas_chunk_format.rs`, under `xet_core_structures/src/` in newer xet-core; hub-docs `xet/api.md`,
+`xet/hashing.md` and `xet/xorb.md`): a hash is 32 bytes, printed as four little-endian u64 words of 16 hex digits
+each (so `raw.hex()` is NOT the string form, the word-reversed one is).
 Chunk, xorb and file hashes are keyed blake3 over the chunk bytes or over a merkle aggregation of the chunk
 hashes; an uploaded xorb is a bare sequence of (8-byte header, compressed chunk) pairs, no footer. The hub
 recomputes the xorb hash of every upload, so a client (or a bug) cannot store bytes under the wrong name.
