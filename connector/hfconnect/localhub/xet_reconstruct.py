@@ -1,7 +1,7 @@
 """The reconstruction answer of the CAS (GET /v1/reconstructions/{file_id}): which chunk ranges of which xorbs
 make up a byte range of a file, and where to fetch them.
 
-Rules the client depends on (xet-protocol.md section 2.8): terms are trimmed to whole chunks, so
+Rules the client depends on (hub-docs xet/api.md, "Get File Reconstruction"): terms are trimmed to whole chunks, so
 `offset_into_first_range` says how far into the first chunk the asked range starts; chunk ranges are
 end-exclusive and byte ranges (`url_range`) end-inclusive; the client itself cuts the bytes past the range's end.
 """

@@ -1,5 +1,6 @@
 """Option values from strings (Spark) or Python values (Daft): each parser accepts both and names the option in
-its error. No literal_eval: a string is data, never code."""
+its error. A string is data, never code: nothing is evaluated (pyspark_huggingface's Python-literal filter lists go
+through `ast.literal_eval`, which parses literals only)."""
 
 from __future__ import annotations
 
