@@ -13,6 +13,7 @@ prints one line and a hint, exit 1; `--debug` (before the command) prints the tr
 from __future__ import annotations
 
 import sys
+from typing import Protocol, cast
 
 __all__ = ["main"]
 
@@ -35,7 +36,8 @@ def _run(args: list[str]) -> int:
         # Not standalone: typer would print a usage error as a rich panel and exit; here it is click's two lines.
         # Returned: an int when the command exited (--help, typer.Exit, Ctrl-C is 130), else the command's None.
         returned = app(args=args, prog_name="hfconnect", standalone_mode=False)
-    except _usage_errors() as exc:
+    except _usage_errors() as caught:
+        exc = cast(_UsageError, caught)
         if exc.format_message():  # a bare `hfconnect` is a usage error whose help rich has already printed
             show = getattr(exc, "show", None)  # every click exception has it; typer.TyperException itself not
             show() if show is not None else print(f"Error: {exc.format_message()}", file=sys.stderr)
@@ -63,6 +65,14 @@ def report(exc: BaseException, *, debug: bool = False) -> None:
     ours = find_hfconnect_error(exc)
     print(f"hfconnect: error: {ours.message if ours is not None else one_line(exc)}", file=sys.stderr)
     print(f"hint: {_hint(ours if ours is not None else exc)}", file=sys.stderr)
+
+
+class _UsageError(Protocol):
+    """What click's and typer's usage exceptions both have."""
+
+    exit_code: int
+
+    def format_message(self) -> str: ...
 
 
 def _usage_errors() -> tuple[type[Exception], ...]:

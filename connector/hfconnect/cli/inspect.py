@@ -11,11 +11,14 @@ from __future__ import annotations
 import json
 import statistics
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .options import Config, Endpoint, Repo, Revision, Split, Token
+
+if TYPE_CHECKING:
+    from ..plan.model import FilePart
 
 __all__ = ["FileReport", "inspect", "inspect_file"]
 
@@ -88,16 +91,16 @@ def inspect(
     parts = plan.files()
     parquet = [p for p in parts if p.format == "parquet"]
 
-    def report(part: object) -> FileReport:
-        footer = open_fragment(plan.client, s, part.path, part.size)  # type: ignore[attr-defined]
+    def report(part: FilePart) -> FileReport:
+        footer = open_fragment(plan.client, s, part.path, part.size)
         footer.file.close()
-        return inspect_file(footer.metadata, part.path, part.size)  # type: ignore[attr-defined]
+        return inspect_file(footer.metadata, part.path, part.size)
 
     with ThreadPoolExecutor(max_workers=options.max_concurrency) as pool, \
             tqdm(total=len(parquet), desc="footers", unit="file", leave=False, disable=None) as bar:
-        reports = {}
-        for r in pool.map(report, parquet):
-            reports[r.path] = r
+        reports: dict[str, FileReport] = {}
+        for done in pool.map(report, parquet):
+            reports[done.path] = done
             bar.update(1)
     for split_name in plan.splits:
         mine = [p for p in parts if p.split == split_name]

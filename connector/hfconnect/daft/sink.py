@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 from daft import col
 from daft.datatype import DataType
+from daft.expressions import ExpressionsProjection
 from daft.functions import download, file_path
 from daft.io.sink import DataSink, WriteResult
 from daft.recordbatch import MicroPartition
@@ -130,8 +131,8 @@ def _batches(micropartitions: Iterable[MicroPartition], images: Iterable[str] = 
 
     def arrow(part: MicroPartition) -> pa.Table:
         if images:
-            part = part.eval_expression_list([col(n).encode_image("PNG").alias(n) if n in images else col(n)
-                                              for n in part.column_names()])
+            part = part.eval_expression_list(ExpressionsProjection(
+                [col(n).encode_image("PNG").alias(n) if n in images else col(n) for n in part.column_names()]))
         files = [f.name for f in part.schema() if f.dtype.is_file()]
         if files:
             raise OptionError(f"column {files[0]!r} is Daft's File dtype, which a sink cannot read: write with "

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import huggingface_hub.hf_api  # noqa: F401  # read_huggingface plans with it: import it with the adapter
 import pyarrow as pa
 from daft.daft import PyTimeUnit
+from daft.expressions import ExpressionsProjection
 from daft.io import HTTPConfig, IOConfig
 from daft.io.partitioning import PartitionField
 from daft.io.source import DataSource, DataSourceTask, ParquetSourceConfig, StorageConfig
@@ -161,7 +162,7 @@ def _splits_kept(plan: ReadPlan, pushdowns: Pushdowns) -> set[str]:
     if pushdowns.partition_filters is None:
         return set(plan.splits)
     table = RecordBatch.from_pydict({SPLIT_COLUMN: list(plan.splits)})
-    return set(table.filter([pushdowns.partition_filters]).to_pydict()[SPLIT_COLUMN])
+    return set(table.filter(ExpressionsProjection([pushdowns.partition_filters])).to_pydict()[SPLIT_COLUMN])
 
 
 def _native_readable(plan: ReadPlan) -> bool:

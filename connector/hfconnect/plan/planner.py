@@ -235,7 +235,8 @@ def _media_layout(options: ReadOptions, client: HubClient, snapshot: Snapshot, f
     if not any(_media_suffix(f.path) for f in files):  # most repos: not a look at configs or splits
         return None
     drop_labels, drop_metadata = options.drop_labels, options.drop_metadata
-    data_dir, data_files, config, source = options.data_dir, None, "default", "conventions"
+    data_dir, config, source = options.data_dir, "default", "conventions"
+    data_files: dict[str, list[str]] | None = None
     if options.data_files:
         data_files = {}
         for pattern in options.data_files:
@@ -352,7 +353,7 @@ def _merge_schemas(snapshot: Snapshot, facts: dict[str, FileFacts], files: list[
     """Unify the footers' schemas (null vs typed, int widths); an incompatible file is named."""
     schemas: list[tuple[str, pa.Schema]] = [(p, f.schema) for p, f in facts.items()]
     if not schemas:  # JSON Lines / CSV: infer from the first file of each split
-        firsts = {}
+        firsts: dict[str, DataFile] = {}
         for split, f in files:
             firsts.setdefault(split, f)
         for f in firsts.values():

@@ -125,10 +125,16 @@ def _with_media(rows: pa.Table, sizes: Mapping[str, int], out: pa.Schema, media:
                     future.cancel()
 
 
-def _paths(value: object, many: bool) -> list[str]:
+# A media column's value in a row: one path, or (a column of many files) a list of them; None when absent.
+Paths = str | list[str | None] | None
+
+
+def _paths(value: Paths, many: bool) -> list[str]:
     if value is None:
         return []
-    return [p for p in value if p is not None] if many else [value]  # type: ignore[union-attr,list-item]
+    if isinstance(value, list):
+        return [p for p in value if p is not None]
+    return [value]
 
 
 def _fetch_one(fetch: Fetch, path: str, size: int) -> bytes:
@@ -141,7 +147,7 @@ def _fetch_one(fetch: Fetch, path: str, size: int) -> bytes:
     return bytes(data)
 
 
-def _batch(rows: pa.Table, out: pa.Schema, media: list[MediaColumn], names: dict[str, list[object]], start: int,
+def _batch(rows: pa.Table, out: pa.Schema, media: list[MediaColumn], names: dict[str, list[Paths]], start: int,
            end: int, fetched: dict[str, bytes | None]) -> pa.RecordBatch:
     part = rows.slice(start, end - start)
     arrays = []
@@ -152,8 +158,10 @@ def _batch(rows: pa.Table, out: pa.Schema, media: list[MediaColumn], names: dict
             continue
         values = names[f.name][start:end]
         if kinds[f.name].many:
-            items = [None if v is None else [media_value(p, fetched.get(p)) for p in v] for v in values]
+            items = [None if v is None else [media_value(p, None if p is None else fetched.get(p))
+                                             for p in (v if isinstance(v, list) else [v])] for v in values]
             arrays.append(pa.array(items, pa.list_(MEDIA_TYPE)))
         else:
-            arrays.append(column_array([media_value(v, fetched.get(v)) for v in values], MEDIA_TYPE))  # type: ignore[arg-type]
+            arrays.append(column_array([media_value(v, fetched.get(v)) if isinstance(v, str) else None
+                                        for v in values], MEDIA_TYPE))
     return pa.RecordBatch.from_arrays(arrays, schema=out)

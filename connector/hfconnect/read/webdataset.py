@@ -198,7 +198,8 @@ def _gz_members(client: HubClient, url: str, size: int, fields: set[str], store:
                     f = tar.extractfile(info)
                     store[i] = f.read() if f is not None else b""
                 yield Member(info.name, i, info.size, i)
-                tar.members = []  # a stream: keep no member list
+                tar.members = []  # type: ignore[attr-defined]  # a stream: keep no member list (tarfile keeps every
+                # member's TarInfo in this attribute, which its stubs do not declare)
     except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         raise not_a_tar(where, exc) from None
     finally:

@@ -14,7 +14,7 @@ commit (a task routes its rows to several splits).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +37,7 @@ class SparkTaskMessage(WriterCommitMessage):
     message: TaskMessage
 
 
-def writer_for(options: dict[str, str], schema: StructType, overwrite: bool) -> HuggingFaceWriter:
+def writer_for(options: Mapping[str, str], schema: StructType, overwrite: bool) -> HuggingFaceWriter:
     values = dict(options)
     features = pop_features_option(values)
     repo = values.pop("path", None)

@@ -87,7 +87,7 @@ class HuggingFaceStreamWriter(DataSourceStreamArrowWriter):
         ctx = TaskContext.get()
         query_id = ctx.getLocalProperty(QUERY_ID_PROPERTY) if ctx else None
         batch = ctx.getLocalProperty(BATCH_ID_PROPERTY) if ctx else None
-        if not query_id or batch is None:
+        if ctx is None or not query_id or batch is None:
             raise HfConnectError("the huggingface streaming sink runs inside a Spark streaming micro-batch only "
                                  "(no query id or batch id in the task's properties)")
         batch_id = int(batch)

@@ -25,7 +25,7 @@ from ..write.task import TaskMessage, schema_fingerprint
 __all__ = ["commit_bucket_batch", "prepare_bucket_target", "published_batch"]
 
 log = logging.getLogger("hfconnect.stream")
-_prepared: dict[tuple[str, ...], pa.Schema] = {}
+_prepared: dict[tuple[str | None, ...], pa.Schema] = {}
 
 
 def prepare_bucket_target(options: WriteOptions, target: BucketTarget, schema: pa.Schema) -> pa.Schema:

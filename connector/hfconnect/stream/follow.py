@@ -125,7 +125,7 @@ class DatasetFollower:
         for f in files:
             by_split.setdefault(span.splits[f.path], []).append(f)
         o = self.options
-        snapshot = Snapshot(o.repo, sha, o.revision, o.endpoint)
+        snapshot = Snapshot(o.repo, sha, o.revision, self.client.endpoint)
         return plan_files(o, snapshot, {split: tuple(fs) for split, fs in by_split.items()}, config=span.config,
                           file_schema=self.file_schema)
 

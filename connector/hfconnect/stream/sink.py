@@ -29,7 +29,7 @@ log = logging.getLogger("hfconnect.stream")
 COMMITS_PER_HOUR = 100  # the Hub's limit on commits per repo is of this order (not documented exactly)
 _warned: set[str] = set()
 _warned_lock = threading.Lock()
-_prepared: dict[tuple[str, ...], pa.Schema] = {}
+_prepared: dict[tuple[str | None, ...], pa.Schema] = {}
 
 
 def prepare_target(options: WriteOptions, schema: pa.Schema) -> pa.Schema:

@@ -78,7 +78,8 @@ def update_card(readme: str | None, *, config: str, split: str, data_dir: str, s
     meta, body = split_card(readme or "")
     if not body.strip():
         body = f"\n# {config if config != 'default' else 'Dataset'}\n\nWritten with hfconnect.\n"
-    configs = meta.get("configs") if isinstance(meta.get("configs"), list) else []
+    found = meta.get("configs")
+    configs: list[Any] = found if isinstance(found, list) else []
     entry = next((c for c in configs if isinstance(c, dict) and c.get("config_name", "default") == config), None)
     if entry is None:
         entry = {"config_name": config, "data_files": []}
@@ -105,7 +106,7 @@ def _update_info(meta: dict[str, Any], config: str, split: str, schema: pa.Schem
                  splits_present: list[str], num_bytes: int) -> None:
     infos = meta.get("dataset_info")
     as_list = isinstance(infos, list)
-    entries = infos if as_list else ([infos] if isinstance(infos, dict) else [])
+    entries: list[Any] = infos if isinstance(infos, list) else ([infos] if isinstance(infos, dict) else [])
     info = next((i for i in entries if isinstance(i, dict) and i.get("config_name", "default") == config), None)
     if info is None:
         info = {"config_name": config}

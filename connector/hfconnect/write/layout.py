@@ -81,6 +81,7 @@ def commit_content(options: WriteOptions, file_tag: str, head: BranchState, uplo
         previous = None if replacing else split_rows(card, o.config, split)
         total = rows if replacing else (previous + rows if previous is not None else None)
         kept = 0 if replacing else sum(f.size for f in head.files if f.path in set(existing))
+        assert o.data_dir is not None  # WriteOptions derives it from the config when not given
         card = update_card(card, config=o.config, split=split, data_dir=o.data_dir, schema=schema, num_rows=total,
                            splits_present=present, num_bytes=kept + sum(f.size for f in files),
                            features=o.format == "parquet")

@@ -181,7 +181,7 @@ class ParallelFileWriter:
                     if self._aborted.is_set():
                         raise RuntimeError("write aborted")
                     return
-                yield item  # type: ignore[misc]
+                yield item
 
         try:
             return self._task(batches(), self.schema, self.options, job_id=self.job_id, partition_id=partition)
