@@ -1,9 +1,9 @@
 """The started cluster: `scripts/cluster up` once per session (its own run folder, its own hub, the `demo/*` datasets
-the README's commands use, which `up` publishes), the artifacts of `scripts/package`, and the README's commands
+the commands of docs/cluster.md use, which `up` publishes), the artifacts of `scripts/package`, and those commands
 themselves.
 
 Jobs run from a workspace folder where `jobs` links to the project's jobs and `dist` holds what scripts/package
-built, in the environment `eval "$(scripts/cluster env)"` gives: exactly what a user of the README does.
+built, in the environment `eval "$(scripts/cluster env)"` gives: exactly what a reader of docs/cluster.md does.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import pyarrow as pa
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
+CLUSTER_PAGE = ROOT / "docs" / "cluster.md"  # "Run on a cluster": the commands these tests run
 JOB_TIMEOUT = 420
 
 
@@ -66,7 +66,7 @@ class Cluster:
         return HfApi(endpoint=self.endpoint, token=self.env["HF_TOKEN"])
 
     def run(self, command: str, timeout: float = JOB_TIMEOUT) -> Run:
-        """A shell command line as the README writes it, from the workspace, in the cluster's environment."""
+        """A shell command line as docs/cluster.md writes it, from the workspace, in the cluster's environment."""
         t0 = time.monotonic()
         proc = subprocess.run(["bash", "-c", command], cwd=self.workspace, env=self.env, capture_output=True,
                               text=True, timeout=timeout)
@@ -136,11 +136,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 
 
 def readme_commands(section: str) -> list[str]:
-    """The command lines of a `### section` of the README's "Run on a cluster" (continuation lines joined)."""
-    text = README.read_text()
-    start = text.index("## Run on a cluster")
-    part = text[start:text.index("\n## ", start + 1)]
-    body = part.split(f"\n### {section}\n", 1)[1].split("\n### ", 1)[0]
+    """The command lines of a `## section` of docs/cluster.md, "Run on a cluster" (continuation lines joined)."""
+    text = CLUSTER_PAGE.read_text()
+    body = text.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
     commands = []
     for block in re.findall(r"```bash\n(.*?)```", body, flags=re.DOTALL):
         for line in block.replace("\\\n", " ").splitlines():

@@ -1,5 +1,5 @@
 """optimize and select on Daft with the started Ray cluster (`--ray-address`, not ray.init() in this process),
-with the README's command lines: the Ray nodes' Python lacks hfconnect, the job ships it (runtime_env)."""
+with the command lines of docs/cluster.md: the Ray nodes' Python lacks hfconnect, the job ships it (runtime_env)."""
 
 from __future__ import annotations
 

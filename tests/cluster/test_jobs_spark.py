@@ -1,5 +1,5 @@
 """Every job, submitted with `spark-submit --master spark://127.0.0.1:PORT` to the started standalone cluster,
-with the README's own command lines; hfconnect reaches the driver and the executors only through
+with the command lines of docs/cluster.md; hfconnect reaches the driver and the executors only through
 `--py-files dist/hfconnect.zip` (their Python does not have it). A job that fails leaves its target as it was."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The README's "Run on a cluster" commands that cannot run here (YARN, Kubernetes), checked for what can be
+"""The "Run on a cluster" commands of docs/cluster.md that cannot run here (YARN, Kubernetes), checked for what can be
 checked: spark-submit knows every flag, every file they name exists or is built by scripts/package or the
 Dockerfile, and each job's own arguments parse with that job's parser (so do those of the commands the
 cluster tests run)."""
@@ -36,7 +36,7 @@ def _spark_submit_flags() -> set[str]:
 
 def test_every_section_has_its_commands() -> None:
     for section in SECTIONS:
-        assert readme_commands(section), f"README section {section!r} has no command"
+        assert readme_commands(section), f"docs/cluster.md section {section!r} has no command"
 
 
 @pytest.mark.parametrize("section", ["Spark standalone", "Ray", "YARN", "Kubernetes"])

@@ -1,6 +1,6 @@
 """Image, audio and video columns from Daft: the Image dtype written as PNG with the Hub's Image feature, binary
 columns named by `features=`, loaded by `datasets` with the same pixels and bytes; read back as `daft.read_parquet`
-reads the same files, both readers agreeing. Also runs the README's Daft example."""
+reads the same files, both readers agreeing. Also runs docs/media.md's Daft example."""
 
 from __future__ import annotations
 
@@ -111,8 +111,8 @@ write_huggingface(thumbs.select("id", "thumb"), "me/pet-thumbs", mode="overwrite
 def test_the_readme_daft_example(hub, monkeypatch) -> None:
     from tests.spark.test_media_features import readme_block
 
-    assert readme_block("tests/daft/test_media_features.py") in (None, DAFT_EXAMPLE), \
-        "the README's example and this test's copy differ"
+    assert readme_block("tests/daft/test_media_features.py") == DAFT_EXAMPLE, \
+        "docs/media.md's example and this test's copy differ"
     monkeypatch.setenv("HF_TOKEN", WRITE_TOKEN)
     pets = daft.from_pydict({"id": [1, 2], "image": [_png((255, 0, 0)), _png((0, 0, 255))], "label": [0, 1]})
     write_huggingface(pets, "me/pets", mode="overwrite", features="image=Image")  # what the Spark example writes

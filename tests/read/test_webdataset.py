@@ -1,7 +1,7 @@
 """WebDataset repos through the real local hub: Spark and Daft (both readers) give the rows `datasets`' webdataset
 builder gives for the same files (images, json, txt, cls members, a sample missing its txt, dots in directory
 names, an uppercase and a two-dot extension), a large tar read by several tasks, the features in the plan's
-schema; and the README's WebDataset examples as written."""
+schema; and the WebDataset examples of docs/media.md as written."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 
 datasets = pytest.importorskip("datasets")
 REPO = "me/street-signs"  # the README examples' repo
-README_SECTION = "WebDataset"
+PAGE, README_SECTION = "docs/media.md", "WebDataset"
 SPLITS = {"train": ("train/0000.tar", "train/0001.tar"), "test": ("test/0000.tar",)}
 SAMPLES = {"train/0000.tar": (0, 12), "train/0001.tar": (12, 48), "test/0000.tar": (100, 6)}
 
@@ -190,16 +190,16 @@ def test_a_corrupt_tar_fails_naming_the_file(spark, hub, api) -> None:
 
 
 def readme_blocks(marker_test: str) -> list[str]:
-    """The README's WebDataset blocks that name `marker_test` (none until the section is in the README)."""
+    """The WebDataset blocks of docs/media.md that name `marker_test`."""
     from tests.readme.blocks import section_blocks
 
-    return [b.text for b in section_blocks(README_SECTION) if b.marker and marker_test in b.marker[1]]
+    return [b.text for b in section_blocks(README_SECTION, PAGE) if b.marker and marker_test in b.marker[1]]
 
 
 def test_the_readme_examples(spark, hub, signs, capsys) -> None:
-    """Both README examples as written, in this process (HF_ENDPOINT is the session hub)."""
+    """Both examples of docs/media.md as written, in this process (HF_ENDPOINT is the session hub)."""
     blocks = readme_blocks("tests/read/test_webdataset.py")
-    assert blocks in ([], [SPARK_EXAMPLE, DAFT_EXAMPLE]), "the README's examples and this test's copies differ"
+    assert blocks == [SPARK_EXAMPLE, DAFT_EXAMPLE], "docs/media.md's examples and this test's copies differ"
     exec(SPARK_EXAMPLE, {"spark": spark})  # noqa: S102 - the README's example, verbatim
     out = capsys.readouterr().out
     assert "jpg: struct" in out and "|shots.v2/cam-02/img_0002|sign2|" in out.replace(" ", "")

@@ -1,5 +1,13 @@
-"""The code blocks of the README and jobs/README.md, each with the marker that says where it runs: a block is
-`<!-- runs in: WHERE -->` (a test runs it as written) or `<!-- fragment: WHY -->` (it needs what a reader has)."""
+"""The code blocks of the documentation (README.md, every docs/*.md page and jobs/README.md), each with the marker
+that says where it runs. The line right above a block (blank lines skipped) is one of:
+
+    <!-- runs in: TEST -->     a test runs the block as written; TEST names it (tests/..., scripts/..., .ci/...),
+                               and for a docs/ page that test reads the block from the page (it names the page)
+    <!-- fragment: WHY -->     not run as written: WHY says what it needs that a test cannot have (a real cluster,
+                               the real Hub, a server's host name) or that it is a sketch of an API with the
+                               reader's own values; use it sparingly, and name the tests that run the same calls
+
+tests/readme/test_docs_pages.py enforces it; a test takes a page's blocks with `section_blocks(section, page)`."""
 
 from __future__ import annotations
 
@@ -8,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = (ROOT / "README.md", ROOT / "jobs" / "README.md")
+README = ROOT / "README.md"
+DOCS_DIR = ROOT / "docs"
+DOCS = (README, *sorted(DOCS_DIR.glob("*.md")), ROOT / "jobs" / "README.md")
 MARKER = re.compile(r"^<!-- (runs in|fragment): (.+) -->$")
 
 
@@ -22,7 +32,15 @@ class Block:
     marker: tuple[str, str] | None  # ("runs in" | "fragment", what it says)
 
 
-def blocks(doc: Path) -> list[Block]:
+def page(path: str | Path) -> Path:
+    """A page by its path in the repository ("docs/media.md", "README.md"), or a Path as given."""
+    found = path if isinstance(path, Path) else ROOT / path
+    assert found.is_file(), f"{found} does not exist"
+    return found
+
+
+def blocks(doc: str | Path) -> list[Block]:
+    doc = page(doc)
     found: list[Block] = []
     lines = doc.read_text().splitlines()
     section, i = "", 0
@@ -41,5 +59,6 @@ def blocks(doc: Path) -> list[Block]:
     return found
 
 
-def section_blocks(section: str, doc: Path = DOCS[0]) -> list[Block]:
+def section_blocks(section: str, doc: str | Path = README) -> list[Block]:
+    """The blocks under the heading `section` (any level) of a page: README.md unless `doc` names another."""
     return [b for b in blocks(doc) if b.section == section]

@@ -1,6 +1,6 @@
-"""The README's "Image and audio folders" examples, run as written on the session hub (HF_ENDPOINT):
+"""The "Image and audio folders" examples of docs/media.md, run as written on the session hub (HF_ENDPOINT):
 me/pet-photos (class folders in split folders) and me/captioned (images and a metadata.jsonl). The copies here are
-the text the README holds; once the section is in README.md, its blocks must equal them."""
+the text the page holds: its blocks must equal them."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from tests.spark.test_media_folders import captioned_files, pets_files, publish
 
 pytestmark = pytest.mark.integration
 
+PAGE = "docs/media.md"
 README_SECTION = "Image and audio folders"
 MARKER = "tests/readme/test_media_folders.py"
 
@@ -42,10 +43,9 @@ def repos(api) -> None:
     publish(api, captioned_files(), "me/captioned")
 
 
-def test_the_readme_holds_these_examples() -> None:
-    """Before the section is pasted into README.md: nothing to compare; after: exactly these blocks."""
-    found = [b.text for b in section_blocks(README_SECTION) if b.marker and MARKER in b.marker[1]]
-    assert found in ([], [SPARK_EXAMPLE, DAFT_EXAMPLE]), "the README's examples and this test's copies differ"
+def test_the_page_holds_these_examples() -> None:
+    found = [b.text for b in section_blocks(README_SECTION, PAGE) if b.marker and MARKER in b.marker[1]]
+    assert found == [SPARK_EXAMPLE, DAFT_EXAMPLE], "docs/media.md's examples and this test's copies differ"
 
 
 def test_the_spark_example(spark, hub, repos, capsys) -> None:

@@ -1,6 +1,6 @@
 """Image, audio and video columns from Spark: written with the Hub's features (every file's `huggingface` metadata
 and the card), loaded by `datasets` as decoded images with the same pixels; read back with each column's feature
-in its StructField's metadata, so a DataFrame written back keeps it. Also runs the README's Spark example."""
+in its StructField's metadata, so a DataFrame written back keeps it. Also runs docs/media.md's Spark example."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from tests.conftest import WRITE_TOKEN
 pytestmark = pytest.mark.integration
 
 datasets = pytest.importorskip("datasets")
-README_SECTION = "Image, audio and video columns"
+PAGE, README_SECTION = "docs/media.md", "Image, audio and video columns"
 
 
 def _png(color: tuple[int, int, int], size: tuple[int, int] = (6, 4)) -> bytes:
@@ -146,17 +146,17 @@ print(pets_ds["image"][0].getpixel((0, 0)))  # (255, 0, 0): a PIL image
 
 
 def readme_block(marker_test: str) -> str | None:
-    """The README's block of the section that names `marker_test`, once the section is in the README."""
+    """The block of docs/media.md's section that names `marker_test`."""
     from tests.readme.blocks import section_blocks
 
-    found = [b.text for b in section_blocks(README_SECTION) if b.marker and marker_test in b.marker[1]]
+    found = [b.text for b in section_blocks(README_SECTION, PAGE) if b.marker and marker_test in b.marker[1]]
     return found[0] if found else None
 
 
 def test_the_readme_spark_example(hub, tmp_path: Path) -> None:
     """As a reader runs it: a Python of its own (its Spark workers see HF_TOKEN), the session hub as HF_ENDPOINT."""
     in_readme = readme_block("tests/spark/test_media_features.py")
-    assert in_readme in (None, SPARK_EXAMPLE), "the README's example and this test's copy differ"
+    assert in_readme == SPARK_EXAMPLE, "docs/media.md's example and this test's copy differ"
     session = ('from pyspark.sql import SparkSession\n'
                'spark = SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false").getOrCreate()\n'
                'spark.sparkContext.setLogLevel("ERROR")\n')

@@ -102,10 +102,11 @@ def test_what_no_webdataset_reader_takes_is_refused_before_any_write(hub, api, r
 
 
 def test_the_readme_example(hub, monkeypatch, capsys) -> None:
-    """The README's "Writing WebDataset" block as written (HF_ENDPOINT is the session hub; the token from HF_TOKEN)."""
+    """docs/media.md's "Writing WebDataset" block as written (HF_ENDPOINT is the session hub; HF_TOKEN the token)."""
     from tests.readme.blocks import section_blocks
 
-    [block] = [b for b in section_blocks("Writing WebDataset") if b.marker and __name__.split(".")[-1] in b.marker[1]]
+    [block] = [b for b in section_blocks("Writing WebDataset", "docs/media.md")
+               if b.marker and __name__.split(".")[-1] in b.marker[1]]
     monkeypatch.setenv("HF_TOKEN", WRITE_TOKEN)
     exec(compile(block.text, "readme-webdataset-write", "exec"), {})  # noqa: S102 - the README's example
     assert capsys.readouterr().out.strip().splitlines()[-1] == "(0, 0, 255)"
