@@ -2,7 +2,7 @@
 
     scripts/cluster [--run-dir DIR] up        start everything on 127.0.0.1 (free ports), wait until ready, then
                                               publish the demo datasets to the hub (what `seed` does)
-    scripts/cluster [--run-dir DIR] seed      publish demo/reviews and demo/raw (again), the datasets the README's
+    scripts/cluster [--run-dir DIR] seed      publish demo/reviews and demo/raw (again), the datasets docs/cluster.md's
                                               cluster commands read
     scripts/cluster [--run-dir DIR] status    what runs, where; exit 1 if anything is down
     scripts/cluster [--run-dir DIR] env       shell exports for submitting jobs: eval "$(scripts/cluster env)"
@@ -46,7 +46,7 @@ WORKER_MEMORY = "1g"
 RAY_OBJECT_STORE = str(150 * 1000 * 1000)
 RAY_WORKER_PORTS = 16  # ports each Ray node may give its worker processes
 
-# The demo datasets `seed` publishes, which the README's cluster commands (and tests/cluster) read. Every value of
+# The demo datasets `seed` publishes, which docs/cluster.md's commands (and tests/cluster) read. Every value of
 # row i is a function of its id, so any slice is predictable. demo/reviews (Parquet): validation repeats 10,000
 # train rows and test 5,000 validation rows, by id, so by text (unique per id): what jobs/dedup.py drops; ids below
 # 20,000 are all in train. Train comes in 2 files of 12 row groups (~2.8 MB each): big enough that footers (read in

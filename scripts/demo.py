@@ -307,7 +307,7 @@ def next_steps(args: argparse.Namespace, endpoint: str) -> None:
             (f"hfconnect localhub serve --root {root} --port 8000 --token {NEXT_TOKEN}:write > /dev/null &", ""),
             (f"export HF_ENDPOINT=http://127.0.0.1:8000 HF_TOKEN={NEXT_TOKEN}", ""),
             (f"hfconnect inspect {out}", "commit, splits, files, row groups, schema"),
-            ("# a job of jobs/ (README, \"Run on a cluster\"): filter and project, on Daft, then on Spark", ""),
+            ("# a job of jobs/ (docs/cluster.md): filter and project, on Daft, then on Spark", ""),
             (f"python jobs/select.py {args.repo} {args.repo}-5star --columns id,text --where 'rating = 5' "
              "--engine daft", ""),
             (f"python jobs/select.py {args.repo} {args.repo}-1star --columns id,text --where 'rating = 1'", ""),

@@ -67,7 +67,7 @@ def read_huggingface(
     with the available configs/splits in the message; rows are read when the DataFrame runs, with column, filter
     and limit pushdowns. `reader="native"` hands each Parquet file (at its signed URL) to Daft's native reader,
     which splits files by row group itself (so `shard_size` and `min_shards`, which cut hfconnect's tasks, are
-    refused with it); `reader="hfconnect"` uses hfconnect's own reader, one task per planned shard. The README's
+    refused with it); `reader="hfconnect"` uses hfconnect's own reader, one task per planned shard. docs/options.md's
     option table says what each keyword does and its default.
     """
     if format is not None and format not in READ_FORMATS:

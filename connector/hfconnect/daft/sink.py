@@ -399,7 +399,7 @@ def write_huggingface(
 
     Returns `CommitResult(commit_sha, files, deleted, rows, attempts, pr_url, split_rows)`; commit_sha is None
     when nothing was committed (ignore on existing data, an append of no rows, or no rows with split_column). The
-    README's option table says what each keyword does. For a Daft DataFrame of the result instead, use
+    docs/options.md's table says what each keyword does. For a Daft DataFrame of the result instead, use
     `df.write_sink(HuggingFaceSink(...))`.
     """
     if overwrite is not None:

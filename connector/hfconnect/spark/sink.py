@@ -1,6 +1,6 @@
 """`df.write.format("huggingface")`: every task writes and uploads its own Parquet; the driver commits once.
 
-Options (the README's table says what each does): split, config, data_dir, revision (branch), token, endpoint,
+Options (docs/options.md says what each does): split, config, data_dir, revision (branch), token, endpoint,
 max_file_size, row_group_size (rows), row_group_bytes, compression, compression_level, cdc,
 content_defined_row_groups, dictionary, page_index, private, create_pr, max_commit_operations, commit_message,
 commit_description, retry_budget, split_column, features (image/audio/video columns: `hfconnect.features`),

@@ -1,6 +1,6 @@
 """`spark.read.format("huggingface")`: a Spark 4 Python Data Source over hfconnect's planner and reader.
 
-Options (case-insensitive; unknown ones are rejected with the list of valid ones; the README's table says what
+Options (case-insensitive; unknown ones are rejected with the list of valid ones; docs/options.md says what
 each does): config, split ("all" adds a `split` column), revision, token, endpoint, data_files, data_dir,
 columns, filters (JSON DNF), shard_size, min_shards, batch_size, max_concurrency, prefetch, pushdown_filters
 (see `HuggingFaceDataSource.reader`), retry_budget, drop_labels, drop_metadata (image/audio folders).
@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 # Spark imports this module in each of its planning processes (lookup, create, plan) and tasks: only what
 # Spark's worker has imported already is imported here (and error_text: the standard library and
-# hfconnect.errors); pyarrow, the planner and the reader load in the methods that use them
-# (tests/spark/test_fixed_cost.py checks it).
+# hfconnect.errors; partitions: pyspark's datasource again); pyarrow, the planner and the reader load in the
+# methods that use them (tests/spark/test_fixed_cost.py checks it).
 from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
 
 from .error_text import spark_facing
+from .partitions import ShardPartition, arrow_target
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from pyspark.sql.types import StructType
 
     from ..options import ReadOptions
-    from ..plan import ReadPlan, Shard
+    from ..plan import ReadPlan
 
 __all__ = ["HuggingFaceDataSource"]
 
@@ -129,15 +130,6 @@ def _reject_stream_options(source: HuggingFaceDataSource) -> None:
                           "remove them from this batch read")
 
 
-class ShardPartition(InputPartition):
-    """One shard and the plan it belongs to (without the other shards: partitions stay small)."""
-
-    def __init__(self, plan: ReadPlan, shard: Shard) -> None:
-        super().__init__(shard.index)
-        self.plan = plan
-        self.shard = shard
-
-
 class HuggingFaceReader(DataSourceReader):
     def __init__(self, options: ReadOptions, schema: StructType, base: ReadPlan | None = None,
                  parallelism: int | None = None) -> None:
@@ -228,9 +220,3 @@ def spark_schema(schema: pa.Schema) -> StructType:
 
     compatible = spark_compatible_schema(schema)
     return from_arrow_schema(pa.schema([f.with_nullable(True) for f in compatible]))
-
-
-def arrow_target(schema: StructType) -> pa.Schema:
-    from pyspark.sql.pandas.types import to_arrow_schema
-
-    return to_arrow_schema(schema, timezone="UTC")

@@ -10,7 +10,7 @@ result per partition, from the attempt that succeeded, and `WriteJob` keeps one 
 retried or speculative task never reaches the commit twice. A failed job commits nothing.
 
 Spark prints the function's name in explain(), never its closure (where the token travels). Over Spark Connect
-the closure travels to the server inside the plan, as `.option("token", ...)` does: see the README.
+the closure travels to the server inside the plan, as `.option("token", ...)` does: see docs/writing.md.
 """
 
 from __future__ import annotations
