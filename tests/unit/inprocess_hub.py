@@ -1,4 +1,4 @@
-"""The local hub's own aiohttp apps (`build_app`, and `build_cdn_app`: the CDN, Xet CAS and bridge) served from a
+"""The local hub's own aiohttp apps (`build_app`, and `build_cas_app`: the CDN, Xet CAS and bridge) served from a
 thread of this process on 127.0.0.1 (the CDN on 127.0.0.2), each on a free port: real HTTP, the real handlers, storage
 in a temp dir, and no subprocess. A test owns its hub, so it may read its counters and set its fault rules."""
 
@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from hfconnect.localhub.app import build_app
-from hfconnect.localhub.cdn import build_cdn_app
+from hfconnect.localhub.cas import build_cas_app
 from hfconnect.localhub.context import HubState
 from hfconnect.localhub.faults import FaultPlan, rule_from_mapping
 from hfconnect.localhub.mode import HubMode
@@ -141,7 +141,7 @@ def _running(root: Path, mode: HubMode | None, tokens: tuple[str, ...]) -> Itera
     state = HubState.open(root, dict(parse_token_spec(t) for t in tokens), FaultPlan([]), mode)
     apps = [(build_app(state), "127.0.0.1")]
     if state.mode.redirects or state.mode.xet:  # the other host: CDN (redirect mode), Xet CAS and bridge
-        apps.append((build_cdn_app(state), state.mode.cdn_host if state.mode.redirects else "127.0.0.1"))
+        apps.append((build_cas_app(state), state.mode.cdn_host if state.mode.redirects else "127.0.0.1"))
     with serving(apps) as urls:
         main, other = urls[0], (urls[1] if len(urls) > 1 else "")
         state.cdn_base = other if state.mode.redirects else ""

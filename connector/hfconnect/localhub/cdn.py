@@ -4,7 +4,8 @@ the Xet bridge (what `/resolve/` of a Xet file redirects to) and the CAS's xorb 
 Like the Hub's CDN (cdn-lfs, cas-bridge) and the CAS's presigned xorb URLs, they serve `Range` without any
 Authorization, only while the URL's signature is valid and unexpired (then 403), on another host than the API,
 so a client that follows a redirect must drop the user's token. The listener counts requests that carried one.
-The routes live in `cas.build_cas_app`, which serves all of the other host.
+The routes live in `cas.build_cas_app`, which serves all of the other host (this module does not import it:
+`cas` imports the handler and the URL signing from here).
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from .context import HubState, RequestContext
 from .errors import HubError
 from .ranges import serve_range, stored_body
 
-__all__ = ["build_cdn_app", "bridge_url", "check_signed", "reachable", "serve_signed_object",
-           "signed_url", "xorb_url"]
+__all__ = ["bridge_url", "check_signed", "reachable", "serve_signed_object", "signed_url", "xorb_url"]
 
 _EXPIRED = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
             "<Message>Request has expired</Message></Error>")
@@ -79,9 +79,3 @@ async def serve_signed_object(ctx: RequestContext) -> web.StreamResponse:
     check_signed(ctx, ctx.route_class, sha256)
     return await serve_range(ctx, stored_body(ctx, sha256), sha256)
 
-
-def build_cdn_app(state: HubState) -> web.Application:
-    """The other host's app (CDN, and the CAS + bridge when Xet is on): see `cas.build_cas_app`."""
-    from .cas import build_cas_app
-
-    return build_cas_app(state)

@@ -22,11 +22,14 @@ import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import HubError
+from .jsonbytes import dumps as _dumps
 from .records import Commit, FileEntry
-from .storage import Storage, _dumps
+
+if TYPE_CHECKING:
+    from .storage import Storage
 
 __all__ = ["DEFAULT_PAGE", "Discussions", "conflicting_files", "squash_message"]
 

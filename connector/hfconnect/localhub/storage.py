@@ -20,7 +20,9 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from .discussions import Discussions
 from .errors import HubError
+from .jsonbytes import dumps as _dumps
 from .objects import FileBody, ObjectBody
 from .records import (
     GITATTRIBUTES,
@@ -364,8 +366,7 @@ class Storage:
                 pr_num = refs.get("prCount", 0) + 1
                 refs["prCount"] = pr_num
                 refs["prs"][str(pr_num)] = commit.id
-                from .discussions import Discussions  # the PR's record lands before the ref that numbers it
-
+                # the PR's record lands before the ref that numbers it
                 Discussions(self).record_commit_pr(repo_type, repo_id, pr_num, base=ref_name, base_commit=head,
                                                    title=title, description=message, author=author)
             else:
@@ -445,10 +446,6 @@ def _check_repo_id(repo_id: str) -> None:
             400, "BadRequest",
             f"Invalid repo name {repo_id!r}: use 'namespace/name' with letters, digits, '-', '_', '.'.",
         )
-
-
-def _dumps(obj: Any) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), sort_keys=True).encode()
 
 
 def fsync_dir(path: Path) -> None:

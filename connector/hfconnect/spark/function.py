@@ -21,8 +21,8 @@ def read(spark: Any, repo: str, **options: Any) -> Any:
     filters, token, endpoint, shard_size, ...), one Spark partition per shard of hfconnect's plan."""
     from ..options import ReadOptions
     from ..plan import plan_read
-    from . import check_worker_python, cluster_parallelism
     from .source import spark_schema
+    from .workers import check_worker_python, cluster_parallelism
 
     check_worker_python(spark)  # the tasks import hfconnect: a worker Python without it fails clearly, here
     read_options = ReadOptions.build(repo=repo, engine="spark", **options)

@@ -30,7 +30,7 @@ from ..stream.follow import DatasetFollower
 from ..stream.offsets import StreamOffset
 from ..stream.options import StreamReadOptions
 from .error_text import spark_facing
-from .source import ShardPartition, arrow_target
+from .partitions import ShardPartition, arrow_target
 from .types import conform_batch
 
 __all__ = ["HuggingFaceStreamReader"]

@@ -4,20 +4,22 @@ With the `split_column` option each row names its split in that column. A task m
 splits (engines do not partition by split): each split it sees gets its own rolled, uploaded files, tagged
 with the split, and the column itself is not written. The driver then commits every split's files together.
 Memory: one row-group buffer per split the task sees.
+
+Here: which rows go to which split (pure Arrow, no upload). `task.write_routed_task` writes each split's files
+with the task's `SplitFileWriter`; this module imports nothing of the task side, so `task` imports it directly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import OptionError
 from ..options import SPLIT_NAME, WriteOptions
-from .task import SplitFileWriter, TaskMessage, schema_fingerprint
 
-__all__ = ["check_split_column", "data_schema", "split_batches", "write_routed_task"]
+__all__ = ["check_split_column", "data_schema", "split_batches"]
 
 _STRING_TYPES = (pa.string(), pa.large_string(), pa.string_view())
 
@@ -74,29 +76,3 @@ def split_batches(batch: pa.RecordBatch, column: str) -> Iterator[tuple[str, pa.
         name = _split_name(value, column)
         yield name, rows.filter(pc.equal(values, value))
 
-
-def write_routed_task(batches: Iterable[pa.RecordBatch], schema: pa.Schema, options: WriteOptions, *, job_id: str,
-                      partition_id: int, attempt_id: int = 0, tmp_dir: str | None = None) -> TaskMessage:
-    """Write and upload this task's rows, each to the split its `split_column` names; nothing is committed."""
-    column = options.split_column
-    assert column, "write_routed_task needs options.split_column"
-    check_split_column(schema, options)
-    files_schema = data_schema(schema, options)
-    writers: dict[str, SplitFileWriter] = {}
-    try:
-        for batch in batches:
-            if batch.num_rows == 0:
-                continue
-            for split, rows in split_batches(batch, column):
-                writer = writers.get(split)
-                if writer is None:
-                    writer = writers[split] = SplitFileWriter(files_schema, options, split=split, job_id=job_id,
-                                                              partition_id=partition_id, attempt_id=attempt_id,
-                                                              tmp_dir=tmp_dir)
-                writer.write(rows)
-        uploaded = [f for split in sorted(writers) for f in writers[split].close()]
-    except BaseException:
-        for writer in writers.values():
-            writer.abort()
-        raise
-    return TaskMessage(job_id, partition_id, attempt_id, schema_fingerprint(files_schema), tuple(uploaded))

@@ -23,10 +23,11 @@ from ..hub import xet
 from ..hub.client import HubClient
 from ..options import WriteOptions
 from .parquet_writer import FinishedFile, RollingParquetWriter, WriterSettings
+from .routing import check_split_column, data_schema, split_batches
 from .tar_writer import RollingTarWriter
 
 __all__ = ["SplitFileWriter", "TaskMessage", "Upload", "UploadedFile", "file_suffix", "run_split_writer",
-           "schema_fingerprint", "write_task"]
+           "schema_fingerprint", "write_routed_task", "write_task"]
 
 log = logging.getLogger("hfconnect.write")
 # Below this size a server may take a file as a regular (non-LFS) file, whose bytes travel inside the commit:
@@ -164,14 +165,40 @@ def write_task(batches: Iterable[pa.RecordBatch], schema: pa.Schema, options: Wr
     """Write and upload this task's rows: to the `split` option's split, or, with `split_column`, each row to
     the split that column names (`schema` then includes that column, which the files do not get)."""
     if options.split_column:
-        from .routing import write_routed_task
-
         return write_routed_task(batches, schema, options, job_id=job_id, partition_id=partition_id,
                                  attempt_id=attempt_id, tmp_dir=tmp_dir)
     writer = SplitFileWriter(schema, options, split=options.split, job_id=job_id, partition_id=partition_id,
                              attempt_id=attempt_id, tmp_dir=tmp_dir)
     return run_split_writer(writer, batches, schema, job_id=job_id, partition_id=partition_id, attempt_id=attempt_id,
                             at_least_one_file=at_least_one_file)
+
+
+def write_routed_task(batches: Iterable[pa.RecordBatch], schema: pa.Schema, options: WriteOptions, *, job_id: str,
+                      partition_id: int, attempt_id: int = 0, tmp_dir: str | None = None) -> TaskMessage:
+    """Write and upload this task's rows, each to the split its `split_column` names (`routing` says
+    which rows go where); nothing is committed."""
+    column = options.split_column
+    assert column, "write_routed_task needs options.split_column"
+    check_split_column(schema, options)
+    files_schema = data_schema(schema, options)
+    writers: dict[str, SplitFileWriter] = {}
+    try:
+        for batch in batches:
+            if batch.num_rows == 0:
+                continue
+            for split, rows in split_batches(batch, column):
+                writer = writers.get(split)
+                if writer is None:
+                    writer = writers[split] = SplitFileWriter(files_schema, options, split=split, job_id=job_id,
+                                                              partition_id=partition_id, attempt_id=attempt_id,
+                                                              tmp_dir=tmp_dir)
+                writer.write(rows)
+        uploaded = [f for split in sorted(writers) for f in writers[split].close()]
+    except BaseException:
+        for writer in writers.values():
+            writer.abort()
+        raise
+    return TaskMessage(job_id, partition_id, attempt_id, schema_fingerprint(files_schema), tuple(uploaded))
 
 
 def run_split_writer(writer: SplitFileWriter, batches: Iterable[pa.RecordBatch], schema: pa.Schema, *, job_id: str,

@@ -1,6 +1,6 @@
 """Which worker Python can run hfconnect, decided without Spark: the driver's own Python (no subprocess), a bare
 virtualenv (no hfconnect: the message names it and the fix), one that Spark's shipped files make importable, and
-a Python that is not there."""
+a Python that is not there; and the session's parallelism."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import hfconnect
-from hfconnect.spark import _cannot_import
+from hfconnect.spark.workers import _cannot_import, cluster_parallelism
 
 
 @pytest.fixture(scope="module")
@@ -51,3 +51,20 @@ def test_files_spark_ships_to_its_workers_count(bare_python: str) -> None:
     """--py-files / addPyFile entries are on the workers' path: hfconnect from one of them is importable there."""
     shipped = str(Path(hfconnect.__file__).parents[1])
     assert _cannot_import(bare_python, [shipped]) == ""
+
+
+def test_cluster_parallelism_is_the_contexts_or_none() -> None:
+    """`defaultParallelism` of the session's SparkContext; None where there is none (Spark Connect raises)."""
+    class Context:
+        defaultParallelism = 12  # noqa: N815 - Spark's name
+
+    class Session:
+        sparkContext = Context()  # noqa: N815
+
+    class Connect:
+        @property
+        def sparkContext(self) -> None:  # noqa: N802
+            raise RuntimeError("[NOT_IMPLEMENTED] sparkContext() is not implemented.")
+
+    assert cluster_parallelism(Session()) == 12
+    assert cluster_parallelism(Connect()) is None
