@@ -12,12 +12,7 @@ prints each split's rows before and after.
 
 from __future__ import annotations
 
-import os
 import sys
-
-# jobs/select.py shares its name with the standard library's `select` module, which `socket` imports: keep this
-# folder off the import path of every job run from it (Python puts a script's folder first).
-sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != os.path.dirname(os.path.realpath(__file__))]
 
 from hfconnect.jobs import Job, JobFailed, Summary
 from hfconnect.jobs.flow import write_once

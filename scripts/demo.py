@@ -308,9 +308,9 @@ def next_steps(args: argparse.Namespace, endpoint: str) -> None:
             (f"export HF_ENDPOINT=http://127.0.0.1:8000 HF_TOKEN={NEXT_TOKEN}", ""),
             (f"hfconnect inspect {out}", "commit, splits, files, row groups, schema"),
             ("# a job of jobs/ (docs/cluster.md): filter and project, on Daft, then on Spark", ""),
-            (f"python jobs/select.py {args.repo} {args.repo}-5star --columns id,text --where 'rating = 5' "
+            (f"python jobs/subset.py {args.repo} {args.repo}-5star --columns id,text --where 'rating = 5' "
              "--engine daft", ""),
-            (f"python jobs/select.py {args.repo} {args.repo}-1star --columns id,text --where 'rating = 1'", ""),
+            (f"python jobs/subset.py {args.repo} {args.repo}-1star --columns id,text --where 'rating = 1'", ""),
         ]
     steps.append(("scripts/test --unit", "ruff and the unit tests, well under a minute"))
     width = max(len(command) for command, why in steps if why)

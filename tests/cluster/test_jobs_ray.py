@@ -31,7 +31,7 @@ def test_optimize_on_ray_writes_every_split_to_another_repo_in_one_commit(cluste
 
 
 def test_select_on_ray_pushes_columns_and_filter_down(cluster: Cluster) -> None:
-    run = cluster.run(_command("select"))
+    run = cluster.run(_command("subset"))
     _report(run)
     assert run.returncode == 0, run.stderr[-5000:]
     done = run.done
@@ -51,15 +51,15 @@ def test_a_failing_ray_job_leaves_its_target_as_it_was(cluster: Cluster) -> None
     cluster.admin("PUT", "faults", {"rules": [{"route": "upload", "action": "status", "status": 500,
                                                "match": "demo/never"}]})  # this test's target only
     try:
-        run = cluster.run(_command("select").replace("demo/reviews-early-daft", "demo/never")
+        run = cluster.run(_command("subset").replace("demo/reviews-early-daft", "demo/never")
                           + " --retry-budget 1 --debug")
     finally:
         cluster.admin("PUT", "faults", {"rules": []})
     _report(run)
     assert run.returncode == 1
-    assert [ln for ln in run.stderr.splitlines() if ln.startswith("select: error: HubRequestError: upload of a ")]
-    assert run.lines("select: failed: nothing was committed; removed what the job had created (repo demo/never)")
+    assert [ln for ln in run.stderr.splitlines() if ln.startswith("subset: error: HubRequestError: upload of a ")]
+    assert run.lines("subset: failed: nothing was committed; removed what the job had created (repo demo/never)")
     assert not api.repo_exists("demo/never", repo_type="dataset")
-    [where] = run.lines("select: hfconnect on the driver: ")
+    [where] = run.lines("subset: hfconnect on the driver: ")
     workers = where.split("; on the workers: ")[1].split(", ")
     assert all("/runtime_resources/py_modules_files/" in w for w in workers), workers

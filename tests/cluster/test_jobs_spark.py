@@ -55,7 +55,7 @@ def test_optimize_opens_a_pull_request_with_every_split_in_one_commit(cluster: C
 
 
 def test_select_pushes_columns_and_filter_down(cluster: Cluster) -> None:
-    run = cluster.run(_command("select"))
+    run = cluster.run(_command("subset"))
     _report(run)
     assert run.returncode == 0, run.stderr[-5000:]
     done = run.done

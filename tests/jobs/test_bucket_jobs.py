@@ -1,4 +1,4 @@
-"""jobs/select.py with a Storage Bucket prefix as TARGET (one published manifest, read back through it) and as
+"""jobs/subset.py with a Storage Bucket prefix as TARGET (one published manifest, read back through it) and as
 source, on both engines; what a bucket target refuses; and the jobs that write repos only saying so."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def _job(name: str, *args: str) -> subprocess.CompletedProcess[str]:
                           timeout=300, env=env)
 
 
-def _done(out: subprocess.CompletedProcess[str], name: str = "select") -> dict[str, str]:
+def _done(out: subprocess.CompletedProcess[str], name: str = "subset") -> dict[str, str]:
     line = next(ln for ln in out.stdout.splitlines() if ln.startswith(f"{name}: done: "))
     return dict(kv.split("=", 1) for kv in line[len(f"{name}: done: "):].split())
 
@@ -50,7 +50,7 @@ def source(api, repo_id: str) -> tuple[str, pa.Table]:
 def test_select_into_a_bucket_prefix_and_back_out_of_it(hub, api, source, engine: str) -> None:
     repo, rows = source
     bucket = f"tests/jobs-bk-{uuid.uuid4().hex[:8]}"
-    out = _job("select", repo, f"buckets/{bucket}/out", "--columns", "id,text", "--where", "label = 2",
+    out = _job("subset", repo, f"buckets/{bucket}/out", "--columns", "id,text", "--where", "label = 2",
                "--split", "train", "--engine", engine, "--endpoint", hub.endpoint)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-5000:]
     want = sorted(i for i, label in zip(rows["id"].to_pylist(), rows["label"].to_pylist(), strict=True)
@@ -61,10 +61,10 @@ def test_select_into_a_bucket_prefix_and_back_out_of_it(hub, api, source, engine
     assert done["target"] == f"buckets/{bucket}/out" and done["rows"] == str(len(want)) and done["commits"] == "1"
     manifest = parse_manifest(_fs_cat(hub.endpoint, f"buckets/{bucket}/out/{MANIFEST_NAME}"), prefix="out")
     assert done["commit"] == manifest.job_id and manifest.mode == "overwrite"
-    assert f"select: published {len(want):,} rows to buckets/{bucket}/out" in out.stdout
+    assert f"subset: published {len(want):,} rows to buckets/{bucket}/out" in out.stdout
 
     # the bucket prefix as the source, --split all into it again: each row keeps its split in a column
-    out = _job("select", f"buckets/{bucket}/out", f"buckets/{bucket}/copy", "--columns", "id", "--engine", engine,
+    out = _job("subset", f"buckets/{bucket}/out", f"buckets/{bucket}/copy", "--columns", "id", "--engine", engine,
                "--endpoint", hub.endpoint)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-5000:]
     assert "(Storage Bucket, as listed now)" in out.stdout
@@ -73,7 +73,7 @@ def test_select_into_a_bucket_prefix_and_back_out_of_it(hub, api, source, engine
 
     # and a bucket prefix into a dataset repo
     target = f"{repo}-from-bucket-{engine}"
-    out = _job("select", f"buckets/{bucket}/out", target, "--columns", "id,text", "--split", "train",
+    out = _job("subset", f"buckets/{bucket}/out", target, "--columns", "id,text", "--split", "train",
                "--engine", engine, "--endpoint", hub.endpoint)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-5000:]
     assert _done(out)["splits"] == f"train:{len(want)}" and _done(out)["target"] == f"{target}@main"
@@ -89,13 +89,13 @@ def test_a_bucket_target_refuses_repo_only_arguments_and_a_failed_job_leaves_no_
                                                                                        source) -> None:
     repo, _ = source
     bucket = f"tests/jobs-bk-{uuid.uuid4().hex[:8]}"
-    out = _job("select", repo, f"buckets/{bucket}/out", "--columns", "id", "--branch", "b", "--endpoint",
+    out = _job("subset", repo, f"buckets/{bucket}/out", "--columns", "id", "--branch", "b", "--endpoint",
                hub.endpoint)
     assert out.returncode == 1 and out.stderr.strip().splitlines()[-1] == (
-        f"select: error: JobFailed: buckets/{bucket}/out: a Storage Bucket has no branches or pull requests: drop "
+        f"subset: error: JobFailed: buckets/{bucket}/out: a Storage Bucket has no branches or pull requests: drop "
         "--branch/--pr")
     out = _job("dedup", repo, f"buckets/{bucket}/out", "--columns", "id", "--endpoint", hub.endpoint)
-    assert out.returncode == 1 and "jobs/select.py writes a Storage Bucket prefix" in out.stderr, out.stderr
+    assert out.returncode == 1 and "jobs/subset.py writes a Storage Bucket prefix" in out.stderr, out.stderr
     assert _listing(hub.endpoint, bucket) == {}
 
     # The hub refuses every bucket batch: nothing is published and the bucket the write created is gone.
@@ -106,11 +106,11 @@ def test_a_bucket_target_refuses_repo_only_arguments_and_a_failed_job_leaves_no_
     own.upload_file(path_or_fileobj=parquet_bytes(make_table(100)), path_in_repo="data/train-0.parquet",
                     repo_id="tests/src", repo_type="dataset")
     own_hub.set_faults([{"route": "commit", "action": "status", "status": 500, "match": "/batch$"}])
-    out = _job("select", "tests/src", f"buckets/{bucket}/out", "--columns", "id", "--engine", "daft",
+    out = _job("subset", "tests/src", f"buckets/{bucket}/out", "--columns", "id", "--engine", "daft",
                "--retry-budget", "1", "--endpoint", own_hub.endpoint)
     own_hub.clear_faults()
     assert out.returncode == 1, out.stdout[-2000:]
-    assert "select: failed: nothing was published" in out.stdout and WRITE_TOKEN not in out.stderr + out.stdout
+    assert "subset: failed: nothing was published" in out.stdout and WRITE_TOKEN not in out.stderr + out.stdout
     assert _listing(own_hub.endpoint, bucket) == {}
     from huggingface_hub.errors import BucketNotFoundError
 

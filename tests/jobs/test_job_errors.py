@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _select(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HF_TOKEN": WRITE_TOKEN}
-    return subprocess.run([sys.executable, str(ROOT / "jobs" / "select.py"), *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, str(ROOT / "jobs" / "subset.py"), *args], capture_output=True, text=True,
                           timeout=300, env=env)
 
 
@@ -71,7 +71,7 @@ def test_select_on_daft_explains_a_string_column_compared_with_a_number(hub, api
                   "--endpoint", hub.endpoint)
     assert out.returncode == 1, out.stderr[-3000:]
     assert out.stderr.splitlines()[-1] == (
-        "select: error: JobFailed: --where 'id < 20000': DaftCoreException: DaftError::TypeError Cannot perform "
+        "subset: error: JobFailed: --where 'id < 20000': DaftCoreException: DaftError::TypeError Cannot perform "
         "comparison on types: String, Int64; id is a string column: quote the value to compare text (id < '20000') "
         "or cast the column to compare numbers (CAST(id AS BIGINT) < 20000)"), out.stderr[-3000:]
     assert not api.repo_exists(f"{repo_id}-out", repo_type="dataset")
@@ -96,12 +96,12 @@ def test_select_on_ray_names_the_tasks_error_not_the_actor(hub, api, repo_id) ->
     """The select job's own run() in a process on Daft's Ray runner (a local Ray started by the preamble, as
     `--ray-address` would connect to one): the corrupt file fails a Ray task."""
     _with_a_corrupt_file(api, repo_id)
-    out = run_on_ray(RAY_SELECT, WRITE_TOKEN, str(ROOT / "jobs" / "select.py"), repo_id, f"{repo_id}-out",
+    out = run_on_ray(RAY_SELECT, WRITE_TOKEN, str(ROOT / "jobs" / "subset.py"), repo_id, f"{repo_id}-out",
                      "--columns", "id,text", "--where", "id < 20", "--engine", "daft", "--endpoint", hub.endpoint)
     assert "exit 1" in out.stdout, out.stdout[-3000:] + out.stderr[-5000:]
-    [line] = [ln for ln in out.stderr.splitlines() if ln.startswith("select: error: ")]
+    [line] = [ln for ln in out.stderr.splitlines() if ln.startswith("subset: error: ")]
     # Daft names the URL it read: the corrupt Xet file's signed cas-bridge URL
-    assert line.startswith("select: error: DaftCoreException: DaftError::CorruptFile Failed to decode parquet column "
+    assert line.startswith("subset: error: DaftCoreException: DaftError::CorruptFile Failed to decode parquet column "
                            f"for {hub.cas_endpoint}/bridge/"), out.stderr[-5000:]
     assert "actor_id" not in line and "RemoteFlotillaRunner" not in line
     assert not api.repo_exists(f"{repo_id}-out", repo_type="dataset")
@@ -115,7 +115,7 @@ def test_a_where_that_matches_no_row_says_so_and_leaves_no_repo(hub, api, repo_i
                   "--endpoint", hub.endpoint)
     assert run.returncode == 1, run.stdout[-2000:] + run.stderr[-3000:]
     assert run.stderr.strip().splitlines()[-1] == (
-        f"select: error: JobFailed: nothing was committed to {target}@main: the job had no rows to write "
+        f"subset: error: JobFailed: nothing was committed to {target}@main: the job had no rows to write "
         "(does --where match any row?)")
     assert f"removed what the job had created (repo {target})" in run.stdout
     assert not api.repo_exists(target, repo_type="dataset")

@@ -16,7 +16,7 @@ from tests.conftest import WRITE_TOKEN
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-JOBS = ("optimize", "select", "convert", "dedup")
+JOBS = ("optimize", "subset", "convert", "dedup")
 
 
 def _job(name: str, *args: str, token: str | None = WRITE_TOKEN, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -33,11 +33,11 @@ def test_help_describes_the_job_and_its_options(name: str) -> None:
     out = _job(name, "--help")
     assert out.returncode == 0 and out.stdout.startswith(f"usage: jobs/{name}.py")
     assert "--endpoint" in out.stdout and "--debug" in out.stdout and "spark-submit" in out.stdout
-    assert ("--ray-address" in out.stdout) == (name in ("optimize", "select"))
+    assert ("--ray-address" in out.stdout) == (name in ("optimize", "subset"))
 
 
 def test_bad_arguments_exit_2() -> None:
-    out = _job("select", "a/b", "c/d")
+    out = _job("subset", "a/b", "c/d")
     assert out.returncode == 2 and "the following arguments are required: --columns" in out.stderr
 
 

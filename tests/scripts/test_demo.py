@@ -124,11 +124,11 @@ def test_the_demo_tells_its_story_only_keeps_the_hub_and_says_what_to_try_next(t
     assert serve.startswith(f"hfconnect localhub serve --root {shlex.quote(str(kept))} --port 8000 "
                             f"--token {demo.NEXT_TOKEN}:write")
     inspect = next(c for c in commands if c.startswith("hfconnect inspect "))
-    select_daft = next(c for c in commands if c.startswith("python jobs/select.py ") and "--engine daft" in c)
+    subset_daft = next(c for c in commands if c.startswith("python jobs/subset.py ") and "--engine daft" in c)
     with LocalHub(kept, tokens={demo.NEXT_TOKEN: "write"}) as hub:
         env = _newcomer_env() | {"HF_ENDPOINT": hub.endpoint, "HF_TOKEN": demo.NEXT_TOKEN,
                                  "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}"}
-        for command in (inspect.split("  #")[0], select_daft):
+        for command in (inspect.split("  #")[0], subset_daft):
             run = subprocess.run(["bash", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True,
                                  timeout=180)
             assert run.returncode == 0, f"{command}\n{run.stdout[-3000:]}{run.stderr[-3000:]}"

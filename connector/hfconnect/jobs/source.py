@@ -68,7 +68,7 @@ def target_from(args: argparse.Namespace, source_repo: str, source_sha: str, *,
     """The job's target; a Storage Bucket prefix only for a job that writes one (`buckets`)."""
     repo = getattr(args, "target", None) or getattr(args, "to", None) or source_repo
     if not buckets and is_bucket_target(repo):
-        raise JobFailed(f"{repo}: this job writes dataset repos (configs, splits, a card); jobs/select.py writes a "
+        raise JobFailed(f"{repo}: this job writes dataset repos (configs, splits, a card); jobs/subset.py writes a "
                         "Storage Bucket prefix")
     return job_target(repo, revision=args.branch or "main", create_pr=args.pr,
                       branch_from=source_sha if repo == source_repo else None, private=args.private)

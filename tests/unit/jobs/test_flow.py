@@ -51,7 +51,7 @@ def job(monkeypatch: pytest.MonkeyPatch) -> Job:
     events: list[str] = []
     monkeypatch.setattr(flow, "start_daft", lambda address: events.append("start") or "daft (test)")
     monkeypatch.setattr(flow, "stop_daft", lambda address: events.append("stop"))
-    j = Job("select", None, engines=("daft",))
+    j = Job("subset", None, engines=("daft",))
     j.args = argparse.Namespace(engine="daft", endpoint="http://127.0.0.1:9", retry_budget=1.0, debug=False,
                                 ray_address=None)
     j.events = events  # type: ignore[attr-defined]
@@ -63,9 +63,9 @@ def _fail() -> Any:
     raise RuntimeError("the write broke")
 
 
-@pytest.mark.parametrize(("real", "said"), [(Target, "select: failed: nothing was committed; removed what the job "
+@pytest.mark.parametrize(("real", "said"), [(Target, "subset: failed: nothing was committed; removed what the job "
                                                      "had created (repo o/n)"),
-                                            (BucketJobTarget, "select: failed: nothing was published; removed what "
+                                            (BucketJobTarget, "subset: failed: nothing was published; removed what "
                                                               "the job had created (repo o/n)")])
 def test_a_failed_write_rolls_back_says_so_and_raises(job: Job, capsys: pytest.CaptureFixture[str], real: type,
                                                       said: str) -> None:
@@ -83,7 +83,7 @@ def test_a_write_that_landed_returns_its_summary(job: Job, capsys: pytest.Captur
     assert target.calls == ["prepare"] and job.events == ["start", "stop"]  # type: ignore[attr-defined]
     assert (summary.rows, summary.commit, summary.target, summary.extra) == (7, "abc123", "o/n", {"k": "v"})
     out = capsys.readouterr().out
-    assert "select: writing" in out and "select: landed 7" in out and "fetched n/a of 10 B" in out
+    assert "subset: writing" in out and "subset: landed 7" in out and "fetched n/a of 10 B" in out
 
 
 def test_a_job_that_wrote_nothing_rolls_back_what_it_created(job: Job, capsys: pytest.CaptureFixture[str]) -> None:
@@ -92,4 +92,4 @@ def test_a_job_that_wrote_nothing_rolls_back_what_it_created(job: Job, capsys: p
         flow.write_once(job, target=target, config="default", dataset_bytes=10,  # type: ignore[arg-type]
                         daft_write=lambda: None)
     assert target.calls == ["prepare", "rollback"]
-    assert capsys.readouterr().out.strip().splitlines()[-1] == "select: removed what the job had created (branch b)"
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "subset: removed what the job had created (branch b)"

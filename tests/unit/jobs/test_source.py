@@ -36,7 +36,7 @@ def test_bucket_targets_only_for_jobs_that_write_them() -> None:
     args = _args("buckets/ns/name/out")
     target = target_from(args, "org/src", "a" * 40, buckets=True)
     assert isinstance(target, BucketJobTarget)
-    with pytest.raises(JobFailed, match=r"^buckets/ns/name/out: this job writes dataset repos .* jobs/select\.py "
+    with pytest.raises(JobFailed, match=r"^buckets/ns/name/out: this job writes dataset repos .* jobs/subset\.py "
                                         r"writes a Storage Bucket prefix$"):
         target_from(args, "org/src", "a" * 40)
     repo = target_from(_args("org/src", same_repo=True), "org/src", "b" * 40)

@@ -7,22 +7,16 @@ reader, which skips row groups whose statistics exclude it (Spark: spark.sql.pyt
 hfconnect's pushdown_filters; Daft: its own pushdowns). The last lines compare the bytes the Hub served with
 the dataset's bytes. --where is SQL (`rating >= 4 and lang = 'en'`) for both engines.
 
-  spark-submit --master spark://HOST:7077 --py-files dist/hfconnect.zip jobs/select.py org/ds org/ds-positive \\
+  spark-submit --master spark://HOST:7077 --py-files dist/hfconnect.zip jobs/subset.py org/ds org/ds-positive \\
       --columns id,text --where "rating >= 4"
-  python jobs/select.py org/ds org/ds-positive --columns id,text --where "rating >= 4" --engine daft \\
+  python jobs/subset.py org/ds org/ds-positive --columns id,text --where "rating >= 4" --engine daft \\
       --ray-address HOST:6379
 """
 
 from __future__ import annotations
 
-import os
-import sys
-
-# jobs/select.py shares its name with the standard library's `select` module, which `socket` imports: keep this
-# folder off the import path of every job run from it (Python puts a script's folder first).
-sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != os.path.dirname(os.path.realpath(__file__))]
-
 import re
+import sys
 
 import pyarrow as pa
 
@@ -33,7 +27,7 @@ from hfconnect.options import parse_list
 
 
 def build() -> Job:
-    job = Job("select", __doc__, engines=("spark", "daft"))
+    job = Job("subset", __doc__, engines=("spark", "daft"))
     p = job.parser
     p.add_argument("source", help="the dataset to read, e.g. org/name")
     add_target_arguments(p, same_repo=False)
