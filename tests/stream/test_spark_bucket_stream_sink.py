@@ -124,7 +124,7 @@ def test_a_failed_publish_stops_the_query_and_restarts_publish_every_batch_once(
 def test_a_driver_killed_right_after_a_publish_publishes_that_batch_once(hub, tmp_path) -> None:
     """A Spark driver in its own process, killed -9 right after batch 1's publish (before Spark's checkpoint),
     then restarted: batch 1 is replayed, found in the manifest, and every row is in the prefix once."""
-    from hfconnect.spark.stream_sink import PAUSE_ENV
+    from hfconnect.spark.stream_writer import PAUSE_ENV
 
     bucket, inputs = _bucket(), tmp_path / "in"
     write_inputs(inputs, [rows_table(i * 100, 100) for i in range(3)])
@@ -150,7 +150,7 @@ def test_an_ambiguous_publish_says_so_and_the_restart_settles_it(own_hub, monkey
     batch again (what a restart from the checkpoint does) finds it in the manifest's streams record: once."""
     from hfconnect.errors import HubRequestError
     from hfconnect.options import WriteOptions
-    from hfconnect.stream.bucket_sink import commit_bucket_batch, prepare_bucket_target
+    from hfconnect.stream.bucket_batches import commit_bucket_batch, prepare_bucket_target
     from hfconnect.write.bucket_job import BucketWriteJob
     from hfconnect.write.bucket_target import parse_bucket_target
     from hfconnect.write.bucket_task import write_bucket_task

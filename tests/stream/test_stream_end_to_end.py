@@ -177,7 +177,7 @@ def test_driver_killed_at_every_point_of_a_batch_b_gets_every_row_of_a_once(hub,
     sink's test hook stops it just before the commit), while more commits land upstream; (2) right after a
     batch's Hub commit, before Spark's checkpoint records it; (3) while a later batch runs. A last run with
     Trigger.AvailableNow finishes. Every row of A is in B once, and every batch was committed once."""
-    from hfconnect.spark.stream_sink import PAUSE_ENV
+    from hfconnect.spark.stream_writer import PAUSE_ENV
 
     source, sink = f"tests/e2e-{uuid.uuid4().hex[:8]}", f"tests/e2e-{uuid.uuid4().hex[:8]}"
     api = HfApi(endpoint=hub.endpoint, token=WRITE_TOKEN)

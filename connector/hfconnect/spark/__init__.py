@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from .workers import check_worker_python, cluster_parallelism
 
 if TYPE_CHECKING:
-    from .function import read
+    from .read_function import read
     from .source import HuggingFaceDataSource
     from .write_function import write
 
@@ -40,7 +40,7 @@ def __getattr__(name: str) -> Any:
 
         return HuggingFaceDataSource
     if name == "read":
-        from .function import read
+        from .read_function import read
 
         return read
     if name == "write":

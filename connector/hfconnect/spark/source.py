@@ -75,7 +75,7 @@ class HuggingFaceDataSource(DataSource):
 
     @spark_facing
     def writer(self, schema: StructType, overwrite: bool) -> DataSourceWriter:
-        from .sink import writer_for
+        from .writer import writer_for
 
         return writer_for(self.options, schema, overwrite)
 
@@ -114,8 +114,8 @@ class HuggingFaceDataSource(DataSource):
 
     @spark_facing
     def streamWriter(self, schema: StructType, overwrite: bool) -> DataSourceStreamWriter:  # noqa: N802
-        """`df.writeStream.format("huggingface")`: see hfconnect.spark.stream_sink."""
-        from .stream_sink import stream_writer_for
+        """`df.writeStream.format("huggingface")`: see hfconnect.spark.stream_writer."""
+        from .stream_writer import stream_writer_for
 
         return stream_writer_for(self.options, schema, overwrite)
 

@@ -35,8 +35,8 @@ def write(df: Any, repo: str, *, mode: str = "append", **options: Any) -> Any:
     from ..options import WriteOptions
     from ..write import WriteJob
     from ..write.bucket_target import check_repo_only_options, parse_bucket_target
-    from .sink import arrow_schema
     from .workers import check_worker_python
+    from .writer import arrow_schema
 
     target = parse_bucket_target(repo)  # buckets/ns/name[/prefix]: a Storage Bucket prefix (write.bucket_job)
     if target is not None:

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from .bucket_sink import commit_bucket_batch, prepare_bucket_target
+    from .batch_commits import batch_job_id, commit_batch
+    from .bucket_batches import commit_bucket_batch, prepare_bucket_target
     from .follow import DatasetFollower, Span
     from .history import STREAM_MARKER, QueryCommit, batch_marker, newest_query_commit
     from .offsets import StreamOffset, admit, batch_span
     from .options import StreamReadOptions, split_stream_options
-    from .sink import batch_job_id, commit_batch
 
 __all__ = ["STREAM_MARKER", "DatasetFollower", "QueryCommit", "Span", "StreamOffset", "StreamReadOptions", "admit",
            "batch_job_id", "batch_marker", "batch_span", "commit_batch", "commit_bucket_batch", "newest_query_commit",
@@ -22,5 +22,5 @@ __getattr__ = lazy_attributes(__name__, {
     "DatasetFollower": ".follow", "Span": ".follow", "STREAM_MARKER": ".history", "QueryCommit": ".history",
     "batch_marker": ".history", "newest_query_commit": ".history", "StreamOffset": ".offsets", "admit": ".offsets",
     "batch_span": ".offsets", "StreamReadOptions": ".options", "split_stream_options": ".options",
-    "batch_job_id": ".sink", "commit_batch": ".sink", "commit_bucket_batch": ".bucket_sink",
-    "prepare_bucket_target": ".bucket_sink"})
+    "batch_job_id": ".batch_commits", "commit_batch": ".batch_commits", "commit_bucket_batch": ".bucket_batches",
+    "prepare_bucket_target": ".bucket_batches"})

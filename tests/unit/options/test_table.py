@@ -45,7 +45,7 @@ def _docstring(module: str) -> str:
     return ast.get_docstring(ast.parse((PACKAGE / module).read_text())) or ""
 
 
-@pytest.mark.parametrize(("module", "direction"), [("spark/source.py", "read"), ("spark/sink.py", "write")])
+@pytest.mark.parametrize(("module", "direction"), [("spark/source.py", "read"), ("spark/writer.py", "write")])
 def test_the_spark_docstrings_name_every_spark_option(module: str, direction: str) -> None:
     words = set(re.findall(r"\w+", _docstring(module)))
     missing = [n for n in options_for(direction, "spark") if n not in words and n != "repo"]

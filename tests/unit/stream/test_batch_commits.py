@@ -13,9 +13,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from hfconnect.options import WriteOptions
-from hfconnect.stream import sink
+from hfconnect.stream import batch_commits as sink
+from hfconnect.stream.batch_commits import batch_job_id
 from hfconnect.stream.history import _MARKER, QueryCommit, batch_marker
-from hfconnect.stream.sink import batch_job_id
 from hfconnect.write.task import write_task
 from tests.data import make_table, parquet_bytes
 from tests.unit.inprocess_hub import WRITE_TOKEN, InProcessHub

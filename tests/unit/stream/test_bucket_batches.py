@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from hfconnect.options import WriteOptions
-from hfconnect.stream.bucket_sink import commit_bucket_batch, prepare_bucket_target, published_batch
+from hfconnect.stream.bucket_batches import commit_bucket_batch, prepare_bucket_target, published_batch
 from hfconnect.write.bucket_target import BucketTarget
 from hfconnect.write.bucket_task import write_bucket_task
 from hfconnect.write.task import TaskMessage

@@ -1,5 +1,5 @@
 """`df.writeStream.format("huggingface").option("checkpointLocation", ...).start("org/name")`: each micro-batch is
-ONE Hub commit, exactly once across driver crashes (`hfconnect.stream.sink`).
+ONE Hub commit, exactly once across driver crashes (`hfconnect.stream.batch_commits`).
 
 Spark makes this writer anew for every micro-batch and again, in another process, for its commit: the
 constructor checks the target (token, repo, schema) once per process only. Tasks write and upload their
@@ -8,7 +8,7 @@ properties; the driver commits in `commit`.
 Output mode append only: Spark itself refuses `update` for this sink, and `complete` (which would replace the
 split on every batch) is refused here.
 `start("buckets/ns/name/prefix")` (or `hf://buckets/...`) streams to a Storage Bucket prefix instead
-(`BucketStreamWriter`, `hfconnect.stream.bucket_sink`): each micro-batch is ONE published batch of the prefix's
+(`BucketStreamWriter`, `hfconnect.stream.bucket_batches`): each micro-batch is ONE published batch of the prefix's
 manifest, exactly once via the batch id the manifest records.
 """
 
@@ -27,8 +27,8 @@ from pyspark.sql.types import StructType
 
 from ..errors import HfConnectError, OptionError
 from ..options import WriteOptions
+from ..stream.batch_commits import batch_job_id, commit_batch, prepare_target
 from ..stream.options import STREAM_WRITE_KEYS, split_stream_options
-from ..stream.sink import batch_job_id, commit_batch, prepare_target
 from ..write import TaskMessage, write_task
 from ..write.bucket_target import BucketTarget, check_repo_only_options, parse_bucket_target
 from .error_text import spark_facing
@@ -130,12 +130,12 @@ class HuggingFaceStreamWriter(DataSourceStreamArrowWriter):
 
 class BucketStreamWriter(HuggingFaceStreamWriter):
     """The streaming sink for a Storage Bucket prefix: tasks upload their files to the bucket's Xet storage under
-    the batch's job id; the driver publishes them with the batch id in the manifest (`stream.bucket_sink`)."""
+    the batch's job id; the driver publishes them with the batch id in the manifest (`stream.bucket_batches`)."""
 
     def __init__(self, options: WriteOptions, schema: StructType, target: BucketTarget) -> None:
         from pyspark.sql.pandas.types import to_arrow_schema
 
-        from ..stream.bucket_sink import prepare_bucket_target
+        from ..stream.bucket_batches import prepare_bucket_target
 
         self.options = options
         self.target = target
@@ -151,7 +151,7 @@ class BucketStreamWriter(HuggingFaceStreamWriter):
 
     def _publish(self, query_id: str, batch_id: int, messages: list[TaskMessage]) -> None:
         """The batch's ONE change: the prefix's manifest, recording the batch."""
-        from ..stream.bucket_sink import commit_bucket_batch
+        from ..stream.bucket_batches import commit_bucket_batch
 
         result = commit_bucket_batch(self.options, self.target, query_id, batch_id, messages, self.arrow_schema)
         if result is not None and result.files:
