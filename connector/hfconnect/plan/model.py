@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -13,6 +13,8 @@ from ..hub.http import Target
 from ..hub.snapshot import Snapshot
 
 if TYPE_CHECKING:
+    import pyarrow.compute as pc
+
     from .mediafolder import MediaShard
 
 SPLIT_COLUMN = "split"  # the column split="all" adds
@@ -60,7 +62,7 @@ class ReadPlan:
     file_schema: pa.Schema
     schema: pa.Schema
     shards: tuple[Shard, ...]
-    filter: Any = None  # pyarrow.compute.Expression
+    filter: pc.Expression | None = None
     filter_columns: tuple[str, ...] = ()
     batch_size: int = 10_000
     prefetch: bool = True
