@@ -7,6 +7,7 @@ callers catch them the usual way.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
@@ -95,10 +96,31 @@ class SchemaMismatchError(HfConnectError, ValueError):
 class AuthenticationError(HfConnectError, PermissionError):
     """The token is missing, invalid or lacks the rights the operation needs."""
 
+    # Details (keywords of the constructor, kept as attributes; these are their defaults when not given).
+    status: int | None = None  # the HTTP status that said so (401, 403), when one did
+    request: str = ""  # the request that was refused (a Xet upload's)
+    xet: str = ""  # hf_xet's kind of failure, when hf_xet refused it
+    route: str = ""  # the Xet storage route that refused the token
+    repo: str = ""  # the repo or bucket the operation was for
+
 
 class HubRequestError(HfConnectError, OSError):
     """A Hub request kept failing after retries (network, 5xx, 429), or an upload failed in hf_xet (Xet storage,
     after hf_xet's own retries): the message names the URL path or the file, and what failed."""
+
+    # Details (keywords of the constructor, kept as attributes; these are their defaults when not given).
+    status: int | None = None  # the last HTTP status; None when the connection failed or none was had
+    headers: Mapping[str, str] | None = None  # that answer's headers (a 429's RateLimit, Retry-After)
+    request: str = ""  # which request kept failing
+    attempts: int = 0  # how many times it failed
+    causes: Mapping[str, int] | None = None  # how it failed: cause -> times
+    url_path: str = ""  # the URL path of a failed range read
+    xet: str = ""  # hf_xet's kind of failure: set, the failure is final (hf_xet retried it already)
+    route: str = ""  # the Xet storage route that failed
+    stale_xet_cache: bool = False  # the Xet storage refused a shard a stale hf_xet cache named
+    maybe_published: bool = False  # a commit or publish failed ambiguously: it may have landed
+    pr_num: int | None = None  # the pull request a staged write's merge may have landed through
+    repo: str = ""  # the repo or bucket the operation was for
 
 
 class CommitConflictError(HfConnectError):

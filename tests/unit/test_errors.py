@@ -83,3 +83,17 @@ def test_our_error_is_found_under_an_engines_wrapping() -> None:
     assert find_hfconnect_error(_RayTaskError(ours)) is ours
     assert find_hfconnect_error(ours) is ours
     assert find_hfconnect_error(RuntimeError("not ours")) is None
+
+
+def test_hub_errors_declare_their_details_with_defaults() -> None:
+    """HubRequestError and AuthenticationError carry status, headers and the rest as typed attributes: read them
+    plainly, whether or not the raiser gave them (defaults: None, "", False), and after a pickle round trip."""
+    bare = HubRequestError("a request failed")
+    assert (bare.status, bare.headers, bare.xet, bare.maybe_published, bare.stale_xet_cache, bare.pr_num) == \
+        (None, None, "", False, False, None)
+    given = pickle.loads(pickle.dumps(HubRequestError("HTTP 429", status=429, headers={"Retry-After": "1"},
+                                                      maybe_published=True)))
+    assert (given.status, dict(given.headers or {}), given.maybe_published) == (429, {"Retry-After": "1"}, True)
+    assert HubRequestError("x").details == {}  # the defaults are not details
+    auth = AuthenticationError("HTTP 403", status=403, repo="o/r")
+    assert (AuthenticationError("no token").status, auth.status, auth.repo, auth.xet) == (None, 403, "o/r", "")

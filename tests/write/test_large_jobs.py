@@ -244,7 +244,7 @@ def test_a_merge_that_failed_ambiguously_and_cannot_be_read_back_says_it_may_hav
         _run(job.options, rows=25, job=job)
     limited_hub.set_faults([])
     err, said = caught.value, str(caught.value)
-    assert getattr(err, "maybe_published", False) is True and job.maybe_published
+    assert err.maybe_published is True and job.maybe_published
     assert "pull request #1 may have merged" in said and f"'{JOB_MARKER} {job.job_id}'" in said, said
     assert "nothing was committed" not in said and WRITE_TOKEN not in said
     pr = api.get_discussion_details(repo, 1, repo_type="dataset")

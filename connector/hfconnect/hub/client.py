@@ -5,6 +5,11 @@ HfApi calls (under the one retry policy and error mapping), file bytes (resolved
 URL), the head of a branch with its files and card, the files changed between two commits, and the HTTP
 settings Daft's native reader gets. It pickles to (endpoint, token, policy); what it caches (HfApi objects,
 signed URLs, pooled connections) lives per process, never in the value.
+
+Only the hub package calls HfApi (`api()`): the rest of hfconnect goes through this client's methods and the hub
+modules that take it, one per concern, each with typed answers: `repos` (the token's role, a repo's life, refs,
+branches, uploads and the commit), `pulls` (pull requests), `history` (the ONE walk through a revision's
+commits), `buckets` (a bucket's listing and manifest) and `bucket_admin` (a bucket's life and its batches).
 """
 
 from __future__ import annotations
@@ -57,7 +62,8 @@ class HubClient:
 
     # ---- HfApi --------------------------------------------------------------------------------------
     def api(self) -> Any:
-        """The huggingface_hub HfApi for this endpoint and token (one per process)."""
+        """The huggingface_hub HfApi for this endpoint and token (one per process). For the hub package only:
+        outside it, hfconnect calls the Hub through this client's methods and the hub modules."""
         return hfapi.api_for(self.endpoint, self.token)
 
     def call(self, what: str, fn: Callable[..., T], *args: Any, where: str, retry: bool = True,

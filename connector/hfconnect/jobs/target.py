@@ -13,7 +13,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..hub import repos
 from ..hub.client import HubClient, resolve_token
+from ..hub.history import newest_commits
 from ..write.card import split_card
 from .runner import JobFailed
 
@@ -78,25 +80,18 @@ class Target:
     # ---- before / after ----------------------------------------------------------------------------
     def prepare(self, endpoint: str, retry_budget: float = 60.0) -> None:
         """Create what the write needs (repo, branch) and remember the target's state."""
-        from huggingface_hub import HfApi
-
         from ..hub.retry import RetryPolicy
 
-        self._client = HubClient(endpoint, resolve_token(None), RetryPolicy(budget=retry_budget))
-        if not self._client.token:
+        self._client = client = HubClient(endpoint, resolve_token(None), RetryPolicy(budget=retry_budget))
+        if not client.token:
             raise JobFailed("writing needs a token with write access: set HF_TOKEN or log in with `hf auth login`")
-        api: HfApi = self._client.api()
-        where = f"dataset {self.repo}"
-        exists = self._call("repo exists", api.repo_exists, self.repo, repo_type="dataset", where=where)
-        if not exists:
-            self._call("create repo", api.create_repo, self.repo, repo_type="dataset", private=self.private,
-                       where=where)
+        if not repos.repo_exists(client, self.repo):
+            repos.create_repo(client, self.repo, private=self.private)
             self._created_repo = True
         if self.revision != "main" and not self.create_pr:
-            refs = self._call("list refs", api.list_repo_refs, self.repo, repo_type="dataset", where=where)
+            refs = repos.list_refs(client, self.repo)
             if self.revision not in {b.name for b in refs.branches}:
-                self._call("create branch", api.create_branch, self.repo, branch=self.revision,
-                           revision=self.branch_from, repo_type="dataset", where=where)
+                repos.create_branch(client, self.repo, self.revision, revision=self.branch_from)
                 self._created_branch = True
         self._before = self._history(self.revision)
         if self.create_pr:
@@ -104,14 +99,13 @@ class Target:
 
     def rollback(self) -> list[str]:
         """After a failure: remove what prepare() created. Returns what was removed."""
-        api = self._client.api() if hasattr(self, "_client") else None
+        client: HubClient | None = getattr(self, "_client", None)  # None: prepare() never ran
         undone = []
-        if api is not None and self._created_branch and not self._created_repo:
-            self._call("delete branch", api.delete_branch, self.repo, branch=self.revision, repo_type="dataset",
-                       where=f"dataset {self.repo}")
+        if client is not None and self._created_branch and not self._created_repo:
+            repos.delete_branch(client, self.repo, self.revision)
             undone.append(f"branch {self.revision}")
-        if api is not None and self._created_repo:
-            self._call("delete repo", api.delete_repo, self.repo, repo_type="dataset", where=f"dataset {self.repo}")
+        if client is not None and self._created_repo:
+            repos.delete_repo(client, self.repo)
             undone.append(f"repo {self.repo}")
         return undone
 
@@ -123,32 +117,24 @@ class Target:
             if not new:
                 raise JobFailed(f"no new pull request on {self.repo} after the write")
             ref = new[-1]
-        api = self._client.api()
-        commits = self._call("commit history", api.list_repo_commits, self.repo, repo_type="dataset", revision=ref,
-                             where=f"dataset {self.repo}@{ref}")
-        ours = [c for c in commits if self.run_id in (c.title or "") + (c.message or "")]
+        commits = newest_commits(self._client, self.repo, ref)
+        ours = [c for c in commits if self.run_id in c.text]
         before = set(self._before)
-        new_commits = sum(1 for c in commits if c.commit_id not in before)
+        new_commits = sum(1 for c in commits if c.sha not in before)
         if not ours and not new_commits:
             raise NothingCommitted(f"nothing was committed to {self.repo}@{ref}: the job had no rows to write "
                                    "(does --where match any row?)")
         if not ours:
             raise JobFailed(f"the write reported success but no commit of run {self.run_id} is on {self.repo}@{ref}")
-        return Landed(ours[0].commit_id, ref, new_commits, self._card_rows(ours[0].commit_id, ref, config))
+        return Landed(ours[0].sha, ref, new_commits, self._card_rows(ours[0].sha, ref, config))
 
     # ---- helpers ------------------------------------------------------------------------------------
-    def _call(self, what: str, fn: Any, *args: Any, where: str, **kwargs: Any) -> Any:
-        return self._client.call(what, fn, *args, where=where, **kwargs)
-
     def _history(self, ref: str) -> list[str]:
-        api = self._client.api()
-        return [c.commit_id for c in self._call("commit history", api.list_repo_commits, self.repo,
-                                                repo_type="dataset", revision=ref, where=f"dataset {self.repo}@{ref}")]
+        """Every commit of `ref`, newest first (hub.history's walk, all of it)."""
+        return [c.sha for c in newest_commits(self._client, self.repo, ref)]
 
     def _pr_refs(self) -> set[str]:
-        api = self._client.api()
-        refs = self._call("list refs", api.list_repo_refs, self.repo, repo_type="dataset", include_pull_requests=True,
-                          where=f"dataset {self.repo}")
+        refs = repos.list_refs(self._client, self.repo, pull_requests=True)
         return {r.ref for r in (refs.pull_requests or [])}
 
     def _card_rows(self, sha: str, ref: str, config: str) -> list[tuple[str, int]]:
@@ -248,14 +234,13 @@ class BucketJobTarget:
 
         if self._existed or not hasattr(self, "_client"):
             return []
+        from ..hub import bucket_admin
+
         client, bucket = self._client, self.bucket.bucket_id
-        api = client.api()
         try:
-            held = client.call("tree listing", lambda: next(iter(api.list_bucket_tree(bucket, recursive=True)), None),
-                               where=f"bucket {bucket}")
-            if held is not None:
+            if not bucket_admin.bucket_is_empty(client, bucket):
                 return []
-            client.call("delete bucket", api.delete_bucket, bucket, where=f"bucket {bucket}")
+            bucket_admin.delete_bucket(client, bucket)
         except RepoNotFoundError:
             return []
         except HfConnectError:  # best effort: the job's own error is the one to report

@@ -11,21 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..hub.lfs import GITATTRIBUTES, LFS_SUFFIXES  # the library's one list, re-exported for the local hub
 from .errors import HubError
 
 __all__ = ["GITATTRIBUTES", "LFS_SUFFIXES", "Commit", "FileEntry", "Operation", "git_blob_oid", "lfs_pointer",
            "validate_repo_path"]
-
-# Suffixes a new Hub repo's .gitattributes sends through LFS whatever their size: the one list, used for the
-# .gitattributes of new repos and for the upload mode preupload answers.
-LFS_SUFFIXES = (
-    ".7z", ".arrow", ".bin", ".bz2", ".ckpt", ".ftz", ".gz", ".h5", ".joblib", ".lz4", ".mds", ".mlmodel",
-    ".model", ".msgpack", ".npy", ".npz", ".onnx", ".ot", ".parquet", ".pb", ".pickle", ".pkl", ".pt",
-    ".pth", ".rar", ".safetensors", ".tar", ".tflite", ".tgz", ".wasm", ".xz", ".zip", ".zst",
-    ".jpg", ".jpeg", ".png", ".webp", ".mp3", ".wav", ".flac", ".ogg", ".mp4", ".db",
-)
-GITATTRIBUTES = "".join(f"{pattern} filter=lfs diff=lfs merge=lfs -text\n"
-                        for pattern in (*(f"*{suffix}" for suffix in LFS_SUFFIXES), "*tfevents*"))
 
 
 def git_blob_oid(data: bytes) -> str:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import quote
 
 from ..hub.client import HubClient
+from ..hub.history import CommitEntry, newest_commits
 
 __all__ = ["HISTORY_DEPTH", "STREAM_MARKER", "QueryCommit", "batch_marker", "newest_query_commit"]
 
@@ -40,21 +40,12 @@ class QueryCommit:
 def newest_query_commit(client: HubClient, repo_id: str, revision: str, query_id: str, *,
                         depth: int = HISTORY_DEPTH) -> QueryCommit | None:
     """The newest commit of `revision` made by this query (its batch id and date), looking at most `depth`
-    commits back; None when there is none (the query never committed here)."""
-    from huggingface_hub.utils import build_hf_headers, paginate
-    from huggingface_hub.utils import parse_datetime as parse_date
+    commits back (hub.history's walk); None when there is none (the query never committed here)."""
 
-    url = f"{client.endpoint}/api/datasets/{repo_id}/commits/{quote(revision, safe='')}"
+    def batch_of(commit: CommitEntry) -> int | None:
+        return next((int(m["batch"]) for m in _MARKER.finditer(commit.text) if m["query"] == query_id), None)
 
-    def walk() -> QueryCommit | None:
-        headers = build_hf_headers(token=client.token or False, library_name="hfconnect")
-        for seen, item in enumerate(paginate(url, params={}, headers=headers)):
-            if seen >= depth:
-                return None
-            for m in _MARKER.finditer(f"{item.get('title') or ''}\n{item.get('message') or ''}"):
-                if m["query"] == query_id:
-                    date = item.get("date")
-                    return QueryCommit(item["id"], int(m["batch"]), parse_date(date) if date else None)
+    newest = newest_commits(client, repo_id, revision, depth, until=lambda c: batch_of(c) is not None)
+    if not newest or (batch := batch_of(newest[-1])) is None:
         return None
-
-    return client.call("commit history", walk, where=f"dataset {repo_id}@{revision}")
+    return QueryCommit(newest[-1].sha, batch, newest[-1].created_at)

@@ -67,7 +67,7 @@ from ..errors import (
     RepoNotFoundError,
     SchemaMismatchError,
 )
-from ..hub import xet
+from ..hub import bucket_admin, repos, xet
 from ..hub.bucket_manifest import (
     Manifest,
     ManifestError,
@@ -229,30 +229,26 @@ class BucketWriteJob:
             raise AuthenticationError(f"writing to {self.where} needs a token with write access: pass option "
                                       "token, set HF_TOKEN or log in with `hf auth login`", repo=o.repo)
         try:
-            me = client.call("whoami", client.api().whoami, where=f"the token given for {self.where}")
+            role = repos.token_role(client, where=f"the token given for {self.where}")
         except AuthenticationError:
             raise
         except HubRequestError:
             return  # whoami unavailable: the upload itself will tell
-        if me.get("auth", {}).get("accessToken", {}).get("role") == "read":
+        if role == "read":
             raise AuthenticationError(f"the token given for {self.where} is read-only: writing needs a write token",
                                       repo=o.repo)
 
     def _ensure_bucket(self) -> None:
         client, bucket = self.client, self.target.bucket_id
-        try:
-            client.call("bucket info", client.api().bucket_info, bucket, where=f"bucket {bucket}")
+        if bucket_admin.bucket_exists(client, bucket):
             return
-        except RepoNotFoundError:
-            pass
         try:
-            client.call("create bucket", client.api().create_bucket, bucket, private=self.options.private,
-                        where=f"bucket {bucket}")
+            bucket_admin.create_bucket(client, bucket, private=self.options.private)
         except AuthenticationError:
             raise AuthenticationError(f"cannot create bucket {bucket}: the token is missing or read-only, or may "
                                       "not create buckets in that namespace; pass a write token", repo=bucket) from None
         except HubRequestError as exc:
-            if getattr(exc, "status", None) != 409:
+            if exc.status != 409:
                 raise
             return  # created by someone else meanwhile: theirs
         self.created_bucket = True
@@ -266,13 +262,11 @@ class BucketWriteJob:
         self.created_bucket = False
         client, bucket = self.client, self.target.bucket_id
         try:
-            held = client.call("tree listing", lambda: next(iter(client.api().list_bucket_tree(bucket, recursive=True)),
-                                                             None), where=f"bucket {bucket}")
-            if held is not None:
+            if not bucket_admin.bucket_is_empty(client, bucket):
                 log.warning("hfconnect: bucket %s, created by failed write job %s, holds files: kept", bucket,
                             self.job_id)
                 return
-            client.call("delete bucket", client.api().delete_bucket, bucket, where=f"bucket {bucket}")
+            bucket_admin.delete_bucket(client, bucket)
             log.warning("hfconnect: deleted bucket %s, created by failed write job %s", bucket, self.job_id)
         except RepoNotFoundError:
             return
@@ -315,7 +309,7 @@ class BucketWriteJob:
         raise AssertionError("unreachable")
 
     # ---- commit ------------------------------------------------------------------------------------
-    def commit(self, messages: list[TaskMessage | None], schema: pa.Schema) -> BucketWriteResult:
+    def commit(self, messages: Sequence[TaskMessage | None], schema: pa.Schema) -> BucketWriteResult:
         """Publish the tasks' files: batch 1 adds them, batch 2 writes the manifest (and an overwrite's
         deletions). Raises with the prefix as hfconnect's readers saw it before (see the module docstring)."""
         from .commit import WriteJob
@@ -511,20 +505,11 @@ class BucketWriteJob:
             raise
 
     def _batch(self, what: str, *, add: Sequence[Any] = (), delete: Sequence[str] = ()) -> list[dict[str, str]]:
-        """One `batch_bucket_files` call under the retry policy (re-sending it is safe: an add of the same hash is
-        the same, a delete already done is reported as gone); returns the operations the Hub refused."""
-        from huggingface_hub.errors import BucketBatchError
-
-        client, bucket = self.client, self.target.bucket_id
-
-        def send() -> list[dict[str, str]]:
-            try:
-                client.api().batch_bucket_files(bucket, add=list(add), delete=list(delete))
-            except BucketBatchError as exc:
-                return list(getattr(exc, "failures", []) or [{"path": "?", "error": str(exc)}])
-            return []
-
-        failures = client.call(what, send, where=self.where)
+        """One `batch_bucket_files` call under the retry policy (`hub.bucket_admin`: re-sending it is safe, an add of
+        the same hash is the same, a delete already done is reported as gone); returns the operations the Hub
+        refused."""
+        failures = bucket_admin.batch_bucket_files(self.client, self.target.bucket_id, what=what, where=self.where,
+                                                   add=add, delete=delete)
         deleting = set(delete)
         return [f for f in failures if not (f.get("path") in deleting and is_gone(f))]
 
@@ -540,7 +525,7 @@ class BucketWriteJob:
                         "hfconnect's readers skip them; other readers of the prefix see them): %s", len(failures),
                         self.job_id, self.where, ", ".join(f.get("path", "") for f in failures[:10]))
 
-    def abort(self, messages: list[TaskMessage | None]) -> None:
+    def abort(self, messages: Sequence[TaskMessage | None]) -> None:
         """Nothing was added (uploaded content is in no path: the CAS collects it); a bucket the job created
         is deleted when still empty."""
         if self.maybe_published or self.published:

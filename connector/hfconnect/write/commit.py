@@ -9,6 +9,9 @@ job id: a job never commits twice. abort() commits nothing, and a repo the job c
 begin() or the commit fails): a failed job leaves the Hub as it found it; one whose commit may have landed (its
 error has `maybe_published`: the history could not be read back) undoes nothing.
 
+The checks before a row is written and before the commit goes onto a moved head (token, mode, format, columns)
+are `checks.TargetChecks`; this module runs them and owns the commit.
+
 A commit of more than `max_commit_operations` operations (the Hub asks for ~100 per commit) goes through a pull
 request instead, staged in commits that fit and merged in one step (`staging`): still one change on the branch.
 
@@ -23,8 +26,9 @@ import logging
 import random
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -35,20 +39,21 @@ from ..errors import (
     HubRequestError,
     OptionError,
     RepoNotFoundError,
-    SchemaMismatchError,
 )
+from ..hub import pulls, repos
 from ..hub.client import HubClient
-from ..hub.datafiles import parse_card_yaml, resolve_layout
+from ..hub.history import newest_commits
 from ..hub.retry import Retrier
-from ..hub.snapshot import Snapshot
 from ..options import WriteOptions
-from .arrow import widened_to
-from .layout import BranchState, commit_content, split_of
-from .routing import check_split_column, data_schema
-from .tar_writer import check_columns
-from .task import TaskMessage, schema_fingerprint, write_task
+from .checks import TargetChecks, check_row_schema
+from .layout import BranchState, CommitContent, commit_content
+from .routing import data_schema
+from .task import TaskMessage, UploadedFile, write_task
 
-__all__ = ["CommitResult", "WriteJob"]
+if TYPE_CHECKING:
+    from .staging import Staging
+
+__all__ = ["COMMIT_ATTEMPTS", "JOB_MARKER", "CommitResult", "WriteJob"]
 
 log = logging.getLogger("hfconnect.write")
 COMMIT_ATTEMPTS = 8
@@ -74,6 +79,7 @@ class WriteJob:
     def __init__(self, options: WriteOptions, job_id: str | None = None, *, description: str = "",
                  file_tag: str | None = None) -> None:
         self.options = options
+        self.checks = TargetChecks(options)
         self.job_id = job_id or uuid.uuid4().hex[:16]
         self.description = description  # more lines for the commit description, after the job id marker
         self.file_tag = file_tag or self.job_id[:8]  # what appended files' names end with (unique per job)
@@ -81,7 +87,7 @@ class WriteJob:
         self.skip = False  # mode=ignore and the split has data
         self.created_repo = False  # begin() created the repo: a failed job deletes it again
         self._created_at: str | None = None  # the new repo's head right after its creation
-        self._staging: Any = None  # a big job's pull request (write.staging.Staging), once commit() opens it
+        self._staging: Staging | None = None  # a big job's pull request, once commit() opens it
         # The commit (or a big job's merge) failed ambiguously and said so (HubRequestError.maybe_published, as
         # BucketJob's): it may have landed, so nothing is undone, the repo it created included.
         self.maybe_published = False
@@ -101,104 +107,37 @@ class WriteJob:
         """Check the token, the repo and the mode before any row is computed; returns the schema the tasks write
         and the commit takes: `schema`, or on append the split's file types where the new rows widen to them
         without loss (int32 rows into int64 files)."""
-        o = self.options
-        if schema is not None:
-            check_split_column(schema, o)  # before any Hub call: a wrong column is the caller's to fix
-            if o.format == "webdataset":
-                check_columns(data_schema(schema, o))
-        self._check_token_can_write()
+        check_row_schema(schema, self.options)  # before any Hub call: a wrong column is the caller's to fix
+        self.checks.check_token_can_write()
         self._ensure_repo()
         try:
-            return self._begin_on(schema)
+            head = self.checks.read_head()
+            self.base = head.sha
+            self.skip, schema = self.checks.preflight(head, schema)
+            return schema
         except BaseException:
             self._discard_created_repo()
             raise
 
-    def _begin_on(self, schema: pa.Schema | None) -> pa.Schema | None:
-        o = self.options
-        head = self._read_head()
-        self.base = head.sha
-        existing = head.files_of(self._targets(head))
-        if existing and o.mode in ("error", "errorifexists"):
-            raise HfConnectError(f"{o.repo} config {o.config!r} {_describe(existing)} and mode is {o.mode!r}: use "
-                                 "mode append or overwrite", repo=o.repo)
-        self.skip = bool(existing) and o.mode == "ignore"
-        reference = self._reference_splits(head, existing)
-        if not self.skip:
-            self._check_format(reference)
-        if schema is not None and reference and not self.skip and o.format == "parquet":
-            files = self._conformed(head, reference, data_schema(schema, o), own=o.mode == "append" and bool(existing))
-            schema = pa.schema([f.with_type(files.field(f.name).type) if f.name in files.names else f
-                                for f in schema], metadata=schema.metadata)
-        return schema
-
-    def _check_format(self, reference: dict[str, list[str]]) -> None:
-        """A config holds one format (`datasets` reads a config's files with one builder): new files of another
-        format than the files the job keeps are refused before anything is written."""
-        o = self.options
-        suffix = ".tar" if o.format == "webdataset" else ".parquet"
-        other = sorted(p for paths in reference.values() for p in paths if not p.endswith(suffix))
-        if other:
-            raise HfConnectError(f"{o.repo} config {o.config!r} holds {other[0]}" + (f" and {len(other) - 1} other "
-                                 "file(s)" if len(other) > 1 else "") + f" in another format than {o.format}: a "
-                                 "config is read with one format; write to another config, or overwrite every "
-                                 "split of this one", repo=o.repo)
-
-    def _reference_splits(self, head: BranchState, existing: dict[str, list[str]]) -> dict[str, list[str]]:
-        """The splits whose files the new rows must match, as a config has one set of features (`datasets` casts
-        every split to them): on append the split's own files; on overwrite the config's other splits (with
-        split_column those are known only at the commit); else (a new split, or modes error/ignore, whose split
-        is empty when the job goes on) the config's splits."""
-        o = self.options
-        if o.mode == "append" and existing:
-            return existing
-        if o.mode == "overwrite":
-            return {} if o.split_column else head.files_of(sorted(set(head.splits) - {o.split}))
-        return head.files_of(sorted(head.splits))
-
-    def _targets(self, head: BranchState) -> list[str]:
-        """The splits the mode is checked against: the `split` option's, or with `split_column` (whose splits
-        are known only once the rows are written) every split of the config."""
-        return sorted(head.splits) if self.options.split_column else [self.options.split]
-
-    def _check_token_can_write(self) -> None:
-        """Fail before any row is computed when the token cannot write (a read token, or none)."""
-        o = self.options
-        if not o.token:
-            raise AuthenticationError(f"writing to {o.repo} needs a token with write access: pass option token, "
-                                      "set HF_TOKEN or log in with `hf auth login`", repo=o.repo)
-        client = self.client
-        try:
-            me = client.call("whoami", client.api().whoami, where=f"the token given for {o.repo}")
-        except AuthenticationError:
-            raise
-        except HubRequestError:
-            return  # whoami unavailable: the upload itself will tell
-        if me.get("auth", {}).get("accessToken", {}).get("role") == "read":
-            raise AuthenticationError(f"the token given for {o.repo} is read-only: writing needs a write token",
-                                      repo=o.repo)
-
     def _ensure_repo(self) -> None:
         o, client = self.options, self.client
         try:
-            client.call("repo info", client.api().repo_info, o.repo, repo_type="dataset", where=self.where)
+            repos.repo_sha(client, o.repo, where=self.where)
             return
         except RepoNotFoundError:
             pass
         try:
-            client.call("create repo", client.api().create_repo, o.repo, repo_type="dataset", private=o.private,
-                        where=f"dataset {o.repo}")
+            repos.create_repo(client, o.repo, private=o.private)
         except AuthenticationError:
             raise AuthenticationError(f"cannot create dataset {o.repo}: the token is missing or read-only; pass a "
                                       "write token (option token, HF_TOKEN or `hf auth login`)", repo=o.repo) from None
         except HubRequestError as exc:
-            if getattr(exc, "status", None) != 409:
+            if exc.status != 409:
                 raise
             return  # created by someone else meanwhile: theirs, never deleted by this job
         self.created_repo = True
         try:
-            self._created_at = client.call("repo info", client.api().repo_info, o.repo, repo_type="dataset",
-                                           where=f"dataset {o.repo}").sha
+            self._created_at = repos.repo_sha(client, o.repo)
         except HfConnectError:
             self._created_at = None  # unknown: a failed job then keeps the repo (it cannot tell it is untouched)
 
@@ -213,8 +152,7 @@ class WriteJob:
         o, client = self.options, self.client
         self.created_repo = False  # once: abort() may follow a failed commit
         try:
-            refs = client.call("list refs", client.api().list_repo_refs, o.repo, repo_type="dataset",
-                               include_pull_requests=True, where=f"dataset {o.repo}")
+            refs = repos.list_refs(client, o.repo, pull_requests=True)
             staged = [self._staging.pr_num, *self._staging.duplicates] if self._staging else []
             mine = {f"refs/pr/{n}" for n in staged if n is not None}  # its PR and the duplicates it closed
             theirs = [pr for pr in refs.pull_requests or () if pr.ref not in mine]  # its own closed PR goes too
@@ -224,8 +162,7 @@ class WriteJob:
                 log.warning("hfconnect: dataset %s, created by failed write job %s, has other commits, branches or "
                             "pull requests (or its first state is unknown): kept", o.repo, self.job_id)
                 return
-            client.call("delete repo", client.api().delete_repo, o.repo, repo_type="dataset", missing_ok=True,
-                        where=f"dataset {o.repo}")
+            repos.delete_repo(client, o.repo, missing_ok=True)
             log.warning("hfconnect: deleted dataset %s, created by failed write job %s", o.repo, self.job_id)
         except RepoNotFoundError:
             return  # gone already (Spark's abort() after a failed commit() works on another copy of the job)
@@ -233,80 +170,8 @@ class WriteJob:
             log.warning("hfconnect: could not delete dataset %s, created by failed write job %s: %s", o.repo,
                         self.job_id, exc)
 
-    def _read_head(self, sha: str | None = None) -> BranchState:
-        """The branch head (or the given commit of it): its files, the config's splits' files and the card."""
-        o = self.options
-        head = self.client.head(o.repo, o.revision, sha=sha)
-        splits = resolve_layout(list(head.files), parse_card_yaml(head.card) if head.card else None
-                                ).configs.get(o.config, {})
-        return BranchState(head.snapshot.sha, list(head.files),
-                           {s: [f.path for f in fs] for s, fs in splits.items() if fs}, head.card)
-
-    def _split_schema(self, head: BranchState, splits: dict[str, list[str]]) -> pa.Schema | None:
-        """The columns of these splits' files (the first Parquet file's footer), None when they have no Parquet."""
-        from ..plan.footers import inspect_parquet
-
-        o = self.options
-        parquet = [p for files in splits.values() for p in files if p.endswith(".parquet")]
-        if not parquet:
-            return None
-        size = next(f.size for f in head.files if f.path == parquet[0])
-        snapshot = Snapshot(o.repo, head.sha, o.revision, o.endpoint)
-        return inspect_parquet(self.client, snapshot, parquet[0], size).schema.remove_metadata()
-
-    def _conformed(self, head: BranchState, reference: dict[str, list[str]], schema: pa.Schema, *,
-                   own: bool) -> pa.Schema:
-        """The schema new rows are written in: theirs where ours widens to it; else a clear error. `own`: the
-        reference is the split's own files (an append), not the config's other splits."""
-        theirs = self._split_schema(head, reference)
-        if theirs is None or schema_fingerprint(theirs) == schema_fingerprint(schema):
-            return schema
-        widened = widened_to(schema, theirs)
-        if widened is None:
-            o = self.options
-            alone = set(head.splits) <= {o.split} and not o.split_column  # the config has no other split
-            remedy = "write with mode overwrite or to another config" if alone else \
-                "overwrite every split of the config in one job (rows for each, option split_column) or write to " \
-                "another config"
-            raise SchemaMismatchError(f"{self._mismatch(reference, theirs, schema, own=own)}; {remedy} (types that "
-                                      "widen without loss, like int32 into int64, are converted)."
-                                      f"{_null_hint(theirs, schema)}", repo=o.repo)
-        changed = [f"{a.name} {a.type} -> {b.type}" for a, b in zip(schema, widened, strict=True) if a.type != b.type]
-        log.info("hfconnect: writing to %s in the config's file types: %s", self.where, ", ".join(changed))
-        return widened
-
-    def _mismatch(self, reference: dict[str, list[str]], theirs: pa.Schema, schema: pa.Schema, *, own: bool,
-                  written: str | None = None) -> str:
-        """Why rows in `schema` cannot join the `reference` splits' files, in `theirs` (without the way out)."""
-        o = self.options
-        one = len(reference) == 1
-        splits = _named("split", list(reference))
-        columns = f"columns [{schema_fingerprint(theirs)}] but the new rows have [{schema_fingerprint(schema)}]"
-        if own:
-            return f"cannot append to {o.repo} {splits}: {'its' if one else 'their'} files have {columns}"
-        verb = {"append": "append to", "overwrite": "overwrite"}.get(o.mode, "write")
-        return f"cannot {verb} {o.repo} {written or _named('split', [o.split])} of config {o.config!r}: the " \
-            f"config's {splits} {'keeps' if one else 'keep'} files with {columns}, and a config has one set of " \
-            "features"
-
-    def _check_kept_splits(self, head: BranchState, uploads: list[Any], schema: pa.Schema) -> None:
-        """On overwrite with split_column, the config's splits the job does not replace must have the columns its
-        files have (without split_column, begin() checked them and wrote in their types)."""
-        o = self.options
-        written = sorted({split_of(u, o) for u in uploads})
-        kept = head.files_of(sorted(set(head.splits) - set(written)))
-        self._check_format(kept)  # with split_column, begin() could not know which splits the job keeps
-        theirs = self._split_schema(head, kept) if kept else None
-        if theirs is not None and schema_fingerprint(theirs) != schema_fingerprint(schema):
-            remedy = f"include rows for {_named('split', list(kept))} in this job, or write to another config " \
-                "(with split_column the types are not converted: cast the columns to theirs)" if o.split_column \
-                else "another writer changed them while the job ran: run the write again"
-            why = self._mismatch(kept, theirs, schema, own=False, written=_named("split", written))
-            raise SchemaMismatchError(f"{why}; {remedy}; nothing was committed.{_null_hint(theirs, schema)}",
-                                      repo=o.repo)
-
     # ---- commit ------------------------------------------------------------------------------
-    def commit(self, messages: list[TaskMessage | None], schema: pa.Schema) -> CommitResult:
+    def commit(self, messages: Sequence[TaskMessage | None], schema: pa.Schema) -> CommitResult:
         """The job's ONE commit (or none: mode ignore on existing data), then a summary line at INFO. A progress
         bar shows while it runs on a terminal (huggingface_hub's tqdm; never in a worker's log)."""
         from huggingface_hub.utils import tqdm
@@ -315,7 +180,8 @@ class WriteJob:
             try:
                 result = self._commit(messages, schema)
             except BaseException as exc:
-                if getattr(exc, "maybe_published", False) or getattr(self._staging, "maybe_published", False):
+                staged = self._staging is not None and self._staging.maybe_published
+                if getattr(exc, "maybe_published", False) or staged:  # any error: HfConnectError or foreign
                     self.maybe_published = True  # it may have landed: keep everything, the error says what to check
                 else:
                     self._discard_created_repo()  # else _commit raises only when nothing was committed
@@ -329,7 +195,7 @@ class WriteJob:
                      o.config, splits, result.commit_sha, time.monotonic() - self.started)
         return result
 
-    def _commit(self, messages: list[TaskMessage | None], schema: pa.Schema) -> CommitResult:
+    def _commit(self, messages: Sequence[TaskMessage | None], schema: pa.Schema) -> CommitResult:
         if self.base is None:
             raise HfConnectError("WriteJob.commit() called before begin()")
         o = self.options
@@ -337,12 +203,7 @@ class WriteJob:
         chosen = self._dedupe([m for m in messages if m is not None])
         if self.skip:
             return CommitResult(None, (), (), 0, 0)
-        wrong = {m.schema_fingerprint for m in chosen if m.files} - {schema_fingerprint(schema)}
-        if wrong:  # e.g. a stream's tasks wrote the types prepared at its start, and the split changed since
-            raise SchemaMismatchError(
-                f"the tasks wrote files with columns [{wrong.pop()}] but {o.repo} takes [{schema_fingerprint(schema)}] "
-                "now (its files changed while the job ran): nothing was committed; run the write again",
-                repo=o.repo)
+        self.checks.check_task_schemas(chosen, schema)
         if not any(m.files for m in chosen):
             if o.split_column:  # no row, so no split named: there is nothing to commit
                 log.info("hfconnect: job %s wrote no rows to %s: nothing to commit", self.job_id, self.where)
@@ -366,23 +227,21 @@ class WriteJob:
                 return self._staged(head, content, rows, attempt, uploads, schema)
             names, deleted, per_split = tuple(content.names), tuple(content.deleted), tuple(content.split_rows)
             try:
-                info = client.call(
-                    "commit", client.api().create_commit, o.repo, repo_type="dataset", revision=o.revision,
-                    operations=content.operations, parent_commit=head.sha, create_pr=o.create_pr, retry=False,
-                    where=self.where, commit_message=self._title(rows, per_split),
-                    commit_description=self._description())
-                return CommitResult(info.oid, names, deleted, rows, attempt, info.pr_url, per_split)
+                info = repos.create_commit(client, o.repo, revision=o.revision, operations=content.operations,
+                                           parent_commit=head.sha, create_pr=o.create_pr, where=self.where,
+                                           message=self._title(rows, per_split), description=self._description())
+                return CommitResult(info.sha, names, deleted, rows, attempt, info.pr_url, per_split)
             except HubRequestError as exc:
-                if getattr(exc, "xet", None):  # hf_xet failed (failures.error_for_xet) and retried already: final
+                if exc.xet:  # hf_xet failed (failures.error_for_xet) and retried already: final
                     raise
-                status = getattr(exc, "status", None)
+                status = exc.status
                 if status == 412:
                     log.warning("hfconnect: %s moved while job %s ran (HTTP 412): rebasing the commit on the new "
                                 "head (attempt %d of %d)", self.where, self.job_id, attempt, COMMIT_ATTEMPTS)
                     time.sleep(random.uniform(0.05, min(5.0, 0.2 * 2**attempt)))
                     continue
                 if status == 429:  # refused for its rate, so certainly not landed: wait as the Hub says
-                    retrier.failed("HTTP 429", status=429, headers=getattr(exc, "headers", None))
+                    retrier.failed("HTTP 429", status=429, headers=exc.headers)
                     continue
                 if status is not None and status < 500:
                     raise
@@ -391,32 +250,27 @@ class WriteJob:
                 if landed is not None:
                     return CommitResult(landed[0], names, deleted, rows, attempt, landed[1], per_split)
                 retrier.failed(f"HTTP {status}" if status else "connection lost", status=status,
-                               headers=getattr(exc, "headers", None))
+                               headers=exc.headers)
         raise CommitConflictError(f"could not commit to {o.repo}@{o.revision} after {COMMIT_ATTEMPTS} attempts "
                                   "(the branch kept moving); nothing was committed", repo=o.repo)
 
-    def _prepare(self, attempt: int, uploads: list[Any], schema: pa.Schema) -> tuple[BranchState, Any] | None:
+    def _prepare(self, attempt: int, uploads: list[UploadedFile], schema: pa.Schema
+                 ) -> tuple[BranchState, CommitContent] | None:
         """The head to commit against and the commit's content there (None: mode ignore and the split got data
         meanwhile). First the head read when the job began; after a 412, the new head, with the mode and the
-        kept splits' columns checked again."""
-        o = self.options
-        head = self._read_head(sha=self.base if attempt == 1 else None)
-        if attempt > 1:
-            self._recheck_mode(head)
-            if self.skip:
-                return None
-            if o.mode != "overwrite":  # another writer may have added files of the other format meanwhile
-                self._check_format(self._reference_splits(head, head.files_of(self._targets(head))))
-        if o.mode == "overwrite" and (o.split_column or attempt > 1):  # else begin() checked this head
-            self._check_kept_splits(head, uploads, schema)
-        return head, commit_content(o, self.file_tag, head, uploads, schema)
+        kept splits' columns checked again (`checks.TargetChecks.recheck`)."""
+        head = self.checks.read_head(sha=self.base if attempt == 1 else None)
+        if self.checks.recheck(head, uploads, schema, moved=attempt > 1):
+            self.skip = True
+            return None
+        return head, commit_content(self.options, self.file_tag, head, uploads, schema)
 
     def _title(self, rows: int, per_split: tuple[tuple[str, int], ...]) -> str:
         o = self.options
         return o.commit_message or f"hfconnect: {o.mode} {rows} rows to {o.config}/{','.join(s for s, _ in per_split)}"
 
-    def _staged(self, head: BranchState, content: Any, rows: int, attempt: int, uploads: list[Any],
-                schema: pa.Schema) -> CommitResult:
+    def _staged(self, head: BranchState, content: CommitContent, rows: int, attempt: int,
+                uploads: list[UploadedFile], schema: pa.Schema) -> CommitResult:
         """The job's change through a pull request staged in commits of `max_commit_operations` and merged in
         one step (see `staging`): still ONE change on the branch."""
         from .staging import Staging
@@ -424,7 +278,7 @@ class WriteJob:
         o = self.options
         staging = Staging(o, job_id=self.job_id, marker=f"{JOB_MARKER} {self.job_id}",
                           title=self._title(rows, tuple(content.split_rows)), description=self._description(),
-                          prepare=lambda n: self._prepare(n, uploads, schema), read_head=self._read_head)
+                          prepare=lambda n: self._prepare(n, uploads, schema), read_head=self.checks.read_head)
         self._staging = staging
         done = staging.run(head, content, attempt)
         if done is None:
@@ -441,17 +295,6 @@ class WriteJob:
         mine = self.options.commit_description
         ours = "\n".join(filter(None, [f"{JOB_MARKER} {self.job_id}", self.description]))
         return f"{mine}\n\n{ours}" if mine else ours
-
-    def _recheck_mode(self, head: BranchState) -> None:
-        o = self.options
-        existing = head.files_of(self._targets(head))
-        if existing and o.mode in ("error", "errorifexists"):
-            what = f"config {o.config!r}" if o.split_column else f"split {o.split!r}"
-            more = f" ({_describe(existing)})" if o.split_column else ""
-            raise HfConnectError(f"{o.repo} {what} got data from another writer during the job{more} and mode is "
-                                 f"{o.mode!r}: nothing was committed", repo=o.repo)
-        if existing and o.mode == "ignore":
-            self.skip = True
 
     @staticmethod
     def _dedupe(messages: list[TaskMessage]) -> list[TaskMessage]:
@@ -473,13 +316,10 @@ class WriteJob:
             if not o.create_pr:
                 sha = self._marked_commit(o.revision, LANDED_LOOKBACK)
                 return (sha, None) if sha else None
-            refs = client.call("pull requests", client.api().list_repo_refs, o.repo, repo_type="dataset",
-                               include_pull_requests=True, where=f"dataset {o.repo}")
-            prs = sorted(refs.pull_requests or (), key=_pr_number, reverse=True)[:PR_LOOKBACK]
-            for pr in prs:
+            for pr in pulls.newest_pull_requests(client, o.repo, PR_LOOKBACK):
                 sha = self._marked_commit(pr.ref, 1)
                 if sha:
-                    return sha, f"{o.endpoint}/datasets/{o.repo}/discussions/{_pr_number(pr)}"
+                    return sha, f"{o.endpoint}/datasets/{o.repo}/discussions/{pr.num}"
             return None
         except HubRequestError:
             raise HubRequestError(f"commit to {o.repo} failed ambiguously and its history cannot be read: the "
@@ -488,13 +328,11 @@ class WriteJob:
 
     def _marked_commit(self, revision: str, depth: int) -> str | None:
         """The sha of the first of `revision`'s `depth` newest commits that carries this job's marker."""
-        from .staging import newest_commits
-
         marker = f"{JOB_MARKER} {self.job_id}"
-        newest = newest_commits(self.client, self.options.repo, revision, depth, until=lambda text: marker in text)
-        return next((sha for sha, text in newest if marker in text), None)
+        newest = newest_commits(self.client, self.options.repo, revision, depth, until=lambda c: marker in c.text)
+        return next((c.sha for c in newest if marker in c.text), None)
 
-    def abort(self, messages: list[TaskMessage | None]) -> None:
+    def abort(self, messages: Sequence[TaskMessage | None]) -> None:
         """Nothing was committed; uploaded objects are unreferenced (the Hub collects them); a repo the job
         created is deleted. After an ambiguous commit failure (`maybe_published`) nothing is undone."""
         if self.maybe_published:
@@ -502,28 +340,3 @@ class WriteJob:
         log.warning("hfconnect: write job %s to %s aborted: %d task message(s) dropped, nothing committed",
                     self.job_id, self.where, sum(1 for m in messages if m))
         self._discard_created_repo()
-
-
-def _named(kind: str, names: list[str]) -> str:
-    """"split 'train'" or "splits test, train"."""
-    return f"{kind} {names[0]!r}" if len(names) == 1 else f"{kind}s {', '.join(names)}"
-
-
-def _null_hint(theirs: pa.Schema, schema: pa.Schema) -> str:
-    """Names the existing files' all-null columns (type null) the new rows give a type: only nulls fit there."""
-    nulls = [f.name for f in theirs if pa.types.is_null(f.type) and f.name in schema.names
-             and not pa.types.is_null(schema.field(f.name).type)]
-    return f" The existing files hold {', '.join(nulls)} as all-null columns (type null), which take only nulls: " \
-        "overwrite their splits to give them a type." if nulls else ""
-
-
-def _describe(existing: dict[str, list[str]]) -> str:
-    """'split 'train' already has 3 file(s)', or for several splits 'splits train, test already have 5 file(s)'."""
-    count = sum(len(files) for files in existing.values())
-    return f"{_named('split', list(existing))} already {'has' if len(existing) == 1 else 'have'} {count} file(s)"
-
-
-def _pr_number(ref: Any) -> int:
-    """N of a `refs/pr/N` ref (huggingface_hub's GitRefInfo)."""
-    tail = str(ref.ref).rsplit("/", 1)[-1]
-    return int(tail) if tail.isdigit() else -1

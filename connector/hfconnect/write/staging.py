@@ -36,16 +36,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from ..errors import CommitConflictError, HfConnectError, HubRequestError
+from ..hub import pulls, repos
 from ..hub.client import HubClient
+from ..hub.pulls import PullRequestState
 from ..hub.retry import Retrier
 from ..options import WriteOptions
 from .layout import BranchState, CommitContent
 
-__all__ = ["StagedCommit", "Staging", "carries", "changed_paths", "failure_note", "newest_commits",
-           "opened_by", "part_marker", "staging_batches"]
+__all__ = ["StagedCommit", "Staging", "carries", "changed_paths", "failure_note", "opened_by", "part_marker",
+           "staging_batches"]
 
 log = logging.getLogger("hfconnect.write")
 ATTEMPTS = 8  # tries of one staging commit or of the merge (412s and ambiguous failures included)
@@ -225,13 +226,13 @@ class Staging:
             batches = staging_batches(content.operations, o.max_commit_operations)
             first = part_marker(self.marker, 1, len(batches))
             try:
-                info = client.call("staging commit", client.api().create_commit, o.repo, repo_type="dataset",
-                                   revision=o.revision, operations=batches[0], parent_commit=head.sha,
-                                   create_pr=True, retry=False, where=self.where, commit_message=self.title,
-                                   commit_description=f"{self.description}\n{first}")
+                info = repos.create_commit(client, o.repo, revision=o.revision, operations=batches[0],
+                                           parent_commit=head.sha, create_pr=True, what="staging commit",
+                                           where=self.where, message=self.title,
+                                           description=f"{self.description}\n{first}")
                 self.pr_num = _pr_num_of(info.pr_url)
                 self.staging_commits += 1
-                return head, content, batches, info.oid, attempt
+                return head, content, batches, info.sha, attempt
             except HubRequestError as exc:
                 status = self._status(exc)
                 if status == 412:  # the branch moved before the PR opened: recompute, as the direct commit does
@@ -249,7 +250,7 @@ class Staging:
                     head, content = prepared
                     continue
                 if status == 429:
-                    retrier.failed("HTTP 429", status=429, headers=getattr(exc, "headers", None))
+                    retrier.failed("HTTP 429", status=429, headers=exc.headers)
                     continue
                 if status is not None and status < 500:
                     raise
@@ -262,19 +263,16 @@ class Staging:
                                 self.job_id, self.pr_num, status or "connection lost")
                     return head, content, batches, tip, attempt
                 retrier.failed(f"HTTP {status}" if status else "connection lost", status=status,
-                               headers=getattr(exc, "headers", None))
+                               headers=exc.headers)
 
     def _find_opened(self, first: str) -> tuple[int, str] | None:
         """The PR this job opened although the answer was lost (its number and head), among the newest ones."""
         o, client = self.options, self.client
         try:
-            refs = client.call("pull requests", client.api().list_repo_refs, o.repo, repo_type="dataset",
-                               include_pull_requests=True, where=f"dataset {o.repo}")
-            prs = sorted(refs.pull_requests or (), key=lambda r: _pr_num_of(r.ref), reverse=True)[:PR_LOOKBACK]
-            for pr in prs:
-                newest = newest_commits(client, o.repo, pr.ref, 1)
-                if newest and carries(newest[0][1], first):
-                    return _pr_num_of(pr.ref), newest[0][0]
+            for pr in pulls.newest_pull_requests(client, o.repo, PR_LOOKBACK):
+                newest = pulls.pull_request_head(client, o.repo, pr.ref)
+                if newest and carries(newest[1], first):
+                    return pr.num, newest[0]
             return None
         except HubRequestError:
             raise HubRequestError(f"opening a pull request on {o.repo} failed ambiguously and its pull requests "
@@ -289,16 +287,15 @@ class Staging:
         retrier = Retrier(client.policy, f"staging commit {part} of {parts} on {self._pr_where()}")
         for _ in range(ATTEMPTS):
             try:
-                info = client.call("staging commit", client.api().create_commit, o.repo, repo_type="dataset",
-                                   revision=self.pr_ref, operations=ops, parent_commit=parent, retry=False,
-                                   where=self._pr_where(), commit_message=mark,
-                                   commit_description=f"staged by hfconnect for: {self.title}")
+                info = repos.create_commit(client, o.repo, revision=self.pr_ref, operations=ops, parent_commit=parent,
+                                           what="staging commit", where=self._pr_where(), message=mark,
+                                           description=f"staged by hfconnect for: {self.title}")
                 self.staging_commits += 1
-                return str(info.oid)
+                return info.sha
             except HubRequestError as exc:
                 status = self._status(exc)
                 if status == 429:
-                    retrier.failed("HTTP 429", status=429, headers=getattr(exc, "headers", None))
+                    retrier.failed("HTTP 429", status=429, headers=exc.headers)
                     continue
                 if status is not None and status < 500 and status != 412:
                     raise
@@ -314,16 +311,15 @@ class Staging:
                                               f"{self.job_id} staged on it; nothing was committed to "
                                               f"{o.revision}", repo=o.repo) from None
                 retrier.failed(f"HTTP {status}" if status else "connection lost", status=status,
-                               headers=getattr(exc, "headers", None))
+                               headers=exc.headers)
         raise HubRequestError(f"staging commit {part} of {parts} on {self._pr_where()} failed {ATTEMPTS} times; "
                               f"nothing was committed to {o.revision}", repo=o.repo)
 
     def _pr_head(self) -> tuple[str, str] | None:
         try:
-            newest = newest_commits(self.client, self.options.repo, self.pr_ref, 1)
+            return pulls.pull_request_head(self.client, self.options.repo, self.pr_ref)
         except HubRequestError:
             return None  # unreadable now: the retry's parent_commit still keeps a part from landing twice
-        return newest[0] if newest else None
 
     # ---- the target and the merge --------------------------------------------------------------
     def _check_target(self, start: BranchState, content: CommitContent) -> None:
@@ -351,16 +347,15 @@ class Staging:
         the PR read back unmerged) when no earlier request's answer was lost; while set, run() treats a failure as
         "may have merged"."""
         o, client = self.options, self.client
-        api = client.api()
         retrier = Retrier(client.policy, f"merging {self._pr_where()}")
         lost = False  # an earlier merge request's answer was lost: it may be merging or merged
         for _ in range(ATTEMPTS):
             status: int | None = 0
             self._merge_sent = True
             try:
-                client.call("merge", api.merge_pull_request, o.repo, self._num(), repo_type="dataset", retry=False,
-                            comment=f"{self.marker}: merged by hfconnect ({self.staging_commits} staging commits)",
-                            where=self._pr_where())
+                pulls.merge_pull_request(client, o.repo, self._num(), where=self._pr_where(),
+                                         comment=f"{self.marker}: merged by hfconnect ({self.staging_commits} "
+                                                 "staging commits)")
             except HubRequestError as exc:
                 status = self._status(exc)
                 if status is not None and status < 500 and status != 400:
@@ -373,7 +368,7 @@ class Staging:
                         f"committed to {o.revision} (the pull request is closed): run the write again",
                         repo=o.repo, files=files) from None
                 if status == 429:
-                    retrier.failed("HTTP 429", status=429, headers=getattr(exc, "headers", None))
+                    retrier.failed("HTTP 429", status=429, headers=exc.headers)
                     continue
                 if status is not None and status < 500 and status != 400:
                     raise
@@ -400,17 +395,14 @@ class Staging:
         """"; nothing was committed to BRANCH" when that is known (no merge request may have landed), else ""."""
         return "" if self._merge_sent else f"; nothing was committed to {self.options.revision}"
 
-    def _details(self) -> Any:
-        client = self.client
-        return client.call("pull request", client.api().get_discussion_details, self.options.repo, self._num(),
-                           repo_type="dataset", where=self._pr_where())
+    def _details(self) -> PullRequestState:
+        return pulls.pull_request_state(self.client, self.options.repo, self._num(), where=self._pr_where())
 
     def _conflicts(self) -> list[str]:
         try:
-            found = self._details().conflicting_files
+            return sorted(self._details().conflicting_files)
         except HfConnectError:
             return []
-        return sorted(found) if isinstance(found, list) else []
 
     def close(self, why: str) -> None:
         """Close the job's PR with a comment saying why (best effort: the job's own error is the one raised).
@@ -425,8 +417,7 @@ class Staging:
         o, client = self.options, self.client
         where = f"dataset {o.repo} pull request #{num}"
         try:
-            client.call("close pull request", client.api().change_discussion_status, o.repo, num, "closed",
-                        comment=text, repo_type="dataset", where=where)
+            pulls.close_pull_request(client, o.repo, num, comment=text, where=where)
             return True
         except Exception as exc:  # noqa: BLE001 - the job's own outcome is the one that counts
             log.warning("hfconnect: could not close %s of write job %s: %s", where, self.job_id, exc)
@@ -439,19 +430,14 @@ class Staging:
             return
         o, client = self.options, self.client
         try:
-            refs = client.call("pull requests", client.api().list_repo_refs, o.repo, repo_type="dataset",
-                               include_pull_requests=True, where=f"dataset {o.repo}")
-            prs = sorted(refs.pull_requests or (), key=lambda r: _pr_num_of(r.ref), reverse=True)[:PR_LOOKBACK]
-            for pr in prs:
-                num = _pr_num_of(pr.ref)
+            for pr in pulls.newest_pull_requests(client, o.repo, PR_LOOKBACK):
+                num = pr.num
                 if num == self.pr_num or num in self.duplicates:
                     continue
-                newest = newest_commits(client, o.repo, pr.ref, 1)
-                if not newest or not opened_by(newest[0][1], self.marker):
+                newest = pulls.pull_request_head(client, o.repo, pr.ref)
+                if not newest or not opened_by(newest[1], self.marker):
                     continue
-                details = client.call("pull request", client.api().get_discussion_details, o.repo, num,
-                                      repo_type="dataset", where=f"dataset {o.repo} pull request #{num}")
-                if details.status != "open":
+                if pulls.pull_request_state(client, o.repo, num).status != "open":
                     continue
                 kept = f"a duplicate of pull request #{self.pr_num}" if self.pr_num is not None else \
                     "a pull request of a job that failed"
@@ -467,31 +453,9 @@ class Staging:
 
     @staticmethod
     def _status(exc: HubRequestError) -> int | None:
-        if getattr(exc, "xet", None):  # hf_xet failed and retried already: final
+        if exc.xet:  # hf_xet failed and retried already: final
             raise exc
-        return getattr(exc, "status", None)
-
-
-def newest_commits(client: HubClient, repo: str, revision: str, depth: int,
-                   until: Callable[[str], bool] | None = None) -> list[tuple[str, str]]:
-    """(sha, title + message) of `revision`'s `depth` newest commits, newest first, stopping at the first whose
-    text `until` accepts (pages are read only as far as needed)."""
-    from huggingface_hub.utils import build_hf_headers, paginate
-
-    url = f"{client.endpoint}/api/datasets/{repo}/commits/{quote(revision, safe='')}"
-
-    def walk() -> list[tuple[str, str]]:
-        headers = build_hf_headers(token=client.token or False, library_name="hfconnect")
-        out: list[tuple[str, str]] = []
-        if depth < 1:
-            return out
-        for item in paginate(url, params={}, headers=headers):  # pages come lazily: stop before the next one
-            out.append((str(item["id"]), f"{item.get('title') or ''}\n{item.get('message') or ''}"))
-            if len(out) >= depth or (until is not None and until(out[-1][1])):
-                break
-        return out
-
-    return client.call("commit history", walk, where=f"dataset {repo}@{revision}")
+        return exc.status
 
 
 def carries(text: str, mark: str) -> bool:
@@ -501,10 +465,10 @@ def carries(text: str, mark: str) -> bool:
 
 def _pr_num_of(ref_or_url: str | None) -> int:
     """N of `refs/pr/N` or of a `.../discussions/N` URL."""
-    tail = str(ref_or_url or "").rstrip("/").rsplit("/", 1)[-1]
-    if not tail.isdigit():
+    num = pulls.pull_request_number(ref_or_url)
+    if num is None:
         raise HubRequestError(f"the Hub did not say which pull request the commit opened ({ref_or_url!r})")
-    return int(tail)
+    return num
 
 
 def _listed(paths: list[str], most: int = 10) -> str:

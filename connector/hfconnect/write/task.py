@@ -257,8 +257,10 @@ def _send(client: HubClient, options: WriteOptions, ops: list[Any], what: str, j
     one when the storage refused the file's shard because the cache named data it does not have."""
 
     def send() -> None:
-        client.call(what, client.api().preupload_lfs_files, options.repo, additions=ops, repo_type="dataset",
-                    revision=options.revision, where=f"dataset {options.repo}@{options.revision}", xet=through_xet)
+        from ..hub.repos import preupload
+
+        preupload(client, options.repo, ops, revision=options.revision, what=what,
+                  where=f"dataset {options.repo}@{options.revision}", xet=through_xet)
 
     through_xet = xet.in_use()
     if not through_xet:
