@@ -7,6 +7,6 @@ pyspark, daft or ray before a job asks for that engine.
 """
 
 from .runner import Job, JobFailed, Summary, one_line
-from .target import Target
+from .target import RepoJobTarget
 
-__all__ = ["Job", "JobFailed", "Summary", "Target", "one_line"]
+__all__ = ["Job", "JobFailed", "Summary", "RepoJobTarget", "one_line"]

@@ -17,12 +17,12 @@ from .engines import (
     stop_daft,
 )
 from .runner import Job, Summary, human_bytes
-from .target import BucketJobTarget, NothingCommitted, Target
+from .target import BucketJobTarget, NothingCommitted, RepoJobTarget
 
 __all__ = ["write_once"]
 
 
-def write_once(job: Job, *, target: Target | BucketJobTarget, config: str, dataset_bytes: int,
+def write_once(job: Job, *, target: RepoJobTarget | BucketJobTarget, config: str, dataset_bytes: int,
                spark_write: Callable[[Any], None] | None = None, daft_write: Callable[[], None] | None = None,
                extra: dict[str, str] | None = None) -> Summary:
     """Run the job's write on the chosen engine and return what landed on the Hub. The target is prepared first

@@ -14,7 +14,7 @@ from ..options import ReadOptions
 from ..plan import ReadPlan, plan_read
 from ..write.bucket_target import is_bucket_target
 from .runner import JobFailed, human_bytes
-from .target import BucketJobTarget, Target, job_target
+from .target import BucketJobTarget, RepoJobTarget, job_target
 
 __all__ = ["add_target_arguments", "describe", "plan_source", "spark_reader", "target_from"]
 
@@ -64,7 +64,7 @@ def add_target_arguments(parser: argparse.ArgumentParser, *, same_repo: bool) ->
 
 
 def target_from(args: argparse.Namespace, source_repo: str, source_sha: str, *,
-                buckets: bool = False) -> Target | BucketJobTarget:
+                buckets: bool = False) -> RepoJobTarget | BucketJobTarget:
     """The job's target; a Storage Bucket prefix only for a job that writes one (`buckets`)."""
     repo = getattr(args, "target", None) or getattr(args, "to", None) or source_repo
     if not buckets and is_bucket_target(repo):

@@ -23,7 +23,7 @@ from .runner import JobFailed
 class NothingCommitted(JobFailed):
     """The write ran and committed nothing (no rows): the target goes back to how the job found it."""
 
-__all__ = ["BucketJobTarget", "Landed", "NothingCommitted", "Target", "job_target"]
+__all__ = ["BucketJobTarget", "Landed", "NothingCommitted", "RepoJobTarget", "job_target"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Landed:
 
 
 @dataclass
-class Target:
+class RepoJobTarget:
     """A dataset repo, the branch to commit to (created from `branch_from` if missing), or a new pull request."""
 
     repo: str
@@ -278,7 +278,7 @@ def failed_line(nothing: str, undone: list[str]) -> str:
     return f"failed: {nothing}" + (f"; removed what the job had created ({', '.join(undone)})" if undone else "")
 
 
-def job_target(location: str, **repo_target: Any) -> Target | BucketJobTarget:
+def job_target(location: str, **repo_target: Any) -> RepoJobTarget | BucketJobTarget:
     """The target a job's TARGET (or --to) names: a bucket prefix, else a dataset repo."""
     from ..write.bucket_target import is_bucket_target
 
@@ -286,4 +286,4 @@ def job_target(location: str, **repo_target: Any) -> Target | BucketJobTarget:
         if repo_target.get("create_pr") or repo_target.get("revision", "main") != "main":
             raise JobFailed(f"{location}: a Storage Bucket has no branches or pull requests: drop --branch/--pr")
         return BucketJobTarget(location, private=bool(repo_target.get("private", False)))
-    return Target(location, **repo_target)
+    return RepoJobTarget(location, **repo_target)

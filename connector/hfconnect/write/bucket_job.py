@@ -390,7 +390,7 @@ class BucketWriteJob:
         from huggingface_hub._buckets import _BucketAddFile
 
         o, t = self.options, self.target
-        mine = [ManifestFile(n[len(t.prefix) + 1:] if t.prefix else n, u.size, u.operation.xet_hash, u.rows)
+        mine = [ManifestFile(n[len(t.prefix) + 1:] if t.prefix else n, u.size, _stored(u).xet_hash, u.rows)
                 for n, u in zip(names, uploads, strict=True)]
         ours = set(names)
         mpath = manifest_path(t.prefix)
@@ -547,3 +547,10 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, HfConnectError):
         return exc.message
     return type(exc).__name__
+
+
+def _stored(upload: UploadedFile) -> BucketUpload:
+    """The bucket upload a bucket task's file carries (a repo task's carries a CommitOperationAdd)."""
+    if not isinstance(upload.operation, BucketUpload):
+        raise TypeError(f"file #{upload.index} was uploaded to a repo, not to a bucket")
+    return upload.operation

@@ -59,7 +59,7 @@ def upload_to_bucket(client: HubClient, bucket_id: str, source: str | bytes, *, 
         try:
             return send()
         except HubRequestError as exc:
-            if not getattr(exc, "stale_xet_cache", False) or not cache.renew():
+            if not exc.stale_xet_cache or not cache.renew():
                 raise
         return send()
 

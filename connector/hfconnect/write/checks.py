@@ -23,7 +23,7 @@ from ..hub.datafiles import parse_card_yaml, resolve_layout
 from ..hub.snapshot import Snapshot
 from ..options import WriteOptions
 from .arrow import widened_to
-from .layout import BranchState, split_of
+from .commit_content import BranchState, split_of
 from .routing import check_split_column, data_schema
 from .tar_writer import check_columns
 from .task import TaskMessage, UploadedFile, schema_fingerprint

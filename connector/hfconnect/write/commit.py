@@ -2,7 +2,7 @@
 
 begin(): validate, create the repo if missing, record the branch head as the base and check the mode against
 the split's current files. commit(messages): name the files the Hub's way, delete exactly the written splits'
-old files on overwrite, update the card (see `layout`), and `create_commit(parent_commit=base)`. A 412 (someone
+old files on overwrite, update the card (see `commit_content`), and `create_commit(parent_commit=base)`. A 412 (someone
 else committed) re-reads the head and recomputes deletions, names and card, with bounded jittered retries. A
 commit request that fails ambiguously (reset, timeout, 5xx) is first looked for in the branch history by the
 job id: a job never commits twice. abort() commits nothing, and a repo the job created goes again (also when
@@ -46,7 +46,7 @@ from ..hub.history import newest_commits
 from ..hub.retry import Retrier
 from ..options import WriteOptions
 from .checks import TargetChecks, check_row_schema
-from .layout import BranchState, CommitContent, commit_content
+from .commit_content import BranchState, CommitContent, commit_content
 from .routing import data_schema
 from .task import TaskMessage, UploadedFile, write_task
 

@@ -43,7 +43,7 @@ from ..hub.client import HubClient
 from ..hub.pulls import PullRequestState
 from ..hub.retry import Retrier
 from ..options import WriteOptions
-from .layout import BranchState, CommitContent
+from .commit_content import BranchState, CommitContent
 
 __all__ = ["StagedCommit", "Staging", "carries", "changed_paths", "failure_note", "opened_by", "part_marker",
            "staging_batches"]

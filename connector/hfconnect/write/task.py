@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -25,6 +25,11 @@ from ..options import WriteOptions
 from .parquet_writer import FinishedFile, RollingParquetWriter, WriterSettings
 from .routing import check_split_column, data_schema, split_batches
 from .tar_writer import RollingTarWriter
+
+if TYPE_CHECKING:
+    from huggingface_hub import CommitOperationAdd
+
+    from .bucket_task import BucketUpload
 
 __all__ = ["SplitFileWriter", "TaskMessage", "Upload", "UploadedFile", "file_suffix", "run_split_writer",
            "schema_fingerprint", "write_routed_task", "write_task"]
@@ -41,7 +46,7 @@ GROUP_BYTES = 32 * 1024 * 1024
 
 @dataclass(frozen=True)
 class UploadedFile:
-    operation: Any = field(repr=False)  # huggingface_hub CommitOperationAdd, already uploaded
+    operation: CommitOperationAdd | BucketUpload = field(repr=False)  # already uploaded (repo or bucket)
     sha256: str
     size: int
     rows: int
@@ -215,7 +220,7 @@ def run_split_writer(writer: SplitFileWriter, batches: Iterable[pa.RecordBatch],
     return TaskMessage(job_id, partition_id, attempt_id, schema_fingerprint(schema), tuple(uploaded))
 
 
-def prehashed_add(path_in_repo: str, f: FinishedFile) -> Any:
+def prehashed_add(path_in_repo: str, f: FinishedFile) -> CommitOperationAdd:
     """A CommitOperationAdd whose sha256 is the one computed while writing (huggingface_hub would otherwise
     read the whole file once more just to hash it). Small files carry their bytes, in case the server takes
     them as regular files: then the commit itself, on the driver, sends them."""
@@ -252,7 +257,7 @@ def _upload(client: HubClient, options: WriteOptions, files: list[FinishedFile],
                 os.unlink(f.local_path)
 
 
-def _send(client: HubClient, options: WriteOptions, ops: list[Any], what: str, job_id: str) -> None:
+def _send(client: HubClient, options: WriteOptions, ops: list[CommitOperationAdd], what: str, job_id: str) -> None:
     """`preupload_lfs_files` for these files. Through Xet: with the job's own Xet cache, and once more with a fresh
     one when the storage refused the file's shard because the cache named data it does not have."""
 
@@ -271,7 +276,7 @@ def _send(client: HubClient, options: WriteOptions, ops: list[Any], what: str, j
         try:
             return send()
         except HubRequestError as exc:
-            if not getattr(exc, "stale_xet_cache", False):
+            if not exc.stale_xet_cache:
                 raise
             if not cache.renew():
                 raise HubRequestError(f"{exc.message}; HF_XET_CACHE is set ({cache.location}): remove the shard "
@@ -280,7 +285,7 @@ def _send(client: HubClient, options: WriteOptions, ops: list[Any], what: str, j
         try:
             return send()
         except HubRequestError as exc:
-            if getattr(exc, "stale_xet_cache", False):
+            if exc.stale_xet_cache:
                 raise HubRequestError(f"{exc.message}; again with a fresh cache, so not because of the cache: run "
                                       "the write again, and report it if it persists", **exc.details) from None
             raise

@@ -12,7 +12,7 @@ import pytest
 
 from hfconnect.jobs import flow
 from hfconnect.jobs.runner import Job
-from hfconnect.jobs.target import BucketJobTarget, Landed, NothingCommitted, Target
+from hfconnect.jobs.target import BucketJobTarget, Landed, NothingCommitted, RepoJobTarget
 
 
 class Recorder:
@@ -63,10 +63,9 @@ def _fail() -> Any:
     raise RuntimeError("the write broke")
 
 
-@pytest.mark.parametrize(("real", "said"), [(Target, "subset: failed: nothing was committed; removed what the job "
-                                                     "had created (repo o/n)"),
-                                            (BucketJobTarget, "subset: failed: nothing was published; removed what "
-                                                              "the job had created (repo o/n)")])
+@pytest.mark.parametrize(("real", "said"), [
+    (RepoJobTarget, "subset: failed: nothing was committed; removed what the job had created (repo o/n)"),
+    (BucketJobTarget, "subset: failed: nothing was published; removed what the job had created (repo o/n)")])
 def test_a_failed_write_rolls_back_says_so_and_raises(job: Job, capsys: pytest.CaptureFixture[str], real: type,
                                                       said: str) -> None:
     target = Recorder(real, undone=["repo o/n"])
@@ -77,7 +76,7 @@ def test_a_failed_write_rolls_back_says_so_and_raises(job: Job, capsys: pytest.C
 
 
 def test_a_write_that_landed_returns_its_summary(job: Job, capsys: pytest.CaptureFixture[str]) -> None:
-    target = Recorder(Target, landed=Landed("abc123", "main", 1, [("train", 5), ("test", 2)]))
+    target = Recorder(RepoJobTarget, landed=Landed("abc123", "main", 1, [("train", 5), ("test", 2)]))
     summary = flow.write_once(job, target=target, config="default", dataset_bytes=10,  # type: ignore[arg-type]
                               daft_write=lambda: None, extra={"k": "v"})
     assert target.calls == ["prepare"] and job.events == ["start", "stop"]  # type: ignore[attr-defined]
@@ -87,7 +86,7 @@ def test_a_write_that_landed_returns_its_summary(job: Job, capsys: pytest.Captur
 
 
 def test_a_job_that_wrote_nothing_rolls_back_what_it_created(job: Job, capsys: pytest.CaptureFixture[str]) -> None:
-    target = Recorder(Target, undone=["branch b"])
+    target = Recorder(RepoJobTarget, undone=["branch b"])
     with pytest.raises(NothingCommitted):
         flow.write_once(job, target=target, config="default", dataset_bytes=10,  # type: ignore[arg-type]
                         daft_write=lambda: None)

@@ -10,7 +10,7 @@ import pytest
 
 from hfconnect.jobs.runner import JobFailed
 from hfconnect.jobs.source import add_target_arguments, describe, plan_source, target_from
-from hfconnect.jobs.target import BucketJobTarget, Target
+from hfconnect.jobs.target import BucketJobTarget, RepoJobTarget
 from tests.unit.inprocess_hub import InProcessHub
 
 
@@ -40,4 +40,4 @@ def test_bucket_targets_only_for_jobs_that_write_them() -> None:
                                         r"writes a Storage Bucket prefix$"):
         target_from(args, "org/src", "a" * 40)
     repo = target_from(_args("org/src", same_repo=True), "org/src", "b" * 40)
-    assert isinstance(repo, Target) and repo.repo == "org/src"
+    assert isinstance(repo, RepoJobTarget) and repo.repo == "org/src"

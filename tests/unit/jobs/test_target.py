@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from hfconnect.jobs.runner import JobFailed
-from hfconnect.jobs.target import NothingCommitted, Target
+from hfconnect.jobs.target import NothingCommitted, RepoJobTarget
 from tests.unit.inprocess_hub import WRITE_TOKEN, InProcessHub
 
 
@@ -18,7 +18,7 @@ def hub(inproc_hub: InProcessHub, monkeypatch: pytest.MonkeyPatch) -> InProcessH
 
 
 def test_a_branch_that_did_not_move_is_nothing_committed_and_rolls_back(hub: InProcessHub) -> None:
-    target = Target("o/new")
+    target = RepoJobTarget("o/new")
     target.prepare(hub.endpoint)
     with pytest.raises(NothingCommitted, match=r"^nothing was committed to o/new@main: the job had no rows to "
                                                r"write \(does --where match any row\?\)$"):
@@ -30,7 +30,7 @@ def test_a_branch_that_did_not_move_is_nothing_committed_and_rolls_back(hub: InP
 def test_a_branch_moved_by_someone_else_is_a_job_failure_not_nothing_committed(hub: InProcessHub) -> None:
     api = hub.api()
     api.create_repo("o/old", repo_type="dataset")
-    target = Target("o/old")
+    target = RepoJobTarget("o/old")
     target.prepare(hub.endpoint)
     api.upload_file(path_or_fileobj=b"x", path_in_repo="theirs.txt", repo_id="o/old", repo_type="dataset")
     with pytest.raises(JobFailed, match=rf"no commit of run {target.run_id} is on o/old@main") as caught:

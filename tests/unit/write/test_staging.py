@@ -8,7 +8,7 @@ from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 
 from hfconnect.errors import HubRequestError
 from hfconnect.hub.snapshot import RepoFileInfo
-from hfconnect.write.layout import BranchState
+from hfconnect.write.commit_content import BranchState
 from hfconnect.write.staging import (
     MAX_STAGING_COMMITS,
     _pr_num_of,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -16,6 +16,9 @@ from ..hub.snapshot import RepoFileInfo
 from ..options import WriteOptions
 from .card import _split_order, split_rows, update_card
 from .task import UploadedFile, file_suffix
+
+if TYPE_CHECKING:
+    from huggingface_hub import CommitOperation, CommitOperationAdd
 
 __all__ = ["BranchState", "CommitContent", "commit_content", "split_of"]
 
@@ -36,7 +39,7 @@ class BranchState:
 
 @dataclass
 class CommitContent:
-    operations: list[Any] = field(repr=False)
+    operations: list[CommitOperation] = field(repr=False)
     names: list[str]
     deleted: list[str]
     split_rows: list[tuple[str, int]]  # rows this job adds, per split, in card order
@@ -72,7 +75,7 @@ def commit_content(options: WriteOptions, file_tag: str, head: BranchState, uplo
             content.deleted += deleted
             content.operations += [CommitOperationDelete(path_in_repo=p) for p in deleted]
         for name, upload in zip(names, files, strict=True):
-            op = upload.operation
+            op = _added(upload)
             op.path_in_repo = name
             content.operations.append(op)
         content.names += names
@@ -88,3 +91,12 @@ def commit_content(options: WriteOptions, file_tag: str, head: BranchState, uplo
     assert card is not None
     content.operations.append(CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=card.encode()))
     return content
+
+
+def _added(upload: UploadedFile) -> CommitOperationAdd:
+    """The CommitOperationAdd a repo task's file carries (a bucket task's carries a BucketUpload)."""
+    from huggingface_hub import CommitOperationAdd
+
+    if not isinstance(upload.operation, CommitOperationAdd):
+        raise TypeError(f"file #{upload.index} was uploaded to a bucket, not to a repo")
+    return upload.operation

@@ -10,7 +10,7 @@ from hfconnect.hub.datafiles import parse_card_yaml, resolve_layout
 from hfconnect.hub.snapshot import RepoFileInfo
 from hfconnect.options import WriteOptions
 from hfconnect.write.card import split_card
-from hfconnect.write.layout import BranchState, commit_content
+from hfconnect.write.commit_content import BranchState, commit_content
 from hfconnect.write.task import UploadedFile
 
 SCHEMA = pa.schema([("id", pa.int64()), ("text", pa.string())])
