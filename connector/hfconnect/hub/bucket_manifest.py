@@ -52,7 +52,7 @@ import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..errors import HfConnectError
 
@@ -165,7 +165,7 @@ def fallback_paths(paths: Iterable[str], prefix: str) -> list[str]:
     return sorted(p for p in paths if under_prefix(p, prefix) and p.endswith(".parquet"))
 
 
-def _relative_ok(path: Any) -> bool:
+def _relative_ok(path: object) -> TypeGuard[str]:
     if not isinstance(path, str) or not path or path.startswith("/") or "\\" in path:
         return False
     parts = path.split("/")
@@ -212,8 +212,9 @@ def parse_manifest(data: bytes, *, prefix: str | None = None, where: str = "the 
             raise bad(f"files[{n}].rows is not a row count")
         seen.add(path)
         out.append(ManifestFile(path, size, xet_hash, rows))
-    text = {k: doc.get(k) for k in ("bucket", "prefix", "job_id", "mode", "schema", "written_at")}
-    if not all(isinstance(v, str) for v in text.values()):
+    keys = ("bucket", "prefix", "job_id", "mode", "schema", "written_at")
+    text = {k: v for k in keys if isinstance(v := doc.get(k), str)}
+    if len(text) != len(keys):
         raise bad("bucket, prefix, job_id, mode, schema and written_at must be strings")
     streams = doc.get("streams", {})
     if not isinstance(streams, dict) or not all(

@@ -103,9 +103,10 @@ async def list_discussions(ctx: RequestContext) -> web.Response:
         raise HubError(400, "BadRequest", "p must be a page number.") from None
     records = await asyncio.to_thread(_store(ctx).list, ctx.repo_type, ctx.repo_id)
     author = query.get("author")
+    is_pr, statuses = _TYPES[kind], _STATUSES[status]
     picked = [r for r in records
-              if (_TYPES[kind] is None or r["isPullRequest"] == _TYPES[kind])
-              and (_STATUSES[status] is None or r["status"] in _STATUSES[status])
+              if (is_pr is None or r["isPullRequest"] == is_pr)
+              and (statuses is None or r["status"] in statuses)
               and (not author or r["author"] == author)]
     start = page * DEFAULT_PAGE
     return json_response({"discussions": [_summary(ctx, r) for r in picked[start:start + DEFAULT_PAGE]],

@@ -75,7 +75,7 @@ class BucketOp:
             raise HubError(400, "BadRequest", "Each batch line must be an object with type addFile, copyFile or "
                                               "deleteFile.")
         mtime = raw.get("mtime")
-        return cls(raw["type"], raw.get("path") if isinstance(raw.get("path"), str) else "",
+        return cls(raw["type"], path if isinstance(path := raw.get("path"), str) else "",
                    raw.get("xetHash"), mtime if isinstance(mtime, int) else None, raw.get("contentType"),
                    raw.get("sourceRepoType"), raw.get("sourceRepoId"))
 

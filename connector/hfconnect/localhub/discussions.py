@@ -17,6 +17,7 @@ that has not caught up yet is settled from refs.json when read.
 
 from __future__ import annotations
 
+import builtins
 import json
 import secrets
 import time
@@ -165,7 +166,7 @@ class Discussions:
                 continue  # a number a crash consumed before its record landed
         return out
 
-    def _pr_commits(self, head: str, stop: str) -> list[Commit]:
+    def _pr_commits(self, head: str, stop: str) -> builtins.list[Commit]:
         """The PR's commits: first-parent history of its head down to (not including) `stop`, oldest first."""
         out = []
         for commit in self.storage.history(head):
@@ -180,9 +181,9 @@ class Discussions:
         return next((c.id for c in self.storage.history(head) if c.id in on_target), fallback)
 
     # ---- writes --------------------------------------------------------------------------------
-    def create(self, repo_type: str, repo_id: str, *, title: str, description: str, pull_request: bool,
+    def create(self, repo_type: str, repo_id: str, *, title: object, description: str, pull_request: bool,
                author: str) -> dict[str, Any]:
-        """Open a discussion, or a draft PR whose ref starts at main's head."""
+        """Open a discussion, or a draft PR whose ref starts at main's head (`title` as the client sent it)."""
         clean = _check_title(title)
         with self._lock(repo_type, repo_id):
             refs = self.storage.refs(repo_type, repo_id)

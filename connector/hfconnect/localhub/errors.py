@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 __all__ = ["HubError"]
 
 
@@ -15,7 +17,7 @@ class HubError(Exception):
         self.message = message
         self.headers = dict(headers or {})
 
-    def __reduce__(self):  # survive pickling across processes
+    def __reduce__(self) -> tuple[Callable[..., HubError], tuple[int, str, str, dict[str, str]]]:  # pickling
         return (_rebuild, (self.status, self.code, self.message, self.headers))
 
 

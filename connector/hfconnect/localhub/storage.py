@@ -309,15 +309,15 @@ class Storage:
         tree = hashlib.sha1(tree_data).hexdigest()
         if not self._tree_file(tree).exists():
             self._atomic_write(self._tree_file(tree), tree_data)
-        header = {"parents": parents, "title": title, "message": message, "date": time.time(),
-                  "author": author, "tree": tree}
+        date = time.time()
+        header = {"parents": parents, "title": title, "message": message, "date": date, "author": author, "tree": tree}
         data = _dumps(header)
         sha = hashlib.sha1(data).hexdigest()
         self._atomic_write(self._commit_file(sha), data)
         self._atomic_write(repo_dir / "shas" / sha, b"")
         with self._cache_guard:
             self._trees[tree] = files
-        commit = Commit(sha, parents, title, message, header["date"], author, tree, self._load_tree)
+        commit = Commit(sha, parents, title, message, date, author, tree, self._load_tree)
         self._remember(commit)
         return commit
 

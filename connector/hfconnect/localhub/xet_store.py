@@ -192,7 +192,7 @@ class XetStore:
         ([] for an unknown chunk)."""
         with self._guard:
             xorb = self._chunks.get(chunk)
-            xorbs = list(self._shard_xorbs.get(self._xorb_shard.get(xorb or ""), [])) if xorb else []
+            xorbs = list(self._shard_xorbs.get(self._xorb_shard.get(xorb, ""), [])) if xorb else []
         return [info for x in xorbs if (info := self.casinfo(x)) is not None]
 
     def casinfo(self, xorb: str) -> ShardXorb | None:
