@@ -20,12 +20,15 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from ..errors import HubRequestError
 from . import hfapi
 from .http import Target, get_range_into, resolve_target, resolve_url, signed_urls
 from .retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from huggingface_hub import HfApi
 from .snapshot import Changes, Head, RepoFileInfo, Snapshot
 
 __all__ = ["HubClient", "resolve_token"]
@@ -51,6 +54,14 @@ def resolve_token(token: str | None) -> str | None:
     return get_token() or None
 
 
+class HttpSettings(TypedDict):
+    """Daft `HTTPConfig` keywords (`HubClient.http_settings`)."""
+
+    bearer_token: str | None
+    num_tries: int
+    retry_initial_backoff_ms: int
+
+
 @dataclass(frozen=True)
 class HubClient:
     endpoint: str
@@ -61,13 +72,13 @@ class HubClient:
         object.__setattr__(self, "endpoint", self.endpoint.rstrip("/"))
 
     # ---- HfApi --------------------------------------------------------------------------------------
-    def api(self) -> Any:
+    def api(self) -> HfApi:
         """The huggingface_hub HfApi for this endpoint and token (one per process). For the hub package only:
         outside it, hfconnect calls the Hub through this client's methods and the hub modules."""
         return hfapi.api_for(self.endpoint, self.token)
 
     def call(self, what: str, fn: Callable[..., T], *args: Any, where: str, retry: bool = True,
-             **kwargs: Any) -> T:
+             **kwargs: Any) -> T:  # args and kwargs go to fn as they are
         """Run one HfApi call under the retry policy; its errors come out as hfconnect's, about `where` (and
         never with the token in them)."""
         return hfapi.call(self.policy, what, fn, *args, where=where, has_token=bool(self.token), retry=retry,
@@ -182,7 +193,7 @@ class HubClient:
             return None
         return targets
 
-    def http_settings(self, target: Target) -> dict[str, Any]:
+    def http_settings(self, target: Target) -> HttpSettings:
         """Daft `HTTPConfig` keywords for reading `target`: the token only for the endpoint's own host, and
         tries/backoff from the retry policy so Daft gives up within the same budget."""
         p = self.policy

@@ -18,12 +18,15 @@ from __future__ import annotations
 import contextvars
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import HfConnectError, HubRequestError
 from . import xet as _xet
 from .failures import error_for_exception, error_for_xet
 from .retry import RETRY_STATUSES, Retrier, RetryPolicy
+
+if TYPE_CHECKING:
+    from huggingface_hub import HfApi
 
 __all__ = ["UPLOADING_CALLS", "RetryableAnswer", "api_for", "call"]
 
@@ -71,7 +74,7 @@ def _hook_session() -> None:
                                    "response": [*hooks["response"], _on_response]}
 
 
-def api_for(endpoint: str, token: str | None) -> Any:
+def api_for(endpoint: str, token: str | None) -> HfApi:
     """One HfApi per (process, endpoint, token). `token=None` means anonymous (not "look for a saved login":
     hfconnect resolves the token once, on the driver)."""
     import os
