@@ -21,12 +21,16 @@ cannot run (an adapter not importable, the peer's venv missing, a crash, a timeo
 row; the table always prints.
 
     .venv/bin/python scripts/bench_read.py [--size 2GB] [--files 16] [--rounds 3] [--quick] [--only REGEX]
-                                           [--real-hub] [--json PATH]
+                                           [--real-hub [--cdn-rates 0,25MB]] [--json PATH]
+
+`--cdn-rates 0,25MB` (with --real-hub) runs the real-Hub variants once per per-connection CDN rate (0: uncapped) and
+prints them side by side with the bytes each task of hfconnect's reader held (scripts/_bench_cdn.py).
 
 `--json PATH` also writes every figure of the table and the goals to PATH (scripts/_bench_json.py), which
 scripts/bench_report.py turns into charts and bench/REPORT.md.
 
-Sizes are binary (1GB = 1024**3 bytes); throughput is reported in MB/s (10**6 bytes per second).
+Sizes are hfconnect's (scripts/_bench_common.py: 1GB = 10**9 bytes, 1GiB = 1024**3); throughput is reported in MB/s
+(10**6 bytes per second).
 """
 
 from __future__ import annotations
@@ -44,12 +48,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import _bench_cdn
 import _bench_json
 import _bench_spark_phases as phases
+from _bench_common import parse_size
 from _bench_order import round_order, wait_group_gone
 
 REPO = "bench/read"
@@ -61,7 +67,6 @@ ROW_GROUP_BYTES = 32 << 20
 SELECT_FRACTION = 0.01
 DEFAULT_PSH_PYTHON = "/tmp/bench-venvs/psh/bin/python"
 PSH_PACKAGES = ("pyspark_huggingface==2.1.0",)
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
 
 
 # ---- variants -----------------------------------------------------------------------------------------------
@@ -75,12 +80,14 @@ class Variant:
     latency: bool = False
     remote: bool = True  # reads through the hub (bytes served are meaningful)
     real: bool = False  # against the hub in real-Hub mode (redirects to signed URLs, rate limits)
+    cdn_rate: float = 0.0  # real-Hub mode: bytes/s per connection to the CDN/bridge (0: uncapped)
 
 
-REAL_HUB_VARIANTS = ("spark-hfconnect-all", "daft-hfconnect-all", "daft-native-all", "spark-psh-all")
+REAL_HUB_VARIANTS = ("spark-hfconnect-all", "daft-hfconnect-all", "daft-hfconnect-reader-all", "daft-native-all",
+                     "spark-psh-all")
 
 
-def build_variants(latency_ms: int, real_hub: bool = False) -> list[Variant]:
+def build_variants(latency_ms: int, real_hub: bool = False, cdn_rates: list[float] | None = None) -> list[Variant]:
     lat = f"@{latency_ms}ms"
     rows = [
         ("spark-hfconnect-all", "a-all", "spark-hf"), ("spark-psh-all", "a-all", "spark-psh"),
@@ -102,8 +109,9 @@ def build_variants(latency_ms: int, real_hub: bool = False) -> list[Variant]:
             Variant(f"daft-hfconnect-all{lat}", "d", "daft-hf", "daft-hfconnect-all", latency=True)]
     if real_hub:
         engines = {"spark-hfconnect-all": "spark-hf", "daft-hfconnect-all": "daft-hf", "daft-native-all": "daft",
-                   "spark-psh-all": "spark-psh"}
-        out += [Variant(f"{n}@hub", "e", engines[n], n, latency=True, real=True) for n in REAL_HUB_VARIANTS]
+                   "spark-psh-all": "spark-psh", "daft-hfconnect-reader-all": "daft-hf"}
+        out += [Variant(f"{n}@hub{_bench_cdn.label(rate)}", "e", engines[n], n, latency=True, real=True, cdn_rate=rate)
+                for rate in (cdn_rates or [0.0]) for n in REAL_HUB_VARIANTS]
     return out
 
 
@@ -206,10 +214,10 @@ def _daft_io(ctx: dict[str, Any]) -> Any:
     return IOConfig(http=HTTPConfig(bearer_token=ctx["token"]))
 
 
-def _daft_hf(ctx: dict[str, Any], repo: str | None = None) -> Any:
+def _daft_hf(ctx: dict[str, Any], repo: str | None = None, **kw: Any) -> Any:
     from hfconnect.daft import read_huggingface
 
-    return read_huggingface(repo or ctx["repo"], endpoint=ctx["endpoint"], token=ctx["token"], split="train")
+    return read_huggingface(repo or ctx["repo"], endpoint=ctx["endpoint"], token=ctx["token"], split="train", **kw)
 
 
 def _daft_native(ctx: dict[str, Any]) -> Any:
@@ -301,6 +309,7 @@ def prepare(name: str, ctx: dict[str, Any]) -> tuple[Callable[[], dict[str, Any]
             import hfconnect.daft  # noqa: F401
         actions: dict[str, Callable[[], dict[str, Any]]] = {
             "daft-hfconnect-all": lambda: _arrow_rows(_daft_hf(ctx).to_arrow()),
+            "daft-hfconnect-reader-all": lambda: _arrow_rows(_daft_hf(ctx, reader="hfconnect").to_arrow()),
             "daft-hfconnect-agg": lambda: _daft_agg(_daft_hf(ctx)),
             "daft-hfconnect-sel": lambda: _daft_sel(_daft_hf(ctx), ctx),
             "daft-hfconnect-first": lambda: _arrow_rows(_daft_hf(ctx, ctx["many_repo"]).limit(1).to_arrow()),
@@ -409,17 +418,6 @@ def child_main(name: str, ctx_path: str) -> int:
 
 # ---- data ------------------------------------------------------------------------------------------------------
 
-def parse_size(text: str) -> int:
-    """`2GB`, `100MB`, `512MiB`, `1073741824` -> bytes. K/M/G/T are binary (1GB = 1024**3 bytes)."""
-    m = _SIZE_RE.match(text)
-    if not m:
-        raise argparse.ArgumentTypeError(f"bad size {text!r}: use e.g. 2GB, 100MB or a byte count")
-    size = int(float(m.group(1)) * 1024 ** " kmgt".index(m.group(2).lower() or " "))
-    if size <= 0:
-        raise argparse.ArgumentTypeError("size must be positive")
-    return size
-
-
 def _schema() -> Any:
     import pyarrow as pa
 
@@ -526,6 +524,7 @@ class Run:
     gets: int = 0
     result: dict[str, Any] = field(default_factory=dict)
     real: dict[str, int] = field(default_factory=dict)  # real-Hub mode: resolver/API/CDN requests, limited, leaks
+    tasks: dict[str, Any] = field(default_factory=dict)  # hfconnect's reader: what its tasks held (_bench_cdn)
 
 
 @dataclass
@@ -848,6 +847,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--latency-ms", type=int, default=50)
     ap.add_argument("--real-hub", action="store_true",
                     help="add (e): the main readers against the hub in real-Hub mode (redirects, rate limits)")
+    ap.add_argument("--cdn-rates", type=_bench_cdn.parse_rates, default=[0.0], metavar="RATE,...",
+                    help="with --real-hub: per-connection rates of the CDN/bridge host to run the real-Hub variants "
+                    "at, e.g. 0,25MB (0: uncapped; default 0)")
     ap.add_argument("--real-window", type=float, default=60.0,
                     help="real-Hub mode: rate-limit window in seconds; a free user's quotas are scaled to it")
     ap.add_argument("--only", default=None, help="regex: run only the variants whose name matches")
@@ -879,12 +881,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.setup_psh:
         setup_psh(args.psh_python)
     many = args.many_files or (1000 if args.quick else 10_000)
-    variants = build_variants(args.latency_ms, args.real_hub)
+    variants = build_variants(args.latency_ms, args.real_hub, args.cdn_rates)
     if args.only:
         variants = [v for v in variants if re.search(args.only, v.name)]
     wall = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="bench-read-", dir=args.workdir))
     hub = real_hub = None
+    real_hubs: dict[float, Any] = {}
     try:
         from huggingface_hub import HfApi
 
@@ -918,19 +921,20 @@ def main(argv: list[str] | None = None) -> int:
         envs = {"project": child_env(sys.executable, hf_home, hub.endpoint),
                 "psh": child_env(args.psh_python, hf_home, hub.endpoint)}
         pythons = {"project": sys.executable, "psh": args.psh_python}
-        real_ctx_path = tmp / "ctx-real.json"
         if any(v.real for v in variants):
             # The same storage served by a second hub in real-Hub mode: a free user's quotas, scaled to the window.
             scale = args.real_window / 300
             mode = HubMode.real_hub(window=args.real_window,
                                     quotas={"api": int(1000 * scale), "resolvers": int(5000 * scale)},
                                     anonymous_quotas={"api": int(500 * scale), "resolvers": int(3000 * scale)})
-            real_hub = LocalHub(root=tmp / "hub", tokens={TOKEN: "write"}, mode=mode).start()
-            real_ctx = dict(ctx, endpoint=real_hub.endpoint,
-                            urls=[u.replace(hub.endpoint, real_hub.endpoint) for u in ctx["urls"]])
-            real_ctx_path.write_text(json.dumps(real_ctx))
-            envs["project-real"] = child_env(sys.executable, hf_home, real_hub.endpoint)
-            envs["psh-real"] = child_env(args.psh_python, hf_home, real_hub.endpoint)
+            for rate in sorted({v.cdn_rate for v in variants if v.real}):  # one hub per per-connection CDN rate
+                real_hub = real_hubs[rate] = LocalHub(root=tmp / "hub", tokens={TOKEN: "write"},
+                                                      mode=replace(mode, cdn_connection_rate=rate)).start()
+                real_ctx = dict(ctx, endpoint=real_hub.endpoint,
+                                urls=[u.replace(hub.endpoint, real_hub.endpoint) for u in ctx["urls"]])
+                (tmp / f"ctx-real{_bench_cdn.label(rate)}.json").write_text(json.dumps(real_ctx))
+                envs[f"project-real{_bench_cdn.label(rate)}"] = child_env(sys.executable, hf_home, real_hub.endpoint)
+                envs[f"psh-real{_bench_cdn.label(rate)}"] = child_env(args.psh_python, hf_home, real_hub.endpoint)
         missing: dict[str, str | None] = {}
         for engine in sorted({v.engine for v in variants}):
             side = "psh" if engine == "spark-psh" else "project"
@@ -941,7 +945,7 @@ def main(argv: list[str] | None = None) -> int:
             for row in round_order(runnable, rnd, args.seed):
                 v = row.variant
                 side = "psh" if v.engine == "spark-psh" else "project"
-                target = real_hub if v.real else hub
+                target = real_hubs[v.cdn_rate] if v.real else hub
                 assert target is not None
                 target.reset_counters()
                 if v.real:
@@ -952,8 +956,12 @@ def main(argv: list[str] | None = None) -> int:
                                        for route in routes])
                 try:
                     log = tmp / "logs" / f"{v.name}-r{rnd}.log"
-                    res, err = run_child(pythons[side], v.runner, real_ctx_path if v.real else ctx_path,
-                                         envs[f"{side}-real" if v.real else side], args.timeout, log)
+                    tasks_log = _bench_cdn.stats_path(tmp / "logs", v.name, rnd)
+                    cap = _bench_cdn.label(v.cdn_rate)
+                    res, err = run_child(pythons[side], v.runner,
+                                         tmp / f"ctx-real{cap}.json" if v.real else ctx_path,
+                                         dict(envs[f"{side}-real{cap}" if v.real else side],
+                                              **{_bench_cdn.STATS_ENV: str(tasks_log)}), args.timeout, log)
                 finally:
                     if v.latency:
                         target.clear_faults()
@@ -968,7 +976,8 @@ def main(argv: list[str] | None = None) -> int:
                 downloads = ("resolve", "bridge", "cdn")
                 run = Run(seconds=res["seconds"] if res else None, error=err,
                           served=sum(c[r]["bytes_sent"] for r in downloads), api_calls=c["api"]["requests"],
-                          gets=sum(c[r]["requests"] for r in downloads), result=res or {}, real=real)
+                          gets=sum(c[r]["requests"] for r in downloads), result=res or {}, real=real,
+                          tasks=_bench_cdn.task_stats(tasks_log))
                 row.runs.append(run)
                 shown = f"{run.seconds:.2f}s" if run.seconds is not None else f"n/a ({err})"
                 print(f"  round {rnd + 1}/{args.rounds} {v.name:<28} {shown}  served "
@@ -977,6 +986,9 @@ def main(argv: list[str] | None = None) -> int:
         records = print_table(rows, data["bytes"], exp, many, args.rounds) if rows else []
         goals, info = print_goals(rows, data["bytes"], args.latency_ms) if rows else ([], {})
         real_goals, real_info = print_real_hub(rows, data["bytes"], args.latency_ms)
+        cdn_goals, cdn_info = _bench_cdn.print_cdn_table(rows, data["bytes"], args.cdn_rates)
+        real_goals += cdn_goals
+        real_info["cdn_rates"] = cdn_info
         phase_records, phase_goals, phase_info = phases.print_section(*phase_runs) if phase_runs else ([], [], {})
         total = time.monotonic() - wall
         print(f"total wall time {total:.0f}s (generation, upload and all runs)")
@@ -984,15 +996,16 @@ def main(argv: list[str] | None = None) -> int:
             params = {"size": args.size, "data_bytes": data["bytes"], "rows": data["rows"], "files": args.files,
                       "row_groups": data["row_groups"], "rounds": args.rounds, "quick": args.quick,
                       "many_files": many, "latency_ms": args.latency_ms, "real_hub": args.real_hub,
-                      "real_window": args.real_window, "only": args.only, "seed": args.seed,
+                      "real_window": args.real_window, "cdn_rates": args.cdn_rates, "only": args.only,
+                      "seed": args.seed,
                       "select_fraction": SELECT_FRACTION, "wall_seconds": total,
                       "phase_rounds": args.phase_rounds}
             _bench_json.write(args.json, _bench_json.document(
                 "read", params, records + phase_records, goals + real_goals + phase_goals,
                 dict(info, real_hub=real_info, phases=phase_info)))
     finally:
-        if real_hub is not None:
-            real_hub.stop()
+        for started in real_hubs.values():
+            started.stop()
         if hub is not None:
             hub.close()
         if args.keep:

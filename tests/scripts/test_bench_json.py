@@ -69,7 +69,7 @@ def test_bench_read_json(results: Path) -> None:
                       json_path=results / "read.json")
     assert doc["benchmark"] == "read"
     assert {k: doc["params"][k] for k in ("size", "files", "rounds", "many_files")} == \
-        {"size": 8 << 20, "files": 2, "rounds": 1, "many_files": 20}
+        {"size": 8_000_000, "files": 2, "rounds": 1, "many_files": 20}
     by = {v["name"]: v for v in doc["variants"]}
     assert set(by) == {"pyarrow-all", "plan-hfconnect-many", "daft-native-all", "daft-hfconnect-sel"}
     for name, v in by.items():

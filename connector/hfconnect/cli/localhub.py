@@ -62,6 +62,9 @@ def serve(
     trust_sha256: Annotated[bool, typer.Option("--trust-sha256", help="take each Xet file's sha256 as its shard "
                                                "claims it (default: checked against the file's bytes first, a "
                                                "guard the protocol does not require)")] = False,
+    cdn_connection_rate: Annotated[str, typer.Option(
+        metavar="SIZE", help="bytes per second each connection to the signed-URL/Xet-bridge listener is served at, "
+        "across its keep-alive requests (e.g. 25MB; 0: uncapped), as a CDN edge serves one connection")] = "0",
     cas_port: Annotated[int, typer.Option(help="port of the Xet CAS listener, which also serves the signed URLs "
                                           "(0 picks a free one; --cdn-port is the same listener)")] = 0,
 ) -> None:
@@ -76,10 +79,24 @@ def serve(
                    commit_window=commit_window, xet=not lfs_only, xet_token_expiry=xet_token_expiry,
                    commit_limits=commit_limits or real_hub, commit_timeout=commit_timeout,
                    commit_max_operations=commit_max_operations, commit_timeout_lands=commit_timeout_lands,
-                   check_sha256=not trust_sha256)
+                   check_sha256=not trust_sha256, cdn_connection_rate=_rate(cdn_connection_rate))
     tokens = [*(token or []), *(line for path in token_file or [] for line in token_lines(path))]
     run(root, host=host, port=port, tokens=tokens, faults=fault or [], seed=seed, ready_file=ready_file,
         mode=mode, cdn_port=cdn_port, cas_port=cas_port)
+
+
+def _rate(value: str) -> float:
+    """`25MB`, `25MiB`, `1e6` or `0` -> bytes per second."""
+    from ..options.parsers import parse_size
+
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        return float(parse_size("cdn-connection-rate", value))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--cdn-connection-rate") from None
 
 
 def token_lines(path: str) -> list[str]:

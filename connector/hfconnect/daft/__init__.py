@@ -51,6 +51,7 @@ def read_huggingface(
     batch_size: int | None = None,
     max_concurrency: int | None = None,
     prefetch: bool | None = None,
+    read_ahead_bytes: int | str | None = None,
     retry_budget: float | None = None,
     drop_labels: bool | None = None,
     drop_metadata: bool | None = None,
@@ -81,6 +82,7 @@ def read_huggingface(
         engine="daft", repo=repo, config=config, split=split or "all", revision=revision, token=token,
         endpoint=endpoint, data_files=data_files, data_dir=data_dir, columns=columns, filters=filters,
         daft_reader=reader, shard_size=shard_size, min_shards=min_shards, batch_size=batch_size,
+        read_ahead_bytes=read_ahead_bytes,
         max_concurrency=max_concurrency, prefetch=prefetch, retry_budget=retry_budget, drop_labels=drop_labels,
         drop_metadata=drop_metadata,
     )

@@ -87,6 +87,11 @@ class SignedUrls:
             target = self._targets.get(resolve_url)
         return target if target is not None and target.fresh(margin) else None
 
+    def last(self, resolve_url: str) -> Target | None:
+        """The target held for `resolve_url`, fresh or not."""
+        with self._lock:
+            return self._targets.get(resolve_url)
+
     def put(self, resolve_url: str, target: Target) -> None:
         with self._lock:
             self._targets[resolve_url] = target
@@ -139,7 +144,15 @@ def _headers(client: HubClient, url: str, extra: dict[str, str] | None = None) -
 
 
 def _target_for(client: HubClient, resolve_url_: str) -> Target:
-    return signed_urls.get(resolve_url_) or Target(resolve_url_, False)
+    """Where a read of the file starts: its signed URL while fresh; once it is about to expire, a new one (one
+    resolver request whatever the reads in flight); a file never redirected, `/resolve/` itself."""
+    known = signed_urls.get(resolve_url_)
+    if known is not None:
+        return known
+    stale = signed_urls.last(resolve_url_)
+    if stale is not None and stale.signed:
+        return _renewed(client, resolve_url_, stale)
+    return Target(resolve_url_, False)
 
 
 def _redirected(client: HubClient, resolve_url_: str, at: str, location: str) -> Target:
@@ -157,6 +170,11 @@ def resolve_target(client: HubClient, resolve_url_: str) -> Target:
     known = signed_urls.get(resolve_url_, margin=300.0)
     if known is not None:
         return known
+    return _resolve_now(client, resolve_url_)
+
+
+def _resolve_now(client: HubClient, resolve_url_: str) -> Target:
+    """Ask `/resolve/` where the file is (a HEAD: one resolver request) and record the answer."""
     retrier = Retrier(client.policy, f"HEAD {url_path(resolve_url_)}")
     while True:
         try:
@@ -174,6 +192,25 @@ def resolve_target(client: HubClient, resolve_url_: str) -> Target:
             retrier.failed(f"HTTP {resp.status}", status=resp.status, headers=resp.headers)
             continue
         raise _answer_error(client, resolve_url_, resp)
+
+
+_renewals: dict[str, threading.Lock] = {}
+
+
+def _renewed(client: HubClient, resolve_url_: str, stale: Target) -> Target:
+    """Where to read a file after its signed URL `stale` was refused. The reads of one file in flight (a task keeps
+    several) meet the expiry together: one of them asks `/resolve/` again, the others wait and take its answer, so
+    a renewal is one resolver request per file, as the first resolution was."""
+    with _pools_lock:
+        lock = _renewals.setdefault(resolve_url_, threading.Lock())
+    with lock:
+        known = signed_urls.get(resolve_url_)
+        if known is not None and known != stale:  # another read renewed it meanwhile
+            return known
+        target = _resolve_now(client, resolve_url_)  # one HEAD of /resolve/: the new signed URL, recorded
+        if not target.signed:  # the file is served by /resolve/ itself now: the stale URL is no use any more
+            signed_urls.drop(resolve_url_, stale)
+        return target
 
 
 def get_range_into(client: HubClient, resolve_url_: str, start: int, end: int, out: memoryview,
@@ -214,13 +251,13 @@ def get_range_into(client: HubClient, resolve_url_: str, start: int, end: int, o
                 continue
             if resp.status == 403 and target.signed:  # the signed URL expired: ask /resolve/ for a new one
                 resp.drain_conn()
-                signed_urls.drop(resolve_url_, target)
                 refreshes += 1
                 if refreshes > MAX_REFRESHES:
+                    signed_urls.drop(resolve_url_, target)
                     raise HubRequestError(f"{url_path(resolve_url_)}: the signed download URL was refused {refreshes}"
                                           " times right after it was issued; check the system clock",
                                           url_path=url_path(resolve_url_))
-                target = Target(resolve_url_, False)
+                target = _renewed(client, resolve_url_, target)
                 continue
             if resp.status in RETRY_STATUSES:
                 headers = dict(resp.headers)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +48,7 @@ class HubState:
     cas_base: str = ""  # http://HOST:PORT of the CAS listener (the same "other host" as the signed URLs)
 
     @classmethod
-    def open(cls, root: str | Path, tokens: dict[str, Token], faults: FaultPlan,
+    def open(cls, root: str | os.PathLike[str], tokens: dict[str, Token], faults: FaultPlan,
              mode: HubMode | None = None) -> HubState:
         storage = Storage(root)
         secret_file = Path(root) / "upload-secret"

@@ -34,6 +34,10 @@ class HubMode:
     redirects: bool = False
     cdn_host: str = "127.0.0.2"  # another loopback address: clients must see another host
     url_expiry: float = 3600.0  # seconds a signed CDN URL stays valid
+    # Bytes per second each TCP connection to the other host (CDN, Xet bridge, xorb reads) is served at, across its
+    # keep-alive requests; 0: as fast as the loopback goes. A CDN edge serves a connection at tens of MB/s, which is
+    # why readers keep many ranges in flight (localhub.throttle).
+    cdn_connection_rate: float = 0.0
     rate_limits: bool = False
     window: float = 300.0  # fixed window, seconds
     quotas: dict[str, int] = field(default_factory=lambda: dict(FREE_USER))  # per token
@@ -54,6 +58,8 @@ class HubMode:
     def __post_init__(self) -> None:
         if not all(0 < t < math.inf for t in (self.url_expiry, self.window, self.commit_window)):  # NaN fails too
             raise ValueError("url expiry and rate-limit windows must be positive, finite numbers of seconds")
+        if not 0 <= self.cdn_connection_rate < math.inf:  # NaN fails too
+            raise ValueError("the CDN connection rate must be a finite number of bytes per second >= 0 (0: uncapped)")
         if not 0 < self.xet_token_expiry < math.inf:
             raise ValueError("the Xet token expiry must be a positive, finite number of seconds")
         for quotas in (self.quotas, self.anonymous_quotas):
@@ -81,7 +87,8 @@ class HubMode:
                 "commit_window": self.commit_window, "xet": self.xet, "xet_token_expiry": self.xet_token_expiry,
                 "commit_limits": self.commit_limits, "commit_timeout": self.commit_timeout,
                 "commit_max_operations": self.commit_max_operations,
-                "commit_timeout_lands": self.commit_timeout_lands, "check_sha256": self.check_sha256}
+                "commit_timeout_lands": self.commit_timeout_lands, "check_sha256": self.check_sha256,
+                "cdn_connection_rate": self.cdn_connection_rate}
 
 
 def parse_quotas(spec: str) -> dict[str, int]:

@@ -15,6 +15,7 @@ from aiohttp import web
 from .context import RequestContext
 from .errors import HubError
 from .objects import ObjectBody
+from .throttle import THROTTLED_ROUTES, throttle_for
 
 __all__ = ["parse_range", "send_file_range", "serve_range", "stored_body"]
 
@@ -50,8 +51,9 @@ def _unsatisfiable(size: int) -> HubError:
 
 async def send_file_range(ctx: RequestContext, resp: web.StreamResponse, body: ObjectBody, start: int,
                           length: int) -> None:
-    """Stream [start, start+length) of an object: sendfile when it is one plain file and no fault shapes the body,
-    else piece by piece (paced, or cut short, as the fault rules say)."""
+    """Stream [start, start+length) of an object: sendfile when it is one plain file and nothing shapes the body,
+    else piece by piece (paced, or cut short, as the fault rules say; on the other host, paced per connection
+    when the mode caps its connections' rate: see throttle)."""
     decision = ctx.decision
     request = ctx.request
     await resp.prepare(request)
@@ -59,7 +61,13 @@ async def send_file_range(ctx: RequestContext, resp: web.StreamResponse, body: O
     transport = request.transport
     if transport is None:
         raise ConnectionResetError("client went away")
-    if body.path is not None and not decision.reset_after and not decision.bytes_per_sec and length:
+    throttle = (throttle_for(request.app, ctx.state.mode.cdn_connection_rate)
+                if ctx.route_class in THROTTLED_ROUTES else None)
+    pace = throttle.pace(transport, asyncio.get_running_loop().time()) if throttle is not None else None
+    if pace is not None:
+        pace.requests += 1
+    if (body.path is not None and not decision.reset_after and not decision.bytes_per_sec and pace is None
+            and length):
         try:
             with open(body.path, "rb") as f:
                 await asyncio.get_running_loop().sendfile(transport, f, start, length)
@@ -76,6 +84,8 @@ async def send_file_range(ctx: RequestContext, resp: web.StreamResponse, body: O
     loop = asyncio.get_running_loop()
     t0 = loop.time()
     for piece in body.iter_range(start, budget):
+        if throttle is not None and pace is not None:
+            await throttle.send(pace, len(piece))
         await resp.write(piece)
         sent += len(piece)
         if decision.bytes_per_sec:

@@ -270,6 +270,8 @@ def mode_arguments(mode: HubMode) -> list[str]:
         args += ["--lfs-only"]
     if not mode.check_sha256:
         args += ["--trust-sha256"]
+    if mode.cdn_connection_rate:
+        args += ["--cdn-connection-rate", f"{mode.cdn_connection_rate!r}"]
     if mode.xet_token_expiry != HubMode().xet_token_expiry:
         args += ["--xet-token-expiry", f"{mode.xet_token_expiry!r}"]
     return args

@@ -146,6 +146,7 @@ class ReadOptions:
     batch_size: int | None = None  # None: BATCH_ROWS for hfconnect's reader; Daft's native reader chooses its own
     max_concurrency: int = 16
     prefetch: bool = True
+    read_ahead_bytes: int = 128_000_000  # hfconnect's reader: its read-ahead budget per task (read.ahead)
     pushdown_filters: bool = False  # Spark only: see hfconnect.spark.source for why it is opt-in
     drop_labels: bool | None = None  # image/audio folders (plan.mediafolder): None is `datasets`' rule
     drop_metadata: bool | None = None

@@ -99,6 +99,9 @@ OPTIONS: tuple[Option, ...] = (
            "reader: whole row groups)", read=True),
     Option("max_concurrency", "int", 16, "parallel range requests while planning (footers)", read=True),
     Option("prefetch", "bool", True, "fetch the next row group while the current one decodes", read=True),
+    Option("read_ahead_bytes", "size", 128_000_000, "with prefetch: bytes per task fetched ahead of the decoder "
+           "(the next row groups' column chunks, across files, as parallel range requests); at least the row group "
+           "being read (reader=hfconnect)", read=True),
     Option("pushdown_filters", "bool", False, "take Spark's .where() filters (needs spark.sql.python."
            "filterPushdown.enabled; build a fresh DataFrame per query)", read=True, engines=frozenset({"spark"})),
     Option("drop_labels", "bool", None, "image/audio folders: a `label` column from the folder names or not "

@@ -43,6 +43,7 @@ def plan_files(options: ReadOptions, snapshot: Snapshot, files: Mapping[str, tup
     return ReadPlan(
         snapshot=snapshot, client=client, config=config, splits=tuple(files), file_schema=file_schema, schema=schema,
         shards=shards, filter=filter, batch_size=options.batch_rows, prefetch=options.prefetch,
+        read_ahead_bytes=options.read_ahead_bytes,
         add_split_column=options.split == "all", layout_source=source, total_files=len(chosen), total_bytes=total,
         footers_read=len(facts),
     )

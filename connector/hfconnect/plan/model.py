@@ -66,6 +66,7 @@ class ReadPlan:
     filter_columns: tuple[str, ...] = ()
     batch_size: int = 10_000
     prefetch: bool = True
+    read_ahead_bytes: int = 128_000_000  # per task, fetched ahead of the decoder (read.ahead)
     add_split_column: bool = False
     layout_source: str = "conventions"
     total_files: int = 0

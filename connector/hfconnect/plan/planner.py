@@ -140,7 +140,8 @@ def plan_read(options: ReadOptions, *, filter: object = None, filter_columns: It
         snapshot=replace(snapshot, pins={}), client=client,
         config=config, splits=tuple(chosen), file_schema=file_schema, schema=schema,
         shards=shards, filter=filter, filter_columns=filter_columns, batch_size=options.batch_rows,
-        prefetch=options.prefetch, add_split_column=options.split == "all", layout_source=source,
+        prefetch=options.prefetch, read_ahead_bytes=options.read_ahead_bytes,
+        add_split_column=options.split == "all", layout_source=source,
         total_files=len(files), total_bytes=total, footers_read=len(facts), notes=_pruning(filter, facts),
     )
 
@@ -163,7 +164,8 @@ def _plan_tars(options: ReadOptions, snapshot: Snapshot, config: str, chosen: di
         snapshot=replace(snapshot, pins={}), client=client, config=config, splits=tuple(chosen),
         file_schema=tars.schema, schema=_tar_schema(tars.schema, columns or options.columns, options.split),
         shards=shards, filter=filter, filter_columns=filter_columns, batch_size=options.batch_rows,
-        prefetch=options.prefetch, add_split_column=options.split == "all", layout_source=source,
+        prefetch=options.prefetch, read_ahead_bytes=options.read_ahead_bytes,
+        add_split_column=options.split == "all", layout_source=source,
         total_files=len(files), total_bytes=sum(f.size for _, f in files), footers_read=0, notes=(tars.note(),),
     )
 
@@ -329,6 +331,7 @@ def _plan_media(options: ReadOptions, snapshot: Snapshot, layout: _MediaLayout, 
         snapshot=replace(snapshot, pins={}), client=options.client, config=layout.config, splits=tuple(names),
         file_schema=media.schema, schema=schema, shards=pin_shards(tuple(shards), snapshot), filter=filter,
         filter_columns=filter_columns, batch_size=options.batch_rows, prefetch=options.prefetch,
+        read_ahead_bytes=options.read_ahead_bytes,
         add_split_column=options.split == "all", layout_source=layout.source, total_files=count,
         total_bytes=total, footers_read=0, notes=(note,), media_builder=media.builder,
     )

@@ -1,19 +1,22 @@
 """The shard reader: one shard -> a bounded stream of Arrow RecordBatches in the plan's schema.
 
 Per Parquet file: the footer (one range request, fetched a few files ahead), then row group by row group
-only the needed column chunks, prefetched one row group ahead while the current one decodes; pyarrow applies
-the filter to rows, so results are exact. Memory: the current and the next row group's selected columns,
-whatever the file size. WebDataset tars: read.webdataset. Image/audio folders: read.mediafolder builds a
-shard's rows, fetching the media files a few at a time (only for the media columns read and the rows the filter
-keeps).
+only the needed column chunks. With `prefetch` (the default) the row groups' chunks are fetched ahead of the
+decoder by read.ahead: several range requests in flight per task (coalesced spans, big ones as parallel parts),
+across the shard's files in decode order, within the `read_ahead_bytes` budget; pyarrow applies the filter to
+rows, so results are exact. Memory: the budget (at least the row group being decoded), whatever the file size.
+WebDataset tars: read.webdataset. Image/audio folders: read.mediafolder builds a shard's rows, fetching the media
+files a few at a time (only for the media columns read and the rows the filter keeps).
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -25,7 +28,11 @@ from ..hub.snapshot import Snapshot
 from ..plan.footers import Footer, open_fragment
 from ..plan.model import SPLIT_COLUMN, FilePart, ReadPlan, Shard
 from ..plan.textfiles import read_text_table
+from .ahead import ReadAhead
 from .webdataset import read_tar_part
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 __all__ = ["read_shard"]
 
@@ -33,9 +40,10 @@ __all__ = ["read_shard"]
 FOOTERS_AHEAD = 4  # Parquet files whose footers are fetched while an earlier file of the shard is read
 
 
-def read_shard(plan: ReadPlan, shard: Shard) -> Iterator[pa.RecordBatch]:
+def read_shard(plan: ReadPlan, shard: Shard) -> Generator[pa.RecordBatch, None, None]:
     """The shard's rows, file by file in order. The next files' footers (for small files: the whole file, one
-    request) are fetched in the background, so a shard of many small files pays latency once, not per file.
+    request) are fetched in the background, so a shard of many small files pays latency once, not per file, and
+    the read-ahead runs on into the next files as their footers arrive.
     Files the planner already resolved are read from the signed URLs it got (no resolver request)."""
     client = plan.client
     client.remember(shard.targets)
@@ -43,21 +51,51 @@ def read_shard(plan: ReadPlan, shard: Shard) -> Iterator[pa.RecordBatch]:
     if shard.media is not None:
         yield from _read_media(plan, shard, snapshot)
         return
+    parts = shard.parts
     pool = ThreadPoolExecutor(max_workers=FOOTERS_AHEAD, thread_name_prefix="hfconnect-footer")
-    ahead: dict[int, Future[Footer]] = {}
+    footers: dict[int, Future[Footer]] = {}
+    layouts: dict[int, _Layout] = {}  # files whose footer is in and whose row groups are queued
+    ahead = ReadAhead(_budget(plan)) if plan.prefetch else None
+    queued_to = 0  # parts before this one are queued (Parquet) or need no queueing
+    tail = [0]  # the last footer's size: later files of the shard are alike, one request gets theirs
 
-    def fetch_ahead(start: int) -> None:
-        for j in range(start, min(len(shard.parts), start + FOOTERS_AHEAD + 1)):
-            part = shard.parts[j]
-            if j not in ahead and part.format == "parquet":
-                ahead[j] = pool.submit(open_fragment, client, snapshot, part.path, part.size,
-                                       dataset=plan.filter is not None)
+    def fetch_footers(start: int) -> None:
+        for j in range(start, min(len(parts), start + FOOTERS_AHEAD + 1)):
+            part = parts[j]
+            if j not in footers and j not in layouts and j >= queued_to and part.format == "parquet":
+                footers[j] = pool.submit(open_fragment, client, snapshot, part.path, part.size,
+                                         dataset=plan.filter is not None, tail_bytes=tail[0])
+
+    def feed(current: int) -> None:
+        """Queue the row groups of file `current` (waiting for its footer), then of the files after it whose
+        footers are in, while the read-ahead has nothing queued and room; then ask for what fits."""
+        nonlocal queued_to
+        while queued_to < len(parts):
+            j = queued_to
+            if j > current and (ahead is None or ahead.queued() or ahead.held >= ahead.budget):
+                break
+            if parts[j].format == "parquet":
+                future = footers.get(j)
+                if j > current and (future is None or not future.done() or future.exception() is not None):
+                    break  # not in yet (or failed: the decoder meets the error when it gets there)
+                footer = footers.pop(j).result()
+                layouts[j] = layout = _Layout.of(plan, parts[j], footer)
+                tail[0] = max(tail[0], layout.footer_bytes)
+                if ahead is not None:
+                    for rg in layout.row_groups:
+                        ahead.add(footer.file, rg, layout.spans[rg])
+            queued_to += 1
+            if ahead is not None:
+                ahead.fill()
+        if ahead is not None:
+            ahead.fill()
 
     try:
-        for i, part in enumerate(shard.parts):
-            fetch_ahead(i)
+        for i, part in enumerate(parts):
+            fetch_footers(i)
             if part.format == "parquet":
-                batches = _read_parquet(plan, part, ahead.pop(i).result())
+                feed(i)
+                batches = _read_parquet(plan, part, layouts.pop(i), ahead, functools.partial(feed, i))
             elif part.format == "webdataset":
                 batches = read_tar_part(plan, part, snapshot, _needed_columns(plan, plan.file_schema.names))
             else:
@@ -67,9 +105,18 @@ def read_shard(plan: ReadPlan, shard: Shard) -> Iterator[pa.RecordBatch]:
                     yield _conform(plan, part, batch)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        for future in ahead.values():  # fetched but never read (the consumer stopped early)
-            if future.done() and future.exception() is None:
+        for layout in layouts.values():  # queued but never read (the consumer stopped early)
+            layout.footer.file.close()
+        for future in footers.values():  # fetched but never read
+            if future.done() and not future.cancelled() and future.exception() is None:
                 future.result().file.close()
+        if ahead is not None:
+            ahead.close()
+
+
+def _budget(plan: ReadPlan) -> int:
+    """The task's read-ahead budget: the `read_ahead_bytes` option."""
+    return plan.read_ahead_bytes
 
 
 def _read_media(plan: ReadPlan, shard: Shard, snapshot: Snapshot) -> Iterator[pa.RecordBatch]:
@@ -95,7 +142,7 @@ def _needed_columns(plan: ReadPlan, names: list[str]) -> list[str]:
     return wanted + sorted(extra - set(wanted))
 
 
-def _chunk_spans(metadata, row_group: int, leaf_indices: list[int]) -> list[tuple[int, int]]:  # noqa: ANN001
+def _chunk_spans(metadata: pq.FileMetaData, row_group: int, leaf_indices: list[int]) -> list[tuple[int, int]]:
     rg = metadata.row_group(row_group)
     ranges = []
     for j in leaf_indices:
@@ -107,33 +154,51 @@ def _chunk_spans(metadata, row_group: int, leaf_indices: list[int]) -> list[tupl
     return coalesce(ranges)
 
 
-def _read_parquet(plan: ReadPlan, part: FilePart, footer: Footer) -> Iterator[pa.RecordBatch]:
-    md = footer.metadata
-    names = footer.schema.names
-    read_cols = [c for c in plan.schema.names if c in names]
-    needed = set(_needed_columns(plan, names))
-    leaves = [j for j in range(md.num_columns) if md.schema.column(j).path.split(".")[0] in needed]
-    row_groups = list(part.row_groups) if part.row_groups is not None else list(range(md.num_row_groups))
-    spans = {rg: _chunk_spans(md, rg, leaves) for rg in row_groups}
+@dataclass
+class _Layout:
+    """A Parquet file of the shard, its footer in: the columns read, its row groups to read, and per row group
+    the coalesced spans of the column chunks needed."""
+
+    footer: Footer
+    read_cols: list[str]
+    row_groups: list[int]
+    spans: dict[int, list[tuple[int, int]]]
+    footer_bytes: int
+
+    @classmethod
+    def of(cls, plan: ReadPlan, part: FilePart, footer: Footer) -> _Layout:
+        md = footer.metadata
+        names = footer.schema.names
+        read_cols = [c for c in plan.schema.names if c in names]
+        needed = set(_needed_columns(plan, names))
+        leaves = [j for j in range(md.num_columns) if md.schema.column(j).path.split(".")[0] in needed]
+        row_groups = list(part.row_groups) if part.row_groups is not None else list(range(md.num_row_groups))
+        spans = {rg: _chunk_spans(md, rg, leaves) for rg in row_groups}
+        return cls(footer, read_cols, row_groups, spans, md.serialized_size + 8)
+
+
+def _read_parquet(plan: ReadPlan, part: FilePart, layout: _Layout, ahead: ReadAhead | None,
+                  refill: Callable[[], None]) -> Iterator[pa.RecordBatch]:
+    footer = layout.footer
     try:
-        for i, rg in enumerate(row_groups):
-            if plan.prefetch:
-                footer.file.prefetch(spans[rg])
-                if i + 1 < len(row_groups):
-                    footer.file.prefetch(spans[row_groups[i + 1]])
+        for rg in layout.row_groups:
             try:
                 if footer.fragment is not None:  # a filter: row groups pruned and rows filtered by pyarrow.dataset
                     yield from footer.fragment.subset(row_group_ids=[rg]).to_batches(
-                        columns=read_cols, filter=plan.filter, batch_size=plan.batch_size, use_threads=True)
+                        columns=layout.read_cols, filter=plan.filter, batch_size=plan.batch_size, use_threads=True)
                 else:
-                    yield from _row_group_batches(footer, rg, read_cols, plan.batch_size)
+                    yield from _row_group_batches(footer, rg, layout.read_cols, plan.batch_size)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
                 if isinstance(exc, HfConnectError):  # the Hub failed (HubRequestError is an OSError), not the file
                     raise
                 raise DataFileError(f"{plan.snapshot.repo_id}/{part.path}: row group {rg} cannot be read: {exc}",
                                     path=part.path) from None
-            footer.file.evict(spans[rg])
+            if ahead is not None:
+                ahead.done(footer.file, rg)
+                refill()
     finally:
+        if ahead is not None:
+            ahead.drop_file(footer.file)
         footer.file.close()
 
 

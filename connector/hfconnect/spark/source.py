@@ -2,7 +2,8 @@
 
 Options (case-insensitive; unknown ones are rejected with the list of valid ones; docs/options.md says what
 each does): config, split ("all" adds a `split` column), revision, token, endpoint, data_files, data_dir,
-columns, filters (JSON DNF), shard_size, min_shards, batch_size, max_concurrency, prefetch, pushdown_filters
+columns, filters (JSON DNF), shard_size, min_shards, batch_size, max_concurrency, prefetch,
+read_ahead_bytes, pushdown_filters
 (see `HuggingFaceDataSource.reader`), retry_budget, drop_labels, drop_metadata (image/audio folders).
 `.schema("id long, text string")` reads only those columns.
 """

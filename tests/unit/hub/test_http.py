@@ -3,6 +3,7 @@ never sent to the other host, expired URLs renewed, retries as the policy says, 
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -90,3 +91,36 @@ def test_expiry_is_read_from_the_signed_url() -> None:
     assert expiry_of("http://cdn/x?Expires=1800000000&Signature=s", 0) == 1_800_000_000
     assert expiry_of("http://cdn/x?X-Amz-Date=20260101T000000Z&X-Amz-Expires=3600", 0) == 1767225600 + 3600
     assert expiry_of("http://cdn/x?sig=1", 100.0) == 100.0 + 50 * 60
+
+
+@pytest.mark.parametrize("how", ["refused", "about to expire"])
+def test_reads_in_flight_renew_an_expired_url_with_one_resolver_request(standin, how: str) -> None:
+    """A task keeps several ranges of a file in flight: when its signed URL is refused (or is about to expire),
+    one of them asks `/resolve/` again and the others take its answer."""
+    import threading
+
+    client, url = _client(standin)
+    assert client.read_range(url, 0, 10) == DATA[:10]
+    old = signed_urls.get(url)
+    assert old is not None
+    if how == "refused":  # looks fresh to us, the CDN refuses it
+        stale = old.__class__(re.sub(r"Expires=\d+", "Expires=1", old.url), True, time.time() + 3600, time.time())
+    else:  # our clock says it expires within the margin: renewed before use
+        stale = old.__class__(old.url, True, time.time() + 1, time.time() - 3600)
+    signed_urls.put(url, stale)
+    before = len([k for k, _, _ in standin.script.seen if k == "resolve"])
+    got: dict[int, bytes] = {}
+    start = threading.Barrier(8)
+
+    def read(i: int) -> None:
+        start.wait()
+        got[i] = bytes(client.read_range(url, i * 1000, i * 1000 + 1000))
+
+    threads = [threading.Thread(target=read, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(got[i] == DATA[i * 1000:(i + 1) * 1000] for i in range(8))
+    assert len([k for k, _, _ in standin.script.seen if k == "resolve"]) == before + 1
+    assert signed_urls.get(url) not in (None, stale)

@@ -26,6 +26,13 @@ def test_the_lfs_only_variant_and_the_token_expiry_reach_the_serve_flags() -> No
     assert mode_arguments(HubMode(check_sha256=False)) == ["--trust-sha256"]
 
 
+def test_the_cdn_connection_rate_is_off_unless_asked_and_reaches_the_serve_flags() -> None:
+    assert HubMode().cdn_connection_rate == 0 == HubMode.real_hub().cdn_connection_rate
+    capped = HubMode.real_hub(cdn_connection_rate=25e6)
+    assert mode_arguments(capped)[-2:] == ["--cdn-connection-rate", "25000000.0"]
+    assert "--cdn-connection-rate" not in mode_arguments(HubMode.real_hub())
+
+
 def test_real_hub_switches_everything_on_with_the_hubs_quotas() -> None:
     mode = HubMode.real_hub()
     assert (mode.redirects, mode.rate_limits, mode.window) == (True, True, 300.0)
@@ -53,6 +60,8 @@ def test_quotas_are_not_shared_between_modes() -> None:
     ({"quotas": {"api": 0}}, "rate-limit quotas must be whole numbers >= 1"),
     ({"quotas": {"api": 1.5}}, "rate-limit quotas must be whole numbers >= 1"),
     ({"commit_quota": 0}, "the commit quota must be >= 1"),
+    ({"cdn_connection_rate": -1}, "the CDN connection rate must be a finite number of bytes per second >= 0"),
+    ({"cdn_connection_rate": float("nan")}, "the CDN connection rate must be a finite number"),
     ({"xet_token_expiry": 0}, "the Xet token expiry must be a positive, finite number of seconds"),
     ({"xet_token_expiry": float("nan")}, "the Xet token expiry must be a positive, finite number of seconds"),
 ])
@@ -68,7 +77,7 @@ def test_public_is_json_and_a_copy() -> None:
     assert set(public) == {"redirects", "cdn_host", "url_expiry", "rate_limits", "window", "quotas",
                            "anonymous_quotas", "commit_quota", "commit_window", "xet", "xet_token_expiry",
                            "commit_limits", "commit_timeout", "commit_max_operations", "commit_timeout_lands",
-                           "check_sha256"}
+                           "check_sha256", "cdn_connection_rate"}
     public["quotas"]["api"] = 1
     assert mode.quotas["api"] == 1000
 

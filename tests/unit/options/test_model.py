@@ -145,8 +145,8 @@ def test_from_strings_keys_are_case_insensitive_and_path_is_the_repo() -> None:
 
 
 READ_KEYS = ("batch_size, columns, config, data_dir, data_files, drop_labels, drop_metadata, endpoint, filters, "
-             "max_concurrency, min_shards, prefetch, pushdown_filters, repo, retry_budget, revision, shard_size, "
-             "split, token")
+             "max_concurrency, min_shards, prefetch, pushdown_filters, read_ahead_bytes, repo, retry_budget, "
+             "revision, shard_size, split, token")
 WRITE_KEYS = ("cdc, commit_description, commit_message, compression, compression_level, config, "
               "content_defined_row_groups, create_pr, data_dir, dictionary, endpoint, features, format, "
               "max_commit_operations, max_file_size, mode, page_index, private, repo, retry_budget, revision, "

@@ -116,3 +116,20 @@ def test_inspect_many(hub_files: tuple[InProcessHub, HubClient, Snapshot]) -> No
     assert hub.counters()["resolve"]["requests"] == before + 2
     with pytest.raises(DataFileError, match="data/bad.parquet"):
         inspect_many(client, snap, [*files, ("data/bad.parquet", len(FILES["data/bad.parquet"]))])
+
+
+def test_footers_larger_than_the_tail_are_one_request_once_one_is_known(inproc_hub: InProcessHub) -> None:
+    """A wide schema's footer is past the 64 KiB a first read fetches: the first file costs two requests, the next
+    files' first reads fetch as much as it was, so each of them is one."""
+    wide = pa.table({f"column_with_a_long_name_{i:04d}": pa.array([i, i + 1]) for i in range(600)})
+    data = parquet_bytes(wide)
+    assert pq.ParquetFile(pa.BufferReader(data)).metadata.serialized_size > 64 * 1024
+    files = {f"data/w{i}.parquet": data for i in range(4)}
+    inproc_hub.dataset("o/wide-footers", files)
+    client = HubClient(inproc_hub.endpoint, WRITE_TOKEN, FAST)
+    snap = client.snapshot("o/wide-footers", "main")
+    before = inproc_hub.counters()["bridge"]["requests"]
+    facts = inspect_many(client, snap, [(p, len(data)) for p in files], concurrency=1)
+    assert all(f.schema.equals(wide.schema) for f in facts.values())
+    assert all(f.footer_bytes > 64 * 1024 for f in facts.values())
+    assert inproc_hub.counters()["bridge"]["requests"] - before == 2 + 3  # two for the first, then one each

@@ -251,3 +251,48 @@ def test_an_image_folder_shard_fetches_only_the_media_of_the_rows_and_columns_re
     before = inproc_hub.downloads()
     assert [r["image"]["path"] for r in _read(kept).to_pylist()] == ["3.png", "4.png"]
     assert inproc_hub.downloads() - before <= 2 * 2  # two images (a Xet file: resolve's 302, then the bridge)
+
+
+def test_the_read_ahead_runs_across_files_within_its_budget(dataset: InProcessHub, tmp_path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Several row groups' chunks in flight per task, on into the next files as their footers arrive, within the
+    budget (the next row group is fetched even past it); rows exact. The task's stats line says what it held."""
+    from hfconnect.read import ahead
+
+    stats = tmp_path / "stats.jsonl"
+    monkeypatch.setenv(ahead.STATS_ENV, str(stats))
+    plan = plan_read(_options(dataset, min_shards=1))
+    (shard,) = plan.shards
+    assert len(shard.parts) == 3
+    per_group = max(n for p in shard.parts for n in [p.size // 4])  # 4 row groups a file
+    from hfconnect.read import reader
+
+    monkeypatch.setattr(reader, "_budget", lambda plan: 3 * per_group)
+    assert _read(plan).equals(pa.concat_tables(TRAIN))
+    (line,) = stats.read_text().splitlines()
+    record = json.loads(line)
+    assert record["budget"] == 3 * per_group and record["row_groups"] == 12
+    assert 0 < record["peak_bytes"] <= record["budget"] and record["over_budget"] == 0
+    assert record["asked_bytes"] >= sum(p.size for p in shard.parts) // 2  # the blob column: most of the bytes
+
+
+def test_without_prefetch_nothing_is_read_ahead(dataset: InProcessHub, tmp_path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from hfconnect.read import ahead
+
+    monkeypatch.setenv(ahead.STATS_ENV, str(tmp_path / "stats.jsonl"))
+    plan = plan_read(_options(dataset, min_shards=1, prefetch=False))
+    assert _read(plan).equals(pa.concat_tables(TRAIN))
+    assert not (tmp_path / "stats.jsonl").exists()
+
+
+def test_the_read_ahead_budget_is_the_option(dataset: InProcessHub, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hfconnect.read import ahead
+
+    stats = tmp_path / "stats.jsonl"
+    monkeypatch.setenv(ahead.STATS_ENV, str(stats))
+    plan = plan_read(_options(dataset, min_shards=1, read_ahead_bytes="100KB"))
+    assert plan.read_ahead_bytes == 100_000
+    assert plan_read(_options(dataset)).read_ahead_bytes == 128_000_000
+    assert _read(plan).equals(pa.concat_tables(TRAIN))
+    assert json.loads(stats.read_text().splitlines()[0])["budget"] == 100_000
