@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["RangeFile", "io_pool"]
 
 TAIL_BYTES = 64 * 1024
-PART_BYTES = 8 * 1024 * 1024  # spans above this are fetched as parallel parts (each a request of its own)
+PART_BYTES = 4 * 1024 * 1024  # spans above this are fetched as parallel parts: a CDN paces each connection
 IO_THREADS = 32  # per process: requests in flight over every task of the process (each task's own budget bounds it)
 _pool: dict[int, ThreadPoolExecutor] = {}
 _pool_lock = threading.Lock()

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["STATS_ENV", "ReadAhead", "Stats"]
 
-START_WINDOW = 2
+START_WINDOW = 4  # row groups in flight at first; doubles with each one decoded (an early stop fetches little)
 MAX_WINDOW = 64  # row groups in flight at most, however small (each is a request or more; reads scan them)
 STATS_ENV = "HFCONNECT_READ_STATS"
 _stats_lock = threading.Lock()

@@ -36,20 +36,22 @@ def _queue(ahead: ReadAhead, f: _File, sizes: list[int]) -> None:
 
 def test_row_groups_are_asked_for_in_order_within_the_budget_and_the_window() -> None:
     f = _File()
-    ahead = ReadAhead(budget=100)
-    _queue(ahead, f, [30] * 10)
+    budget = 30 * (START_WINDOW + 1) + 10  # one row group more than the first window, and a bit
+    ahead = ReadAhead(budget=budget)
+    _queue(ahead, f, [30] * 12)
     ahead.fill()
-    assert START_WINDOW == 2 and len(f.asked) == 2 and ahead.held == 60  # the window, not yet the budget
+    assert len(f.asked) == START_WINDOW and ahead.held == 30 * START_WINDOW  # the window, not yet the budget
     ahead.done(f, 0)  # type: ignore[arg-type]
-    assert f.evicted == [(0, 30)] and ahead.held == 30
-    ahead.fill()
-    assert f.asked == [(i * 30, i * 30 + 30) for i in range(4)] and ahead.held == 90  # the budget now
+    assert f.evicted == [(0, 30)] and ahead.held == 30 * (START_WINDOW - 1)
+    ahead.fill()  # the window doubled: now the budget decides
+    held = 30 * (START_WINDOW + 1)
+    assert f.asked == [(i * 30, i * 30 + 30) for i in range(START_WINDOW + 2)] and ahead.held == held
     for rg in (1, 2, 3):
         ahead.done(f, rg)  # type: ignore[arg-type]
         ahead.fill()
-        assert ahead.held <= 100
-    assert ahead.stats.peak == 90 and ahead.stats.over_budget == 0
-    assert ahead.queued() == 10 - len(f.asked)
+        assert ahead.held <= budget
+    assert ahead.stats.peak == held and ahead.stats.over_budget == 0
+    assert ahead.queued() == 12 - len(f.asked)
 
 
 def test_the_next_row_group_is_asked_for_even_past_the_budget() -> None:
@@ -83,7 +85,8 @@ def test_files_queue_after_each_other_and_a_closed_file_frees_its_bytes(tmp_path
     ahead.close()
     (line,) = stats.read_text().splitlines()
     record = json.loads(line)
-    assert (record["budget"], record["peak_bytes"], record["asked_bytes"], record["row_groups"]) == (1000, 20, 40, 4)
+    peak = 10 * min(4, START_WINDOW)  # the first window, over both files
+    assert (record["budget"], record["peak_bytes"], record["asked_bytes"], record["row_groups"]) == (1000, peak, 40, 4)
     assert record["peak_rss_bytes"] > 0 and record["pid"] > 0
 
 
@@ -105,5 +108,5 @@ def test_the_window_doubles_up_to_its_cap_for_small_row_groups() -> None:
         ahead.done(f, rg)  # type: ignore[arg-type]
         ahead.fill()
         in_flight.append(len(f.asked) - rg - 1)
-    assert in_flight[:4] == [4, 8, 16, 32]  # doubling with each row group done
+    assert in_flight[:3] == [min(MAX_WINDOW, START_WINDOW << i) for i in (1, 2, 3)]  # doubling per row group done
     assert max(in_flight) == MAX_WINDOW
