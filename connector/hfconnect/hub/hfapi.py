@@ -1,11 +1,11 @@
 """huggingface_hub's HfApi under hfconnect's ONE retry policy.
 
-huggingface_hub retries some requests itself (tree and commit pages, preupload, LFS transfers: 5 tries,
-1-8 s apart, plus the RateLimit wait), others not at all; wrapping our own retries around its calls multiplied
-the two (a constant 500 on uploads took ~145 s to fail a write). Instead, while hfconnect runs an HfApi call,
-two event hooks on huggingface_hub's shared HTTP session take over: a retryable answer (408/429/5xx) leaves
-the call at once as `RetryableAnswer`, so huggingface_hub never retries it, and `call()` applies our policy to
-the whole call; a re-send huggingface_hub makes after a dropped connection is refused once our budget for the
+huggingface_hub retries some requests itself (tree and commit pages, preupload, LFS transfers: 5 tries, 1-8 s
+apart, plus the RateLimit wait), others not at all; wrapping our own retries around its calls multiplied the two
+(a constant 500 on uploads took minutes to fail a write: bench/MEASUREMENTS.md). Instead, while hfconnect runs an
+HfApi call, two event hooks on huggingface_hub's shared HTTP session take over: a retryable answer (408/429/5xx)
+leaves the call at once as `RetryableAnswer`, so huggingface_hub never retries it, and `call()` applies our policy
+to the whole call; a re-send huggingface_hub makes after a dropped connection is refused once our budget for the
 call is spent. Outside hfconnect's calls the hooks do nothing, so the session stays as the user has it.
 
 Uploads through Xet storage bypass that session: hf_xet has its own client and retries, which `xet` bounds by

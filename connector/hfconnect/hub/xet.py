@@ -39,8 +39,8 @@ __all__ = ["CacheScope", "XetFailure", "XetRetry", "cache_scope", "exception_cha
 log = logging.getLogger("hfconnect.hub")
 
 # Retry series a failing upload can wait through one after another: a CAS that is down fails each global-dedup
-# query hf_xet makes before its first xorb upload (measured on the local hub: 1 for a 165 KB file, 3 for a 313 MB
-# one; at most one per 256 chunks), then the xorb upload itself.
+# query hf_xet makes before its first xorb upload (a few per file, at most one per 256 chunks: the counts measured
+# are in bench/MEASUREMENTS.md), then the xorb upload itself.
 XET_SERIES = 4
 _GROWING_BASE = 2.0  # hf_xet multiplies each delay by its base's whole seconds: 2 s is the smallest base that grows
 RETRY_KEYS = ("HF_XET_CLIENT_RETRY_MAX_ATTEMPTS", "HF_XET_CLIENT_RETRY_BASE_DELAY", "HF_XET_CLIENT_RETRY_MAX_DURATION")

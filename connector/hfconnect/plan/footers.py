@@ -43,8 +43,8 @@ def parquet_format() -> ds.ParquetFileFormat:
 @dataclass
 class Footer:
     """A Parquet file over HTTP with its footer loaded: a pyarrow.parquet file for plain reads, or a dataset
-    fragment where a filter needs statistics pruning and row filtering (pyarrow.dataset imports pandas: ~0.3 s
-    in every fresh Python worker, which a read without a filter need not pay)."""
+    fragment where a filter needs statistics pruning and row filtering (pyarrow.dataset imports pandas, a cost
+    in every fresh Python worker that a read without a filter need not pay: bench/MEASUREMENTS.md)."""
 
     path: str
     file: RangeFile

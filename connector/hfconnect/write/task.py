@@ -39,7 +39,7 @@ log = logging.getLogger("hfconnect.write")
 # such files keep their bytes in the operation (the Hub's own threshold for files no LFS pattern covers).
 REGULAR_FILE_LIMIT = 10 * 1024 * 1024
 # Small files upload in groups, one `preupload_lfs_files` call (one Xet session) per group: per call the fixed
-# cost (a preupload request, a Xet token and session, a shard) is ~25 ms, which dominates for many small files.
+# cost (a preupload request, a Xet token and session, a shard; bench/MEASUREMENTS.md) dominates for many small files.
 GROUP_FILES = 64
 GROUP_BYTES = 32 * 1024 * 1024
 
