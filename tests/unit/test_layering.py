@@ -10,6 +10,10 @@ then `cli`. `localhub`, the offline Hub the tests run against, stands beside the
 
 The core never imports an engine (pyspark, daft, ray), not even inside a function: `test_isolation.py` checks
 what importing it loads at run time, this file what any of its functions could import.
+
+What this reading does not see: a module imported by a name built at run time (`importlib.import_module`, which
+only `_lazy.py` uses, from maps written as dict literals, which are read here), and the implicit import of a
+package's `__init__` when one of its submodules is imported (a cycle through an `__init__` would pass).
 """
 
 from __future__ import annotations

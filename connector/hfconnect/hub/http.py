@@ -194,23 +194,29 @@ def _resolve_now(client: HubClient, resolve_url_: str) -> Target:
         raise _answer_error(client, resolve_url_, resp)
 
 
-_renewals: dict[str, threading.Lock] = {}
+_renewals: dict[tuple[int, str], threading.Lock] = {}  # (pid, file) -> the lock of its renewal under way
 
 
 def _renewed(client: HubClient, resolve_url_: str, stale: Target) -> Target:
     """Where to read a file after its signed URL `stale` was refused. The reads of one file in flight (a task keeps
     several) meet the expiry together: one of them asks `/resolve/` again, the others wait and take its answer, so
     a renewal is one resolver request per file, as the first resolution was."""
+    key = (os.getpid(), resolve_url_)  # a lock held while a process forked stays held in the child: not shared
     with _pools_lock:
-        lock = _renewals.setdefault(resolve_url_, threading.Lock())
-    with lock:
-        known = signed_urls.get(resolve_url_)
-        if known is not None and known != stale:  # another read renewed it meanwhile
-            return known
-        target = _resolve_now(client, resolve_url_)  # one HEAD of /resolve/: the new signed URL, recorded
-        if not target.signed:  # the file is served by /resolve/ itself now: the stale URL is no use any more
-            signed_urls.drop(resolve_url_, stale)
-        return target
+        lock = _renewals.setdefault(key, threading.Lock())
+    try:
+        with lock:
+            known = signed_urls.get(resolve_url_)
+            if known is not None and known != stale:  # another read renewed it meanwhile
+                return known
+            target = _resolve_now(client, resolve_url_)  # one HEAD of /resolve/: the new signed URL, recorded
+            if not target.signed:  # the file is served by /resolve/ itself now: the stale URL is no use any more
+                signed_urls.drop(resolve_url_, stale)
+            return target
+    finally:
+        with _pools_lock:  # kept only while a renewal may be under way: a long reader does not grow it
+            if _renewals.get(key) is lock:
+                del _renewals[key]
 
 
 def get_range_into(client: HubClient, resolve_url_: str, start: int, end: int, out: memoryview,

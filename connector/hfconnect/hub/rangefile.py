@@ -117,10 +117,14 @@ class RangeFile(io.RawIOBase):
         return self._submit(start, end).result()
 
     def prefetch(self, spans: list[tuple[int, int]]) -> int:
-        """Start fetching these [start, end) spans in the background; the bytes newly asked for."""
+        """Start fetching these [start, end) spans in the background; the bytes newly asked for. Spans inside the
+        footer's tail are served from it (a small file came whole with its footer): never asked for again."""
         asked = 0
         for span in spans:
             with self._lock:
+                tail = self._tail
+                if tail is not None and span[0] >= tail[0]:
+                    continue
                 if span not in self._spans and not self._closed.is_set():
                     self._spans[span] = self._submit(*span)
                     asked += span[1] - span[0]

@@ -98,7 +98,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("batch_size", "int", None, "rows per Arrow batch handed to the engine (default 65,536; Daft's native "
            "reader: whole row groups)", read=True),
     Option("max_concurrency", "int", 16, "parallel range requests while planning (footers)", read=True),
-    Option("prefetch", "bool", True, "fetch the next row group while the current one decodes", read=True),
+    Option("prefetch", "bool", True, "fetch the next row groups while the current one decodes (read_ahead_bytes "
+           "bounds them); false: one range at a time", read=True),
     Option("read_ahead_bytes", "size", 128_000_000, "with prefetch: bytes per task fetched ahead of the decoder "
            "(the next row groups' column chunks, across files, as parallel range requests); at least the row group "
            "being read (reader=hfconnect)", read=True),

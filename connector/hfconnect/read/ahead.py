@@ -74,8 +74,9 @@ class ReadAhead:
         self.stats = Stats(self.budget)
         self._queue: deque[_Unit] = deque()  # not yet asked for
         self._asked: dict[tuple[int, Any], _Unit] = {}  # asked for, not yet done
-        # Row groups in flight at most: 2 at first, doubling with each one decoded up to MAX_WINDOW (a consumer that
-        # stops after a few rows, a LIMIT, has not fetched the budget's worth for nothing); the budget bounds it too.
+        # Row groups in flight at most: START_WINDOW at first, doubling with each one decoded up to MAX_WINDOW (a
+        # consumer that stops after a few rows, a LIMIT, has not fetched the budget's worth for nothing); the budget
+        # bounds it too.
         self._window = START_WINDOW
 
     def add(self, file: RangeFile, key: Any, spans: list[tuple[int, int]]) -> None:

@@ -77,11 +77,12 @@ from ..hub.bucket_manifest import (
     manifest_path,
     under_prefix,
 )
+from ..hub.bucket_upload import BucketUpload, upload_to_bucket
 from ..hub.buckets import BucketPath, list_bucket_files, read_manifest
 from ..hub.client import HubClient
 from ..options import WriteOptions
 from .bucket_target import BucketTarget
-from .bucket_task import BucketUpload, upload_to_bucket, write_bucket_task
+from .bucket_task import write_bucket_task
 from .task import TaskMessage, UploadedFile, schema_fingerprint
 
 __all__ = ["BucketState", "BucketWriteJob", "BucketWriteResult", "is_gone", "published_mark", "published_since"]

@@ -29,7 +29,7 @@ from .tar_writer import RollingTarWriter
 if TYPE_CHECKING:
     from huggingface_hub import CommitOperationAdd
 
-    from .bucket_task import BucketUpload
+    from ..hub.bucket_upload import BucketUpload
 
 __all__ = ["SplitFileWriter", "TaskMessage", "Upload", "UploadedFile", "file_suffix", "run_split_writer",
            "schema_fingerprint", "write_routed_task", "write_task"]

@@ -90,6 +90,20 @@ def test_the_footer_tail_is_kept_for_later_footer_reads(served: Served) -> None:
     f.close()
 
 
+def test_spans_inside_the_footer_tail_are_not_fetched_again(served: Served) -> None:
+    """A small file comes whole with its footer read: the read-ahead's spans of it cost no request."""
+    _, client, url, _ = served
+    f = RangeFile(client, url, len(BLOB), "blob.parquet", tail_bytes=len(BLOB))
+    f.seek(-8, io.SEEK_END)
+    f.read(8)  # the footer read: the whole file, one request
+    before = _gets(served)
+    assert f.prefetch([(1000, 50_000), (60_000, 70_000)]) == 0
+    f.seek(2000)
+    assert bytes(f.read(40_000)) == BLOB[2000:42_000]
+    assert _gets(served) == before
+    f.close()
+
+
 def test_prefetched_spans_serve_reads_until_evicted(served: Served) -> None:
     _, client, url, _ = served
     f = RangeFile(client, url, len(BLOB), "blob.parquet")

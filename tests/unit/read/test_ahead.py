@@ -1,6 +1,6 @@
 """The read-ahead's bookkeeping (read.ahead), on files that record what they were asked: row groups asked for in
-decode order while they fit the budget (the next one always), a window that starts at two row groups and doubles
-with each one decoded, bytes freed when a row group is done, and one stats line per task when asked."""
+decode order while they fit the budget (the next one always), a window that starts at START_WINDOW row groups and
+doubles with each one decoded, bytes freed when a row group is done, and one stats line per task when asked."""
 
 from __future__ import annotations
 

@@ -11,8 +11,9 @@ import pytest
 
 from hfconnect.errors import HfConnectError
 from hfconnect.hub import xet
+from hfconnect.hub.bucket_upload import BucketUpload
 from hfconnect.options import WriteOptions
-from hfconnect.write.bucket_task import BucketParallelWriter, BucketUpload, write_bucket_task
+from hfconnect.write.bucket_task import BucketParallelWriter, write_bucket_task
 from hfconnect.write.parallel import ParallelFileWriter
 from tests.unit.inprocess_hub import WRITE_TOKEN, InProcessHub
 
