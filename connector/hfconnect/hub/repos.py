@@ -13,13 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..errors import AuthenticationError, HubRequestError
+
 if TYPE_CHECKING:
     from huggingface_hub import CommitOperation, CommitOperationAdd, GitRefs
 
     from .client import HubClient
 
 __all__ = ["Committed", "create_branch", "create_commit", "create_repo", "delete_branch", "delete_repo",
-           "list_refs", "preupload", "repo_exists", "repo_sha", "token_role"]
+           "list_refs", "preupload", "repo_exists", "repo_sha", "require_write_token", "token_role"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,23 @@ def token_role(client: HubClient, *, where: str) -> str | None:
     me: dict[str, Any] = client.call("whoami", client.api().whoami, where=where)
     role = me.get("auth", {}).get("accessToken", {}).get("role")
     return role if isinstance(role, str) else None
+
+
+def require_write_token(client: HubClient, *, target: str, repo: str) -> None:
+    """Fail before any row is computed when the client's token cannot write to `target` (none, or read-only);
+    when `whoami` itself fails, the upload will tell. AuthenticationError names `target` and the fix."""
+    if not client.token:
+        raise AuthenticationError(f"writing to {target} needs a token with write access: pass option token, set "
+                                  "HF_TOKEN or log in with `hf auth login`", repo=repo)
+    try:
+        role = token_role(client, where=f"the token given for {target}")
+    except AuthenticationError:
+        raise
+    except HubRequestError:
+        return  # whoami unavailable: the upload itself will tell
+    if role == "read":
+        raise AuthenticationError(f"the token given for {target} is read-only: writing needs a write token",
+                                  repo=repo)
 
 
 def repo_sha(client: HubClient, repo_id: str, *, where: str | None = None, repo_type: str = "dataset") -> str | None:

@@ -225,19 +225,7 @@ class BucketWriteJob:
                                       "write with mode overwrite or to another prefix", repo=self.target.bucket_id)
 
     def _check_token_can_write(self) -> None:
-        o, client = self.options, self.client
-        if not o.token:
-            raise AuthenticationError(f"writing to {self.where} needs a token with write access: pass option "
-                                      "token, set HF_TOKEN or log in with `hf auth login`", repo=o.repo)
-        try:
-            role = repos.token_role(client, where=f"the token given for {self.where}")
-        except AuthenticationError:
-            raise
-        except HubRequestError:
-            return  # whoami unavailable: the upload itself will tell
-        if role == "read":
-            raise AuthenticationError(f"the token given for {self.where} is read-only: writing needs a write token",
-                                      repo=o.repo)
+        repos.require_write_token(self.client, target=self.where, repo=self.options.repo)
 
     def _ensure_bucket(self) -> None:
         client, bucket = self.client, self.target.bucket_id

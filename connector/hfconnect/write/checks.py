@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import pyarrow as pa
 
-from ..errors import AuthenticationError, HfConnectError, HubRequestError, SchemaMismatchError
+from ..errors import HfConnectError, SchemaMismatchError
 from ..hub import repos
 from ..hub.client import HubClient
 from ..hub.datafiles import parse_card_yaml, resolve_layout
@@ -60,19 +60,7 @@ class TargetChecks:
     # ---- before any row --------------------------------------------------------------------------
     def check_token_can_write(self) -> None:
         """Fail before any row is computed when the token cannot write (a read token, or none)."""
-        o = self.options
-        if not o.token:
-            raise AuthenticationError(f"writing to {o.repo} needs a token with write access: pass option token, "
-                                      "set HF_TOKEN or log in with `hf auth login`", repo=o.repo)
-        try:
-            role = repos.token_role(self.client, where=f"the token given for {o.repo}")
-        except AuthenticationError:
-            raise
-        except HubRequestError:
-            return  # whoami unavailable: the upload itself will tell
-        if role == "read":
-            raise AuthenticationError(f"the token given for {o.repo} is read-only: writing needs a write token",
-                                      repo=o.repo)
+        repos.require_write_token(self.client, target=self.options.repo, repo=self.options.repo)
 
     def read_head(self, sha: str | None = None) -> BranchState:
         """The branch head (or the given commit of it): its files, the config's splits' files and the card."""

@@ -38,6 +38,11 @@ def _options(hub: InProcessHub, **kw: object) -> WriteOptions:
 
 
 def _object(hub: InProcessHub, sha256: str) -> bytes:
+    """The stored bytes of an uploaded file. A Xet upload's file is recorded once the hub's background check of
+    its sha256 holds (a commit waits for it; this read must too)."""
+    check = hub.state.xet_store.check_of(sha256)
+    if check is not None:
+        check.result(timeout=60)
     body = hub.state.storage.open_object(sha256)
     assert body is not None
     return b"".join(body.iter_range(0, body.size))
