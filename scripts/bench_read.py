@@ -839,7 +839,8 @@ def setup_psh(python: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--size", type=parse_size, default=parse_size("2GB"), help="dataset size (default 2GB)")
+    # A size is parsed after the child modes return: a peer's child runs in a venv without hfconnect.
+    ap.add_argument("--size", default="2GB", help="dataset size (default 2GB)")
     ap.add_argument("--files", type=int, default=16, help="Parquet files in the dataset (default 16)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="(c) with 1,000 files instead of 10,000")
@@ -876,6 +877,10 @@ def main(argv: list[str] | None = None) -> int:
         return child_main(args.child, args.ctx)
     if args.phase_child:
         return phase_child_main(args.phase_child, args.ctx)
+    try:
+        args.size = parse_size(args.size)
+    except argparse.ArgumentTypeError as exc:
+        ap.error(f"argument --size: {exc}")
     os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # 10,000 upload bars would bury the table
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     if args.setup_psh:
