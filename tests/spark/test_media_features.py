@@ -4,20 +4,19 @@ in its StructField's metadata, so a DataFrame written back keeps it. Also runs d
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
 import subprocess
 import sys
 import uuid
-import wave
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import WRITE_TOKEN
+from tests.data import png_bytes, wav_bytes
 
 pytestmark = pytest.mark.integration
 
@@ -25,22 +24,12 @@ datasets = pytest.importorskip("datasets")
 PAGE, README_SECTION = "docs/media.md", "Image, audio and video columns"
 
 
-def _png(color: tuple[int, int, int], size: tuple[int, int] = (6, 4)) -> bytes:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.new("RGB", size, color).save(buf, "PNG")
-    return buf.getvalue()
+def _png(color: tuple[int, int, int]) -> bytes:
+    return png_bytes(color, (6, 4))
 
 
 def _wav(seed: int, frames: int = 64) -> bytes:
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(bytes((seed + i) % 256 for i in range(frames * 2)))
-    return buf.getvalue()
+    return wav_bytes(bytes((seed + i) % 256 for i in range(frames * 2)), rate=8000)
 
 
 def _files(api, repo: str) -> list[str]:
